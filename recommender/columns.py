@@ -1,0 +1,98 @@
+"""Column names shared by every table ChainScout reads, stores and returns.
+
+Functions take these as keyword-only defaults, so a caller with other names can pass
+its own; nothing else in the code spells a column name as a string literal twice.
+"""
+
+# --- firms (企业画像) ---------------------------------------------------------------------
+FIRM_ID = "firm_id"  # stable id: "ref-…" reference, "syn-…" synthetic, "f-…" ingested
+FIRM_KEY = "firm_key"  # dedup key: credit code, else normalised name + "|" + country
+NAME = "name"  # display name (English or romanised where known)
+NAME_ZH = "name_zh"
+CREDIT_CODE = "credit_code"  # 统一社会信用代码 (18 characters) where known
+COUNTRY = "country"  # ISO 3166-1 alpha-2, upper case ("CN", "US", "TW", "HK")
+PROVINCE = "province"  # first-level division, English ("Guangdong")
+CITY = "city"  # English city name as resolved by the gazetteer
+LAT = "lat"  # WGS84 degrees
+LON = "lon"
+GEO_QUALITY = "geocode_quality"  # exact | alias | country | unresolved
+FOUNDED_YEAR = "founded_year"
+REGISTERED_CAPITAL = "registered_capital_cny"  # 注册资本, in yuan
+EMPLOYEES = "employees"
+REVENUE = "revenue_musd"  # annual revenue, million US dollars
+REVENUE_GROWTH = "revenue_growth"  # year-on-year, fraction (0.1 = +10 %)
+RD_INTENSITY = "rd_intensity"  # R&D spending / revenue, fraction
+PATENTS = "patents"  # patent families held
+IS_LISTED = "is_listed"
+SIZE_CLASS = "size_class"  # ordered: nano < micro < small < mid < large < mega
+INTL_COUNTRIES = "intl_countries"  # countries with sales or subsidiaries
+IN_CHINA = "in_china"  # already sells or has a subsidiary in China
+IN_GBA = "in_gba"  # already present in the Greater Bay Area
+INDUSTRY_CODE = "industry_code"  # GB/T 4754 code (国标行业) or the source's industry label
+BUSINESS_SCOPE = "business_scope"  # 经营范围 / business description, Chinese or English
+WEBSITE = "website"
+SYMBOL = "symbol"  # stock ticker
+ISIN = "isin"
+SOURCE = "source"  # where the row came from: "reference", "synthetic", a file name
+IS_SYNTHETIC = "is_synthetic"
+
+FIRM_COLUMNS = [
+    FIRM_ID, FIRM_KEY, NAME, NAME_ZH, CREDIT_CODE, COUNTRY, PROVINCE, CITY, LAT, LON,
+    GEO_QUALITY, FOUNDED_YEAR, REGISTERED_CAPITAL, EMPLOYEES, REVENUE, REVENUE_GROWTH,
+    RD_INTENSITY, PATENTS, IS_LISTED, SIZE_CLASS, INTL_COUNTRIES, IN_CHINA, IN_GBA,
+    INDUSTRY_CODE, BUSINESS_SCOPE, WEBSITE, SYMBOL, ISIN, SOURCE, IS_SYNTHETIC,
+]
+
+# --- chain nodes and firm-node links ------------------------------------------------------
+NODE_ID = "node_id"
+NODE_NAME_ZH = "name_zh"
+NODE_NAME_EN = "name_en"
+STAGE = "stage"  # upstream | midstream | downstream
+SEGMENT = "segment"
+HS_CODES = "hs_codes"
+CONFIDENCE = "confidence"  # 0..1, strength of a firm's activity in a node
+EVIDENCE = "evidence"  # matched words or top terms that support the link
+METHOD = "method"  # keyword | classifier | reference | synthetic | user
+
+FIRM_NODE_COLUMNS = [FIRM_ID, NODE_ID, CONFIDENCE, EVIDENCE, METHOD]
+
+# --- campaigns and outcomes ---------------------------------------------------------------
+CAMPAIGN_ID = "campaign_id"
+CAMPAIGN_NAME = "campaign_name"
+REGION_ID = "region_id"
+DATE = "date"  # ISO date of the outcome (or of the campaign start)
+OUTCOME_STAGE = "stage"  # 0 declined/no answer, 1 responded, 2 site visit, 3 MoU, 4 invested
+NOTE = "note"
+TRUE_UTILITY = "true_utility"  # synthetic ground truth, never a feature
+
+OUTCOME_COLUMNS = [FIRM_ID, NODE_ID, CAMPAIGN_ID, DATE, OUTCOME_STAGE]
+
+# --- parks (园区画像) ----------------------------------------------------------------------
+PARK_ID = "park_id"
+PARK_NAME_ZH = "name_zh"
+PARK_NAME_EN = "name_en"
+FOCUS_NODES = "focus_nodes"  # list of node ids
+LAND_HA = "land_available_ha"
+BUILDING_M2 = "building_available_m2"
+POWER_MVA = "power_capacity_mva"
+CLEAN_ROOM_M2 = "clean_room_m2"
+RENT = "rent_cny_m2_month"
+INCENTIVES_ZH = "incentives_zh"
+INCENTIVES_EN = "incentives_en"
+MAX_NEW_FIRMS = "max_new_firms"  # capacity for new tenants in one planning round
+TENANTS = "tenants"  # list of firm ids
+IS_ILLUSTRATIVE = "is_illustrative"  # figure invented for the demo, not a public fact
+
+# --- region inputs ------------------------------------------------------------------------
+HS_CODE = "hs_code"
+ORIGIN = "origin_country"  # ISO 3166-1 alpha-2
+YEAR = "year"
+VALUE_USD = "value_usd"
+CONTROL = "control"  # 0..1: how strictly the origin controls export of the node's technology
+LEADER_FIRM_ID = "leader_firm_id"
+NEED = "need"  # 1..5: how badly a chain leader needs local suppliers for the node
+
+# --- cities -------------------------------------------------------------------------------
+CITY_ID = "city_id"
+CITY_NAME_ZH = "name_zh"
+CITY_NAME_EN = "name_en"
