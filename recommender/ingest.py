@@ -37,7 +37,9 @@ WRITE_CHUNK = 50_000
 # Approximate conversion of registered capital to yuan; the figure is a size signal only.
 CURRENCY_TO_CNY = {"人民币": 1.0, "元": 1.0, "美元": 7.1, "港元": 0.91, "港币": 0.91,
                    "欧元": 7.7, "日元": 0.048, "英镑": 9.0, "新台币": 0.22}
-_CAPITAL_RE = re.compile(r"([\d,.]+)\s*(亿|万)?\s*(元)?\s*(人民币|美元|港元|港币|欧元|日元|英镑|新台币)?")
+_CAPITAL_RE = re.compile(
+    r"([\d,.]+)\s*(亿|万)?\s*(元)?\s*(人民币|美元|港元|港币|欧元|日元|英镑|新台币)?"
+)
 _YEAR_RE = re.compile(r"(1[89]\d{2}|20\d{2})")
 _LEGAL_NOISE = re.compile(r"[\s\.,，。·()（）\-_/&'\"]+")
 
@@ -173,7 +175,8 @@ def normalise_firms(raw: pd.DataFrame, *, file: str = "<frame>",
     country_raw = out[C.COUNTRY] if C.COUNTRY in out.columns else pd.Series(pd.NA, index=df.index)
     fallback = default_country or ("CN" if chinese or C.CREDIT_CODE in out.columns else None)
     countries = normalise_countries(country_raw.astype("string"))
-    unknown = country_raw.notna() & (country_raw.astype("string").str.strip() != "") & countries.isna()
+    given = country_raw.notna() & (country_raw.astype("string").str.strip() != "")
+    unknown = given & countries.isna()
     if unknown.any():
         problems = [{"file": file, "row": int(i) + HEADER_ROW_OFFSET, "column": C.COUNTRY,
                      "message": f"{country_raw.iloc[i]!r} is not a country we know"}
@@ -215,7 +218,7 @@ def prepare_firms(raw: pd.DataFrame, chain, *, file: str = "<frame>",
     firms = geocode_frame(firms)
     progress("classify", 0, total)
     links = assign_nodes_by_keywords(firms[C.BUSINESS_SCOPE].fillna(""), chain)
-    links[C.FIRM_ID] = firms[C.FIRM_ID].to_numpy()[links["row"].to_numpy(dtype=int)]
+    links[C.FIRM_ID] = firms[C.FIRM_ID].loc[links["row"]].to_numpy()
     links = links[C.FIRM_NODE_COLUMNS].reset_index(drop=True)
     progress("classify", total, total)
     return firms, links, unmapped

@@ -6,8 +6,9 @@ file, the row and the column, and one bad row rejects the whole file.
 Rows are counted as a spreadsheet shows them: the header is row 1, the first data row is row 2.
 
 >>> import pandas as pd
->>> validate_table(pd.DataFrame({"firm_id": ["a"], "node_id": ["lasers"], "campaign_id": ["c"],
-...                              "date": ["2024-01-02"], "stage": [3]}), "outcomes")["stage"].tolist()
+>>> table = pd.DataFrame({"firm_id": ["a"], "node_id": ["lasers"], "campaign_id": ["c"],
+...                       "date": ["2024-01-02"], "stage": [3]})
+>>> validate_table(table, "outcomes")["stage"].tolist()
 [3]
 """
 

@@ -15,7 +15,7 @@ __all__ = ["create_app"]
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the app: settings (defaults, ``CHAINSCOUT_*`` env, then ``config``), blueprints, errors.
+    """Build the app: settings (defaults, ``CHAINSCOUT_*``, ``config``), errors, blueprints.
 
     >>> app = create_app({"TESTING": True})
     >>> app.test_client().get("/api/v1/health").status_code

@@ -1,0 +1,1 @@
+"""The embedded demo world: its region, reference firms and synthetic generator."""

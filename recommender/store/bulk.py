@@ -1,0 +1,247 @@
+"""Bulk reads and writes between canonical DataFrames and the store's tables.
+
+Writes compile a statement once and hand chunks of rows to the driver's ``executemany``;
+reads stream rows a chunk at a time, so neither holds a whole large table as Python objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from recommender.exceptions import DataError
+from recommender.store.frames import CHUNK_ROWS, column_chunks, column_kind, empty_frame, from_rows
+
+IN_CHUNK = 5_000  # keys per "IN (...)": below SQLite's and PostgreSQL's bound-parameter limits
+
+
+# --- reading ------------------------------------------------------------------------------
+def read_frame(
+    conn: sa.Connection,
+    query: sa.Select,
+    table: sa.Table,
+    names: Sequence[str],
+    *,
+    convert=None,
+) -> pd.DataFrame:
+    """Run ``query`` (selecting ``names`` of ``table``) and return its rows as a canonical frame.
+
+    Rows are fetched ``CHUNK_ROWS`` at a time (a server-side cursor on PostgreSQL); each chunk
+    is turned into typed columns, and passed through ``convert`` if given, before the next.
+    """
+    result = conn.execute(query.execution_options(yield_per=CHUNK_ROWS))
+    parts = []
+    for rows in result.partitions():
+        part = from_rows(rows, table, names)
+        parts.append(convert(part) if convert else part)
+    if not parts:
+        empty = empty_frame(table, names)
+        return convert(empty) if convert else empty
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+
+
+def load_rows(
+    conn: sa.Connection,
+    table: sa.Table,
+    names: Sequence[str],
+    *,
+    where: sa.ColumnElement[bool] | None = None,
+    in_column: str | None = None,
+    in_values: Sequence | None = None,
+    order_by: Sequence[str] = (),
+    convert=None,
+) -> pd.DataFrame:
+    """Return the rows of ``table`` matching ``where`` and ``in_column IN in_values``.
+
+    Long value lists are queried ``IN_CHUNK`` values at a time; the caller bounds the number
+    of values, and so the rows held at once.
+    """
+    query = sa.select(*(table.c[n] for n in names))
+    if where is not None:
+        query = query.where(where)
+    if in_column is None:
+        query = query.order_by(*(table.c[n] for n in order_by))
+        return read_frame(conn, query, table, names, convert=convert)
+    values = list(dict.fromkeys(v for v in in_values if v is not None))
+    parts, rows = [], []
+    for start in range(0, len(values), IN_CHUNK):
+        chunk = values[start : start + IN_CHUNK]
+        rows.extend(conn.execute(query.where(table.c[in_column].in_(chunk))).all())
+        if len(rows) >= CHUNK_ROWS:  # typed columns hold far less than rows of Python objects
+            parts.append(from_rows(rows, table, names))
+            rows = []
+    if rows or not parts:
+        parts.append(from_rows(rows, table, names))
+    frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    if order_by:
+        frame = frame.sort_values(list(order_by), kind="stable", ignore_index=True)
+    return convert(frame) if convert else frame
+
+
+# --- writing ------------------------------------------------------------------------------
+def execute_many(
+    conn: sa.Connection,
+    statement: sa.Executable,
+    frame: pd.DataFrame,
+    types: dict[str, sa.types.TypeEngine],
+    constants: dict | None = None,
+) -> None:
+    """Run ``statement`` once per row of a canonical ``frame`` whose columns name its binds.
+
+    ``constants`` gives binds that hold the same value on every row. The statement is
+    compiled once and each chunk goes to the driver's ``executemany`` with values already
+    converted by the dialect's bind processors: the SQL and values SQLAlchemy would send,
+    without its per-row parameter handling, which costs more than the database's own work on
+    bulk writes.
+    """
+    if frame.empty:
+        return
+    dialect = conn.dialect
+    constants = constants or {}
+    compiled = statement.compile(dialect=dialect, column_keys=[*frame.columns, *constants])
+    binds = list(compiled.positiontup) if compiled.positional else list(compiled.params)
+    missing = [b for b in binds if b not in frame.columns and b not in constants]
+    if missing:
+        raise DataError(f"no values for {', '.join(missing)}")
+    processors = {b: _processor(types[b], dialect) for b in binds}
+    fixed = {
+        name: processors[name](value) if processors[name] else value
+        for name, value in constants.items()
+        if name in processors
+    }
+    varying = [b for b in binds if b not in fixed]
+    sql = str(compiled)
+    for columns in column_chunks(frame[varying]):
+        values = dict(zip(varying, columns, strict=True))
+        for name in varying:
+            if processors[name] is not None:
+                values[name] = [processors[name](v) for v in values[name]]
+        size = len(columns[0])
+        rows = zip(*(values[b] if b in values else [fixed[b]] * size for b in binds), strict=True)
+        if compiled.positional:
+            conn.exec_driver_sql(sql, list(rows))
+        else:
+            conn.exec_driver_sql(sql, [dict(zip(binds, row, strict=True)) for row in rows])
+
+
+def _processor(type_: sa.types.TypeEngine, dialect: sa.Dialect):
+    """Return the dialect's bind processor for ``type_``, or None where it would not change a
+    canonical value (numbers and flags already are plain ``int``, ``float`` and ``bool``)."""
+    if isinstance(type_, sa.Integer | sa.Float | sa.Boolean | sa.String):
+        return None
+    return type_.dialect_impl(dialect).bind_processor(dialect)
+
+
+def table_defaults(table: sa.Table, frame: pd.DataFrame, extra: dict | None = None) -> dict:
+    """Return ``extra`` plus the Python-side default of each column that ``frame`` lacks."""
+    constants = dict(extra or {})
+    for column in table.columns:
+        if column.name in frame.columns or column.name in constants or column.default is None:
+            continue
+        if column.default.is_scalar:
+            constants[column.name] = column.default.arg
+        elif column_kind(column) == "list":
+            constants[column.name] = []
+    return constants
+
+
+def _types(table: sa.Table) -> dict[str, sa.types.TypeEngine]:
+    return {column.name: column.type for column in table.columns}
+
+
+def _dialect_insert(conn: sa.Connection, table: sa.Table):
+    """Return an INSERT that knows ``ON CONFLICT`` (both supported backends have one)."""
+    return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(table)
+
+
+def upsert(
+    conn: sa.Connection,
+    table: sa.Table,
+    frame: pd.DataFrame,
+    *,
+    key: Sequence[str],
+    update: Sequence[str],
+    extra: dict | None = None,
+    extra_update: Sequence[str] = (),
+) -> None:
+    """Insert the rows of a canonical ``frame``; where ``key`` exists, set ``update`` instead.
+
+    One ``INSERT ... ON CONFLICT (key) DO UPDATE``, which SQLite and PostgreSQL both know.
+    ``extra`` holds values added to every row (timestamps, version); ``extra_update`` names
+    those of them that an update also sets.
+    """
+    if frame.empty:
+        return
+    statement = _dialect_insert(conn, table)
+    targets = list(update) + list(extra_update)
+    if targets:
+        statement = statement.on_conflict_do_update(
+            index_elements=[table.c[k] for k in key],
+            set_={name: statement.excluded[name] for name in targets},
+        )
+    else:
+        statement = statement.on_conflict_do_nothing(index_elements=[table.c[k] for k in key])
+    execute_many(conn, statement, frame, _types(table), table_defaults(table, frame, extra))
+
+
+def insert(conn: sa.Connection, table: sa.Table, frame: pd.DataFrame, extra=None) -> None:
+    """Insert the rows of a canonical ``frame``; a key already stored is an IntegrityError.
+
+    PostgreSQL gets the rows through ``COPY``, several times faster than ``INSERT``s.
+    """
+    if frame.empty:
+        return
+    constants = table_defaults(table, frame, extra)
+    if conn.dialect.name == "postgresql":
+        copy_rows(conn, table, frame, constants)
+    else:
+        execute_many(conn, sa.insert(table), frame, _types(table), constants)
+
+
+def copy_rows(conn: sa.Connection, table: sa.Table, frame: pd.DataFrame, constants: dict) -> None:
+    """Write rows into a PostgreSQL table with ``COPY ... FROM STDIN`` (psycopg 3)."""
+    dialect = conn.dialect
+    names = [*frame.columns, *(c for c in constants if c not in frame.columns)]
+    processors = {n: _processor(table.c[n].type, dialect) for n in names}
+    fixed = {
+        n: processors[n](v) if processors[n] else v for n, v in constants.items() if n in names
+    }
+    quote = dialect.identifier_preparer
+    sql = (
+        f"COPY {quote.format_table(table)} ({', '.join(quote.quote(n) for n in names)}) "
+        "FROM STDIN"
+    )
+    cursor = conn.connection.cursor()  # the DBAPI cursor, inside this connection's transaction
+    try:
+        with cursor.copy(sql) as copy:
+            for columns in column_chunks(frame):
+                size = len(columns[0])
+                for name, values in zip(frame.columns, columns, strict=True):
+                    if processors[name] is not None:
+                        values[:] = [processors[name](v) for v in values]
+                extra = [[fixed[n]] * size for n in names[len(frame.columns) :]]
+                for row in zip(*columns, *extra, strict=True):
+                    copy.write_row(row)
+    except dialect.loaded_dbapi.Error as exc:
+        wrapper = (
+            sa.exc.IntegrityError
+            if isinstance(exc, dialect.loaded_dbapi.IntegrityError)
+            else sa.exc.DatabaseError
+        )
+        raise wrapper(sql, None, exc) from exc
+    finally:
+        cursor.close()
+
+
+def delete(conn: sa.Connection, table: sa.Table, keys: pd.DataFrame) -> None:
+    """Delete the rows whose key columns equal a row of ``keys``."""
+    if keys.empty:
+        return
+    statement = sa.delete(table).where(
+        *(table.c[name] == sa.bindparam(f"k_{name}") for name in keys.columns)
+    )
+    types = {f"k_{name}": table.c[name].type for name in keys.columns}
+    execute_many(conn, statement, keys.add_prefix("k_"), types)

