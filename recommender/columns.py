@@ -96,3 +96,30 @@ NEED = "need"  # 1..5: how badly a chain leader needs local suppliers for the no
 CITY_ID = "city_id"
 CITY_NAME_ZH = "name_zh"
 CITY_NAME_EN = "name_en"
+
+# --- weak-link diagnosis (one row per chain node; components in [0, 1]) --------------------
+LOCAL_SUPPLY = "local_supply"  # size-weighted local activity in the node (raw)
+LOCAL_FIRMS = "local_firms"  # count of local firms active in the node
+LOCAL_GAP = "local_gap"  # 1 - normalised local supply
+IMPORT_VALUE = "import_value_usd"  # imports of the node's HS codes (raw)
+LEADER_NEED = "leader_need"  # summed needs of local chain leaders (raw)
+DEMAND = "demand"
+IMPORT_DEPENDENCE = "import_dependence"
+CONCENTRATION = "source_concentration"  # HHI of origin countries
+EXPORT_CONTROL = "export_control_exposure"
+CRITICALITY = "criticality"
+WEAK_LINK_SCORE = "weak_link_score"  # weighted sum of the components
+WEAK_LINK_COMPONENTS = (LOCAL_GAP, DEMAND, IMPORT_DEPENDENCE, CONCENTRATION, EXPORT_CONTROL,
+                        CRITICALITY)
+
+# --- candidates, features, ranking --------------------------------------------------------
+MATCH = "match"  # strength of a firm's activity in the node (0..1), hop-discounted
+HOP = "hop"  # 0 active in the node, 1 active in a chain neighbour
+GROUP_ID = "group_id"  # a query group: campaign x weak link
+LABEL = "label"  # graded outcome used as relevance, 0..4
+SCORE = "score"  # ranking score (model or prior)
+P_SUCCESS = "p_success"  # calibrated probability of an MoU or better
+RANK = "rank"  # 1 = best
+REASONS = "reasons"  # list of {"feature", "zh", "en", "contribution"}
+MODEL_VERSION = "model_version"
+DISTANCE_KM = "distance_km"  # great-circle distance to the region's core
