@@ -3,7 +3,7 @@
 Usage::
 
     .venv/bin/python benchmarks/bench_demo_build.py [--firms N] [--seed S] [--out DIR]
-                                                    [--no-tracemalloc]
+                                                    [--no-tracemalloc] [--store [URL]]
 
 Prints the wall and CPU time of each phase (firms, nodes, text, history, write parquet; the
 history phase includes assembling the frames), the row count and file size of each table,
@@ -11,7 +11,8 @@ and peak memory three ways: the process's maximum resident set size (``ru_maxrss
 covers everything), the ``tracemalloc`` peak (Python objects and NumPy buffers, not Arrow's
 memory pool) and the peak of Arrow's memory pool. ``tracemalloc`` slows allocation-heavy
 code; ``--no-tracemalloc`` gives the wall times without it. Without ``--out`` the files go to
-a temporary folder, deleted afterwards.
+a temporary folder, deleted afterwards. ``--store`` also times loading the world into a store,
+as ``chainscout demo build`` does (a temporary SQLite file unless a URL is given).
 """
 
 from __future__ import annotations
@@ -61,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--no-tracemalloc", action="store_true")
+    parser.add_argument("--store", nargs="?", const="sqlite", default=None,
+                        help="also load the world into a store (default: a temporary SQLite file)")
     args = parser.parse_args(argv)
 
     chain, region, reference = load_chain(), load_region(), load_reference_firms()
@@ -74,6 +77,14 @@ def main(argv: list[str] | None = None) -> int:
         out = args.out or Path(tmp)
         clock("write parquet")
         paths = write_world(world, out)
+        if args.store:
+            from recommender.demo.install import install_world
+            from recommender.store import open_store
+
+            clock("store")
+            url = f"sqlite:///{Path(tmp) / 'bench.db'}" if args.store == "sqlite" else args.store
+            with open_store(url) as store:
+                install_world(store, world, region, *reference)
         clock(None)
         total = time.perf_counter() - start
         sizes = {name: path.stat().st_size for name, path in paths.items()}

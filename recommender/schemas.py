@@ -204,7 +204,11 @@ def _coerce(series: pd.Series, col: Column, report: _Report) -> pd.Series:
     if col.kind == "str":
         out = series.astype("string").str.strip().mask(blank)
     elif col.kind in ("int", "float"):
-        out = pd.to_numeric(series.mask(blank), errors="coerce")
+        numbers = series.mask(blank)
+        if numbers.dtype == object or pd.api.types.is_string_dtype(numbers):
+            # thousands separators as spreadsheets export them: "1,200", "1 200", "1，200"
+            numbers = numbers.astype("string").str.replace(r"[,，\s_]", "", regex=True)
+        out = pd.to_numeric(numbers, errors="coerce")
         bad = np.flatnonzero(out.isna().to_numpy() & ~blank)
         report.add(bad, col.name, "{value!r} is not a number", series)
         if col.kind == "int":
@@ -225,6 +229,7 @@ def _coerce(series: pd.Series, col: Column, report: _Report) -> pd.Series:
         report.add(bad, col.name, "{value!r} must be true or false", series)
     elif col.kind == "date":
         out = pd.to_datetime(series.mask(blank), errors="coerce", format="mixed")
+        out = out.mask(out.dt.year < 1800)  # a lone month name parses as year 1
         bad = np.flatnonzero(out.isna().to_numpy() & ~blank)
         report.add(bad, col.name, "{value!r} is not a date (use YYYY-MM-DD)", series)
         out = out.dt.date

@@ -74,7 +74,7 @@ def demo() -> None:
 
 
 @demo.command("build")
-@click.option("--firms", "n_firms", type=click.IntRange(min=0), default=None,
+@click.option("--firms", "n_firms", type=click.IntRange(min=1), default=None,
               help="Synthetic firms to generate (default 20,000).")
 @click.option("--seed", type=int, default=None, help="Random seed (default 7).")
 @click.option("--out", type=click.Path(file_okay=False), default=None,

@@ -1,0 +1,85 @@
+"""The command line, end to end on a small store in a temporary folder."""
+
+import json
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from recommender.cli import cli
+
+
+@pytest.fixture
+def run(tmp_path, monkeypatch):
+    monkeypatch.setenv("CHAINSCOUT_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.delenv("CHAINSCOUT_DATABASE_URL", raising=False)
+    runner = CliRunner()
+
+    def invoke(*args):
+        return runner.invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+    return invoke
+
+
+@pytest.fixture
+def built(run):
+    result = run("demo", "build", "--firms", 300, "--seed", 1)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_demo_build_loads_the_store_and_is_idempotent(run, built, tmp_path):
+    assert "inserted" in built.output
+    assert (tmp_path / "var" / "demo" / "firms.parquet").is_file()
+    summary = json.loads(run("summary", "--json").stdout)
+    assert summary["synthetic_firms"] == 300
+    assert summary["real_firms"] >= 90
+    again = run("demo", "build", "--firms", 300, "--seed", 1)
+    assert again.exit_code == 0
+    assert json.loads(run("summary", "--json").stdout)["data_version"] == summary["data_version"]
+
+
+def test_demo_build_rejects_zero_firms(run):
+    result = CliRunner().invoke(cli, ["demo", "build", "--firms", "0"])
+    assert result.exit_code == 2
+    assert "0 is not in the range" in result.output
+
+
+def test_chain_show_prints_stages_and_json(run):
+    text = run("chain", "show").output
+    assert "上游 upstream" in text and "中游 midstream" in text and "下游 downstream" in text
+    graph = json.loads(run("chain", "show", "--json").stdout)
+    assert len(graph["nodes"]) == 76 and graph["edges"]
+
+
+def test_chain_validate_names_the_bad_entry(run, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("id: x\nname_zh: 链\nname_en: chain\nversion: 1\nnodes:\n"
+                   "  - {id: a, name_zh: 甲, name_en: A, stage: sideways, segment: s,"
+                   " hs_codes: [], keywords_zh: [], keywords_en: []}\nedges: []\n",
+                   encoding="utf-8")
+    result = CliRunner().invoke(cli, ["chain", "validate", str(bad)])
+    assert result.exit_code == 2
+    assert "sideways" in result.output and "'a'" in result.output
+
+
+def test_ingest_reports_rows_and_loads_nothing_on_a_bad_file(run, built, tmp_path):
+    path = tmp_path / "bad.csv"
+    pd.DataFrame({"name": ["A Co", "B Co"], "country": ["DE", "ZZZ"]}).to_csv(path, index=False)
+    before = json.loads(run("summary", "--json").stdout)
+    result = CliRunner().invoke(cli, ["ingest", "firms", str(path)])
+    assert result.exit_code == 2
+    assert "row 3" in result.output and "country" in result.output
+    assert json.loads(run("summary", "--json").stdout) == before
+
+
+def test_ingest_and_export_round_trip(run, built, tmp_path):
+    path = tmp_path / "new.csv"
+    pd.DataFrame({"name": ["Lens Works AG"], "country": ["Switzerland"], "city": ["Zurich"],
+                  "description": ["optical lenses and prisms"]}).to_csv(path, index=False)
+    result = run("ingest", "firms", path)
+    assert json.loads(result.stdout)["counts"]["inserted"] == 1
+    out = tmp_path / "firms.csv"
+    assert run("export", "firms", "--out", out).exit_code == 0
+    exported = pd.read_csv(out)
+    assert "Lens Works AG" in set(exported["name"])
