@@ -1,7 +1,13 @@
-"""Layered settings of the app: Flask defaults, ``CHAINSCOUT_*`` env, then the given mapping."""
+"""Layered settings of the app: code defaults, ``CHAINSCOUT_*`` env, then the given mapping.
+
+Flask's own settings and the service's limits are upper case (``CHAINSCOUT_PAGE_SIZE_MAX=100``
+in the environment); the library's settings (:class:`recommender.config.Settings`) are lower
+case in the mapping and ``CHAINSCOUT_DATABASE_URL`` and the like in the environment.
+"""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from typing import Any
 
@@ -9,9 +15,34 @@ from flask import Flask
 
 from recommender.config import Settings, load_settings
 
-DEFAULTS = {
-    "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
-    "JSON_SORT_KEYS": False,
+API_PREFIX = "/api/v1"
+
+DEFAULTS: dict[str, Any] = {
+    # --- limits -----------------------------------------------------------------------------
+    "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,  # bytes of a request body; more is a 413
+    "JSON_MAX_DEPTH": 20,  # nesting of a request's JSON; deeper is a 400
+    "PAGE_SIZE_DEFAULT": 50,
+    "PAGE_SIZE_MAX": 200,
+    "K_DEFAULT": 50,  # length of a ranked list
+    "K_MAX": 500,
+    # Token bucket per API key and per process: with N gunicorn workers a key may get up to
+    # N times this. 0 turns the limit off.
+    "RATE_LIMIT_PER_MINUTE": 600,
+    "RATE_LIMIT_BURST": 60,
+    # Whether the service migrates the store when it first opens it. Off: `chainscout db
+    # upgrade` (or the demo build) migrates, and /ready says when the schema lags behind.
+    "STORE_UPGRADE": False,
+    # --- OpenAPI document and docs page (flask-smorest) -------------------------------------
+    "API_TITLE": "ChainScout API",
+    "API_VERSION": "v1",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": API_PREFIX,
+    "OPENAPI_JSON_PATH": "openapi.json",
+    "OPENAPI_SWAGGER_UI_PATH": "docs",
+    # Relative to the docs page, so that the page works under any script root.
+    "OPENAPI_SWAGGER_UI_URL": "docs/assets/",
+    # No validator badge: it would send the document to an outside service.
+    "OPENAPI_SWAGGER_UI_CONFIG": {"validatorUrl": None, "deepLinking": True},
 }
 
 
@@ -19,12 +50,17 @@ def configure(app: Flask, config: Mapping[str, Any] | None) -> None:
     """Apply defaults, then the environment, then ``config``; keep library settings apart.
 
     Keys of ``config`` in lower case that name a ``recommender.config.Settings`` field go to the
-    library settings (``app.extensions["chainscout"]["settings"]``); the rest are Flask's.
+    library settings (``app.extensions["chainscout"].settings``, a
+    :class:`service.state.ServiceState`); the rest are Flask's.
     """
-    app.config.update(DEFAULTS)
+    from service.state import ServiceState
+
+    app.config.update(copy.deepcopy(DEFAULTS))
     app.config.from_prefixed_env("CHAINSCOUT")
     config = dict(config or {})
     fields = set(Settings.__dataclass_fields__)
     library = {k: config.pop(k) for k in list(config) if k in fields}
     app.config.update(config)
-    app.extensions["chainscout"] = {"settings": load_settings(library)}
+    app.extensions["chainscout"] = ServiceState(
+        load_settings(library), upgrade=bool(app.config["STORE_UPGRADE"])
+    )

@@ -12,7 +12,7 @@ import click
 
 from recommender.exceptions import RecommenderError, ValidationError
 
-COMMAND_MODULES = ("data",)
+COMMAND_MODULES = ("data", "keys")
 
 
 class _Group(click.Group):

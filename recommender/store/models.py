@@ -274,3 +274,30 @@ META = Meta.__table__
 
 REGION_TABLES = {t.name: t for t in (REGION_IMPORTS, EXPORT_CONTROLS, LEADER_NEEDS)}
 REGION_TABLE_ALIASES = {"imports": REGION_IMPORTS.name}  # the region file's and schema's name
+
+
+# --- API keys (the service's callers; only a hash of each key is kept) ----------------------
+KEY_PREFIX = "prefix"  # the key's first characters, shown in lists and audit columns
+KEY_HASH = "key_hash"  # SHA-256 of the whole key, hex
+KEY_ROLE = "role"
+KEY_PARK_IDS = "park_ids"  # the parks a park manager's key is scoped to
+KEY_LABEL = "label"
+KEY_REVOKED_AT = "revoked_at"
+
+
+class ApiKey(Base):
+    """One API key of the web service: its role, its parks, and when it was revoked."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    prefix: Mapped[str] = mapped_column(KEY_PREFIX, index=True)
+    key_hash: Mapped[str] = mapped_column(KEY_HASH, unique=True)
+    role: Mapped[str] = mapped_column(KEY_ROLE)
+    park_ids: Mapped[list[str]] = mapped_column(KEY_PARK_IDS, default=list)
+    label: Mapped[str | None] = mapped_column(KEY_LABEL)
+    created_at: Mapped[dt.datetime] = mapped_column(CREATED_AT)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(KEY_REVOKED_AT)
+
+
+API_KEYS = ApiKey.__table__

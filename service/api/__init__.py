@@ -1,13 +1,27 @@
-"""JSON API blueprints under ``/api/v1``, one per resource."""
+"""JSON API blueprints under ``/api/v1``, one module per resource.
+
+Each module in ``RESOURCES`` holds its schemas and views and exposes ``bp``, an
+:class:`service.openapi.ApiBlueprint`; adding a resource is one module and one name here.
+"""
 
 from __future__ import annotations
 
+import importlib
+
 from flask import Flask
 
-API_PREFIX = "/api/v1"
+from service.settings import API_PREFIX
+
+RESOURCES = ("health", "chains", "firms", "outcomes", "parks")
 
 
 def register_blueprints(app: Flask) -> None:
-    from service.api.health import bp as health
+    """Register the OpenAPI document, the docs page and every resource's blueprint."""
+    from service.openapi import ChainScoutApi, docs_assets_blueprint
 
-    app.register_blueprint(health, url_prefix=API_PREFIX)
+    api = ChainScoutApi(app)
+    app.register_blueprint(docs_assets_blueprint())
+    for name in RESOURCES:
+        module = importlib.import_module(f"service.api.{name}")
+        api.register_blueprint(module.bp, url_prefix=API_PREFIX)
+    app.extensions["chainscout"].api = api

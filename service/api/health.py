@@ -1,23 +1,52 @@
-"""Liveness and readiness."""
+"""Liveness and readiness; neither needs a key."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify
+import marshmallow as ma
+from marshmallow import fields
 
-bp = Blueprint("health", __name__)
+from service.errors import ApiError
+from service.openapi import ApiBlueprint
+from service.queries import readiness
+from service.state import state
+
+bp = ApiBlueprint("health", __name__, description="Liveness and readiness (no key needed).")
 
 
-@bp.get("/health")
+class HealthSchema(ma.Schema):
+    status = fields.String(required=True, metadata={"example": "ok"})
+
+
+class ReadySchema(ma.Schema):
+    status = fields.String(required=True, metadata={"example": "ready"})
+    schema_revision = fields.String(required=True, allow_none=True,
+                                    metadata={"description": "The store's schema revision"})
+    schema_head = fields.String(required=True, allow_none=True,
+                                metadata={"description": "The newest revision this code has"})
+    data_version = fields.Integer(required=True, allow_none=True,
+                                  metadata={"description": "Grows with every data change"})
+
+
+@bp.route("/health", methods=["GET"])
+@bp.public
+@bp.response(200, HealthSchema)
 def health():
     """The process is up."""
-    return jsonify({"status": "ok"})
+    return {"status": "ok"}
 
 
-@bp.get("/ready")
+@bp.route("/ready", methods=["GET"])
+@bp.public
+@bp.alt_response(503, response="SERVICE_UNAVAILABLE")
+@bp.response(200, ReadySchema)
 def ready():
-    """The store answers and holds a chain's worth of data."""
-    from recommender.store import open_store
+    """The store answers, its schema is the newest, and its data version.
 
-    settings = current_app.extensions["chainscout"]["settings"]
-    summary = open_store(settings.database_url).summary()
-    return jsonify({"status": "ready", "store": summary})
+    503 when the store cannot be reached or its schema lags behind (run
+    ``chainscout db upgrade``).
+    """
+    answer = readiness(state().store)
+    if answer["status"] != "ready":
+        raise ApiError(503, "not_ready", "the store's schema is not the newest; run "
+                       "`chainscout db upgrade`", answer)
+    return answer

@@ -1,0 +1,305 @@
+"""API keys, roles and permissions of the web service, as plain data and functions.
+
+A key is 43 random letters and digits starting with ``cs``; the store keeps its first
+:data:`PREFIX_LENGTH` characters (to show and to find it) and its SHA-256, never the key.
+Checking a presented key finds the rows with its prefix and compares hashes in constant time.
+
+Roles and what each may do:
+
+============  =================================================================================
+role          permissions
+============  =================================================================================
+viewer        read chains, firms, outcomes, parks, rankings (weak links, recommendations), models
+officer       what a viewer may, plus record outcomes and export
+park_manager  read chains and firms; read (and edit) its own parks only
+admin         everything, including model activation, training jobs and keys
+============  =================================================================================
+
+A park manager's key names its parks; any other park is invisible to it (the service answers
+404, as for a park that does not exist).
+
+>>> from recommender.store import open_store
+>>> store = open_store("sqlite://")
+>>> key, principal = create_key(store, OFFICER, label="ops")
+>>> authenticate(store, key).role
+'officer'
+>>> authenticate(store, key).can(RECORD_OUTCOMES), authenticate(store, key).can(MANAGE_KEYS)
+(True, False)
+>>> authenticate(store, "cs" + "x" * 41) is None
+True
+>>> store.close()
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+import string
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from recommender.exceptions import DataError, NotFoundError
+from recommender.store import keys as store_keys
+from recommender.store import models as M
+
+__all__ = [
+    "ADMIN",
+    "DEMO_LABEL",
+    "EDIT_PARKS",
+    "EXPORT",
+    "KEY_LENGTH",
+    "MANAGE_KEYS",
+    "MANAGE_MODELS",
+    "OFFICER",
+    "PARK_MANAGER",
+    "PARK_SCOPED_ROLES",
+    "PERMISSIONS",
+    "PREFIX_LENGTH",
+    "READ_CHAINS",
+    "READ_FIRMS",
+    "READ_MODELS",
+    "READ_OUTCOMES",
+    "READ_PARKS",
+    "READ_RANKINGS",
+    "RECORD_OUTCOMES",
+    "ROLES",
+    "VIEWER",
+    "Principal",
+    "authenticate",
+    "create_key",
+    "ensure_demo_key",
+    "ensure_demo_keys",
+    "generate_key",
+    "hash_key",
+    "list_keys",
+    "revoke_key",
+    "roles_with",
+]
+
+# --- roles and permissions ------------------------------------------------------------------
+ADMIN = "admin"
+OFFICER = "officer"
+PARK_MANAGER = "park_manager"
+VIEWER = "viewer"
+ROLES = (ADMIN, OFFICER, PARK_MANAGER, VIEWER)
+
+READ_CHAINS = "chains:read"
+READ_FIRMS = "firms:read"
+READ_OUTCOMES = "outcomes:read"
+RECORD_OUTCOMES = "outcomes:write"
+READ_PARKS = "parks:read"
+EDIT_PARKS = "parks:write"
+READ_RANKINGS = "rankings:read"  # weak links, recommendations, target lists
+EXPORT = "export"
+READ_MODELS = "models:read"
+MANAGE_MODELS = "models:manage"  # activation and training jobs
+MANAGE_KEYS = "keys:manage"
+
+_READ = frozenset(
+    {READ_CHAINS, READ_FIRMS, READ_OUTCOMES, READ_PARKS, READ_RANKINGS, READ_MODELS}
+)
+_ALL = _READ | {RECORD_OUTCOMES, EDIT_PARKS, EXPORT, MANAGE_MODELS, MANAGE_KEYS}
+
+PERMISSIONS: Mapping[str, frozenset[str]] = {
+    VIEWER: _READ,
+    OFFICER: _READ | {RECORD_OUTCOMES, EXPORT},
+    # A chain is reference data every portrait names nodes of, so park managers read it too.
+    PARK_MANAGER: frozenset({READ_CHAINS, READ_FIRMS, READ_PARKS, EDIT_PARKS}),
+    ADMIN: _ALL,
+}
+PARK_SCOPED_ROLES = frozenset({PARK_MANAGER})
+
+# --- keys -----------------------------------------------------------------------------------
+KEY_MARK = "cs"  # every key starts so, which makes a leaked one easy to recognise
+KEY_LENGTH = 43  # "cs" + 41 characters of 62: about 244 bits
+PREFIX_LENGTH = 8
+MAX_PRESENTED_LENGTH = 256  # longer strings are not keys; refuse before hashing
+_ALPHABET = string.ascii_letters + string.digits
+DEMO_LABEL = "demo {role}"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who a verified key speaks for: its role and, for a park manager, its parks."""
+
+    id: int
+    prefix: str
+    role: str
+    park_ids: tuple[str, ...] = ()
+    label: str | None = None
+    created_at: dt.datetime | None = None
+    revoked_at: dt.datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+    @property
+    def permissions(self) -> frozenset[str]:
+        return PERMISSIONS.get(self.role, frozenset())
+
+    def can(self, permission: str) -> bool:
+        """Return whether the role grants ``permission`` (a ``READ_*``, ``EDIT_*`` … constant)."""
+        return permission in self.permissions
+
+    @property
+    def park_scope(self) -> tuple[str, ...] | None:
+        """The parks this key may see, or None when it may see every park."""
+        return self.park_ids if self.role in PARK_SCOPED_ROLES else None
+
+    def sees_park(self, park_id: str) -> bool:
+        """Return whether a park is visible to this key (always, unless the role is scoped)."""
+        scope = self.park_scope
+        return scope is None or park_id in scope
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "prefix": self.prefix, "role": self.role,
+            "park_ids": list(self.park_ids), "label": self.label,
+            "created_at": self.created_at, "revoked_at": self.revoked_at,
+        }
+
+
+def roles_with(permission: str) -> list[str]:
+    """Return the roles that grant ``permission``, in :data:`ROLES` order.
+
+    >>> roles_with(RECORD_OUTCOMES)
+    ['admin', 'officer']
+    """
+    return [role for role in ROLES if permission in PERMISSIONS[role]]
+
+
+def generate_key() -> str:
+    """Return a new random key (``cs`` and 41 letters or digits)."""
+    body = "".join(secrets.choice(_ALPHABET) for _ in range(KEY_LENGTH - len(KEY_MARK)))
+    return KEY_MARK + body
+
+
+def hash_key(key: str) -> str:
+    """Return the SHA-256 of ``key``, hex (a fast hash suits a high-entropy random key)."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def create_key(
+    store, role: str, *, park_ids: Iterable[str] = (), label: str | None = None
+) -> tuple[str, Principal]:
+    """Create a key with ``role`` and return it (the only time it is seen) and its principal.
+
+    Parameters
+    ----------
+    store : Store
+    role : str
+        One of :data:`ROLES`.
+    park_ids : iterable of str
+        The parks of a ``park_manager`` key (at least one, each in the store); other roles
+        take none.
+    label : str, optional
+        Who or what the key is for, shown by :func:`list_keys`.
+
+    Raises
+    ------
+    DataError
+        An unknown role, a park manager without parks, or parks given for another role.
+    NotFoundError
+        A park that is not in the store.
+    """
+    parks = _checked_parks(store, role, park_ids)
+    key = generate_key()
+    row = store_keys.add_key(
+        store, prefix=key[:PREFIX_LENGTH], key_hash=hash_key(key), role=role, park_ids=parks,
+        label=label,
+    )
+    return key, _principal(row)
+
+
+def authenticate(store, presented: str | None) -> Principal | None:
+    """Return the principal of an active key, or None for a missing, wrong or revoked one."""
+    if not presented or len(presented) > MAX_PRESENTED_LENGTH:
+        return None
+    digest = hash_key(presented)
+    for row in store_keys.keys_with_prefix(store, presented[:PREFIX_LENGTH]):
+        if hmac.compare_digest(row[M.KEY_HASH], digest) and row[M.KEY_REVOKED_AT] is None:
+            return _principal(row)
+    return None
+
+
+def revoke_key(store, prefix_or_id: str | int) -> Principal:
+    """Revoke a key named by its id, its prefix or the whole key; return its principal.
+
+    Raises
+    ------
+    NotFoundError
+        No key matches.
+    DataError
+        A prefix matches several keys (name it by id instead).
+    """
+    text = str(prefix_or_id).strip()
+    if text.isdigit():
+        row = store_keys.key_by_id(store, int(text))
+    elif len(text) > PREFIX_LENGTH:
+        found = store_keys.keys_with_hash(store, hash_key(text))
+        if not found:
+            raise NotFoundError("no API key matches the key given")
+        row = found[0]
+    else:
+        found = store_keys.keys_with_prefix(store, text)
+        if not found:
+            raise NotFoundError(f"no API key with prefix {text!r}")
+        if len(found) > 1:
+            ids = ", ".join(str(r[M.ID]) for r in found)
+            raise DataError(f"prefix {text!r} names several keys (ids {ids}); give the id")
+        row = found[0]
+    return _principal(store_keys.revoke_key(store, row[M.ID]))
+
+
+def list_keys(store, *, include_revoked: bool = True) -> list[Principal]:
+    """Return every key's principal (never the key), oldest first."""
+    return [_principal(r) for r in store_keys.keys(store, include_revoked=include_revoked)]
+
+
+def ensure_demo_key(store, *, role: str = OFFICER) -> str | None:
+    """Create the demo's key of ``role`` unless an active one exists; return it only if new.
+
+    The key is labelled ``"demo <role>"``; the store keeps its hash only, so a caller that
+    wants to show the key must do so when this returns it.
+    """
+    label = DEMO_LABEL.format(role=role)
+    existing = store_keys.keys_with_label(store, label, role=role)
+    if any(row[M.KEY_REVOKED_AT] is None for row in existing):
+        return None
+    key, _ = create_key(store, role, label=label)
+    return key
+
+
+def ensure_demo_keys(store, roles: Sequence[str] = (OFFICER, ADMIN)) -> dict[str, str]:
+    """Make sure the demo has a key of each role; return ``{role: key}`` for the new ones."""
+    created = {role: ensure_demo_key(store, role=role) for role in roles}
+    return {role: key for role, key in created.items() if key is not None}
+
+
+def _checked_parks(store, role: str, park_ids: Iterable[str]) -> list[str]:
+    if role not in ROLES:
+        raise DataError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
+    parks = list(dict.fromkeys(p.strip() for p in park_ids if p and p.strip()))
+    if role in PARK_SCOPED_ROLES and not parks:
+        raise DataError(f"a {role} key needs at least one park")
+    if role not in PARK_SCOPED_ROLES and parks:
+        raise DataError(f"a {role} key sees every park; give parks to a park_manager key only")
+    for park_id in parks:
+        store.park(park_id)  # NotFoundError names the park
+    return parks
+
+
+def _principal(row: Mapping[str, Any]) -> Principal:
+    return Principal(
+        id=int(row[M.ID]),
+        prefix=row[M.KEY_PREFIX],
+        role=row[M.KEY_ROLE],
+        park_ids=tuple(row[M.KEY_PARK_IDS] or ()),
+        label=row[M.KEY_LABEL],
+        created_at=row[M.CREATED_AT],
+        revoked_at=row[M.KEY_REVOKED_AT],
+    )

@@ -1,0 +1,96 @@
+"""Firms: a filtered, paged list, and one firm's portrait (企业画像)."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from recommender.auth import READ_FIRMS, READ_OUTCOMES
+from recommender.store import models as M
+from service.api.outcomes import OutcomeSchema
+from service.auth import current_principal
+from service.openapi import ApiBlueprint
+from service.queries import FIRM_SUMMARY_COLUMNS, MAX_QUERY_TEXT, firm_page, firm_portrait
+from service.schemas import PageQuerySchema, PaginationSchema, table_schema
+from service.state import state
+
+bp = ApiBlueprint("firms", __name__, description="Firm profiles and portraits (企业画像).")
+
+
+class FirmQuerySchema(PageQuerySchema):
+    country = fields.String(validate=validate.Regexp(r"^[A-Za-z]{2}$"), metadata={
+        "description": "ISO 3166-1 alpha-2 code, e.g. DE"})
+    node = fields.String(validate=validate.Length(min=1, max=100), metadata={
+        "description": "Only firms active in this chain node"})
+    q = fields.String(validate=validate.Length(min=1, max=MAX_QUERY_TEXT), metadata={
+        "description": "Only firms whose English or Chinese name contains this text"})
+
+
+FirmSummarySchema = table_schema(
+    "FirmSummary", M.FIRMS, FIRM_SUMMARY_COLUMNS,
+    nodes=fields.List(fields.String(), required=True,
+                      metadata={"description": "Chain nodes the firm is active in"}),
+)
+FirmProfileSchema = table_schema("FirmProfile", M.FIRMS)
+
+
+class FirmPageSchema(ma.Schema):
+    items = fields.List(fields.Nested(FirmSummarySchema), required=True)
+    pagination = fields.Nested(PaginationSchema, required=True)
+
+
+class FirmNodeSchema(ma.Schema):
+    node_id = fields.String(required=True)
+    name_zh = fields.String(required=True, allow_none=True)
+    name_en = fields.String(required=True, allow_none=True)
+    stage = fields.String(required=True, allow_none=True)
+    segment = fields.String(required=True, allow_none=True)
+    method = fields.String(required=True, metadata={
+        "description": "How the link was found: keyword, classifier, reference, synthetic, user"})
+    confidence = fields.Float(required=True, allow_none=True)
+    evidence = fields.String(required=True, allow_none=True, metadata={
+        "description": "The words or terms that support the link"})
+
+
+class ProvenanceSchema(ma.Schema):
+    source = fields.String(required=True, allow_none=True, metadata={
+        "description": "Where the firm's row came from: reference, synthetic, a file name"})
+    is_synthetic = fields.Boolean(required=True, metadata={
+        "description": "True for the demo world's generated firms"})
+    created_at = fields.DateTime(required=True)
+    updated_at = fields.DateTime(required=True)
+    data_version = fields.Integer(required=True)
+    link_methods = fields.List(fields.String(), required=True)
+
+
+class FirmPortraitSchema(ma.Schema):
+    profile = fields.Nested(FirmProfileSchema, required=True)
+    nodes = fields.List(fields.Nested(FirmNodeSchema), required=True)
+    provenance = fields.Nested(ProvenanceSchema, required=True)
+    outcomes = fields.List(fields.Nested(OutcomeSchema), required=True, allow_none=True,
+                           metadata={"description": "The firm's outcome history, oldest "
+                                                    "first; null for keys that may not read "
+                                                    "outcomes (park managers)"})
+
+
+@bp.route("/firms", methods=["GET"])
+@bp.require(READ_FIRMS)
+@bp.arguments(FirmQuerySchema, location="query")
+@bp.response(200, FirmPageSchema)
+def list_firms(query: dict):
+    """Firms by id, filtered by country, chain node and name."""
+    app_state = state()
+    return firm_page(app_state.store, app_state.chain, country=query.get("country"),
+                     node_id=query.get("node"), q=query.get("q"), page=query["page"],
+                     page_size=query["page_size"])
+
+
+@bp.route("/firms/<firm_id>", methods=["GET"])
+@bp.require(READ_FIRMS)
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.response(200, FirmPortraitSchema)
+def get_firm(firm_id: str):
+    """A firm's portrait: profile, chain nodes with evidence, provenance, outcome history."""
+    app_state = state()
+    return firm_portrait(app_state.store, app_state.chain, firm_id,
+                         with_outcomes=current_principal().can(READ_OUTCOMES))

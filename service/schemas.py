@@ -1,0 +1,104 @@
+"""Schemas shared by every resource: the error body, paging, ``k``.
+
+Limits that are settings (``PAGE_SIZE_DEFAULT``, ``PAGE_SIZE_MAX``, ``K_DEFAULT``, ``K_MAX``)
+are read from the app's config when a request is parsed, so tests and deployments can change
+them without new schemas.
+"""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from flask import current_app
+from marshmallow import fields, validate
+
+
+def _config(name: str) -> int:
+    return int(current_app.config[name])
+
+
+def _at_most(setting: str):
+    def check(value: int) -> None:
+        most = _config(setting)
+        if value > most:
+            raise ma.ValidationError(f"must be at most {most}")
+
+    return check
+
+
+# --- errors ---------------------------------------------------------------------------------
+class ErrorDetailSchema(ma.Schema):
+    status = fields.Integer(required=True, metadata={"description": "HTTP status"})
+    code = fields.String(required=True, metadata={
+        "description": "Machine-readable error code, e.g. not_found, validation_error"})
+    message = fields.String(required=True, metadata={"description": "What went wrong"})
+    details = fields.Dict(required=True, metadata={
+        "description": "fields: messages per invalid field; problems: rows the library "
+                       "rejected; other keys per code"})
+    request_id = fields.String(required=True, metadata={
+        "description": "Quote it when reporting a problem (also in X-Request-ID)"})
+
+
+class ErrorSchema(ma.Schema):
+    """The body of every error response."""
+
+    error = fields.Nested(ErrorDetailSchema, required=True)
+
+
+# --- paging ---------------------------------------------------------------------------------
+class PageQuerySchema(ma.Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1),
+                          metadata={"description": "1-based page number"})
+    page_size = fields.Integer(
+        load_default=lambda: _config("PAGE_SIZE_DEFAULT"),
+        validate=[validate.Range(min=1), _at_most("PAGE_SIZE_MAX")],
+        metadata={"description": "Items per page (default 50, at most 200 unless the "
+                                 "service is configured otherwise)"},
+    )
+
+
+class PaginationSchema(ma.Schema):
+    page = fields.Integer(required=True)
+    page_size = fields.Integer(required=True)
+    total = fields.Integer(required=True, metadata={"description": "Items on all pages together"})
+    pages = fields.Integer(required=True, metadata={"description": "Number of pages"})
+
+
+# --- ranked lists ---------------------------------------------------------------------------
+class TopKQuerySchema(ma.Schema):
+    """``k``, the length of a ranked list (recommendations, target lists)."""
+
+    k = fields.Integer(
+        load_default=lambda: _config("K_DEFAULT"),
+        validate=[validate.Range(min=1), _at_most("K_MAX")],
+        metadata={"description": "How many to return (default 50, at most 500 unless the "
+                                 "service is configured otherwise)"},
+    )
+
+
+# --- schemas of store tables ----------------------------------------------------------------
+_FIELD_BY_KIND = {
+    "text": fields.String, "float": fields.Float, "int": fields.Integer,
+    "bool": fields.Boolean, "date": fields.Date, "time": fields.DateTime,
+}
+
+
+def table_schema(name: str, table, names=None, **extra: fields.Field) -> type[ma.Schema]:
+    """Return a response schema named ``name`` with a field per column of a store table.
+
+    Each field's type follows the column's (:func:`recommender.store.frames.column_kind`);
+    nullable columns may be null. ``extra`` adds fields.
+    """
+    from recommender.store.frames import column_kind
+
+    declared: dict[str, fields.Field] = {}
+    for column in table.columns:
+        if names is not None and column.name not in names:
+            continue
+        kind = column_kind(column)
+        if kind == "list":
+            declared[column.name] = fields.List(fields.String(), required=True)
+        else:
+            declared[column.name] = _FIELD_BY_KIND[kind](
+                required=True, allow_none=bool(column.nullable))
+    declared.update(extra)
+    return ma.Schema.from_dict(declared, name=name)

@@ -1,0 +1,119 @@
+"""The role matrix: each role (and no key, and a revoked key) against each endpoint."""
+
+import pytest
+
+OWN, OTHER = "dg_songshan_lake", "gz_nansha"  # the park manager's park, and another
+ALL = ("admin", "officer", "park_manager", "viewer")
+CALLERS = (*ALL, "no key", "revoked")
+
+# endpoint -> status per caller; no key and a revoked key get 401 unless the endpoint is public
+ENDPOINTS = {
+    "GET /api/v1/health": dict.fromkeys(CALLERS, 200),
+    "GET /api/v1/ready": dict.fromkeys(CALLERS, 200),
+    "GET /api/v1/openapi.json": dict.fromkeys(CALLERS, 200),
+    "GET /api/v1/docs": dict.fromkeys(CALLERS, 200),
+    "GET /api/v1/chains": dict.fromkeys(ALL, 200),
+    "GET /api/v1/chains/precision_instruments": dict.fromkeys(ALL, 200),
+    "GET /api/v1/firms": dict.fromkeys(ALL, 200),
+    "GET /api/v1/firms/ref-keyence": dict.fromkeys(ALL, 200),
+    "GET /api/v1/outcomes": {"admin": 200, "officer": 200, "park_manager": 403, "viewer": 200},
+    "POST /api/v1/outcomes": {"admin": 201, "officer": 201, "park_manager": 403,
+                              "viewer": 403},
+    "GET /api/v1/parks": dict.fromkeys(ALL, 200),
+    f"GET /api/v1/parks/{OWN}": dict.fromkeys(ALL, 200),
+    f"GET /api/v1/parks/{OTHER}": {"admin": 200, "officer": 200, "park_manager": 404,
+                                   "viewer": 200},
+}
+MATRIX = [
+    pytest.param(endpoint, caller, expected.get(caller, 401), id=f"{endpoint} as {caller}")
+    for endpoint, expected in ENDPOINTS.items()
+    for caller in CALLERS
+]
+# each role that may record an outcome records one of its own (the key includes the date)
+OUTCOME_DATE = {"admin": "2024-02-01", "officer": "2024-02-02", "park_manager": "2024-02-03",
+                "viewer": "2024-02-04", "no key": "2024-02-05", "revoked": "2024-02-06"}
+
+
+@pytest.mark.parametrize(("endpoint", "caller", "status"), MATRIX)
+def test_role_matrix(client, keys, error_body, endpoint, caller, status):
+    method, path = endpoint.split(" ")
+    headers = {"Authorization": f"Bearer {keys[caller]}"} if caller in keys else {}
+    body = None
+    if method == "POST":
+        body = {"firm_id": "ref-carl-zeiss", "node_id": "coordinate_measuring", "stage": 1,
+                "date": OUTCOME_DATE[caller], "note": f"met at a fair ({caller})"}
+
+    response = client.open(path, method=method, headers=headers, json=body)
+
+    assert response.status_code == status, response.get_data(as_text=True)
+    if status >= 400:
+        error = error_body(response, status)
+        assert error["code"] == {401: "unauthorized", 403: "forbidden",
+                                 404: "not_found"}[status]
+    if status == 401:
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_every_api_route_is_in_the_matrix(app):
+    routes = {
+        f"{method} {rule.rule}"
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api/v1") and "assets" not in rule.rule
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    covered = {e.split(" ")[0] + " " + _pattern(e.split(" ")[1]) for e in ENDPOINTS}
+    assert routes <= covered | {"GET /api/v1/docs"}
+
+
+def _pattern(path: str) -> str:
+    for name, value in (("chain_id", "precision_instruments"), ("firm_id", "ref-keyence"),
+                        ("park_id", OWN), ("park_id", OTHER)):
+        path = path.replace(value, f"<{name}>")
+    return path
+
+
+def test_a_key_may_come_in_x_api_key(client, keys):
+    response = client.get("/api/v1/chains", headers={"X-API-Key": keys["viewer"]})
+    assert response.status_code == 200
+    assert "Authorization" in response.headers["Vary"]
+
+
+@pytest.mark.parametrize("header", [
+    {"Authorization": "Basic dXNlcjpwYXNz"},
+    {"Authorization": "Bearer "},
+    {"Authorization": "Bearer cs-not-a-key"},
+    {"X-API-Key": "x" * 10_000},
+])
+def test_other_credentials_are_refused(client, error_body, header):
+    response = client.get("/api/v1/firms", headers=header)
+    error_body(response, 401, "unauthorized")
+
+
+def test_a_wrong_key_is_told_apart_from_a_missing_one(client, keys):
+    missing = client.get("/api/v1/firms")
+    wrong = client.get("/api/v1/firms", headers={"Authorization": f"Bearer {keys['viewer']}x"})
+    assert 'error="invalid_token"' not in missing.headers["WWW-Authenticate"]
+    assert 'error="invalid_token"' in wrong.headers["WWW-Authenticate"]
+
+
+def test_a_park_manager_lists_its_own_parks_only(client, as_role):
+    mine = client.get("/api/v1/parks", headers=as_role("park_manager")).get_json()
+    every = client.get("/api/v1/parks", headers=as_role("viewer")).get_json()
+
+    assert [p["park_id"] for p in mine["items"]] == [OWN]
+    assert mine["pagination"]["total"] == 1
+    assert every["pagination"]["total"] > 1
+
+
+def test_another_park_looks_like_no_park(client, as_role):
+    other = client.get(f"/api/v1/parks/{OTHER}", headers=as_role("park_manager")).get_json()
+    absent = client.get("/api/v1/parks/nowhere", headers=as_role("park_manager")).get_json()
+    assert other["error"]["message"].replace(OTHER, "X") == \
+        absent["error"]["message"].replace("nowhere", "X")
+
+
+def test_a_forbidden_answer_names_the_roles_that_may(client, as_role, error_body):
+    response = client.get("/api/v1/outcomes", headers=as_role("park_manager"))
+    error = error_body(response, 403, "forbidden")
+    assert error["details"] == {"permission": "outcomes:read",
+                                "roles": ["admin", "officer", "viewer"]}
