@@ -12,7 +12,7 @@ import click
 
 from recommender.exceptions import RecommenderError, ValidationError
 
-COMMAND_MODULES = ("data", "keys")
+COMMAND_MODULES = ("data", "keys", "weak_links")
 
 
 class _Group(click.Group):
