@@ -1,0 +1,279 @@
+"""Commands for ranking: train and evaluate the ranker, recommend firms, build the target list."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from recommender.cli.common import Progress, chain_of, echo_json, settings_of, store_of
+
+TEST_SHARE = 0.3  # the later share of campaigns held out to measure a model
+
+
+def _inputs(ctx: click.Context, progress: Progress | None = None):
+    """Return (settings, data, weak links) read from the store."""
+    from recommender.dataset import load_chain_data
+    from recommender.demo.world import load_region
+    from recommender.weak_links import diagnose_weak_links
+
+    step = progress or (lambda *a: None)
+    settings = settings_of(ctx)
+    step("reading the store", 0, 0)
+    chain = chain_of(ctx)
+    region = load_region(settings.region_dir)
+    data = load_chain_data(store_of(ctx), chain=chain, region=region)
+    step("diagnosing weak links", 0, 0)
+    weak_links = diagnose_weak_links(chain, region, data.firms, data.firm_nodes,
+                                     settings=settings)
+    return settings, data, weak_links
+
+
+def _registry(settings):
+    from recommender.registry import ModelRegistry
+
+    return ModelRegistry(Path(settings.var_dir) / "models")
+
+
+def _with_demo_truth(data, settings):
+    """Attach the demo world's truth when ``var/demo`` holds it and it matches the store."""
+    import dataclasses
+
+    from recommender import columns as C
+    from recommender.demo.generator import read_world
+    from recommender.exceptions import DataError
+
+    folder = Path(settings.var_dir) / "demo"
+    if not (folder / "truth.parquet").is_file():
+        return data, None
+    try:
+        truth = read_world(folder).truth
+    except DataError as exc:
+        return data, f"no truth: {exc}"
+    known = set(data.campaigns[C.CAMPAIGN_ID].astype(str))
+    if not known or not set(truth[C.CAMPAIGN_ID].astype(str).unique()) & known:
+        return data, f"no truth: {folder} does not describe the store's campaigns"
+    return dataclasses.replace(data, truth=truth), f"truth from {folder}"
+
+
+def _model(ctx: click.Context, settings, use_prior: bool):
+    """The active model of the registry, or None (the prior) when asked or when none exists."""
+    if use_prior:
+        return None
+    registry = _registry(settings)
+    if registry.active_version() is None:
+        click.echo("no active model: ranking with the prior", err=True)
+        return None
+    return registry.load_active()
+
+
+def _output(frame, as_json: bool, csv_path: str | None, lang: str) -> None:
+    from recommender import columns as C
+
+    if csv_path:
+        out = frame.drop(columns=[c for c in (C.REASONS, "covers") if c in frame.columns])
+        out.to_csv(csv_path, index=False, encoding="utf-8-sig")
+        click.echo(f"wrote {len(out)} rows to {csv_path}", err=True)
+    if as_json:
+        import json
+
+        # pandas writes missing values as null and NumPy numbers as plain ones: strict JSON
+        rows = json.loads(frame.to_json(orient="records", force_ascii=False, date_format="iso"))
+        echo_json({"attrs": dict(frame.attrs), "rows": rows})
+        return
+    if csv_path:
+        return
+    if frame.empty:
+        click.echo("no firm matches")
+        return
+    reason = f"reason_{lang}"
+    for row in frame.itertuples(index=False):
+        record = row._asdict()
+        name = record.get("name_zh") if lang == "zh" and record.get("name_zh") else record["name"]
+        click.echo(f"{record['rank']:>3}. {name} ({record['country']}, {record['city']})  "
+                   f"score {record['score']:.3f}  p {record['p_success']:.2f}")
+        click.echo(f"     {record[reason]}")
+    click.echo(f"[model {frame['model_version'].iloc[0]}]")
+
+
+# --- train ----------------------------------------------------------------------------------
+@click.command()
+@click.option("--activate/--no-activate", default=True, show_default=True,
+              help="Promote the new model if it beats the active one on its held-out window "
+                   "/ only save it.")
+@click.option("--test-share", type=click.FloatRange(0.05, 0.6), default=TEST_SHARE,
+              show_default=True, help="Later share of campaigns held out to measure the model.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_context
+def train(ctx: click.Context, activate: bool, test_share: float, seed: int,
+          as_json: bool) -> None:
+    """Train the ranker on the store's outcomes, save it, and promote it only if better.
+
+    The latest campaigns are held out; the model trains on the earlier ones with early stopping
+    on the last part of them, is measured on the held-out window (NDCG@10, MAP@10, Recall@50)
+    next to the prior, and is saved to the registry with those metrics.
+    """
+    from recommender import columns as C
+    from recommender.evaluation import evaluate, json_ready, time_split, window_of
+    from recommender.exceptions import DataError
+    from recommender.features import training_frame
+    from recommender.registry import data_fingerprint
+
+    progress = Progress()
+    settings, data, weak_links = _inputs(ctx, progress)
+    progress("building the training frame", 0, 0)
+    frame = training_frame(data, weak_links)
+    if frame[C.GROUP_ID].nunique() < 10:
+        raise DataError(f"only {frame[C.GROUP_ID].nunique()} campaign groups with outcomes; "
+                        f"at least 10 are needed to train and hold out a window")
+    earlier, later = time_split(frame, test_share=test_share)
+    progress("training and measuring", 0, 0)
+    results = evaluate(earlier, later, methods=("prior", "lambdarank"), seed=seed,
+                       return_models=True)
+    progress.close()
+    ranker = results.pop("models")["lambdarank"]
+    metrics = results["metrics"]["lambdarank"]
+    registry = _registry(settings)
+    version = registry.save(ranker, {
+        "metrics": metrics, "prior_metrics": results["metrics"]["prior"],
+        "training_window": window_of(earlier), "test_window": results["test"],
+        "validation_window": results["lambdarank"]["validation"],
+        "data_fingerprint": data_fingerprint(earlier), "data_version": data.data_version,
+        "chain_id": getattr(data.chain, "id", None), "region_id": getattr(data.region, "id", None),
+        "seed": seed,
+    })
+    decision = registry.promote_if_better(version) if activate else None
+    payload = {"version": version, "metrics": metrics, "prior": results["metrics"]["prior"],
+               "train": results["train"], "test": results["test"],
+               "best_iteration": ranker.best_iteration_,
+               "promotion": decision.to_dict() if decision else None,
+               "active": registry.active_version()}
+    if as_json:
+        echo_json(json_ready(payload))
+        return
+    click.echo(f"saved model {version} ({ranker.best_iteration_} trees) under {registry.root}")
+    click.echo(f"held out {results['test']['start']} … {results['test']['end']} "
+               f"({results['test']['groups']} groups):")
+    for name in ("ndcg@10", "map@10", "recall@50"):
+        click.echo(f"  {name:<10} model {metrics[name]:.3f}   prior "
+                   f"{results['metrics']['prior'][name]:.3f}")
+    click.echo(decision.reason if decision else "not activated (--no-activate)")
+
+
+# --- evaluate -------------------------------------------------------------------------------
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="Folder for evaluation.json and evaluation.md (default var/evaluation).")
+@click.option("--test-share", type=click.FloatRange(0.05, 0.6), default=TEST_SHARE,
+              show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.pass_context
+def evaluate(ctx: click.Context, as_json: bool, out_dir: str | None, test_share: float,
+             seed: int) -> None:
+    """Compare random, size, prior, logistic, LambdaRank (and the oracle on the demo world).
+
+    Every method learns on the earlier campaigns and is measured on the later ones; the
+    synthetic truth of ``var/demo`` (when present) adds the oracle, the ceiling. LambdaRank
+    from scratch (``lambdarank_plain``) shows what boosting from the prior adds.
+    """
+    from recommender.evaluation import (
+        METHODS,
+        json_ready,
+        report_markdown,
+        time_split,
+        write_report,
+    )
+    from recommender.evaluation import evaluate as run
+    from recommender.features import training_frame
+
+    progress = Progress()
+    settings, data, weak_links = _inputs(ctx, progress)
+    data, note = _with_demo_truth(data, settings)
+    progress("building the training frame", 0, 0)
+    frame = training_frame(data, weak_links)
+    earlier, later = time_split(frame, test_share=test_share)
+    progress("fitting and measuring every method", 0, 0)
+    methods = [m for m in METHODS if m != "oracle"] + ["lambdarank_plain", "oracle"]
+    results = run(earlier, later, seed=seed, methods=methods)
+    progress.close()
+    if note:
+        results["truth"] = note
+    paths = write_report(results, Path(out_dir) if out_dir else Path(settings.var_dir)
+                         / "evaluation")
+    if as_json:
+        echo_json(json_ready(results))
+        return
+    click.echo(report_markdown(results))
+    click.echo(f"wrote {paths['json']} and {paths['markdown']}", err=True)
+
+
+# --- recommend and target list --------------------------------------------------------------
+_OUTPUT = [
+    click.option("--json", "as_json", is_flag=True, help="Print the rows as JSON."),
+    click.option("--csv", "csv_path", type=click.Path(dir_okay=False), default=None,
+                 help="Write the rows to a CSV file (UTF-8 with BOM, opens in Excel)."),
+    click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+                 help="Language of names and reasons on screen."),
+    click.option("--prior", "use_prior", is_flag=True,
+                 help="Rank with the prior even if a trained model is active."),
+]
+
+
+def _output_options(function):
+    for option in reversed(_OUTPUT):
+        function = option(function)
+    return function
+
+
+@click.command()
+@click.option("--weak-link", "node_id", required=True, help="Node id of the weak link.")
+@click.option("--k", type=click.IntRange(min=1), default=50, show_default=True)
+@click.option("--country", multiple=True, help="Keep firms of this country (ISO alpha-2); "
+                                               "repeat for several.")
+@click.option("--size", multiple=True,
+              type=click.Choice(["nano", "micro", "small", "mid", "large", "mega"]),
+              help="Keep firms of this size class; repeat for several.")
+@click.option("--exclude-contacted", is_flag=True,
+              help="Leave out firms already contacted for this weak link.")
+@_output_options
+@click.pass_context
+def recommend(ctx: click.Context, node_id: str, k: int, country: tuple[str, ...],
+              size: tuple[str, ...], exclude_contacted: bool, as_json: bool,
+              csv_path: str | None, lang: str, use_prior: bool) -> None:
+    """Rank the firms to recruit for one weak link, with reasons."""
+    from recommender.recommend import recommend as run
+
+    settings, data, weak_links = _inputs(ctx)
+    frame = run(data, weak_links, node_id, model=_model(ctx, settings, use_prior), k=k,
+                country=list(country) or None, size=list(size) or None,
+                exclude_contacted=exclude_contacted)
+    _output(frame, as_json, csv_path, lang)
+
+
+@click.command("target-list")
+@click.option("--k", type=click.IntRange(min=1), default=30, show_default=True,
+              help="Firms the officers can visit.")
+@click.option("--max-country-share", type=click.FloatRange(0.0, 1.0, min_open=True),
+              default=0.4, show_default=True, help="Largest share of the list from one country.")
+@click.option("--top-links", type=click.IntRange(min=1), default=10, show_default=True,
+              help="Weak links to cover (the weakest first).")
+@click.option("--exclude", multiple=True, help="Firm id never to pick (screened); repeatable.")
+@_output_options
+@click.pass_context
+def target_list(ctx: click.Context, k: int, max_country_share: float, top_links: int,
+                exclude: tuple[str, ...], as_json: bool, csv_path: str | None, lang: str,
+                use_prior: bool) -> None:
+    """Pick the firms that best cover the weakest links together (招商目标清单)."""
+    from recommender.recommend import target_list as run
+
+    settings, data, weak_links = _inputs(ctx)
+    frame = run(data, weak_links, model=_model(ctx, settings, use_prior), k=k,
+                max_country_share=max_country_share, top_links=top_links, exclude=exclude)
+    _output(frame, as_json, csv_path, lang)
+    if not as_json and frame.attrs.get("note"):
+        click.echo(frame.attrs["note"], err=True)
+
+
+COMMANDS = [train, evaluate, recommend, target_list]
