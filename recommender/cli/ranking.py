@@ -7,8 +7,7 @@ from pathlib import Path
 import click
 
 from recommender.cli.common import Progress, chain_of, echo_json, settings_of, store_of
-
-TEST_SHARE = 0.3  # the later share of campaigns held out to measure a model
+from recommender.training import TEST_SHARE
 
 
 def _inputs(ctx: click.Context, progress: Progress | None = None):
@@ -114,51 +113,27 @@ def train(ctx: click.Context, activate: bool, test_share: float, seed: int,
     on the last part of them, is measured on the held-out window (NDCG@10, MAP@10, Recall@50)
     next to the prior, and is saved to the registry with those metrics.
     """
-    from recommender import columns as C
-    from recommender.evaluation import evaluate, json_ready, time_split, window_of
-    from recommender.exceptions import DataError
-    from recommender.features import training_frame
-    from recommender.registry import data_fingerprint
+    from recommender.evaluation import json_ready
+    from recommender.training import train_model
 
     progress = Progress()
     settings, data, weak_links = _inputs(ctx, progress)
-    progress("building the training frame", 0, 0)
-    frame = training_frame(data, weak_links)
-    if frame[C.GROUP_ID].nunique() < 10:
-        raise DataError(f"only {frame[C.GROUP_ID].nunique()} campaign groups with outcomes; "
-                        f"at least 10 are needed to train and hold out a window")
-    earlier, later = time_split(frame, test_share=test_share)
-    progress("training and measuring", 0, 0)
-    results = evaluate(earlier, later, methods=("prior", "lambdarank"), seed=seed,
-                       return_models=True)
-    progress.close()
-    ranker = results.pop("models")["lambdarank"]
-    metrics = results["metrics"]["lambdarank"]
     registry = _registry(settings)
-    version = registry.save(ranker, {
-        "metrics": metrics, "prior_metrics": results["metrics"]["prior"],
-        "training_window": window_of(earlier), "test_window": results["test"],
-        "validation_window": results["lambdarank"]["validation"],
-        "data_fingerprint": data_fingerprint(earlier), "data_version": data.data_version,
-        "chain_id": getattr(data.chain, "id", None), "region_id": getattr(data.region, "id", None),
-        "seed": seed,
-    })
-    decision = registry.promote_if_better(version) if activate else None
-    payload = {"version": version, "metrics": metrics, "prior": results["metrics"]["prior"],
-               "train": results["train"], "test": results["test"],
-               "best_iteration": ranker.best_iteration_,
-               "promotion": decision.to_dict() if decision else None,
-               "active": registry.active_version()}
+    payload = train_model(data, weak_links, registry, test_share=test_share, seed=seed,
+                          activate=activate, progress=progress)
+    progress.close()
+    metrics, prior = payload["metrics"]["lambdarank"], payload["metrics"]["prior"]
+    decision = payload["promotion"]
     if as_json:
         echo_json(json_ready(payload))
         return
-    click.echo(f"saved model {version} ({ranker.best_iteration_} trees) under {registry.root}")
-    click.echo(f"held out {results['test']['start']} … {results['test']['end']} "
-               f"({results['test']['groups']} groups):")
+    test = payload["test"]
+    click.echo(f"saved model {payload['version']} ({payload['best_iteration']} trees) "
+               f"under {registry.root}")
+    click.echo(f"held out {test['start']} … {test['end']} ({test['groups']} groups):")
     for name in ("ndcg@10", "map@10", "recall@50"):
-        click.echo(f"  {name:<10} model {metrics[name]:.3f}   prior "
-                   f"{results['metrics']['prior'][name]:.3f}")
-    click.echo(decision.reason if decision else "not activated (--no-activate)")
+        click.echo(f"  {name:<10} model {metrics[name]:.3f}   prior {prior[name]:.3f}")
+    click.echo(decision["reason"] if decision else "not activated (--no-activate)")
 
 
 # --- evaluate -------------------------------------------------------------------------------
