@@ -1,6 +1,8 @@
 """ChainScout's library: industrial chains, weak links, firm profiles, ranking and matching.
 
 The public names are re-exported here; the modules named in ``docs/architecture.md`` hold them.
+Names whose modules load LightGBM, scikit-learn or geopandas are imported on first use, so
+``import recommender`` stays quick.
 
 >>> from recommender import load_chain
 >>> len(load_chain().node_ids) >= 50
@@ -34,7 +36,50 @@ from recommender.ingest import (
 from recommender.paths import data_dir, shared_data_dir, var_dir
 from recommender.schemas import SCHEMAS, validate_table
 
-__all__ = [
+# name -> module, imported on first attribute access (PEP 562)
+_LAZY = {
+    "ChainData": "recommender.dataset",
+    "load_chain_data": "recommender.dataset",
+    "diagnose_weak_links": "recommender.weak_links",
+    "weak_link_weights": "recommender.weak_links",
+    "candidate_pairs": "recommender.candidates",
+    "build_features": "recommender.features",
+    "training_frame": "recommender.features",
+    "FEATURES": "recommender.features",
+    "prior_scores": "recommender.prior",
+    "ChainRanker": "recommender.ranker",
+    "ModelRegistry": "recommender.registry",
+    "evaluate": "recommender.evaluation",
+    "ndcg_at_k": "recommender.metrics",
+    "map_at_k": "recommender.metrics",
+    "recall_at_k": "recommender.metrics",
+    "recommend": "recommender.recommend",
+    "score_candidates": "recommender.recommend",
+    "target_list": "recommender.recommend",
+    "target_portfolio": "recommender.portfolio",
+    "train_model": "recommender.training",
+    "park_matches": "recommender.parks",
+    "firm_parks": "recommender.parks",
+    "assign_firms_to_parks": "recommender.assignment",
+    "recruitment_map": "recommender.maps",
+    "to_geojson": "recommender.maps",
+    "write_map": "recommender.maps",
+    "NodeClassifier": "recommender.node_classifier",
+    "read_listing": "recommender.listings",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'recommender' has no attribute {name!r}")
+
+
+__all__ = sorted(_LAZY) + [
     "SCHEMAS",
     "Chain",
     "ChainError",
