@@ -15,6 +15,7 @@ from recommender import columns as C
 
 FIRM_HEADERS: dict[str, tuple[str, ...]] = {
     C.FIRM_ID: ("firm_id", "企业id", "企业编号"),
+    C.FIRM_KEY: ("firm_key",),
     C.NAME: ("name", "company", "company name", "company_name", "firm", "firm name",
              "企业名称", "公司名称", "名称", "英文名称", "企业英文名称"),
     C.NAME_ZH: ("name_zh", "chinese name", "中文名称", "企业中文名称"),

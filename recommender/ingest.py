@@ -186,7 +186,11 @@ def normalise_firms(raw: pd.DataFrame, *, file: str = "<frame>",
     out[C.NAME] = out[C.NAME].astype("string").str.strip()
     if C.CREDIT_CODE not in out.columns:
         out[C.CREDIT_CODE] = pd.NA
-    out[C.FIRM_KEY] = firm_keys(out)
+    keys = firm_keys(out)
+    if C.FIRM_KEY in out.columns:  # a source with keys of its own (listings: ISIN or symbol)
+        given = out[C.FIRM_KEY].astype("string")
+        keys = given.where(given.notna() & (given.str.strip() != ""), keys)
+    out[C.FIRM_KEY] = keys
     if C.FIRM_ID not in out.columns:
         out[C.FIRM_ID] = firm_ids(out[C.FIRM_KEY])
     out[C.SOURCE] = source or file
@@ -263,13 +267,34 @@ def store_firms(store, firms: pd.DataFrame, links: pd.DataFrame, *, kind: str, f
     return counts, batch
 
 
+FORMATS = ("table", "listing")
+
+
+def read_firm_source(path: str | Path, *, format: str = "table") -> pd.DataFrame:
+    """Read a firm file: ``table`` (a firm-database export) or ``listing`` (public listings).
+
+    A listing keeps its symbol, ISIN and website, turns its market-cap class into
+    ``size_class``, and keys each firm by ISIN, else by symbol.
+    """
+    if format not in FORMATS:
+        raise DataError(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
+    if format == "table":
+        return read_table(path)
+    from recommender.listings import listing_key, read_listing
+
+    listing = read_listing(path, file=Path(path).name)
+    return listing.assign(**{C.FIRM_KEY: listing_key(listing)})
+
+
 def ingest_firms(path: str | Path, store, chain, *, default_country: str | None = None,
-                 progress: Progress = _noop, dry_run: bool = False) -> IngestResult:
+                 progress: Progress = _noop, dry_run: bool = False,
+                 format: str = "table") -> IngestResult:
     """Import a firm file into the store: all rows land, or none do.
 
     Parameters
     ----------
     path : CSV, XLSX or Parquet with Chinese or English headers.
+    format : ``table`` (firm-database exports) or ``listing`` (public stock listings).
     store : an open ``recommender.store.Store``.
     chain : the ``Chain`` whose keywords assign firms to nodes.
     dry_run : validate and report, write nothing.
@@ -283,7 +308,7 @@ def ingest_firms(path: str | Path, store, chain, *, default_country: str | None 
 
     path = Path(path)
     progress("read", 0, 0)
-    raw = read_table(path)
+    raw = read_firm_source(path, format=format)
     firms, links, unmapped = prepare_firms(raw, chain, file=path.name,
                                            default_country=default_country,
                                            source=path.name, progress=progress)

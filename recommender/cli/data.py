@@ -110,15 +110,20 @@ def ingest() -> None:
 @ingest.command("firms")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--country", default=None, help="Country of every row when the file has none.")
+@click.option("--format", "source_format", type=click.Choice(["table", "listing"]),
+              default="table", show_default=True,
+              help="table: a firm-database export; listing: public stock listings "
+                   "(symbol, summary, market-cap class, ISIN).")
 @click.option("--dry-run", is_flag=True, help="Validate and report; write nothing.")
 @click.pass_context
-def ingest_firms_cmd(ctx: click.Context, path: str, country, dry_run: bool) -> None:
+def ingest_firms_cmd(ctx: click.Context, path: str, country, source_format: str,
+                     dry_run: bool) -> None:
     """Import firms from CSV, XLSX or Parquet (Chinese or English headers)."""
     from recommender.ingest import ingest_firms
 
     progress = Progress()
     result = ingest_firms(path, store_of(ctx), chain_of(ctx), default_country=country,
-                          progress=progress, dry_run=dry_run)
+                          progress=progress, dry_run=dry_run, format=source_format)
     progress.close()
     echo_json(result.as_dict())
 

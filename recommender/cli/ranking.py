@@ -88,7 +88,8 @@ def _output(frame, as_json: bool, csv_path: str | None, lang: str) -> None:
     reason = f"reason_{lang}"
     for row in frame.itertuples(index=False):
         record = row._asdict()
-        name = record.get("name_zh") if lang == "zh" and record.get("name_zh") else record["name"]
+        zh = record.get("name_zh")
+        name = zh if lang == "zh" and isinstance(zh, str) and zh.strip() else record["name"]
         click.echo(f"{record['rank']:>3}. {name} ({record['country']}, {record['city']})  "
                    f"score {record['score']:.3f}  p {record['p_success']:.2f}")
         click.echo(f"     {record[reason]}")

@@ -232,3 +232,30 @@ def test_unsupported_or_missing_files_are_named(tmp_path):
         read_table(tmp_path / "firms.json")
     with pytest.raises(DataError, match="no such file"):
         read_table(tmp_path / "absent.csv")
+
+
+def test_listing_format_keeps_identifiers_and_keys_by_isin_or_symbol(store, chain, tmp_path):
+    # invented listed firms, in the layout of public listing exports
+    path = tmp_path / "listing.csv"
+    pd.DataFrame({
+        "symbol": ["OPTX", "VACU.DE"], "name": ["Optix Lenses Inc.", "Vacuwerk AG"],
+        "summary": ["Optix makes optical lenses and prisms.", "Vacuwerk builds vacuum pumps."],
+        "country": ["United States", "Germany"], "city": ["Rochester", "Munich"],
+        "market_cap": ["Small Cap", "Mid Cap"], "isin": ["", "DE0000000001"],
+        "website": ["optix.test", "vacuwerk.test"],
+    }).to_csv(path, index=False)
+    result = ingest_firms(path, store, chain, format="listing")
+    assert result.counts["inserted"] == 2
+    firms = store.firms().set_index(C.SYMBOL)
+    assert firms.loc["OPTX", C.FIRM_KEY] == "sym:OPTX"
+    assert firms.loc["VACU.DE", C.FIRM_KEY] == "isin:DE0000000001"
+    assert firms.loc["VACU.DE", C.SIZE_CLASS] == "mid"
+    assert firms.loc["OPTX", C.WEBSITE] == "optix.test"
+    assert bool(firms.loc["OPTX", C.IS_LISTED])
+    assert ingest_firms(path, store, chain, format="listing").counts["unchanged"] == 2
+    assert "vacuum_pumps" in set(store.firm_nodes()[C.NODE_ID])
+
+
+def test_unknown_source_format_is_refused(store, chain, en_csv):
+    with pytest.raises(DataError, match="unknown format 'xml'"):
+        ingest_firms(en_csv, store, chain, format="xml")
