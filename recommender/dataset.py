@@ -9,7 +9,7 @@ new outcome gives a new bundle (:func:`with_outcomes`).
 >>> data = chain_data_from_world(generate_world(n_firms=500, seed=1),      # doctest: +SKIP
 ...                              chain=load_chain(), region=load_region())
 >>> len(data.campaigns), data.truth is not None                          # doctest: +SKIP
-(132, True)
+(264, True)
 """
 
 from __future__ import annotations

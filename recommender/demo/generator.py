@@ -11,7 +11,7 @@ parameters are documented in ``data/README.md`` ("The synthetic generator").
 >>> world = generate_world(n_firms=500, seed=1)                        # doctest: +SKIP
 >>> synthetic = int(world.firms[C.IS_SYNTHETIC].sum())                 # doctest: +SKIP
 >>> synthetic, world.params["seed"], len(world.campaigns)              # doctest: +SKIP
-(500, 1, 132)
+(500, 1, 264)
 """
 
 from __future__ import annotations
@@ -669,7 +669,7 @@ def generate_world(n_firms: int = 20_000, seed: int = 7, *, chain=None, region=N
     reference : ``(firms, firm_nodes)`` of the reference firms; the embedded ones when None,
         ``(empty, empty)`` for none.
     start, end : the window of the history.
-    n_campaigns : campaigns in the window; two per month when None.
+    n_campaigns : campaigns in the window; four per month when None.
     progress : called with the name of each phase as it starts (firms, nodes, text,
         history, assemble).
 

@@ -62,7 +62,7 @@ CONTACTS = (20, 80)  # contacts per campaign, uniform
 OFFICER_TOP_SHARE = 0.8  # share of contacts picked by the officer's score, the rest at random
 # the officer's score: ln revenue, listed, reference (famous) firm, match strength; + Gumbel(0, 1)
 OFFICER_WEIGHTS = {"log_revenue": 0.9, "listed": 1.2, "famous": 1.0, "match": 1.0}
-CAMPAIGNS_PER_MONTH = 2
+CAMPAIGNS_PER_MONTH = 4  # a province's campaigns across its cities, about one a week
 DECLINE_AFTER_DAYS = 30  # no answer within this many days counts as a decline (stage 0)
 STAGE_LAG_DAYS = ((5, 30), (30, 120), (60, 240), (90, 360))  # from stage s-1 to s, uniform
 CALIBRATION_PASSES = 4

@@ -213,7 +213,7 @@ def test_campaigns_cover_the_window(world, inputs):
     assert camp[C.CAMPAIGN_ID].is_unique and (camp[C.REGION_ID] == "guangdong").all()
     assert camp[C.DATE].between(pd.Timestamp("2021-01-01"), pd.Timestamp("2026-06-30")).all()
     assert camp[C.NODE_ID].isin(inputs["chain"].node_ids).all()
-    assert len(camp) == 2 * 66  # two a month by default
+    assert len(camp) == 4 * 66  # four a month by default
     assert (camp[C.CAMPAIGN_ID].str[1:8] == camp[C.DATE].dt.strftime("%Y-%m")).all()
 
 
