@@ -13,24 +13,8 @@ from recommender.candidates import (
     index_in,
     pair_match,
 )
-from recommender.chain import chain_from_dict
 from recommender.demo.world import load_region
 from recommender.exceptions import ConfigError, NotFoundError
-
-
-def toy_chain():
-    """Five nodes: a and b feed c; c and d feed e."""
-    node = {"name_zh": "节点", "name_en": "Node", "segment": "s"}
-    return chain_from_dict({
-        "id": "toy", "name_zh": "玩具链", "name_en": "Toy chain", "version": "1",
-        "nodes": [{"id": "a", "stage": "upstream", **node},
-                  {"id": "b", "stage": "upstream", **node},
-                  {"id": "c", "stage": "midstream", **node},
-                  {"id": "d", "stage": "midstream", **node},
-                  {"id": "e", "stage": "downstream", **node}],
-        "edges": [{"supplier": "a", "consumer": "c"}, {"supplier": "b", "consumer": "c"},
-                  {"supplier": "c", "consumer": "e"}, {"supplier": "d", "consumer": "e"}],
-    })
 
 
 def toy_firms() -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -57,9 +41,9 @@ def region():
 
 
 @pytest.fixture(scope="module")
-def toy():
+def toy(toy_chain):
     firms, links = toy_firms()
-    return toy_chain(), firms, links
+    return toy_chain, firms, links
 
 
 def _rows(frame: pd.DataFrame) -> list[tuple]:

@@ -11,7 +11,7 @@ from pandas.testing import assert_frame_equal
 
 from recommender import columns as C
 from recommender import features as F
-from recommender.chain import chain_from_dict, load_chain
+from recommender.chain import load_chain
 from recommender.dataset import ChainData, chain_data_from_world, with_outcomes
 from recommender.demo import history
 from recommender.demo.generator import generate_world
@@ -25,19 +25,6 @@ KM_PER_DEGREE = 2 * math.pi * 6371.0088 / 360  # 111.195 km along a meridian
 
 # --- a tiny hand-made world -------------------------------------------------------------------
 
-def toy_chain():
-    """Five nodes: a and b feed c; c and d feed e."""
-    node = {"name_zh": "节点", "name_en": "Node", "segment": "s"}
-    return chain_from_dict({
-        "id": "toy", "name_zh": "玩具链", "name_en": "Toy chain", "version": "1",
-        "nodes": [{"id": "a", "stage": "upstream", **node},
-                  {"id": "b", "stage": "upstream", **node},
-                  {"id": "c", "stage": "midstream", **node},
-                  {"id": "d", "stage": "midstream", **node},
-                  {"id": "e", "stage": "downstream", **node}],
-        "edges": [{"supplier": "a", "consumer": "c"}, {"supplier": "b", "consumer": "c"},
-                  {"supplier": "c", "consumer": "e"}, {"supplier": "d", "consumer": "e"}],
-    })
 
 
 def toy_firms() -> pd.DataFrame:
@@ -103,11 +90,11 @@ def region():
 
 
 @pytest.fixture(scope="module")
-def toy(region):
+def toy(region, toy_chain):
     campaigns = pd.DataFrame({C.CAMPAIGN_ID: ["K1", "K2", "K5"], C.NODE_ID: ["c", "d", "c"],
                               C.DATE: pd.to_datetime(["2022-12-10", "2023-04-01",
                                                       "2023-12-01"]).astype("datetime64[ms]")})
-    return ChainData(chain=toy_chain(), region=region, firms=toy_firms(),
+    return ChainData(chain=toy_chain, region=region, firms=toy_firms(),
                      firm_nodes=toy_links(), campaigns=campaigns, outcomes=toy_outcomes())
 
 

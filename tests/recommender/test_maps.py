@@ -414,21 +414,6 @@ def test_park_layer_points(parks):
 
 # --- command line -----------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def demo_store(tmp_path_factory):
-    """A demo world of 300 synthetic firms in a temporary var folder."""
-    from click.testing import CliRunner
-
-    from recommender.cli import cli
-
-    var = tmp_path_factory.mktemp("maps") / "var"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("CHAINSCOUT_VAR_DIR", str(var))
-        patch.delenv("CHAINSCOUT_DATABASE_URL", raising=False)
-        result = CliRunner().invoke(cli, ["demo", "build", "--firms", "300", "--seed", "1"],
-                                    catch_exceptions=False)
-        assert result.exit_code == 0, result.output
-        yield patch
 
 
 @pytest.mark.slow

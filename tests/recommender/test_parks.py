@@ -225,17 +225,6 @@ def test_matches_for_parks_stacks_the_parks(chain, park):
 
 # --- command line -----------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def demo_store(tmp_path_factory):
-    """A demo world of 300 synthetic firms in a temporary var folder, shared by the CLI tests."""
-    var = tmp_path_factory.mktemp("parks") / "var"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("CHAINSCOUT_VAR_DIR", str(var))
-        patch.delenv("CHAINSCOUT_DATABASE_URL", raising=False)
-        result = CliRunner().invoke(cli, ["demo", "build", "--firms", "300", "--seed", "1"],
-                                    catch_exceptions=False)
-        assert result.exit_code == 0, result.output
-        yield patch
 
 
 @pytest.mark.slow
