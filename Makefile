@@ -6,11 +6,10 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: demo test venv lint bench clean
 
-# Run the main job on the embedded demo world.
+# Run the main job on the embedded demo world: build it, train a model, serve the API on
+# http://127.0.0.1:8000 (the first run prints the demo's API keys).
 demo: $(STAMP)
-	$(BIN)/chainscout demo build
-	$(BIN)/chainscout chain show
-	$(BIN)/chainscout summary
+	$(BIN)/chainscout serve
 
 # Lint, check the Dockerfile, run the whole test suite (SQLite, and PostgreSQL when reachable).
 test: $(STAMP)

@@ -9,10 +9,11 @@ Roles and what each may do:
 ============  =================================================================================
 role          permissions
 ============  =================================================================================
-viewer        read chains, firms, outcomes, parks, rankings (weak links, recommendations), models
-officer       what a viewer may, plus record outcomes and export
+viewer        read chains, firms, outcomes, parks, rankings (weak links, recommendations, target
+              lists) and models, as JSON; no CSV/XLSX export
+officer       what a viewer may, plus record outcomes and export rankings as CSV or XLSX
 park_manager  read chains and firms; read (and edit) its own parks only
-admin         everything, including model activation, training jobs and keys
+admin         everything: also train models, activate a model, read training jobs, keys
 ============  =================================================================================
 
 A park manager's key names its parks; any other park is invisible to it (the service answers
@@ -46,13 +47,13 @@ from recommender.store import keys as store_keys
 from recommender.store import models as M
 
 __all__ = [
+    "ACTIVATE_MODELS",
     "ADMIN",
     "DEMO_LABEL",
     "EDIT_PARKS",
     "EXPORT",
     "KEY_LENGTH",
     "MANAGE_KEYS",
-    "MANAGE_MODELS",
     "OFFICER",
     "PARK_MANAGER",
     "PARK_SCOPED_ROLES",
@@ -60,12 +61,14 @@ __all__ = [
     "PREFIX_LENGTH",
     "READ_CHAINS",
     "READ_FIRMS",
+    "READ_JOBS",
     "READ_MODELS",
     "READ_OUTCOMES",
     "READ_PARKS",
     "READ_RANKINGS",
     "RECORD_OUTCOMES",
     "ROLES",
+    "TRAIN_MODELS",
     "VIEWER",
     "Principal",
     "authenticate",
@@ -93,15 +96,18 @@ RECORD_OUTCOMES = "outcomes:write"
 READ_PARKS = "parks:read"
 EDIT_PARKS = "parks:write"
 READ_RANKINGS = "rankings:read"  # weak links, recommendations, target lists
-EXPORT = "export"
+EXPORT = "export"  # rankings as CSV or XLSX files
 READ_MODELS = "models:read"
-MANAGE_MODELS = "models:manage"  # activation and training jobs
+TRAIN_MODELS = "models:train"  # start a training job
+ACTIVATE_MODELS = "models:activate"  # make a saved model the serving one, better or not
+READ_JOBS = "jobs:read"  # the status and result of training jobs
 MANAGE_KEYS = "keys:manage"
 
 _READ = frozenset(
     {READ_CHAINS, READ_FIRMS, READ_OUTCOMES, READ_PARKS, READ_RANKINGS, READ_MODELS}
 )
-_ALL = _READ | {RECORD_OUTCOMES, EDIT_PARKS, EXPORT, MANAGE_MODELS, MANAGE_KEYS}
+_ALL = _READ | {RECORD_OUTCOMES, EDIT_PARKS, EXPORT, TRAIN_MODELS, ACTIVATE_MODELS, READ_JOBS,
+                MANAGE_KEYS}
 
 PERMISSIONS: Mapping[str, frozenset[str]] = {
     VIEWER: _READ,

@@ -6,16 +6,23 @@ says. A missing, unknown or revoked key is a 401 with ``WWW-Authenticate: Bearer
 whose role lacks the permission is a 403; then the key's rate limit applies (429).
 A park manager's key sees its own parks only: views ask :func:`current_principal` and answer
 404 for any other park, as for one that does not exist.
+
+A process remembers a key it verified for ``AUTH_CACHE_SECONDS`` (by the key's SHA-256, never
+the key), so that a busy client does not cost a store query per request: a key revoked in
+the meantime works on for at most that long in a process that had just seen it. Unknown and
+revoked keys are never remembered. ``AUTH_CACHE_SECONDS = 0`` asks the store every time.
 """
 
 from __future__ import annotations
 
 import functools
+import threading
+import time
 from collections.abc import Callable
 
 from flask import Flask, Response, current_app, g, request
 
-from recommender.auth import Principal, authenticate, roles_with
+from recommender.auth import Principal, authenticate, hash_key, roles_with
 from service.errors import ApiError
 
 BEARER = "bearer"
@@ -28,6 +35,39 @@ SECURITY_SCHEMES = {
     "apiKeyHeader": {"type": "apiKey", "in": "header", "name": API_KEY_HEADER},
 }
 SECURITY = [{"bearerAuth": []}, {"apiKeyHeader": []}]
+
+
+class PrincipalCache:
+    """Principals of recently verified keys, by the key's SHA-256, for ``seconds`` each.
+
+    >>> cache = PrincipalCache(5, clock=iter([0.0, 1.0, 9.0]).__next__)
+    >>> cache.put("k", "principal"); cache.get("k"), cache.get("k")
+    ('principal', None)
+    """
+
+    MAX_KEYS = 10_000
+
+    def __init__(self, seconds: float, *, clock: Callable[[], float] = time.monotonic):
+        self.seconds = float(seconds)
+        self.clock = clock
+        self._items: dict[str, tuple[Principal, float]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> Principal | None:
+        if self.seconds <= 0:
+            return None
+        found = self._items.get(hash_key(key))
+        if found is None or found[1] < self.clock():
+            return None
+        return found[0]
+
+    def put(self, key: str, principal: Principal) -> None:
+        if self.seconds <= 0:
+            return
+        with self._lock:
+            if len(self._items) >= self.MAX_KEYS:
+                self._items.clear()
+            self._items[hash_key(key)] = (principal, self.clock() + self.seconds)
 
 
 def presented_key() -> str | None:
@@ -68,7 +108,12 @@ def _authorise(permission: str, roles: list[str]) -> Principal:
         raise ApiError(401, "unauthorized",
                        f"an API key is needed: send 'Authorization: Bearer <key>' or "
                        f"'{API_KEY_HEADER}: <key>'", headers={"WWW-Authenticate": REALM})
-    principal = authenticate(current_app.extensions["chainscout"].store, key)
+    app_state = current_app.extensions["chainscout"]
+    principal = app_state.principals.get(key)
+    if principal is None:
+        principal = authenticate(app_state.store, key)
+        if principal is not None:
+            app_state.principals.put(key, principal)
     if principal is None:
         raise ApiError(401, "unauthorized", "the API key is unknown or revoked",
                        headers={"WWW-Authenticate": f'{REALM}, error="invalid_token"'})
@@ -82,7 +127,9 @@ def _authorise(permission: str, roles: list[str]) -> Principal:
 
 
 def register_auth(app: Flask) -> None:
-    """Document the key schemes in the OpenAPI document; tell caches answers vary by key."""
+    """Remember verified keys briefly; document the key schemes in the OpenAPI document; tell
+    caches that answers vary by key."""
+    app.extensions["chainscout"].principals = PrincipalCache(app.config["AUTH_CACHE_SECONDS"])
     options = app.config.setdefault("API_SPEC_OPTIONS", {})
     components = options.setdefault("components", {})
     components.setdefault("securitySchemes", {}).update(SECURITY_SCHEMES)

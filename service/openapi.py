@@ -43,7 +43,12 @@ class ApiBlueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = RequestParser()
 
     def arguments(self, schema, *, location: str = "json", **kwargs) -> Callable:
-        """flask-smorest's ``arguments``; a JSON body also documents its 400, 413 and 415."""
+        """flask-smorest's ``arguments``; a JSON body also documents its 400, 413 and 415.
+
+        The schema is made once here, not on every request (a schema loads statelessly).
+        """
+        if isinstance(schema, type):
+            schema = schema()
         parse = super().arguments(schema, location=location, **kwargs)
         if location != "json":
             return parse

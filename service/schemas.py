@@ -16,7 +16,9 @@ def _config(name: str) -> int:
     return int(current_app.config[name])
 
 
-def _at_most(setting: str):
+def at_most_setting(setting: str):
+    """Return a validator refusing values above the app's setting ``setting``."""
+
     def check(value: int) -> None:
         most = _config(setting)
         if value > most:
@@ -50,7 +52,7 @@ class PageQuerySchema(ma.Schema):
                           metadata={"description": "1-based page number"})
     page_size = fields.Integer(
         load_default=lambda: _config("PAGE_SIZE_DEFAULT"),
-        validate=[validate.Range(min=1), _at_most("PAGE_SIZE_MAX")],
+        validate=[validate.Range(min=1), at_most_setting("PAGE_SIZE_MAX")],
         metadata={"description": "Items per page (default 50, at most 200 unless the "
                                  "service is configured otherwise)"},
     )
@@ -69,7 +71,7 @@ class TopKQuerySchema(ma.Schema):
 
     k = fields.Integer(
         load_default=lambda: _config("K_DEFAULT"),
-        validate=[validate.Range(min=1), _at_most("K_MAX")],
+        validate=[validate.Range(min=1), at_most_setting("K_MAX")],
         metadata={"description": "How many to return (default 50, at most 500 unless the "
                                  "service is configured otherwise)"},
     )

@@ -14,8 +14,10 @@ from typing import Any
 from flask import Flask
 
 from recommender.config import Settings, load_settings
+from recommender.exceptions import ConfigError
 
 API_PREFIX = "/api/v1"
+SNAPSHOT_REFRESH_MODES = ("background", "inline")
 
 DEFAULTS: dict[str, Any] = {
     # --- limits -----------------------------------------------------------------------------
@@ -29,9 +31,22 @@ DEFAULTS: dict[str, Any] = {
     # N times this. 0 turns the limit off.
     "RATE_LIMIT_PER_MINUTE": 600,
     "RATE_LIMIT_BURST": 60,
+    # Seconds a process trusts a key it verified before asking the store again (a revoked key
+    # works on for at most this long there). 0 asks the store on every request.
+    "AUTH_CACHE_SECONDS": 5,
     # Whether the service migrates the store when it first opens it. Off: `chainscout db
     # upgrade` (or the demo build) migrates, and /ready says when the schema lags behind.
     "STORE_UPGRADE": False,
+    # --- serving rankings (service.state.Snapshots) -----------------------------------------
+    # How often a process asks whether the active model or the data version changed; after
+    # this process records an outcome or activates a model it asks at once.
+    "SNAPSHOT_CHECK_SECONDS": 2.0,
+    # "background": a changed model or data version is scored in a thread while the old
+    # snapshot serves; "inline": on the request that noticed the change.
+    "SNAPSHOT_REFRESH": "background",
+    # A training job that is still queued or running after this many seconds no longer
+    # blocks a new one (its process may have died with it).
+    "TRAINING_JOB_STALE_SECONDS": 6 * 3600,
     # --- OpenAPI document and docs page (flask-smorest) -------------------------------------
     "API_TITLE": "ChainScout API",
     "API_VERSION": "v1",
@@ -61,6 +76,17 @@ def configure(app: Flask, config: Mapping[str, Any] | None) -> None:
     fields = set(Settings.__dataclass_fields__)
     library = {k: config.pop(k) for k in list(config) if k in fields}
     app.config.update(config)
+    refresh = app.config["SNAPSHOT_REFRESH"]
+    if refresh not in SNAPSHOT_REFRESH_MODES:
+        raise ConfigError(f"setting SNAPSHOT_REFRESH must be one of "
+                          f"{', '.join(SNAPSHOT_REFRESH_MODES)}, got {refresh!r}")
+    try:
+        check = float(app.config["SNAPSHOT_CHECK_SECONDS"])
+    except (TypeError, ValueError):
+        check = -1.0
+    if not check >= 0:
+        raise ConfigError("setting SNAPSHOT_CHECK_SECONDS must be a number of seconds >= 0")
     app.extensions["chainscout"] = ServiceState(
-        load_settings(library), upgrade=bool(app.config["STORE_UPGRADE"])
+        load_settings(library), upgrade=bool(app.config["STORE_UPGRADE"]),
+        snapshot_check_seconds=check, snapshot_background=refresh == "background",
     )

@@ -12,7 +12,7 @@ import click
 
 from recommender.exceptions import RecommenderError, ValidationError
 
-COMMAND_MODULES = ("data", "keys", "weak_links", "ranking", "maps", "parks")
+COMMAND_MODULES = ("data", "keys", "weak_links", "ranking", "maps", "parks", "serve")
 
 
 class _Group(click.Group):

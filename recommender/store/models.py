@@ -301,3 +301,36 @@ class ApiKey(Base):
 
 
 API_KEYS = ApiKey.__table__
+
+
+# --- jobs (work the service runs in the background, such as training a model) ---------------
+JOB_KIND = "kind"  # what the job does: "train"
+JOB_STATUS = "status"  # queued | running | done | failed
+JOB_CREATED_BY = "created_by"  # prefix of the API key that asked for it
+JOB_STARTED_AT = "started_at"
+JOB_FINISHED_AT = "finished_at"
+JOB_PARAMS = "params"  # the arguments it was asked with, JSON
+JOB_RESULT = "result"  # what it produced, JSON
+JOB_ERROR = "error"  # why it failed
+JOB_STATUSES = ("queued", "running", "done", "failed")
+
+
+class Job(Base):
+    """One background job: who asked, when it ran, what it produced or why it failed."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (sa.Index(None, JOB_KIND, JOB_STATUS),)
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(JOB_KIND)
+    status: Mapped[str] = mapped_column(JOB_STATUS)
+    created_by: Mapped[str | None] = mapped_column(JOB_CREATED_BY)
+    created_at: Mapped[dt.datetime] = mapped_column(CREATED_AT)
+    started_at: Mapped[dt.datetime | None] = mapped_column(JOB_STARTED_AT)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(JOB_FINISHED_AT)
+    params: Mapped[dict[str, Any] | None] = mapped_column(JOB_PARAMS)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JOB_RESULT)
+    error: Mapped[str | None] = mapped_column(JOB_ERROR, sa.Text)
+
+
+JOBS = Job.__table__

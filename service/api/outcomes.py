@@ -75,10 +75,16 @@ def list_outcomes(query: dict):
 @bp.alt_response(409, response="CONFLICT")
 @bp.response(201, OutcomeSchema)
 def create_outcome(body: dict):
-    """Record an outcome; the firm must be in the store and the node in the chain (else 422)."""
+    """Record an outcome; the firm must be in the store and the node in the chain (else 422).
+
+    The outcome becomes a training label, and rankings are scored again over the new data
+    version (the old scores serve until then).
+    """
     app_state = state()
     outcome, created = record_outcome(app_state.store, app_state.chain, **body,
                                       recorded_by=current_principal().prefix)
+    if created:  # a new label and a new data version: rankings are scored again
+        app_state.snapshots.invalidate()
     if not created:
         raise ApiError(409, "duplicate_outcome", "this outcome is already recorded",
                        {"id": outcome["id"]})

@@ -1,6 +1,10 @@
-"""Fixtures of the service tests: one small demo store, a key per role, an app over them."""
+"""Fixtures of the service tests: one small demo store, a key per role, an app over them,
+two small rankers trained on the store's history, and a registry whose active model is one."""
 
 from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
 
 import pytest
 
@@ -39,11 +43,102 @@ def keys(demo_store) -> dict[str, str]:
     return made
 
 
+@dataclass
+class Rankers:
+    """Two rankers fitted on the demo store's history, and the inputs they were fitted on."""
+
+    good: object
+    other: object
+    data: object
+    weak_links: object
+
+
 @pytest.fixture(scope="session")
-def app(demo_store, keys):
-    """The app over the demo store, rate limit off (a test of its own turns it on)."""
-    return create_app({"TESTING": True, "database_url": demo_store.url,
-                       "RATE_LIMIT_PER_MINUTE": 0})
+def rankers(demo_store) -> Rankers:
+    """Fit two small LambdaRank models (different seeds and sizes) on the store's outcomes."""
+    from recommender import columns as C
+    from recommender.dataset import load_chain_data
+    from recommender.demo.world import load_region
+    from recommender.evaluation import time_split
+    from recommender.features import feature_names, training_frame
+    from recommender.ranker import ChainRanker
+    from recommender.weak_links import diagnose_weak_links
+
+    chain, region = load_chain(), load_region()
+    data = load_chain_data(demo_store, chain=chain, region=region)
+    weak_links = diagnose_weak_links(chain, region, data.firms, data.firm_nodes)
+    frame = training_frame(data, weak_links)
+    fit, valid = time_split(frame, test_share=0.25)
+    names = feature_names()
+
+    def ranker(n_estimators: int, seed: int):
+        return ChainRanker(n_estimators=n_estimators, random_state=seed).fit(
+            fit[names], fit[C.LABEL], group_id=fit[C.GROUP_ID],
+            eval_set=(valid[names], valid[C.LABEL]), eval_group=valid[C.GROUP_ID])
+
+    return Rankers(ranker(40, 0), ranker(12, 3), data, weak_links)
+
+
+def save_model(registry, ranker, ndcg: float) -> str:
+    """Save ``ranker`` with a held-out NDCG@10 of ``ndcg``; return its version."""
+    return registry.save(ranker, {"metrics": {"ndcg@10": ndcg, "map@10": ndcg / 2,
+                                              "recall@50": ndcg},
+                                  "test_window": {"start": "2024-01-01", "end": "2025-12-31"}})
+
+
+class StubTrainer:
+    """Stands in for ``recommender.training.train_model``: records calls, answers at once
+    (or when ``gate`` is set, or raises ``error``)."""
+
+    def __init__(self):
+        self.calls: list[dict] = []
+        self.gate: threading.Event | None = None
+        self.error: Exception | None = None
+
+    def __call__(self, data, weak_links, registry, *, test_share=0.3, seed=0, activate=True,
+                 progress=None):
+        self.calls.append({"outcomes": len(data.outcomes), "test_share": test_share,
+                           "seed": seed, "activate": activate})
+        if self.gate is not None:
+            self.gate.wait(10)
+        if self.error is not None:
+            raise self.error
+        return {"version": "stub-version",
+                "metrics": {"lambdarank": {"ndcg@10": 0.5}, "prior": {"ndcg@10": 0.4}},
+                "promotion": {"activated": False, "reason": "stub", "previous": None}}
+
+
+def service_app(store, var_dir, **config):
+    """An app over ``store`` with its registry under ``var_dir``; snapshots refreshed on the
+    request that notices a change (checked on every request), rate limit off."""
+    settings = {"TESTING": True, "database_url": store.url, "var_dir": str(var_dir),
+                "RATE_LIMIT_PER_MINUTE": 0, "SNAPSHOT_REFRESH": "inline",
+                "SNAPSHOT_CHECK_SECONDS": 0, **config}
+    return create_app(settings)
+
+
+def wait_for_jobs(app, timeout: float = 30) -> None:
+    """Wait for every job thread the app started."""
+    for thread in list(app.extensions["chainscout"].job_threads.values()):
+        thread.join(timeout)
+
+
+@pytest.fixture(scope="session")
+def active_version(app, rankers) -> str:
+    """The version active in the session app's registry (the good ranker)."""
+    registry = app.extensions["chainscout"].registry
+    version = save_model(registry, rankers.good, 0.6)
+    registry.activate(version)
+    return version
+
+
+@pytest.fixture(scope="session")
+def app(demo_store, keys, tmp_path_factory):
+    """The app over the demo store, rate limit off (a test of its own turns it on); its
+    training jobs run a :class:`StubTrainer` (``app.extensions["chainscout"].train_model``)."""
+    made = service_app(demo_store, tmp_path_factory.mktemp("var"))
+    made.extensions["chainscout"].train_model = StubTrainer()
+    return made
 
 
 @pytest.fixture
@@ -84,3 +179,10 @@ def assert_error_body(response, status: int, code: str | None = None) -> dict:
     if code is not None:
         assert error["code"] == code
     return error
+
+
+@pytest.fixture(scope="session")
+def helpers():
+    """The module's helpers, for test modules (conftest cannot be imported in importlib mode)."""
+    return {"save_model": save_model, "service_app": service_app,
+            "wait_for_jobs": wait_for_jobs, "StubTrainer": StubTrainer}

@@ -3,8 +3,12 @@
 import pytest
 
 OWN, OTHER = "dg_songshan_lake", "gz_nansha"  # the park manager's park, and another
+NODE = "vacuum_pumps"
 ALL = ("admin", "officer", "park_manager", "viewer")
 CALLERS = (*ALL, "no key", "revoked")
+READERS = {"admin": 200, "officer": 200, "park_manager": 403, "viewer": 200}
+EXPORTERS = {"admin": 200, "officer": 200, "park_manager": 403, "viewer": 403}
+ADMIN_ONLY = {"admin": 200, "officer": 403, "park_manager": 403, "viewer": 403}
 
 # endpoint -> status per caller; no key and a revoked key get 401 unless the endpoint is public
 ENDPOINTS = {
@@ -23,6 +27,18 @@ ENDPOINTS = {
     f"GET /api/v1/parks/{OWN}": dict.fromkeys(ALL, 200),
     f"GET /api/v1/parks/{OTHER}": {"admin": 200, "officer": 200, "park_manager": 404,
                                    "viewer": 200},
+    # rankings: read by viewers, officers and admins; files only by those who may export
+    "GET /api/v1/weak-links": READERS,
+    f"GET /api/v1/weak-links/{NODE}/recommendations": READERS,
+    f"GET /api/v1/weak-links/{NODE}/recommendations?format=csv": EXPORTERS,
+    f"GET /api/v1/weak-links/{NODE}/recommendations?format=xlsx": EXPORTERS,
+    "GET /api/v1/target-list": READERS,
+    "GET /api/v1/target-list?format=csv": EXPORTERS,
+    # models: read by the readers of rankings; trained, activated and followed by admins
+    "GET /api/v1/models": READERS,
+    "POST /api/v1/models/train": {**ADMIN_ONLY, "admin": 202},
+    "POST /api/v1/models/{version}/activate": ADMIN_ONLY,
+    "GET /api/v1/jobs/{job}": ADMIN_ONLY,
 }
 MATRIX = [
     pytest.param(endpoint, caller, expected.get(caller, 401), id=f"{endpoint} as {caller}")
@@ -34,14 +50,28 @@ OUTCOME_DATE = {"admin": "2024-02-01", "officer": "2024-02-02", "park_manager": 
                 "viewer": "2024-02-04", "no key": "2024-02-05", "revoked": "2024-02-06"}
 
 
+@pytest.fixture(scope="module")
+def job_id(demo_store) -> int:
+    from recommender.store import jobs
+
+    job = jobs.create_job(demo_store, "train", created_by="csTest00")
+    jobs.start_job(demo_store, job["id"])
+    return jobs.finish_job(demo_store, job["id"], {"version": "v"})["id"]
+
+
 @pytest.mark.parametrize(("endpoint", "caller", "status"), MATRIX)
-def test_role_matrix(client, keys, error_body, endpoint, caller, status):
+def test_role_matrix(app, client, keys, error_body, active_version, job_id, helpers, endpoint,
+                     caller, status):
     method, path = endpoint.split(" ")
+    path = path.format(version=active_version, job=job_id)
     headers = {"Authorization": f"Bearer {keys[caller]}"} if caller in keys else {}
     body = None
-    if method == "POST":
+    if path.endswith("/outcomes") and method == "POST":
         body = {"firm_id": "ref-carl-zeiss", "node_id": "coordinate_measuring", "stage": 1,
                 "date": OUTCOME_DATE[caller], "note": f"met at a fair ({caller})"}
+    elif path.endswith("/train"):
+        helpers["wait_for_jobs"](app)  # one training job at a time
+        body = {"activate": False}
 
     response = client.open(path, method=method, headers=headers, json=body)
 
@@ -66,8 +96,10 @@ def test_every_api_route_is_in_the_matrix(app):
 
 
 def _pattern(path: str) -> str:
+    path = path.split("?")[0]
     for name, value in (("chain_id", "precision_instruments"), ("firm_id", "ref-keyence"),
-                        ("park_id", OWN), ("park_id", OTHER)):
+                        ("park_id", OWN), ("park_id", OTHER), ("node_id", NODE),
+                        ("version", "{version}"), ("int:job_id", "{job}")):
         path = path.replace(value, f"<{name}>")
     return path
 

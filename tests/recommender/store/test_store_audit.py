@@ -50,5 +50,5 @@ def test_summary_counts_tables_and_synthetic_firms(store, firm_frame):
     assert summary["tables"]["outcomes"] == 0
     assert set(summary["tables"]) == {
         "firms", "firm_nodes", "campaigns", "outcomes", "parks", "region_imports",
-        "export_controls", "leader_needs", "import_batches", "api_keys",
+        "export_controls", "leader_needs", "import_batches", "api_keys", "jobs",
     }

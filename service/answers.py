@@ -1,0 +1,223 @@
+"""What the ranking views answer, from one :class:`service.state.Snapshot` each.
+
+Weak links, a weak link's recommendations and the target list, as JSON bytes (built with
+orjson, rows already serialised by :class:`service.ranking.ScoreTable`) or as rows for a CSV or
+XLSX file (:mod:`recommender.exports`). Every answer names the snapshot's model version and
+data version. Nothing here knows about Flask.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import orjson
+import pandas as pd
+
+from recommender import columns as C
+from recommender.exceptions import DataError
+
+_OPTIONS = orjson.OPT_SERIALIZE_NUMPY
+NODE_FIELDS = [C.NODE_ID, C.NODE_NAME_ZH, C.NODE_NAME_EN, C.STAGE, C.SEGMENT,
+               C.WEAK_LINK_SCORE, C.RANK]
+
+
+def _plain(value: Any) -> Any:
+    """numpy and pandas scalars as plain JSON values; missing ones as None."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, list | tuple | np.ndarray):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _record(row: pd.Series | dict, names: Sequence[str]) -> dict[str, Any]:
+    return {name: _plain(row[name]) for name in names if name in row}
+
+
+# --- weak links ------------------------------------------------------------------------------
+def weak_link_rows(snapshot, settings, *, restrict: Sequence[str] = (),
+                   top: int | None = None) -> dict[str, Any]:
+    """Return the diagnosis: one row per node (every component, input flags, ``can_recruit``,
+    ``missing_inputs``, an explanation in Chinese and English), with what it was computed from.
+
+    ``restrict`` is the what-if of :func:`recommender.weak_links.diagnose_weak_links` (these
+    origins control every node's technology); ``top`` keeps the ``top`` weakest recruitable
+    nodes only.
+    """
+    from recommender.weak_links import WEAK_LINK_COLUMNS, diagnose_weak_links, explain_weak_link
+
+    restrict = tuple(restrict)
+
+    def diagnose() -> pd.DataFrame:
+        if not restrict:
+            return snapshot.weak_links
+        data = snapshot.data
+        return diagnose_weak_links(data.chain, data.region, data.firms, data.firm_nodes,
+                                   settings=settings, restrict=list(restrict))
+
+    table = snapshot.memo.get(("weak-links", restrict), diagnose)
+    shown = table
+    if top is not None:
+        shown = table[table[C.RANK].le(top).fillna(False).astype(bool)]
+    items = []
+    for row in shown.to_dict("records"):
+        item = _record(row, WEAK_LINK_COLUMNS)
+        item["explanation"] = explain_weak_link(row)
+        items.append(item)
+    data = snapshot.data
+    return {
+        "chain": data.chain.id, "region": getattr(data.region, "id", None),
+        "data_version": snapshot.data_version, "restrict": list(restrict),
+        "weights": {k: float(v) for k, v in table.attrs.get("weights", {}).items()},
+        "radius_km": _plain(table.attrs.get("radius_km")),
+        "import_years": _plain(list(table.attrs.get("import_years", []))),
+        "nodes": len(table), "items": items,
+    }
+
+
+# --- recommendations -------------------------------------------------------------------------
+def node_summary(snapshot, node_id: str) -> dict[str, Any]:
+    """Return the weak link's identity, score and rank among the recruitable nodes."""
+    rows = snapshot.weak_links[snapshot.weak_links[C.NODE_ID] == node_id]
+    return _record(rows.iloc[0], NODE_FIELDS)
+
+
+def recommendation_positions(snapshot, node_id: str, *, k: int,
+                             country: Sequence[str] | None = None,
+                             size: Sequence[str] | None = None,
+                             exclude_contacted: bool = False) -> tuple[np.ndarray, int]:
+    """Return the positions of the top ``k`` firms for ``node_id`` and how many passed the
+    filters (raises NotFoundError for an unknown node, NotRecruitable for a downstream one)."""
+    ranked = snapshot.scores.ranked(node_id, country=country, size=size,
+                                    exclude_contacted=exclude_contacted)
+    return ranked[:k], len(ranked)
+
+
+def recommendations_json(snapshot, node_id: str, *, k: int, page: int, page_size: int,
+                         country: Sequence[str] | None = None,
+                         size: Sequence[str] | None = None,
+                         exclude_contacted: bool = False) -> bytes:
+    """Return one page of the top ``k`` firms for ``node_id`` as the JSON body."""
+    from service.queries import pagination
+
+    top, candidates = recommendation_positions(snapshot, node_id, k=k, country=country,
+                                               size=size, exclude_contacted=exclude_contacted)
+    start = (page - 1) * page_size
+    shown = top[start:start + page_size]
+    items = snapshot.scores.items_json(shown, first_rank=start + 1)
+    body = {
+        "node": snapshot.memo.get(("node", node_id), lambda: node_summary(snapshot, node_id)),
+        "model_version": snapshot.model_version, "data_version": snapshot.data_version,
+        "k": k, "candidates": candidates,
+        "filters": {"country": list(country) if country else None,
+                    "size": list(size) if size else None,
+                    "exclude_contacted": bool(exclude_contacted)},
+        "items": orjson.Fragment(items),
+        "pagination": pagination(page, page_size, len(top)),
+    }
+    return orjson.dumps(body, option=_OPTIONS)
+
+
+def recommendation_rows(snapshot, node_id: str, *, k: int, lang: str,
+                        country: Sequence[str] | None = None,
+                        size: Sequence[str] | None = None,
+                        exclude_contacted: bool = False) -> pd.DataFrame:
+    """Return the whole top ``k`` for ``node_id`` as rows of a file in ``lang``."""
+    top, _ = recommendation_positions(snapshot, node_id, k=k, country=country, size=size,
+                                      exclude_contacted=exclude_contacted)
+    return _file_rows(snapshot.scores.items(top), lang)
+
+
+def _file_rows(items: list[dict], lang: str) -> pd.DataFrame:
+    """Rows for a file: the firm's and the link's names and the reasons in ``lang``."""
+    frame = pd.DataFrame(items)
+    if frame.empty:
+        return frame
+    if lang == "zh":
+        frame[C.NAME] = frame[C.NAME_ZH].where(frame[C.NAME_ZH].notna(), frame[C.NAME])
+    frame["node_name"] = frame[f"node_name_{lang}"]
+    frame["reason"] = frame[f"reason_{lang}"]
+    frame[C.SOURCE] = [p[C.SOURCE] for p in frame["provenance"]]
+    frame[C.IS_SYNTHETIC] = [p[C.IS_SYNTHETIC] for p in frame["provenance"]]
+    return frame
+
+
+# --- the target list -------------------------------------------------------------------------
+PICK_FIELDS = ("marginal_gain", "objective", "coverage_share", "covers")
+
+
+def target_list(snapshot, *, k: int, max_country_share: float, top_links: int,
+                exclude: Sequence[str] = ()) -> dict[str, Any]:
+    """Return the ``k`` firms that together best cover the ``top_links`` weakest links.
+
+    The picks of :func:`recommender.portfolio.target_portfolio` over the snapshot's scores, as
+    :func:`recommender.recommend.target_list` makes them; each with the link it covers best,
+    that pair's score, probability and reasons, and ``covers``. Kept per snapshot.
+    """
+    key = ("target-list", k, float(max_country_share), top_links, tuple(sorted(exclude)))
+    return snapshot.memo.get(key, lambda: _target_list(snapshot, k=k,
+                                                       max_country_share=max_country_share,
+                                                       top_links=top_links, exclude=exclude))
+
+
+def _target_list(snapshot, *, k, max_country_share, top_links, exclude) -> dict[str, Any]:
+    from recommender.portfolio import COVERS, target_portfolio
+    from recommender.weak_links import weak_link_weights
+
+    scores = snapshot.scores
+    weights = weak_link_weights(snapshot.weak_links, top=top_links)
+    if weights.empty:
+        raise DataError("no recruitable weak link with a positive score: nothing to target")
+    positions = np.concatenate([np.arange(*scores.slices[str(node)]) for node in weights.index])
+    firm_rows = scores.firm_at[positions]
+    candidates = pd.DataFrame({
+        C.FIRM_ID: scores.firm_ids[firm_rows],
+        C.NODE_ID: np.asarray(scores.nodes, object)[scores.node_at[positions]],
+        C.P_SUCCESS: scores.p_success[positions],
+        C.COUNTRY: scores.firms[C.COUNTRY].to_numpy(object)[firm_rows],
+    })
+    picks = target_portfolio(candidates, weights, k=k, max_country_share=max_country_share,
+                             exclude=exclude)
+    at = pd.MultiIndex.from_arrays([candidates[C.FIRM_ID].astype(str),
+                                    candidates[C.NODE_ID].astype(str)])
+    main = [max(c, key=lambda x: x["gain"])[C.NODE_ID] for c in picks[COVERS]]
+    found = at.get_indexer(pd.MultiIndex.from_arrays(
+        [picks[C.FIRM_ID].astype(str), pd.Series(main, dtype=object).astype(str)]))
+    chosen = positions[found] if len(found) else np.zeros(0, np.int64)
+    items = scores.items(chosen)
+    for item, pick in zip(items, picks.to_dict("records"), strict=True):
+        item[C.RANK] = int(pick["pick"])
+        for name in PICK_FIELDS:
+            item[name] = _plain(pick[name]) if name != COVERS else [
+                {key: _plain(value) for key, value in cover.items()} for cover in pick[name]]
+    attrs = picks.attrs
+    total = float(attrs.get("total_weight") or 0.0)
+    objective = float(attrs.get("objective") or 0.0)
+    return {
+        "model_version": snapshot.model_version, "data_version": snapshot.data_version,
+        "k": k, "max_country_share": float(max_country_share), "top_links": top_links,
+        "coverage": {
+            "objective": objective, "total_weight": total,
+            "coverage_share": objective / total if total > 0 else 0.0,
+            "country_cap": _plain(attrs.get("country_cap")),
+            "link_weights": {str(n): float(w) for n, w in weights.items()},
+            "note": attrs.get("note") or "", "guarantee": attrs.get("guarantee") or "",
+        },
+        "items": items,
+    }
+
+
+def target_list_json(answer: dict[str, Any]) -> bytes:
+    """Return a :func:`target_list` answer as the JSON body."""
+    return orjson.dumps(answer, option=_OPTIONS)
+
+
+def target_rows(answer: dict[str, Any], lang: str) -> pd.DataFrame:
+    """Return a :func:`target_list` answer as rows of a file in ``lang``."""
+    return _file_rows(answer["items"], lang)

@@ -1,0 +1,40 @@
+"""Jobs: background work such as training, with its status and result."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields
+
+from recommender.auth import READ_JOBS
+from recommender.store import jobs as store_jobs
+from service.jobs import job_view
+from service.openapi import ApiBlueprint
+from service.state import state
+
+bp = ApiBlueprint("jobs", __name__, description="Background jobs (training) and their results.")
+
+
+class JobSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    kind = fields.String(required=True, metadata={"example": "train"})
+    status = fields.String(required=True, metadata={
+        "enum": ["queued", "running", "done", "failed"]})
+    created_by = fields.String(required=True, allow_none=True, metadata={
+        "description": "Prefix of the API key that started it"})
+    created_at = fields.DateTime(required=True)
+    started_at = fields.DateTime(required=True, allow_none=True)
+    finished_at = fields.DateTime(required=True, allow_none=True)
+    params = fields.Dict(required=True, allow_none=True)
+    result = fields.Dict(required=True, allow_none=True, metadata={
+        "description": "A training job's: version, metrics (the new model and the prior on "
+                       "the held-out window), promotion (activated, reason, previous)"})
+    error = fields.String(required=True, allow_none=True)
+
+
+@bp.route("/jobs/<int:job_id>", methods=["GET"])
+@bp.require(READ_JOBS)
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.response(200, JobSchema)
+def get_job(job_id: int):
+    """A job's status (queued, running, done, failed), times, result or error."""
+    return job_view(store_jobs.job(state().store, job_id))

@@ -1,0 +1,93 @@
+"""Responses of the ranking views: JSON bytes, or CSV and XLSX files, named by their snapshot.
+
+Every response says which model and data version computed it, in ``X-Model-Version`` and
+``X-Data-Version`` (and, for JSON, in the body). Files come as attachments whose name is
+given twice in ``Content-Disposition``: plain ASCII in ``filename`` and UTF-8 in
+``filename*`` (RFC 6266 and RFC 5987), so Chinese names survive in every browser.
+
+Exporting needs the ``export`` permission (officers and admins): a viewer may read a ranking
+as JSON but not download it as a file.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from urllib.parse import quote
+
+import pandas as pd
+from flask import Response
+
+from recommender.auth import EXPORT, roles_with
+from recommender.exports import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, to_csv_bytes, to_xlsx_bytes
+from service.auth import current_principal
+from service.errors import ApiError
+
+JSON_MEDIA_TYPE = "application/json"
+FILE_FORMATS = ("csv", "xlsx")
+MODEL_HEADER = "X-Model-Version"
+DATA_HEADER = "X-Data-Version"
+FILE_DESCRIPTION = ("JSON; with format=csv or format=xlsx the list as an attachment (CSV in "
+                    "UTF-8 with a BOM, or an Excel workbook)")
+
+
+def file_responses(bp):
+    """Document a ranking view's other 200 answers: the CSV and XLSX attachments."""
+
+    def decorator(view):
+        for media_type, schema in (("text/csv", {"type": "string"}),
+                                   (XLSX_MEDIA_TYPE, {"type": "string", "format": "binary"})):
+            view = bp.alt_response(200, schema=schema, content_type=media_type, success=True,
+                                   description=FILE_DESCRIPTION)(view)
+        return view
+
+    return decorator
+
+
+def content_disposition(filename: str) -> str:
+    """Return an attachment header naming ``filename`` in ASCII and in UTF-8 (RFC 5987).
+
+    >>> print(content_disposition("名单-vacuum_pumps.csv"))
+    attachment; filename="vacuum_pumps.csv"; filename*=UTF-8''%E5%90%8D%E5%8D%95-vacuum_pumps.csv
+    """
+    ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode()
+    ascii_name = re.sub(r'[^A-Za-z0-9._-]+', "_", ascii_name).strip("._-") or "export"
+    if "." in filename and "." not in ascii_name:
+        ascii_name += "." + filename.rsplit(".", 1)[1]
+    return (f'attachment; filename="{ascii_name}"; '
+            f"filename*=UTF-8''{quote(filename, safe='')}")
+
+
+def require_export(fmt: str) -> None:
+    """Refuse a file download (403) to a key whose role may not export."""
+    principal = current_principal()
+    if fmt in FILE_FORMATS and not principal.can(EXPORT):
+        roles = roles_with(EXPORT)
+        raise ApiError(403, "forbidden",
+                       f"a {principal.role} key may read this ranking as JSON but not export "
+                       f"it as {fmt}; exporting needs {EXPORT} ({', '.join(roles)})",
+                       {"permission": EXPORT, "roles": roles})
+
+
+def _tagged(response: Response, snapshot) -> Response:
+    response.headers[MODEL_HEADER] = snapshot.model_version
+    response.headers[DATA_HEADER] = str(snapshot.data_version)
+    return response
+
+
+def json_response(body: bytes, snapshot) -> Response:
+    """Return JSON ``body`` as a 200, tagged with the snapshot's versions."""
+    return _tagged(Response(body, status=200, mimetype=JSON_MEDIA_TYPE), snapshot)
+
+
+def file_response(rows: pd.DataFrame, columns: Sequence[str], *, fmt: str, lang: str,
+                  stem: str, snapshot) -> Response:
+    """Return ``rows`` as a CSV or XLSX attachment named ``<stem>.<fmt>``."""
+    if fmt == "csv":
+        data, media_type = to_csv_bytes(rows, columns, lang=lang), CSV_MEDIA_TYPE
+    else:
+        data, media_type = to_xlsx_bytes(rows, columns, lang=lang), XLSX_MEDIA_TYPE
+    response = Response(data, status=200, content_type=media_type)
+    response.headers["Content-Disposition"] = content_disposition(f"{stem}.{fmt}")
+    return _tagged(response, snapshot)

@@ -1,0 +1,293 @@
+"""Weak links, recommendations and the target list through the test client on the demo store.
+
+The session app serves the good ranker (``active_version``); answers are checked against the
+library's own functions over the same data and model.
+"""
+
+import io
+
+import openpyxl
+import pytest
+
+from recommender import columns as C
+from recommender.recommend import recommend, target_list
+from service.api.targets import TargetListSchema
+from service.api.weak_links import RecommendationPageSchema, WeakLinkListSchema
+
+NODE = "vacuum_pumps"  # a recruitable weak link of the demo world
+DOWNSTREAM = "healthcare"  # a downstream node: an application sector, not recruited for
+
+
+@pytest.fixture
+def get(client, as_role, active_version):
+    def call(path: str, role: str = "viewer"):
+        response = client.get(path, headers=as_role(role))
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return response
+
+    return call
+
+
+@pytest.fixture
+def served(app, active_version):
+    """The snapshot serving now, and the library's inputs it was built from."""
+    return app.extensions["chainscout"].snapshots.get()
+
+
+def conforms(schema, body) -> None:
+    """The body is what the operation's declared schema says."""
+    assert schema().validate(body) == {}
+
+
+# --- weak links -----------------------------------------------------------------------------
+def test_weak_links_list_every_node_with_its_parts_and_why(get):
+    body = get("/api/v1/weak-links").get_json()
+
+    conforms(WeakLinkListSchema, body)
+    assert body["chain"] == "precision_instruments" and body["nodes"] == 76
+    assert len(body["items"]) == 76 and body["restrict"] == []
+    first = body["items"][0]
+    for part in C.WEAK_LINK_COMPONENTS:
+        assert 0.0 <= first[part] <= 1.0
+    assert {"has_imports", "has_leader_needs", "has_export_controls", "has_local_firms",
+            "missing_inputs", "can_recruit"} <= set(first)
+    assert first["explanation"]["zh"].endswith("。") and first["explanation"]["en"]
+    scores = [n["weak_link_score"] for n in body["items"]]
+    assert scores == sorted(scores, reverse=True)
+    downstream = [n for n in body["items"] if not n["can_recruit"]]
+    assert downstream and all(n["rank"] is None for n in downstream)
+
+
+def test_top_keeps_the_weakest_recruitable_nodes(get):
+    body = get("/api/v1/weak-links?top=5").get_json()
+    assert [n["rank"] for n in body["items"]] == [1, 2, 3, 4, 5]
+    assert all(n["can_recruit"] for n in body["items"])
+
+
+def test_restricting_origins_raises_export_control_exposure(get):
+    base = {n["node_id"]: n for n in get("/api/v1/weak-links").get_json()["items"]}
+    body = get("/api/v1/weak-links?restrict=US,Netherlands&chain=precision_instruments")
+    what_if = body.get_json()
+
+    assert what_if["restrict"] == ["US", "NL"]
+    raised = [n for n in what_if["items"]
+              if n["export_control_exposure"] > base[n["node_id"]]["export_control_exposure"]]
+    assert raised
+    assert all(n["export_control_exposure"] >= base[n["node_id"]]["export_control_exposure"]
+               for n in what_if["items"])
+
+
+@pytest.mark.parametrize(("query", "status", "code"), [
+    ("chain=other_chain", 404, "not_found"),
+    ("restrict=Atlantis", 422, "validation_error"),
+    ("top=0", 422, "validation_error"),
+])
+def test_weak_link_errors(client, as_role, error_body, query, status, code):
+    response = client.get(f"/api/v1/weak-links?{query}", headers=as_role("viewer"))
+    error_body(response, status, code)
+
+
+# --- recommendations ------------------------------------------------------------------------
+def test_recommendations_are_the_library_ranking_of_the_serving_model(get, served):
+    response = get(f"/api/v1/weak-links/{NODE}/recommendations?k=20")
+    body = response.get_json()
+
+    conforms(RecommendationPageSchema, body)
+    assert body["model_version"] == served.model_version == response.headers["X-Model-Version"]
+    assert body["data_version"] == served.data_version
+    assert int(response.headers["X-Data-Version"]) == served.data_version
+    expected = recommend(served.data, served.weak_links, NODE, model=served.model, k=20)
+    assert [i["firm_id"] for i in body["items"]] == expected[C.FIRM_ID].tolist()
+    assert [i["score"] for i in body["items"]] == pytest.approx(expected[C.SCORE].tolist())
+    assert [i["p_success"] for i in body["items"]] == pytest.approx(
+        expected[C.P_SUCCESS].tolist())
+    assert [i["rank"] for i in body["items"]] == list(range(1, 21))
+    assert body["node"]["node_id"] == NODE and body["node"]["rank"] >= 1
+
+
+def test_each_firm_comes_with_reasons_provenance_and_the_model_version(get):
+    body = get(f"/api/v1/weak-links/{NODE}/recommendations?k=5").get_json()
+    for item in body["items"]:
+        assert item["model_version"] == body["model_version"]
+        assert item["provenance"]["model_version"] == body["model_version"]
+        assert item["provenance"]["data_version"] == body["data_version"]
+        assert item["provenance"]["source"] in {"reference", "synthetic"}
+        assert item["reasons"][0]["feature"] == "weak_link_fit"
+        assert all(r["zh"] and r["en"] for r in item["reasons"])
+        assert item["reason_zh"] and item["reason_en"].startswith("fills weak link")
+
+
+@pytest.mark.parametrize("filters", [
+    {"country": ["CN", "DE"]},
+    {"size": ["small", "mid"]},
+    {"exclude_contacted": True},
+    {"country": ["JP", "US", "DE"], "size": ["large", "mega", "mid"], "exclude_contacted": True},
+])
+def test_filters_agree_with_the_library(get, served, filters):
+    query = "&".join(f"{k}={','.join(v) if isinstance(v, list) else str(v).lower()}"
+                     for k, v in filters.items())
+    body = get(f"/api/v1/weak-links/{NODE}/recommendations?k=30&{query}").get_json()
+
+    expected = recommend(served.data, served.weak_links, NODE, model=served.model, k=30,
+                         **filters)
+    assert [i["firm_id"] for i in body["items"]] == expected[C.FIRM_ID].tolist()
+    assert body["candidates"] == expected.attrs["candidates"]
+    if "country" in filters:
+        assert {i["country"] for i in body["items"]} <= set(filters["country"])
+    if filters.get("exclude_contacted"):
+        assert not any(i["contacted"] for i in body["items"])
+
+
+def test_recommendations_are_paged_within_k(get):
+    whole = get(f"/api/v1/weak-links/{NODE}/recommendations?k=10&page_size=10").get_json()
+    second = get(f"/api/v1/weak-links/{NODE}/recommendations?k=10&page_size=4&page=2")
+    body = second.get_json()
+
+    assert [i["firm_id"] for i in body["items"]] == [i["firm_id"] for i in whole["items"][4:8]]
+    assert [i["rank"] for i in body["items"]] == [5, 6, 7, 8]
+    assert body["pagination"] == {"page": 2, "page_size": 4, "total": 10, "pages": 3}
+
+
+@pytest.mark.parametrize(("path", "status", "code"), [
+    (f"/api/v1/weak-links/{NODE}/recommendations?k=501", 422, "validation_error"),
+    (f"/api/v1/weak-links/{NODE}/recommendations?k=0", 422, "validation_error"),
+    (f"/api/v1/weak-links/{NODE}/recommendations?format=pdf", 422, "validation_error"),
+    (f"/api/v1/weak-links/{NODE}/recommendations?lang=fr", 422, "validation_error"),
+    (f"/api/v1/weak-links/{NODE}/recommendations?country=Germany", 422, "validation_error"),
+    (f"/api/v1/weak-links/{NODE}/recommendations?size=huge", 422, "validation_error"),
+    ("/api/v1/weak-links/warp_drives/recommendations", 404, "not_found"),
+    (f"/api/v1/weak-links/{DOWNSTREAM}/recommendations", 422, "not_recruitable"),
+    ("/api/v1/target-list?k=501", 422, "validation_error"),
+    ("/api/v1/target-list?max_country_share=0", 422, "validation_error"),
+    ("/api/v1/target-list?format=docx", 422, "validation_error"),
+])
+def test_ranking_error_bodies(client, as_role, error_body, active_version, path, status, code):
+    response = client.get(path, headers=as_role("officer"))
+    error = error_body(response, status, code)
+    if code == "validation_error" and "fields" in error["details"]:
+        assert error["details"]["fields"]["query"]
+
+
+def test_a_bad_k_names_the_limit(client, as_role, error_body):
+    response = client.get(f"/api/v1/weak-links/{NODE}/recommendations?k=501",
+                          headers=as_role("viewer"))
+    error = error_body(response, 422, "validation_error")
+    assert error["details"]["fields"]["query"]["k"] == ["must be at most 500"]
+
+
+def test_a_downstream_node_says_why(client, as_role, error_body):
+    response = client.get(f"/api/v1/weak-links/{DOWNSTREAM}/recommendations",
+                          headers=as_role("viewer"))
+    error = error_body(response, 422, "not_recruitable")
+    assert "downstream" in error["message"]
+    assert error["details"]["problems"][0]["field"] == "node_id"
+
+
+# --- target list ----------------------------------------------------------------------------
+def test_the_target_list_is_the_library_portfolio(get, served):
+    response = get("/api/v1/target-list?k=12&max_country_share=0.25&top_links=6")
+    body = response.get_json()
+
+    conforms(TargetListSchema, body)
+    expected = target_list(served.data, served.weak_links, model=served.model, k=12,
+                           max_country_share=0.25, top_links=6)
+    assert [i["firm_id"] for i in body["items"]] == expected[C.FIRM_ID].tolist()
+    assert [i["node_id"] for i in body["items"]] == expected[C.NODE_ID].tolist()
+    assert [i["marginal_gain"] for i in body["items"]] == pytest.approx(
+        expected["marginal_gain"].tolist())
+    assert body["coverage"]["objective"] == pytest.approx(expected.attrs["objective"])
+    assert body["coverage"]["country_cap"] == 3
+    assert len(body["coverage"]["link_weights"]) == 6
+    countries = [i["country"] for i in body["items"]]
+    assert max(countries.count(c) for c in set(countries)) <= 3
+    assert body["model_version"] == response.headers["X-Model-Version"]
+    assert all(i["covers"] and i["model_version"] == body["model_version"]
+               for i in body["items"])
+
+
+def test_the_target_list_leaves_out_excluded_firms(get):
+    first = get("/api/v1/target-list?k=5").get_json()["items"][0]["firm_id"]
+    again = get(f"/api/v1/target-list?k=5&exclude={first}").get_json()
+    assert first not in [i["firm_id"] for i in again["items"]]
+
+
+# --- exports --------------------------------------------------------------------------------
+def test_a_csv_export_has_chinese_headers_a_bom_and_a_utf8_file_name(get):
+    response = get(f"/api/v1/weak-links/{NODE}/recommendations?k=7&format=csv", role="officer")
+
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    disposition = response.headers["Content-Disposition"]
+    assert disposition.startswith('attachment; filename="vacuum_pumps.csv"; ')
+    assert "filename*=UTF-8''%E6%8E%A8%E8%8D%90%E5%90%8D%E5%8D%95-vacuum_pumps.csv" in disposition
+    assert response.data.startswith(b"\xef\xbb\xbf")
+    lines = response.data.decode("utf-8-sig").splitlines()
+    assert lines[0].split(",")[:4] == ["排名", "企业编号", "企业名称", "国家/地区"]
+    assert {"得分", "成功概率", "推荐理由", "数据来源", "薄弱环节"} <= set(lines[0].split(","))
+    assert len(lines) == 8
+    assert "可补齐薄弱环节" in lines[1]
+    assert response.headers["X-Model-Version"]
+
+
+def test_an_xlsx_export_opens_in_openpyxl_with_english_headers(get):
+    response = get(f"/api/v1/weak-links/{NODE}/recommendations?k=5&format=xlsx&lang=en",
+                   role="admin")
+    assert response.mimetype == (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:3] == ("Rank", "Firm ID", "Firm name")
+    assert [r[0] for r in rows[1:]] == [1, 2, 3, 4, 5]
+    assert all(r[rows[0].index("Reasons")].startswith("fills weak link") for r in rows[1:])
+
+
+def test_a_target_list_export(get):
+    response = get("/api/v1/target-list?k=4&format=csv", role="officer")
+    lines = response.data.decode("utf-8-sig").splitlines()
+    assert "覆盖的薄弱环节" in lines[0] and "边际增益" in lines[0]
+    assert len(lines) == 5
+    assert "招商目标清单.csv" not in response.headers["Content-Disposition"]  # encoded
+    assert "filename*=UTF-8''" in response.headers["Content-Disposition"]
+
+
+def test_a_viewer_reads_rankings_but_may_not_export_them(client, as_role, error_body):
+    response = client.get(f"/api/v1/weak-links/{NODE}/recommendations?format=csv",
+                          headers=as_role("viewer"))
+    error = error_body(response, 403, "forbidden")
+    assert error["details"] == {"permission": "export", "roles": ["admin", "officer"]}
+
+
+@pytest.fixture
+def formula_firm(demo_store, app, active_version):
+    """Rename the best-ranked firm of NODE to a spreadsheet formula; restore it afterwards."""
+    snapshot = app.extensions["chainscout"].snapshots.get()
+    first = snapshot.scores.items(snapshot.scores.ranked(NODE)[:1])[0]
+    firm = demo_store.firm(first["firm_id"])
+    evil = '=HYPERLINK("http://evil.example/","click")'
+    import pandas as pd
+
+    def rename(name):
+        demo_store.upsert_firms(pd.DataFrame([{C.FIRM_ID: firm[C.FIRM_ID],
+                                               C.FIRM_KEY: firm[C.FIRM_KEY], C.NAME: name,
+                                               C.NAME_ZH: None}]))
+
+    rename(evil)
+    yield first["firm_id"], evil
+    demo_store.upsert_firms(pd.DataFrame([{C.FIRM_ID: firm[C.FIRM_ID],
+                                           C.FIRM_KEY: firm[C.FIRM_KEY],
+                                           C.NAME: firm[C.NAME], C.NAME_ZH: firm[C.NAME_ZH]}]))
+
+
+def test_a_firm_named_like_a_formula_is_escaped_in_exports(get, formula_firm):
+    firm_id, evil = formula_firm
+    as_json = get(f"/api/v1/weak-links/{NODE}/recommendations?k=40").get_json()
+    csv = get(f"/api/v1/weak-links/{NODE}/recommendations?k=40&format=csv", role="officer")
+    xlsx = get(f"/api/v1/weak-links/{NODE}/recommendations?k=40&format=xlsx", role="officer")
+
+    assert evil in [i["name"] for i in as_json["items"]]  # JSON carries the name as it is
+    text = csv.data.decode("utf-8-sig")
+    assert "\"'=HYPERLINK(\"\"http://evil.example/\"\",\"\"click\"\")\"" in text
+    assert "\n=" not in text and ",=" not in text
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx.data)).active
+    names = [row[2] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert "'" + evil in names
+    assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)

@@ -1,0 +1,67 @@
+"""``chainscout serve``: builds the demo into an empty store, trains, makes keys once, then
+hands over to gunicorn (replaced here by a recorder)."""
+
+import os
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from recommender.cli import cli
+from recommender.store import open_store
+
+
+@pytest.fixture
+def execs(monkeypatch):
+    """Record the gunicorn command instead of running it."""
+    calls = []
+
+    def fake_execve(path, args, env):
+        calls.append((path, args, env))
+
+    monkeypatch.setattr(os, "execve", fake_execve)
+    return calls
+
+
+@pytest.fixture
+def world(tmp_path, monkeypatch):
+    monkeypatch.setenv("CHAINSCOUT_VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("CHAINSCOUT_DEMO_FIRMS", "300")
+    monkeypatch.setenv("CHAINSCOUT_DEMO_SEED", "1")
+    return f"sqlite:///{tmp_path / 'serve.db'}"
+
+
+def test_the_first_run_builds_trains_prints_keys_and_execs_gunicorn(world, execs, tmp_path):
+    runner = CliRunner()
+
+    first = runner.invoke(cli, ["--database-url", world, "serve", "--port", "8123",
+                                "--workers", "3"])
+    again = runner.invoke(cli, ["--database-url", world, "serve", "--port", "8123"])
+
+    assert first.exit_code == 0, first.output
+    assert "http://127.0.0.1:8123/api/v1" in first.output
+    keys = [line.split()[1] for line in first.output.splitlines()
+            if line.strip().startswith(("officer ", "admin "))]
+    assert len(keys) == 2 and all(k.startswith("cs") and len(k) == 43 for k in keys)
+    with open_store(world) as store:
+        assert store.summary()["tables"]["firms"] > 300
+    from recommender.registry import ModelRegistry
+
+    assert ModelRegistry(tmp_path / "models").active_version() is not None
+    assert again.exit_code == 0, again.output
+    assert "printed when they were made, on the first run" in again.output
+    assert "chainscout keys create" in again.output and keys[0] not in again.output
+    path, args, env = execs[0]
+    assert path == sys.executable
+    assert args[1:] == ["-m", "gunicorn", "--bind", "127.0.0.1:8123", "--workers", "3",
+                        "--access-logfile", "-", "-c", "python:service.gunicorn_conf",
+                        "service.wsgi:app"]
+    assert env["CHAINSCOUT_DATABASE_URL"] == world
+
+
+def test_no_build_serves_the_store_as_it_is(world, execs, tmp_path):
+    result = CliRunner().invoke(cli, ["--database-url", world, "serve", "--no-build",
+                                      "--host", "0.0.0.0"])
+    assert result.exit_code == 0, result.output
+    assert not (tmp_path / "serve.db").exists()
+    assert execs[0][1][4] == "0.0.0.0:8000"
