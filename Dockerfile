@@ -23,8 +23,8 @@ ENV CHAINSCOUT_DATA_DIR=/app/data \
     PYTHONUNBUFFERED=1
 RUN mkdir -p /app/var && chown chainscout:chainscout /app/var
 USER 10001
-# The same command as the README's quick start: build the demo world into var/.
-RUN chainscout demo build
+# The README's commands: build the demo world into var/ and train its first model.
+RUN chainscout demo build && chainscout train
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/api/v1/health')"]
