@@ -9,11 +9,12 @@ Roles and what each may do:
 ============  =================================================================================
 role          permissions
 ============  =================================================================================
-viewer        read chains, firms, outcomes, parks, rankings (weak links, recommendations, target
-              lists) and models, as JSON; no CSV/XLSX export
+viewer        read chains, firms, outcomes, parks (and their matches), rankings (weak links,
+              recommendations, target lists), maps and models, as JSON; no CSV/XLSX export
 officer       what a viewer may, plus record outcomes and export rankings as CSV or XLSX
-park_manager  read chains and firms; read (and edit) its own parks only
-admin         everything: also train models, activate a model, read training jobs, keys
+park_manager  read chains, firms and maps; read, match and edit its own parks only
+admin         everything: also create and delete parks, train models, activate a model,
+              read training jobs, keys
 ============  =================================================================================
 
 A park manager's key names its parks; any other park is invisible to it (the service answers
@@ -52,6 +53,7 @@ __all__ = [
     "DEMO_LABEL",
     "EDIT_PARKS",
     "EXPORT",
+    "MANAGE_PARKS",
     "KEY_LENGTH",
     "MANAGE_KEYS",
     "OFFICER",
@@ -62,6 +64,7 @@ __all__ = [
     "READ_CHAINS",
     "READ_FIRMS",
     "READ_JOBS",
+    "READ_MAPS",
     "READ_MODELS",
     "READ_OUTCOMES",
     "READ_PARKS",
@@ -94,7 +97,9 @@ READ_FIRMS = "firms:read"
 READ_OUTCOMES = "outcomes:read"
 RECORD_OUTCOMES = "outcomes:write"
 READ_PARKS = "parks:read"
-EDIT_PARKS = "parks:write"
+EDIT_PARKS = "parks:write"  # change a park's profile (a park manager: its own parks only)
+MANAGE_PARKS = "parks:manage"  # create and delete parks
+READ_MAPS = "maps:read"  # the recruitment map, as GeoJSON or PNG
 READ_RANKINGS = "rankings:read"  # weak links, recommendations, target lists
 EXPORT = "export"  # rankings as CSV or XLSX files
 READ_MODELS = "models:read"
@@ -104,16 +109,16 @@ READ_JOBS = "jobs:read"  # the status and result of training jobs
 MANAGE_KEYS = "keys:manage"
 
 _READ = frozenset(
-    {READ_CHAINS, READ_FIRMS, READ_OUTCOMES, READ_PARKS, READ_RANKINGS, READ_MODELS}
+    {READ_CHAINS, READ_FIRMS, READ_OUTCOMES, READ_PARKS, READ_RANKINGS, READ_MAPS, READ_MODELS}
 )
-_ALL = _READ | {RECORD_OUTCOMES, EDIT_PARKS, EXPORT, TRAIN_MODELS, ACTIVATE_MODELS, READ_JOBS,
-                MANAGE_KEYS}
+_ALL = _READ | {RECORD_OUTCOMES, EDIT_PARKS, MANAGE_PARKS, EXPORT, TRAIN_MODELS,
+                ACTIVATE_MODELS, READ_JOBS, MANAGE_KEYS}
 
 PERMISSIONS: Mapping[str, frozenset[str]] = {
     VIEWER: _READ,
     OFFICER: _READ | {RECORD_OUTCOMES, EXPORT},
     # A chain is reference data every portrait names nodes of, so park managers read it too.
-    PARK_MANAGER: frozenset({READ_CHAINS, READ_FIRMS, READ_PARKS, EDIT_PARKS}),
+    PARK_MANAGER: frozenset({READ_CHAINS, READ_FIRMS, READ_PARKS, EDIT_PARKS, READ_MAPS}),
     ADMIN: _ALL,
 }
 PARK_SCOPED_ROLES = frozenset({PARK_MANAGER})

@@ -81,6 +81,12 @@ def json_response(body: bytes, snapshot) -> Response:
     return _tagged(Response(body, status=200, mimetype=JSON_MEDIA_TYPE), snapshot)
 
 
+def media_response(body: bytes, media_type: str, snapshot) -> Response:
+    """Return ``body`` of ``media_type`` (a map, say) as a 200, tagged with the snapshot's
+    versions."""
+    return _tagged(Response(body, status=200, content_type=media_type), snapshot)
+
+
 def file_response(rows: pd.DataFrame, columns: Sequence[str], *, fmt: str, lang: str,
                   stem: str, snapshot) -> Response:
     """Return ``rows`` as a CSV or XLSX attachment named ``<stem>.<fmt>``."""

@@ -12,8 +12,8 @@ from flask import Flask
 
 from service.settings import API_PREFIX
 
-RESOURCES = ("health", "chains", "firms", "outcomes", "parks", "weak_links", "targets", "models",
-             "jobs")
+RESOURCES = ("health", "chains", "firms", "outcomes", "parks", "park_matching", "weak_links",
+             "targets", "maps", "models", "jobs")
 
 
 def register_blueprints(app: Flask) -> None:

@@ -1,14 +1,19 @@
 """The role matrix: each role (and no key, and a revoked key) against each endpoint."""
 
+import pandas as pd
 import pytest
 
 OWN, OTHER = "dg_songshan_lake", "gz_nansha"  # the park manager's park, and another
+MADE = "matrix_park"  # a park the matrix creates and deletes
 NODE = "vacuum_pumps"
 ALL = ("admin", "officer", "park_manager", "viewer")
 CALLERS = (*ALL, "no key", "revoked")
 READERS = {"admin": 200, "officer": 200, "park_manager": 403, "viewer": 200}
 EXPORTERS = {"admin": 200, "officer": 200, "park_manager": 403, "viewer": 403}
 ADMIN_ONLY = {"admin": 200, "officer": 403, "park_manager": 403, "viewer": 403}
+OWN_PARK_EDITORS = {"admin": 200, "officer": 403, "park_manager": 200, "viewer": 403}
+OTHER_PARK_EDITORS = {**OWN_PARK_EDITORS, "park_manager": 404}
+MAP = f"weak_link={NODE}&k=10"
 
 # endpoint -> status per caller; no key and a revoked key get 401 unless the endpoint is public
 ENDPOINTS = {
@@ -27,6 +32,24 @@ ENDPOINTS = {
     f"GET /api/v1/parks/{OWN}": dict.fromkeys(ALL, 200),
     f"GET /api/v1/parks/{OTHER}": {"admin": 200, "officer": 200, "park_manager": 404,
                                    "viewer": 200},
+    # parks: created and deleted by admins; edited by admins and their own park managers
+    "POST /api/v1/parks": {**ADMIN_ONLY, "admin": 201},
+    f"PUT /api/v1/parks/{OWN}": OWN_PARK_EDITORS,
+    f"PUT /api/v1/parks/{OTHER}": OTHER_PARK_EDITORS,
+    f"PATCH /api/v1/parks/{OWN}": OWN_PARK_EDITORS,
+    f"PATCH /api/v1/parks/{OTHER}": OTHER_PARK_EDITORS,
+    f"DELETE /api/v1/parks/{MADE}": {**ADMIN_ONLY, "admin": 204},
+    # park matching: every role, a park manager for its own parks only
+    f"GET /api/v1/parks/{OWN}/matches": dict.fromkeys(ALL, 200),
+    f"GET /api/v1/parks/{OTHER}/matches": {**dict.fromkeys(ALL, 200), "park_manager": 404},
+    "POST /api/v1/parks/match": dict.fromkeys(ALL, 200),
+    "GET /api/v1/firms/ref-keyence/parks": dict.fromkeys(ALL, 200),
+    "POST /api/v1/parks/assign": dict.fromkeys(ALL, 200),
+    f"POST /api/v1/parks/assign?other={OTHER}": {**dict.fromkeys(ALL, 200),
+                                                 "park_manager": 404},
+    # maps: every role
+    f"GET /api/v1/maps/recruitment.geojson?{MAP}": dict.fromkeys(ALL, 200),
+    f"GET /api/v1/maps/recruitment.png?{MAP}": dict.fromkeys(ALL, 200),
     # rankings: read by viewers, officers and admins; files only by those who may export
     "GET /api/v1/weak-links": READERS,
     f"GET /api/v1/weak-links/{NODE}/recommendations": READERS,
@@ -59,9 +82,37 @@ def job_id(demo_store) -> int:
     return jobs.finish_job(demo_store, job["id"], {"version": "v"})["id"]
 
 
+@pytest.fixture(scope="module")
+def made_park(demo_store):
+    """Remove the park the matrix creates, before and after the module."""
+    yield _drop_made_park(demo_store)
+    _drop_made_park(demo_store)
+
+
+def _drop_made_park(store) -> str:
+    from recommender.exceptions import NotFoundError
+
+    try:
+        store.delete_park(MADE)
+    except NotFoundError:
+        pass
+    return MADE
+
+
+def _profile(store, park_id: str) -> dict:
+    """A park's stored profile as a request body (unchanged, so writing it changes nothing)."""
+    import pandas as pd
+
+    from recommender.store.store import PARK_COLUMNS
+
+    park = store.park(park_id)
+    return {name: None if not isinstance(park[name], list) and pd.isna(park[name])
+            else park[name] for name in PARK_COLUMNS if name != "park_id"}
+
+
 @pytest.mark.parametrize(("endpoint", "caller", "status"), MATRIX)
-def test_role_matrix(app, client, keys, error_body, active_version, job_id, helpers, endpoint,
-                     caller, status):
+def test_role_matrix(app, client, keys, error_body, active_version, job_id, helpers,
+                     demo_store, made_park, endpoint, caller, status):
     method, path = endpoint.split(" ")
     path = path.format(version=active_version, job=job_id)
     headers = {"Authorization": f"Bearer {keys[caller]}"} if caller in keys else {}
@@ -72,6 +123,21 @@ def test_role_matrix(app, client, keys, error_body, active_version, job_id, help
     elif path.endswith("/train"):
         helpers["wait_for_jobs"](app)  # one training job at a time
         body = {"activate": False}
+    elif path == "/api/v1/parks" and method == "POST":
+        _drop_made_park(demo_store)
+        body = {"park_id": MADE, "name_zh": "矩阵园", "name_en": "Matrix park", "lat": 22.5,
+                "lon": 113.9}
+    elif method in ("PUT", "PATCH"):
+        body = _profile(demo_store, path.rsplit("/", 1)[1])
+    elif method == "DELETE":
+        demo_store.upsert_parks(pd.DataFrame({"park_id": [MADE], "name_zh": ["矩阵园"],
+                                              "name_en": ["Matrix park"], "lat": [22.5],
+                                              "lon": [113.9], "is_illustrative": [True]}))
+    elif path.endswith("/parks/match"):
+        body = {"lat": 22.8, "lon": 113.6, "focus_nodes": [NODE]}
+    elif "/parks/assign" in path:
+        body = {"k_per_park": 5, **({"park_ids": [OWN, OTHER]} if "other=" in path else {})}
+        path = path.split("?")[0]
 
     response = client.open(path, method=method, headers=headers, json=body)
 
@@ -98,7 +164,8 @@ def test_every_api_route_is_in_the_matrix(app):
 def _pattern(path: str) -> str:
     path = path.split("?")[0]
     for name, value in (("chain_id", "precision_instruments"), ("firm_id", "ref-keyence"),
-                        ("park_id", OWN), ("park_id", OTHER), ("node_id", NODE),
+                        ("park_id", OWN), ("park_id", OTHER), ("park_id", MADE),
+                        ("node_id", NODE),
                         ("version", "{version}"), ("int:job_id", "{job}")):
         path = path.replace(value, f"<{name}>")
     return path

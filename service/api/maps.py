@@ -1,0 +1,91 @@
+"""The global recruitment map (全球招商地图) of one weak link, as GeoJSON or PNG.
+
+The firms are those the recommendations endpoint ranks for the weak link, with the same
+filters, from the same snapshot (``X-Model-Version`` names its model). With parks (the
+default), the firms are matched to the parks the key may see (the recommendation score
+blended into the park prior) and assigned within their capacities, drawn as flows.
+
+GeoJSON follows RFC 7946: one FeatureCollection, WGS84 longitude/latitude, no ``crs`` member,
+coordinates rounded to 6 decimals, each feature with a ``layer`` property (``firms``,
+``countries``, ``flows``, ``parks``); served as ``application/geo+json``.
+"""
+
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from recommender.auth import READ_MAPS
+from recommender.maps import GEOJSON_MEDIA_TYPE
+from service import matching
+from service.api.weak_links import RecommendationQuerySchema
+from service.auth import current_principal
+from service.downloads import media_response
+from service.openapi import ApiBlueprint
+from service.state import state
+
+bp = ApiBlueprint("maps", __name__,
+                  description="The global recruitment map of a weak link: firms, countries, "
+                              "parks and flows, as GeoJSON (RFC 7946) or PNG.")
+
+PNG_MEDIA_TYPE = "image/png"
+
+
+class MapQuerySchema(RecommendationQuerySchema):
+    class Meta:
+        exclude = ("page", "page_size", "format")
+
+    weak_link = fields.String(required=True, validate=validate.Length(min=1, max=100),
+                              metadata={"description": "The weak link's node id"})
+    parks = fields.Boolean(load_default=True, metadata={
+        "description": "Assign the firms to the parks and draw the flows"})
+    lang = fields.String(load_default="zh", validate=validate.OneOf(["zh", "en"]), metadata={
+        "description": "Labels of the PNG (English when no CJK font is installed)"})
+
+
+@bp.route("/maps/recruitment.geojson", methods=["GET"])
+@bp.require(READ_MAPS)
+@bp.arguments(MapQuerySchema, location="query")
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.response(200, {"type": "object", "description": "An RFC 7946 FeatureCollection"},
+             content_type=GEOJSON_MEDIA_TYPE)
+def recruitment_geojson(query: dict):
+    """The recruitment map as one RFC 7946 FeatureCollection (``application/geo+json``).
+
+    404 for a node not in the chain, 422 for a downstream node.
+    """
+    snapshot, key = _key(query)
+    body = snapshot.memo.get(("map-geojson", *key),
+                             lambda: matching.geojson_bytes(_layers(snapshot, key)))
+    return media_response(body, GEOJSON_MEDIA_TYPE, snapshot)
+
+
+@bp.route("/maps/recruitment.png", methods=["GET"])
+@bp.require(READ_MAPS)
+@bp.arguments(MapQuerySchema, location="query")
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.response(200, {"type": "string", "format": "binary"}, content_type=PNG_MEDIA_TYPE)
+def recruitment_png(query: dict):
+    """The recruitment map drawn as a PNG image; labels in ``lang``."""
+    snapshot, key = _key(query)
+    body = snapshot.memo.get(
+        ("map-png", query["lang"], *key),
+        lambda: matching.png_bytes(_layers(snapshot, key), lang=query["lang"]))
+    return media_response(body, PNG_MEDIA_TYPE, snapshot)
+
+
+def _key(query: dict) -> tuple:
+    """The snapshot to answer from, and what the map depends on besides it."""
+    snapshot = state().snapshots.get()
+    scope = current_principal().park_scope
+    key = (query["weak_link"], query["k"], tuple(query.get("country") or ()),
+           tuple(query.get("size") or ()), bool(query["exclude_contacted"]),
+           bool(query["parks"]), None if scope is None else tuple(scope))
+    return snapshot, key
+
+
+def _layers(snapshot, key: tuple) -> dict:
+    node_id, k, country, size, exclude_contacted, with_parks, scope = key
+    parks = (matching.visible_parks(state().store, scope) if with_parks else None)
+    return snapshot.memo.get(("map-layers", *key), lambda: matching.recruitment_layers(
+        snapshot, node_id, k=k, parks=parks, country=list(country) or None,
+        size=list(size) or None, exclude_contacted=exclude_contacted))

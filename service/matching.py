@@ -1,0 +1,192 @@
+"""What the park-matching and map views answer, from one :class:`service.state.Snapshot`.
+
+Firms, their chain links, the chain and the region come from the snapshot (the data its
+scores were computed over); parks come from the store, filtered to what the caller's key may
+see. The library does the work, called as the command line calls it
+(:mod:`recommender.cli.parks`, :mod:`recommender.cli.maps`): :func:`recommender.parks.park_matches`,
+:func:`~recommender.parks.firm_parks`, :func:`~recommender.parks.matches_for_parks`,
+:func:`recommender.assignment.assign_firms_to_parks`, :func:`recommender.maps.recruitment_map`,
+:func:`recommender.maps.to_png`. Nothing here knows about Flask.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import pandas as pd
+
+from recommender import columns as C
+from recommender.exceptions import NotFoundError
+
+ASSIGNMENT_COLUMNS = [C.PARK_ID, C.FIRM_ID, C.SCORE, C.NAME, C.NAME_ZH, C.COUNTRY, C.CITY,
+                      "reason_zh", "reason_en"]
+_REC_COLUMNS = [C.FIRM_ID, C.NODE_ID, C.LAT, C.LON, C.SCORE, C.RANK, C.COUNTRY]
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as JSON-ready dicts (NaN and NA as null)."""
+    return json.loads(frame.to_json(orient="records", force_ascii=False, date_format="iso"))
+
+
+# --- parks ------------------------------------------------------------------------------------
+def visible_parks(store, scope: Sequence[str] | None,
+                  park_ids: Iterable[str] | None = None) -> pd.DataFrame:
+    """Return the parks a key may see (``scope``: its parks, or None for every park).
+
+    With ``park_ids``, only those; one that does not exist or is outside ``scope`` raises
+    NotFoundError, the same for both.
+    """
+    parks = store.parks()
+    if scope is not None:
+        parks = parks[parks[C.PARK_ID].isin(list(scope))]
+    if park_ids is not None:
+        wanted = list(dict.fromkeys(park_ids))
+        missing = [p for p in wanted if p not in set(parks[C.PARK_ID])]
+        if missing:
+            raise NotFoundError(f"no park {missing[0]!r}")
+        parks = parks[parks[C.PARK_ID].isin(wanted)]
+    return parks.reset_index(drop=True)
+
+
+def visible_park(store, park_id: str, scope: Sequence[str] | None) -> dict[str, Any]:
+    """Return one park's stored profile; outside ``scope`` it is as absent as an unknown one."""
+    if scope is not None and park_id not in scope:
+        raise NotFoundError(f"no park {park_id!r}")
+    return store.park(park_id)
+
+
+def local_firm_ids(snapshot) -> list[str]:
+    """Ids of the snapshot's firms located in the region (they are supply already)."""
+    from recommender.locality import local_mask
+
+    def compute() -> list[str]:
+        firms = snapshot.data.firms
+        return firms.loc[local_mask(firms, snapshot.data.region), C.FIRM_ID].astype(
+            "str").tolist()
+
+    return snapshot.memo.get(("local-firms",), compute)
+
+
+def park_match_rows(snapshot, park, *, k: int, include_excluded: bool = False,
+                    exclude_local: bool = True) -> list[dict[str, Any]]:
+    """Rank the snapshot's firms for one park (stored or ad hoc): hard filters on its offer,
+    then synergy with tenants, focus fit, capacity fit and proximity, with reasons."""
+    from recommender.parks import park_matches
+
+    data = snapshot.data
+    exclude = local_firm_ids(snapshot) if exclude_local else []
+    table = park_matches(park, data.firms, data.firm_nodes, data.chain, k=k,
+                         include_excluded=include_excluded, exclude=exclude)
+    return records(table)
+
+
+def firm_park_rows(snapshot, firm_id: str, parks: pd.DataFrame, *, k: int | None = None,
+                   include_excluded: bool = False) -> list[dict[str, Any]]:
+    """Rank ``parks`` for one firm of the snapshot (NotFoundError for an unknown firm)."""
+    from recommender.parks import firm_parks
+
+    data = snapshot.data
+    table = firm_parks(firm_id, parks, data.firm_nodes, data.chain, firms=data.firms, k=k,
+                       include_excluded=include_excluded)
+    return records(table)
+
+
+def capacities(parks: pd.DataFrame) -> pd.DataFrame:
+    """``park_id`` and ``max_new_firms`` of ``parks``; a park that states none takes none."""
+    out = parks[[C.PARK_ID, C.MAX_NEW_FIRMS]].copy()
+    out[C.MAX_NEW_FIRMS] = pd.to_numeric(out[C.MAX_NEW_FIRMS], errors="coerce").fillna(0) \
+        .astype("int64")
+    return out
+
+
+def assignment(snapshot, parks: pd.DataFrame, *, k_per_park: int,
+               exclude_local: bool = True) -> dict[str, Any]:
+    """Give each firm at most one of ``parks``, each park at most ``max_new_firms`` firms, the
+    total match score as high as possible (scores: the park-matching prior).
+
+    Each park's ``k_per_park`` best admitted firms are the candidates; the solver is
+    :func:`recommender.assignment.assign_firms_to_parks`: ``scipy.optimize.linear_sum_assignment``
+    over park slots (each park expanded into as many slots as it can take), exact over the
+    candidates.
+    """
+    from recommender.assignment import assign_firms_to_parks
+    from recommender.parks import EXCLUDED, matches_for_parks
+
+    data = snapshot.data
+    caps = capacities(parks)
+    exclude = local_firm_ids(snapshot) if exclude_local else []
+    table = matches_for_parks(parks, data.firms, data.firm_nodes, data.chain, k=k_per_park,
+                              exclude=exclude)
+    result = assign_firms_to_parks(table[~table[EXCLUDED]], caps)
+    shown = result[[c for c in ASSIGNMENT_COLUMNS if c in result.columns]]
+    return {
+        "model_version": snapshot.model_version, "data_version": snapshot.data_version,
+        "k_per_park": k_per_park, "exclude_local": exclude_local,
+        "total": float(result.attrs["total"]), "top_m": int(result.attrs["top_m"]),
+        "capacities": {str(p): int(c) for p, c in zip(caps[C.PARK_ID], caps[C.MAX_NEW_FIRMS],
+                                                      strict=True)},
+        "open_slots": dict(result.attrs["open_slots"]),
+        "assignments": records(shown),
+    }
+
+
+# --- maps -------------------------------------------------------------------------------------
+def recruitment_layers(snapshot, node_id: str, *, k: int, parks: pd.DataFrame | None,
+                       country: Sequence[str] | None = None, size: Sequence[str] | None = None,
+                       exclude_contacted: bool = False) -> dict:
+    """Return the map layers of one weak link's top ``k`` firms, as the snapshot ranks them.
+
+    With ``parks``, the firms are matched to them (the recommendation score blended into the
+    park prior) and assigned within capacities; the flows draw the assignment.
+    """
+    from recommender.assignment import assign_firms_to_parks
+    from recommender.maps import recruitment_map
+    from recommender.parks import EXCLUDED, matches_for_parks
+    from service.answers import recommendation_positions
+
+    top, _ = recommendation_positions(snapshot, node_id, k=k, country=country, size=size,
+                                      exclude_contacted=exclude_contacted)
+    recs = _rec_frame(snapshot.scores.items(top))
+    data = snapshot.data
+    matches = None
+    if parks is not None and len(recs) and len(parks):
+        ids = set(recs[C.FIRM_ID].astype("str"))
+        firms = data.firms[data.firms[C.FIRM_ID].astype("str").isin(ids)]
+        table = matches_for_parks(parks, firms, data.firm_nodes, data.chain, k=len(recs),
+                                  scores=recs[[C.FIRM_ID, C.SCORE]])
+        matches = assign_firms_to_parks(table[~table[EXCLUDED]], capacities(parks))
+    return recruitment_map(recs, parks=parks if parks is not None and len(parks) else None,
+                           matches=matches, node_names=data.chain)
+
+
+def _rec_frame(items: list[dict]) -> pd.DataFrame:
+    """Recommendation rows as ``recruitment_map`` takes them (provenance flattened)."""
+    if not items:
+        return pd.DataFrame({c: pd.Series(dtype=float if c in (C.LAT, C.LON, C.SCORE)
+                                          else object) for c in _REC_COLUMNS})
+    frame = pd.DataFrame(items)
+    frame[C.SOURCE] = [p[C.SOURCE] for p in frame["provenance"]]
+    frame[C.IS_SYNTHETIC] = [p[C.IS_SYNTHETIC] for p in frame["provenance"]]
+    return frame.drop(columns="provenance")
+
+
+def geojson_bytes(layers: dict) -> bytes:
+    """One RFC 7946 FeatureCollection of every layer's features, each with a ``layer``
+    property (as ``recommender.maps.write_map`` writes a ``.geojson`` file)."""
+    from recommender.maps import LAYER
+    from recommender.maps.geojson import encoded_features, feature_collection
+
+    return feature_collection([encoded_features(frame, extra={LAYER: name})
+                               for name, frame in layers.items() if frame is not None])
+
+
+def png_bytes(layers: dict, *, lang: str, title: str | None = None) -> bytes:
+    """The map drawn as a PNG (labels in ``lang``; English without a CJK font)."""
+    from recommender.maps import to_png
+
+    buffer = io.BytesIO()
+    to_png({k: v for k, v in layers.items() if v is not None}, buffer, title=title, lang=lang)
+    return buffer.getvalue()
