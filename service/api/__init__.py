@@ -26,3 +26,4 @@ def register_blueprints(app: Flask) -> None:
         module = importlib.import_module(f"service.api.{name}")
         api.register_blueprint(module.bp, url_prefix=API_PREFIX)
     app.extensions["chainscout"].api = api
+    app.register_blueprint(importlib.import_module("service.pages").bp)

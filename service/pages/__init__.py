@@ -1,0 +1,248 @@
+"""Pages for people: server-rendered HTML over the same snapshot the JSON API answers from.
+
+A person logs in with an API key (``/login``); the key is checked as the API checks it and
+kept in Flask's signed session cookie (HTTP-only, ``SameSite=Lax``). Every form POST carries
+a random token kept in the session and is refused (400) without it. Pages load nothing from
+another host: templates in ``service/templates``, CSS and JavaScript in ``service/static``,
+and a Content-Security-Policy of ``'self'`` says so to the browser.
+
+``SECRET_KEY`` (``CHAINSCOUT_SECRET_KEY`` in the environment) signs the session; without it
+each process makes one up and logs a warning (sessions then do not survive a restart, nor
+move between the workers of one server).
+"""
+
+from __future__ import annotations
+
+import functools
+import hmac
+import logging
+import secrets
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+
+from recommender import columns as C
+from recommender.auth import EXPORT, READ_RANKINGS, Principal, authenticate
+from service.pages.i18n import DEFAULT_LANGUAGE, LANGUAGES, translate
+
+log = logging.getLogger("service.pages")
+bp = Blueprint("pages", __name__)
+
+SESSION_KEY = "api_key"
+CSRF_KEY = "csrf_token"
+LANG_KEY = "lang"
+TOP_FIRMS = 20
+SCORE_BANDS = 5
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
+       "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+
+
+@bp.record_once
+def _configure(setup_state) -> None:
+    """Sign sessions with the configured secret (or one made up per process); keep the
+    cookie away from scripts and other sites' POSTs."""
+    config = setup_state.app.config
+    secret = config.get("CHAINSCOUT_SECRET_KEY") or config.get("SECRET_KEY")
+    if not secret:
+        secret = secrets.token_hex(32)
+        log.warning("no CHAINSCOUT_SECRET_KEY set: sessions are signed with a key made up "
+                    "by this process and end when it does")
+    config["SECRET_KEY"] = secret
+    config["SESSION_COOKIE_HTTPONLY"] = True
+    config["SESSION_COOKIE_SAMESITE"] = "Lax"
+
+
+# --- per request: language, CSRF, headers ------------------------------------------------------
+def csrf_token() -> str:
+    """Return the session's CSRF token, making one on first use."""
+    token = session.get(CSRF_KEY)
+    if not token:
+        token = session[CSRF_KEY] = secrets.token_urlsafe(32)
+    return token
+
+
+@bp.before_request
+def _before() -> None:
+    lang = request.args.get("lang")
+    if lang in LANGUAGES:
+        session[LANG_KEY] = lang
+    g.lang = session.get(LANG_KEY) if session.get(LANG_KEY) in LANGUAGES else DEFAULT_LANGUAGE
+    if request.method == "POST":
+        sent = request.form.get(CSRF_KEY, "")
+        kept = session.get(CSRF_KEY, "")
+        if not sent or not kept or not hmac.compare_digest(sent, kept):
+            abort(400, description="the form's CSRF token is missing or wrong; reload the page")
+
+
+@bp.after_request
+def _headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    if response.mimetype == "text/html":
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+@bp.app_context_processor
+def _template_helpers() -> dict:
+    lang = g.get("lang", DEFAULT_LANGUAGE)
+
+    def lang_url(code: str) -> str:
+        args = {**request.args.to_dict(), "lang": code}
+        return url_for(request.endpoint or "pages.dashboard", **(request.view_args or {}), **args)
+
+    return {"t": lambda key: translate(key, lang), "lang": lang, "csrf_token": csrf_token,
+            "lang_url": lang_url}
+
+
+# --- who is logged in ------------------------------------------------------------------------
+def principal_of(key: str | None) -> Principal | None:
+    """Verify ``key`` as the API does (through the process's cache of verified keys)."""
+    if not key:
+        return None
+    app_state = current_app.extensions["chainscout"]
+    principal = app_state.principals.get(key)
+    if principal is None:
+        principal = authenticate(app_state.store, key)
+        if principal is not None:
+            app_state.principals.put(key, principal)
+    return principal
+
+
+def login_required(view: Callable) -> Callable:
+    """Run ``view`` for a logged-in key (``g.principal``); otherwise go to the login page."""
+
+    @functools.wraps(view)
+    def guarded(*args, **kwargs):
+        principal = principal_of(session.get(SESSION_KEY))
+        if principal is None:
+            session.pop(SESSION_KEY, None)
+            return redirect(url_for("pages.login", next=request.full_path.rstrip("?")))
+        g.principal = principal
+        return view(*args, **kwargs)
+
+    return guarded
+
+
+def _safe_next(target: str | None) -> str:
+    """A local path to go to after logging in; anything else goes to the dashboard."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") \
+                and not target.startswith("//") and "\\" not in target:
+            return target
+    return url_for("pages.dashboard")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    error = None
+    status = 200
+    if request.method == "POST":
+        key = request.form.get("api_key", "").strip()
+        if principal_of(key) is not None:
+            lang = session.get(LANG_KEY)
+            session.clear()
+            session[SESSION_KEY] = key
+            if lang:
+                session[LANG_KEY] = lang
+            csrf_token()  # a new token for the new login
+            return redirect(_safe_next(request.form.get("next")))
+        error, status = "bad_key", 401
+    return render_template("pages/login.html", error=error,
+                           next=request.values.get("next", "")), status
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    lang = session.get(LANG_KEY)
+    session.clear()
+    if lang:
+        session[LANG_KEY] = lang
+    return redirect(url_for("pages.login"))
+
+
+# --- the dashboard ---------------------------------------------------------------------------
+def _band(score: float | None, top: float) -> int:
+    """The colour band (0 calm … SCORE_BANDS - 1 weakest) of a weak-link score."""
+    if score is None or top <= 0:
+        return 0
+    return min(SCORE_BANDS - 1, max(0, int(score / top * SCORE_BANDS)))
+
+
+def _provenance(flags: list[bool]) -> str:
+    if flags and all(flags):
+        return "synthetic"
+    if not any(flags):
+        return "real"
+    return "mixed"
+
+
+@bp.route("/")
+@login_required
+def dashboard():
+    from service import answers
+    from service.state import state
+
+    if not g.principal.can(READ_RANKINGS):
+        return render_template("pages/forbidden.html", message="no_rankings"), 403
+    app_state = state()
+    snapshot = app_state.snapshots.get()
+    diagnosis = answers.weak_link_rows(snapshot, app_state.settings)
+    links = diagnosis["items"]
+    top = max((item.get(C.WEAK_LINK_SCORE) or 0.0 for item in links), default=0.0)
+    for item in links:
+        item["band"] = _band(item.get(C.WEAK_LINK_SCORE), top)
+    recruitable = sorted((i for i in links if i.get("can_recruit") and i.get(C.RANK)),
+                         key=lambda i: i[C.RANK])
+    ids = [i[C.NODE_ID] for i in recruitable]
+    node_id = request.args.get("node")
+    if node_id not in ids:
+        node_id = ids[0] if ids else None
+    firms, candidates = [], 0
+    if node_id is not None:
+        positions, candidates = answers.recommendation_positions(snapshot, node_id, k=TOP_FIRMS)
+        firms = snapshot.scores.items(positions)
+    firm_flags = snapshot.data.firms[C.IS_SYNTHETIC].fillna(False).astype(bool).tolist() \
+        if C.IS_SYNTHETIC in snapshot.data.firms else []
+    return render_template(
+        "pages/dashboard.html", links=links, recruitable=recruitable, node_id=node_id,
+        firms=firms, candidates=candidates, model_version=snapshot.model_version,
+        data_version=snapshot.data_version, provenance=_provenance(firm_flags),
+        can_export=g.principal.can(EXPORT), principal=g.principal,
+    )
+
+
+@bp.route("/export.csv")
+@login_required
+def export_csv():
+    """The dashboard's ranked firms for ``node`` as the API's CSV (the same code and checks)."""
+    from recommender.exports import RECOMMENDATION_EXPORT_COLUMNS
+    from service import answers
+    from service.downloads import file_response, require_export
+    from service.state import state
+
+    if not g.principal.can(READ_RANKINGS):
+        return render_template("pages/forbidden.html", message="no_rankings"), 403
+    require_export("csv")
+    node_id = request.args.get("node", "")
+    snapshot = state().snapshots.get()
+    rows = answers.recommendation_rows(snapshot, node_id, k=current_app.config["K_DEFAULT"],
+                                       lang=g.lang)
+    stem = f"{'推荐名单' if g.lang == 'zh' else 'recommendations'}-{node_id}"
+    return file_response(rows, RECOMMENDATION_EXPORT_COLUMNS, fmt="csv", lang=g.lang,
+                         stem=stem, snapshot=snapshot)
