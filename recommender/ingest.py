@@ -203,10 +203,13 @@ def normalise_firms(raw: pd.DataFrame, *, file: str = "<frame>",
 
 def prepare_firms(raw: pd.DataFrame, chain, *, file: str = "<frame>",
                   default_country: str | None = None, source: str | None = None,
+                  classifier=None,
                   progress: Progress = _noop) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
     """Normalise, geocode, validate and classify a raw firm table.
 
-    Returns the firms, their chain-node links (keyword method) and the unmapped headers.
+    Returns the firms, their chain-node links and the unmapped headers. Links come from the
+    chain's keywords, or from a fitted ``NodeClassifier`` when one is given (its links carry
+    method ``classifier``, or ``keyword`` for nodes it leaves to the keywords).
     Raises ``ValidationError`` naming file, row and column if any row is bad.
     """
     from recommender.classify import assign_nodes_by_keywords
@@ -221,7 +224,9 @@ def prepare_firms(raw: pd.DataFrame, chain, *, file: str = "<frame>",
     progress("geocode", 0, total)
     firms = geocode_frame(firms)
     progress("classify", 0, total)
-    links = assign_nodes_by_keywords(firms[C.BUSINESS_SCOPE].fillna(""), chain)
+    texts = firms[C.BUSINESS_SCOPE].fillna("")
+    links = (assign_nodes_by_keywords(texts, chain) if classifier is None
+             else classifier.predict(texts))
     links[C.FIRM_ID] = firms[C.FIRM_ID].loc[links["row"]].to_numpy()
     links = links[C.FIRM_NODE_COLUMNS].reset_index(drop=True)
     progress("classify", total, total)
@@ -238,8 +243,11 @@ def file_sha256(path: str | Path) -> str:
 
 def store_firms(store, firms: pd.DataFrame, links: pd.DataFrame, *, kind: str, file: str,
                 sha256: str | None = None, progress: Progress = _noop,
-                link_method: str | None = None) -> tuple[dict[str, int], int]:
+                link_methods: tuple[str, ...] | None = None) -> tuple[dict[str, int], int]:
     """Write firms and their node links in one transaction, with an audit row.
+
+    The firms' links of each method in ``link_methods`` are replaced by the new ones (links of
+    other methods, such as reference links, stay); ``None`` replaces all their links.
 
     Returns the counts (inserted, updated, unchanged, links) and the batch id.
     """
@@ -256,8 +264,10 @@ def store_firms(store, firms: pd.DataFrame, links: pd.DataFrame, *, kind: str, f
             id_map = store.firm_ids_by_key(firms[C.FIRM_KEY].tolist(), conn=conn)
             links = links.assign(**{C.FIRM_ID: links[C.FIRM_ID].map(
                 dict(zip(firms[C.FIRM_ID], firms[C.FIRM_KEY].map(id_map), strict=True)))})
-            store.replace_firm_nodes(links, firm_ids=list(id_map.values()), method=link_method,
-                                     conn=conn)
+            ids = list(id_map.values())
+            for method in link_methods or (None,):
+                part = links if method is None else links[links[C.METHOD] == method]
+                store.replace_firm_nodes(part, firm_ids=ids, method=method, conn=conn)
             counts["links"] = len(links)
     except Exception as exc:
         store.finish_batch(batch, status="failed", message=str(exc))
@@ -288,13 +298,14 @@ def read_firm_source(path: str | Path, *, format: str = "table") -> pd.DataFrame
 
 def ingest_firms(path: str | Path, store, chain, *, default_country: str | None = None,
                  progress: Progress = _noop, dry_run: bool = False,
-                 format: str = "table") -> IngestResult:
+                 format: str = "table", classifier=None) -> IngestResult:
     """Import a firm file into the store: all rows land, or none do.
 
     Parameters
     ----------
     path : CSV, XLSX or Parquet with Chinese or English headers.
     format : ``table`` (firm-database exports) or ``listing`` (public stock listings).
+    classifier : a fitted ``recommender.node_classifier.NodeClassifier``; default: keywords.
     store : an open ``recommender.store.Store``.
     chain : the ``Chain`` whose keywords assign firms to nodes.
     dry_run : validate and report, write nothing.
@@ -311,7 +322,8 @@ def ingest_firms(path: str | Path, store, chain, *, default_country: str | None 
     raw = read_firm_source(path, format=format)
     firms, links, unmapped = prepare_firms(raw, chain, file=path.name,
                                            default_country=default_country,
-                                           source=path.name, progress=progress)
+                                           source=path.name, classifier=classifier,
+                                           progress=progress)
     result = IngestResult("firms", path.name, len(firms), unmapped_headers=unmapped,
                           geocoding=geocode_report(firms))
     if dry_run:
@@ -319,7 +331,7 @@ def ingest_firms(path: str | Path, store, chain, *, default_country: str | None 
         return result
     result.counts, result.batch_id = store_firms(
         store, firms, links, kind="firms", file=path.name, sha256=file_sha256(path),
-        progress=progress, link_method="keyword")
+        progress=progress, link_methods=("keyword", "classifier"))
     return result
 
 

@@ -114,16 +114,26 @@ def ingest() -> None:
               default="table", show_default=True,
               help="table: a firm-database export; listing: public stock listings "
                    "(symbol, summary, market-cap class, ISIN).")
+@click.option("--classifier", "classifier_path", default=None,
+              type=click.Path(exists=True, dir_okay=False),
+              help="A node classifier saved by `chainscout classifier train`; default: keywords.")
 @click.option("--dry-run", is_flag=True, help="Validate and report; write nothing.")
 @click.pass_context
 def ingest_firms_cmd(ctx: click.Context, path: str, country, source_format: str,
-                     dry_run: bool) -> None:
+                     classifier_path: str | None, dry_run: bool) -> None:
     """Import firms from CSV, XLSX or Parquet (Chinese or English headers)."""
     from recommender.ingest import ingest_firms
 
+    chain = chain_of(ctx)
+    classifier = None
+    if classifier_path:
+        from recommender.node_classifier import NodeClassifier
+
+        classifier = NodeClassifier.load(classifier_path, chain=chain)
     progress = Progress()
-    result = ingest_firms(path, store_of(ctx), chain_of(ctx), default_country=country,
-                          progress=progress, dry_run=dry_run, format=source_format)
+    result = ingest_firms(path, store_of(ctx), chain, default_country=country,
+                          progress=progress, dry_run=dry_run, format=source_format,
+                          classifier=classifier)
     progress.close()
     echo_json(result.as_dict())
 
@@ -137,6 +147,37 @@ def ingest_outcomes_cmd(ctx: click.Context, path: str, dry_run: bool) -> None:
     from recommender.ingest import ingest_outcomes
 
     echo_json(ingest_outcomes(path, store_of(ctx), chain_of(ctx), dry_run=dry_run).as_dict())
+
+
+@click.group()
+def classifier() -> None:
+    """The learned node classifier (business text to chain nodes)."""
+
+
+@classifier.command("train")
+@click.argument("listing", type=click.Path(exists=True, dir_okay=False))
+@click.option("--labels", "labels_path", default=None, type=click.Path(exists=True, dir_okay=False),
+              help="Hand labels (symbol, node_ids, none_of_chain); default: data/labels.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False),
+              help="Where to save the classifier (.npz).")
+@click.pass_context
+def classifier_train(ctx: click.Context, listing: str, labels_path: str | None, out: str) -> None:
+    """Fit the classifier on the labelled firms of a listing file and save it (no pickle)."""
+    from recommender import columns as C
+    from recommender.exceptions import DataError
+    from recommender.listings import read_listing
+    from recommender.node_classifier import NodeClassifier, read_node_labels
+
+    chain = chain_of(ctx)
+    labels = read_node_labels(labels_path, chain=chain)
+    texts = read_listing(listing)[[C.SYMBOL, C.BUSINESS_SCOPE]]
+    data = labels.merge(texts, on=C.SYMBOL, how="inner", validate="one_to_one")
+    if data.empty:
+        raise DataError(f"no labelled symbol of {labels_path or 'data/labels'} is in {listing}")
+    model = NodeClassifier(chain=chain).fit(data[C.BUSINESS_SCOPE].fillna(""),
+                                            data["node_ids"].tolist())
+    path = model.save(out)
+    click.echo(f"trained on {len(data)} labelled firms; saved {path}")
 
 
 @click.group()
@@ -156,4 +197,4 @@ def export_firms_cmd(ctx: click.Context, out: str) -> None:
     click.echo(f"wrote {path}")
 
 
-COMMANDS = [chain, db, summary, demo, ingest, export]
+COMMANDS = [chain, db, summary, demo, ingest, classifier, export]

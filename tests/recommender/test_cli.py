@@ -83,3 +83,23 @@ def test_ingest_and_export_round_trip(run, built, tmp_path):
     assert run("export", "firms", "--out", out).exit_code == 0
     exported = pd.read_csv(out)
     assert "Lens Works AG" in set(exported["name"])
+
+
+def test_classifier_train_then_ingest_with_it(run, tmp_path):
+    # invented listed firms and labels, written for this test
+    rows = [(f"PMP{i}", f"Pumpco {i} Inc.", "Designs rotary vane pumps and turbomolecular pumps.",
+             "vacuum_pumps") for i in range(6)]
+    rows += [(f"LNS{i}", f"Lensco {i} Inc.", "Grinds precision lenses, prisms and windows.",
+              "optical_elements") for i in range(6)]
+    listing = tmp_path / "listing.csv"
+    pd.DataFrame({"symbol": [r[0] for r in rows], "name": [r[1] for r in rows],
+                  "summary": [r[2] for r in rows], "country": "Germany",
+                  "city": "Berlin"}).to_csv(listing, index=False)
+    labels = tmp_path / "labels.csv"
+    pd.DataFrame({"symbol": [r[0] for r in rows], "node_ids": [r[3] for r in rows],
+                  "none_of_chain": "false", "labeller_note": "test"}).to_csv(labels, index=False)
+    model = tmp_path / "nodes.npz"
+    result = run("classifier", "train", listing, "--labels", labels, "--out", model)
+    assert "trained on 12 labelled firms" in result.output
+    loaded = run("ingest", "firms", listing, "--format", "listing", "--classifier", model)
+    assert json.loads(loaded.stdout)["counts"]["inserted"] == 12

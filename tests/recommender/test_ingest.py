@@ -259,3 +259,26 @@ def test_listing_format_keeps_identifiers_and_keys_by_isin_or_symbol(store, chai
 def test_unknown_source_format_is_refused(store, chain, en_csv):
     with pytest.raises(DataError, match="unknown format 'xml'"):
         ingest_firms(en_csv, store, chain, format="xml")
+
+
+def test_a_fitted_classifier_assigns_nodes_on_ingest(store, chain, tmp_path):
+    from recommender.node_classifier import NodeClassifier
+
+    # a tiny invented corpus: pump makers and lens makers
+    pumps = [f"Firm {i} designs and manufactures rotary vane pumps and turbomolecular pumps."
+             for i in range(6)]
+    lenses = [f"Firm {i} grinds precision lenses, prisms and optical windows." for i in range(6)]
+    model = NodeClassifier(chain=chain, min_df=1).fit(
+        pd.Series(pumps + lenses), [["vacuum_pumps"]] * 6 + [["optical_elements"]] * 6)
+    path = tmp_path / "firms.csv"
+    pd.DataFrame({"name": ["Rotavac GmbH", "Prismatic Oy"], "country": ["DE", "FI"],
+                  "description": ["Rotavac builds turbomolecular pumps.",
+                                  "Prismatic grinds precision prisms."]}).to_csv(path,
+                                                                                   index=False)
+    result = ingest_firms(path, store, chain, classifier=model)
+    links = store.firm_nodes().merge(store.firms()[[C.FIRM_ID, C.NAME]], on=C.FIRM_ID)
+    by_name = links.groupby(C.NAME)[C.NODE_ID].agg(set)
+    assert "vacuum_pumps" in by_name["Rotavac GmbH"]
+    assert "optical_elements" in by_name["Prismatic Oy"]
+    assert "classifier" in set(links[C.METHOD])
+    assert result.counts["links"] == len(links)
