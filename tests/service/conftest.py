@@ -3,8 +3,16 @@ two small rankers trained on the store's history, and a registry whose active mo
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
 import threading
+import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -186,3 +194,61 @@ def helpers():
     """The module's helpers, for test modules (conftest cannot be imported in importlib mode)."""
     return {"save_model": save_model, "service_app": service_app,
             "wait_for_jobs": wait_for_jobs, "StubTrainer": StubTrainer}
+
+
+GUNICORN_STARTUP_SECONDS = 30
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status == 200
+    except (OSError, urllib.error.HTTPError):
+        return False
+
+
+@pytest.fixture(scope="module")
+def gunicorn(tmp_path_factory):
+    """Start gunicorn on service.wsgi:app on a free port of 127.0.0.1, with extra environment.
+
+    ``gunicorn(env, timeout=30)`` returns ``http://127.0.0.1:<port>`` once ``/api/v1/health``
+    answers; every server started is stopped at the end of the module.
+    """
+    processes: list[subprocess.Popen] = []
+
+    def start(env: dict[str, str], *, timeout: int = 30) -> str:
+        port = free_port()
+        log = tmp_path_factory.mktemp("gunicorn") / "server.log"
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers",
+                 "2", "--timeout", str(timeout), "service.wsgi:app"],
+                cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT,
+            )
+        processes.append(process)
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + GUNICORN_STARTUP_SECONDS
+        while not _answers(f"{base}/api/v1/health"):
+            if process.poll() is not None:
+                pytest.fail(f"gunicorn exited with {process.returncode}:\n{log.read_text()}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"gunicorn did not answer in {GUNICORN_STARTUP_SECONDS} s:\n"
+                            f"{log.read_text()}")
+            time.sleep(0.2)
+        return base
+
+    yield start
+    for process in processes:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

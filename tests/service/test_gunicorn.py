@@ -2,26 +2,13 @@
 rankings named by their model version, an export, an activation seen by both workers."""
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-STARTUP_SECONDS = 30
 NODE = "vacuum_pumps"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def call(url: str, *, method: str = "GET", headers=None, body=None, raw: bool = False):
@@ -53,41 +40,12 @@ def versions(rankers, helpers, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def server(demo_store, keys, versions, tmp_path_factory):
-    """Start gunicorn (two workers) on a free port; yield its base URL; stop it afterwards."""
-    port = free_port()
-    log = tmp_path_factory.mktemp("gunicorn") / "server.log"
-    env = {**os.environ, "CHAINSCOUT_DATABASE_URL": demo_store.url,
-           "CHAINSCOUT_VAR_DIR": str(versions[0]), "CHAINSCOUT_SNAPSHOT_CHECK_SECONDS": "0"}
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-             "--timeout", "30", "service.wsgi:app"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}/api/v1"
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"gunicorn exited with {process.returncode}:\n{log.read_text()}")
-            try:
-                if call(f"{base}/health")[0] == 200:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"gunicorn did not answer in {STARTUP_SECONDS} s:\n"
-                            f"{log.read_text()}")
-            time.sleep(0.2)
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+def server(demo_store, keys, versions, gunicorn):
+    """gunicorn (two workers) over the test store; yield its API base URL."""
+    base = gunicorn({"CHAINSCOUT_DATABASE_URL": demo_store.url,
+                     "CHAINSCOUT_VAR_DIR": str(versions[0]),
+                     "CHAINSCOUT_SNAPSHOT_CHECK_SECONDS": "0"})
+    return f"{base}/api/v1"
 
 
 def test_health_and_readiness(server):

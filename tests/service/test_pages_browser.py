@@ -8,12 +8,6 @@ Without ``/usr/bin/chromium`` the test is skipped, except in CI (``CI`` set) whe
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -24,7 +18,6 @@ ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-STARTUP_SECONDS = 30
 HOST = "127.0.0.1"
 
 
@@ -43,52 +36,12 @@ def _need_browser():
     return sync_playwright
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return response.status == 200
-    except (OSError, urllib.error.HTTPError):
-        return False
-
-
 @pytest.fixture(scope="module")
-def site(demo_store, keys, tmp_path_factory):
-    """Start gunicorn (two workers sharing one session secret); yield its base URL."""
-    port = free_port()
-    var = tmp_path_factory.mktemp("pages-var")
-    log = tmp_path_factory.mktemp("pages-gunicorn") / "server.log"
-    env = {**os.environ, "CHAINSCOUT_DATABASE_URL": demo_store.url,
-           "CHAINSCOUT_VAR_DIR": str(var), "CHAINSCOUT_SECRET_KEY": "pages-browser-test-secret"}
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--bind", f"{HOST}:{port}", "--workers", "2",
-             "--timeout", "60", "service.wsgi:app"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )
-    base = f"http://{HOST}:{port}"
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while not _answers(f"{base}/api/v1/health"):
-            if process.poll() is not None:
-                pytest.fail(f"gunicorn exited with {process.returncode}:\n{log.read_text()}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"gunicorn did not answer in {STARTUP_SECONDS} s:\n"
-                            f"{log.read_text()}")
-            time.sleep(0.2)
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+def site(demo_store, keys, gunicorn, tmp_path_factory):
+    """gunicorn (two workers sharing one session secret); yield its base URL."""
+    return gunicorn({"CHAINSCOUT_DATABASE_URL": demo_store.url,
+                     "CHAINSCOUT_VAR_DIR": str(tmp_path_factory.mktemp("pages-var")),
+                     "CHAINSCOUT_SECRET_KEY": "pages-browser-test-secret"}, timeout=60)
 
 
 def test_login_dashboard_and_export_in_chromium(site, keys, tmp_path):
