@@ -3,6 +3,7 @@
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -48,3 +49,20 @@ def test_dockerfile_runs_the_readme_commands():
     readme = (ROOT / "README.md").read_text()
     assert "chainscout demo build" in dockerfile and "chainscout demo build" in readme
     assert "service.wsgi:app" in dockerfile and "service.wsgi:app" in readme
+
+
+@pytest.mark.slow
+def test_the_wheel_carries_templates_static_files_strings_and_migrations(tmp_path):
+    """The Docker image installs the wheel, not the checkout: every file the service reads
+    at run time must be inside it."""
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path),
+                    str(ROOT)], check=True, capture_output=True)
+    (wheel,) = tmp_path.glob("chainscout-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        packed = set(archive.namelist())
+    needed = [path.relative_to(ROOT).as_posix()
+              for folder in ("service/templates", "service/static", "service/pages/strings",
+                             "recommender/store/migrations")
+              for path in (ROOT / folder).rglob("*")
+              if path.is_file() and "__pycache__" not in path.parts]
+    assert needed and [name for name in needed if name not in packed] == []

@@ -1,0 +1,104 @@
+"""The pages for people through the test client: login, CSRF, redirects, language, export."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+
+def test_pages_redirect_to_login(visitor):
+    response = visitor.get("/?node=x")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=")
+    assert visitor.get("/export.csv").status_code == 302
+
+
+def test_login_page_is_self_contained(visitor):
+    response = visitor.get("/login")
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    html = response.get_data(as_text=True)
+    assert "API 密钥" in html
+    assert not re.search(r'(src|href)="(https?:)?//', html)
+    assert "'self'" in response.headers["Content-Security-Policy"]
+    for name in ("pages.css", "pages.js", "favicon.svg"):
+        with visitor.get(f"/static/{name}") as asset:
+            assert asset.status_code == 200
+
+
+def test_session_cookie_flags(visitor):
+    cookie = visitor.get("/login").headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+@pytest.mark.parametrize("token", [None, "", "wrong"])
+def test_a_post_without_the_right_token_is_a_400(visitor, keys, token, csrf):
+    csrf()
+    data = {"api_key": keys["officer"]}
+    if token is not None:
+        data["csrf_token"] = token
+    assert visitor.post("/login", data=data).status_code == 400
+    assert visitor.get("/").status_code == 302
+    assert visitor.post("/logout", data=data).status_code == 400
+
+
+def test_a_bad_key_is_refused(visitor, keys, login):
+    assert login("cs" + "x" * 41).status_code == 401
+    assert login(keys["revoked"]).status_code == 401
+    assert visitor.get("/").status_code == 302
+
+
+def test_login_dashboard_and_logout(visitor, keys, login, csrf):
+    response = login(keys["officer"], next="/?node=vacuum_pumps")
+    assert response.status_code == 302 and response.headers["Location"] == "/?node=vacuum_pumps"
+    page = visitor.get("/?node=vacuum_pumps")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "产业数据驾驶舱" in html and 'id="weak-links"' in html and 'id="firms"' in html
+    assert 'value="vacuum_pumps" selected' in html
+    assert "合成数据" in html and 'id="model-version"' in html
+    assert "/export.csv?node=vacuum_pumps" in html
+    token = csrf("/")
+    assert visitor.post("/logout", data={"csrf_token": token}).status_code == 302
+    assert visitor.get("/").status_code == 302
+
+
+def test_next_goes_nowhere_else(visitor, keys, login):
+    for target in ("https://example.com/", "//example.com/", "/\\example.com"):
+        response = login(keys["viewer"], next=target)
+        assert response.headers["Location"] == "/"
+
+
+def test_language_switch_is_kept(visitor, keys, login):
+    login(keys["viewer"])
+    html = visitor.get("/?lang=en").get_data(as_text=True)
+    assert "Industry data cockpit" in html and 'lang="en"' in html
+    assert "Industry data cockpit" in visitor.get("/").get_data(as_text=True)
+    assert "产业数据驾驶舱" in visitor.get("/?lang=zh").get_data(as_text=True)
+    assert "Industry data cockpit" not in visitor.get("/?lang=fr").get_data(as_text=True)
+
+
+def test_export_csv_from_the_session(visitor, keys, login):
+    login(keys["officer"])
+    response = visitor.get("/export.csv?node=vacuum_pumps")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert "filename*=UTF-8''" in response.headers["Content-Disposition"]
+    assert response.headers["X-Model-Version"]
+    assert response.get_data().decode("utf-8-sig").splitlines()[0].startswith("排名,企业编号")
+
+
+def test_a_viewer_sees_but_may_not_export(visitor, keys, error_body, login):
+    login(keys["viewer"])
+    html = visitor.get("/").get_data(as_text=True)
+    assert 'id="export-csv"' not in html and "无导出权限" in html
+    error_body(visitor.get("/export.csv?node=vacuum_pumps"), 403, "forbidden")
+
+
+def test_a_park_manager_may_not_read_rankings(visitor, keys, login):
+    login(keys["park_manager"])
+    assert visitor.get("/").status_code == 403
+
+
+def test_the_api_still_answers_json_errors(client):
+    assert client.get("/api/v1/weak-links").status_code == 401
