@@ -6,10 +6,11 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from recommender.auth import READ_OUTCOMES, RECORD_OUTCOMES
+from service import portraits
 from service.auth import current_principal
 from service.errors import ApiError
 from service.openapi import ApiBlueprint
-from service.queries import outcome_page, record_outcome
+from service.queries import outcome_page
 from service.schemas import PageQuerySchema, PaginationSchema
 from service.state import state
 
@@ -81,10 +82,9 @@ def create_outcome(body: dict):
     version (the old scores serve until then).
     """
     app_state = state()
-    outcome, created = record_outcome(app_state.store, app_state.chain, **body,
-                                      recorded_by=current_principal().prefix)
-    if created:  # a new label and a new data version: rankings are scored again
-        app_state.snapshots.invalidate()
+    outcome, created = portraits.record_outcome_label(
+        app_state.store, app_state.chain, app_state.snapshots, body,
+        recorded_by=current_principal().prefix)
     if not created:
         raise ApiError(409, "duplicate_outcome", "this outcome is already recorded",
                        {"id": outcome["id"]})

@@ -11,13 +11,11 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from recommender import columns as C
 from recommender.auth import READ_PARKS
-from service import matching
+from service import matching, portraits
 from service.api.parks import PARK_ID_PATTERN, ParkProfileFields, ParkSchema
 from service.auth import current_principal
 from service.openapi import ApiBlueprint
-from service.queries import _require_nodes
 from service.schemas import TopKQuerySchema
 from service.state import state
 
@@ -222,19 +220,9 @@ def assign(body: dict):
 
 
 def _matches(park: dict, query: dict) -> dict:
-    from recommender.parks import park_profiles
-
     app_state = state()
-    profile = park_profiles({k: v for k, v in park.items() if k in _PROFILE_FIELDS})
-    _require_nodes(app_state.chain, list(profile.at[0, C.FOCUS_NODES] or []), C.FOCUS_NODES)
-    snapshot = app_state.snapshots.get()
-    items = matching.park_match_rows(snapshot, profile, k=query["k"],
-                                     include_excluded=query["include_excluded"],
-                                     exclude_local=query["exclude_local"])
-    return {"park": matching.records(profile)[0], "model_version": snapshot.model_version,
-            "data_version": snapshot.data_version, "k": query["k"],
-            "include_excluded": query["include_excluded"],
-            "exclude_local": query["exclude_local"], "items": items}
+    return portraits.park_matches(app_state.snapshots.get(), app_state.chain, park, k=query["k"],
+                                  include_excluded=query["include_excluded"],
+                                  exclude_local=query["exclude_local"])
 
 
-_PROFILE_FIELDS = frozenset(AdHocParkSchema().fields)

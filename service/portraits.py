@@ -1,0 +1,180 @@
+"""What the firm and park portraits (企业画像, 园区画像) show, and recording an outcome.
+
+Built from the functions the JSON API answers with: a firm's portrait is
+:func:`service.queries.firm_portrait` with its standing in every weak link it is a candidate
+for (the snapshot's scores, as ``GET /weak-links/<node>/recommendations`` ranks them) and
+the parks it fits (:func:`service.matching.firm_park_rows`); a park's matches are
+:func:`service.matching.park_match_rows` over its validated profile, as
+``GET /parks/<park>/matches`` answers; an outcome is recorded by
+:func:`service.queries.record_outcome`, as ``POST /outcomes`` records it. The pages
+(:mod:`service.pages.portraits`) call these; so can the API's views (:func:`park_matches`,
+:func:`record_outcome_label` hold what those views did inline). What a key may see is passed
+in (``with_*`` flags, the parks it may see): nothing here knows about Flask.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from recommender import columns as C
+from recommender.exceptions import NotFoundError
+from recommender.store.store import PARK_COLUMNS
+from service import matching, queries
+
+CANDIDATES = "candidates"  # how many firms a weak link ranks (the rank is out of these)
+
+
+# --- firms ------------------------------------------------------------------------------------
+def firm_standings(snapshot, firm_id: str) -> list[dict[str, Any]]:
+    """Return the firm's row in every weak link it is a candidate for, best rank first.
+
+    Each row is the recommendation row the API serves (score, ``p_success``, reasons in
+    Chinese and English, provenance) with ``rank`` among all the link's candidates (no
+    filters) and ``candidates``, their number. A firm the snapshot does not score has none.
+    """
+    scores = snapshot.scores
+    found = np.flatnonzero(scores.firm_ids == firm_id)
+    if not len(found):
+        return []
+    positions = np.flatnonzero(scores.firm_at == found[0])
+    scores.reasons(positions)  # one model call for the rows whose reasons are not known yet
+    rows = []
+    for position in positions:
+        item = scores.item(position)
+        start, stop = scores.slices[item[C.NODE_ID]]
+        rows.append({**item, C.RANK: int(position - start + 1), CANDIDATES: int(stop - start)})
+    return sorted(rows, key=lambda row: (row[C.RANK], -row[C.SCORE], row[C.NODE_ID]))
+
+
+def firm_parks(snapshot, firm_id: str, parks: pd.DataFrame) -> list[dict[str, Any]]:
+    """Return ``parks`` ranked for the firm (admitted ones), each with the park's names
+    (``park_name_zh``, ``park_name_en``); none for a firm the snapshot does not hold yet
+    (stored after it was built)."""
+    try:
+        rows = matching.firm_park_rows(snapshot, firm_id, parks)
+    except NotFoundError:
+        return []
+    names = parks.set_index(C.PARK_ID)[[C.PARK_NAME_ZH, C.PARK_NAME_EN]]
+    for row in rows:
+        known = row[C.PARK_ID] in names.index
+        row["park_name_zh"] = _text(names.at[row[C.PARK_ID], C.PARK_NAME_ZH]) if known else None
+        row["park_name_en"] = _text(names.at[row[C.PARK_ID], C.PARK_NAME_EN]) if known else None
+    return rows
+
+
+def firm_portrait(store, chain, snapshot, firm_id: str, *, with_outcomes: bool,
+                  with_rankings: bool, parks: pd.DataFrame | None) -> dict[str, Any]:
+    """Return what a firm's portrait page shows.
+
+    :func:`service.queries.firm_portrait` (profile, chain nodes with evidence, provenance,
+    outcomes), the outcomes newest first as ``GET /outcomes`` lists them; ``standings``
+    (:func:`firm_standings`) with ``with_rankings``; ``parks`` (:func:`firm_parks`) among
+    ``parks``, the parks the key may see. What the key may not read is ``None``.
+
+    Raises
+    ------
+    NotFoundError
+        No firm has ``firm_id``.
+    """
+    portrait = queries.firm_portrait(store, chain, firm_id, with_outcomes=with_outcomes)
+    if portrait["outcomes"] is not None:
+        portrait["outcomes"] = portrait["outcomes"][::-1]
+    portrait["standings"] = firm_standings(snapshot, firm_id) if with_rankings else None
+    portrait["parks"] = firm_parks(snapshot, firm_id, parks) if parks is not None else None
+    portrait[C.MODEL_VERSION] = snapshot.model_version
+    portrait["data_version"] = snapshot.data_version
+    return portrait
+
+
+def record_outcome_label(store, chain, snapshots, outcome: Mapping[str, Any], *,
+                         recorded_by: str | None) -> tuple[dict[str, Any], bool]:
+    """Record an outcome (``OutcomeInSchema``'s fields, validated by
+    :func:`service.queries.record_outcome`); return it and whether it is new.
+
+    A new outcome is a new training label and a new data version: ``snapshots`` are told, so
+    that rankings are scored again over it (the old scores serve until then).
+    """
+    stored, created = queries.record_outcome(store, chain, **outcome, recorded_by=recorded_by)
+    if created:
+        snapshots.invalidate()
+    return stored, created
+
+
+# --- parks ------------------------------------------------------------------------------------
+def park_matches(snapshot, chain, park: Mapping[str, Any], *, k: int,
+                 include_excluded: bool = False, exclude_local: bool = True) -> dict[str, Any]:
+    """Return the firms that suit ``park`` (stored or ad hoc), best first, with reasons.
+
+    The profile is validated by the library's rules (:func:`recommender.parks.park_profiles`)
+    and its focus nodes must be nodes of ``chain`` (ValidationError otherwise).
+    """
+    from recommender.parks import park_profiles
+
+    profile = park_profiles({key: value for key, value in park.items() if key in PARK_COLUMNS})
+    queries._require_nodes(chain, list(profile.at[0, C.FOCUS_NODES] or []), C.FOCUS_NODES)
+    items = matching.park_match_rows(snapshot, profile, k=k, include_excluded=include_excluded,
+                                     exclude_local=exclude_local)
+    return {"park": matching.records(profile)[0], "model_version": snapshot.model_version,
+            "data_version": snapshot.data_version, "k": k,
+            "include_excluded": include_excluded, "exclude_local": exclude_local,
+            "items": items}
+
+
+def park_list(store, chain, region, scope: Sequence[str] | None) -> list[dict[str, Any]]:
+    """Return the parks a key may see (``scope``: its parks, or None for all), each with its
+    city and focus nodes named."""
+    parks = matching.visible_parks(store, scope)
+    return [_named(park, chain, region) for park in matching.records(parks)]
+
+
+def park_portrait(store, chain, region, snapshot, park_id: str, scope: Sequence[str] | None,
+                  *, k: int, include_excluded: bool = False) -> dict[str, Any]:
+    """Return what a park's portrait page shows: its profile (city, focus nodes and tenants
+    named) and the firms that suit it (:func:`park_matches`).
+
+    Raises
+    ------
+    NotFoundError
+        No park has ``park_id``, or it is outside ``scope`` (the same answer for both).
+    """
+    park = matching.visible_park(store, park_id, scope)
+    matches = park_matches(snapshot, chain, park, k=k, include_excluded=include_excluded)
+    named = _named(park, chain, region)
+    names = _firm_names(snapshot, park.get(C.TENANTS) or [])
+    named["tenant_firms"] = [{C.FIRM_ID: firm_id, **names.get(firm_id, {})}
+                             for firm_id in park.get(C.TENANTS) or []]
+    return {"park": named, "matches": matches}
+
+
+def _named(park: Mapping[str, Any], chain, region) -> dict[str, Any]:
+    """``park`` with ``city`` ({name_zh, name_en} or None) and ``focus`` (nodes named)."""
+    cities = getattr(region, "cities", None)
+    city = None
+    if cities is not None and park.get(C.CITY_ID) is not None:
+        found = cities[cities[C.CITY_ID] == park[C.CITY_ID]]
+        if len(found):
+            city = {"name_zh": found.iloc[0][C.CITY_NAME_ZH],
+                    "name_en": found.iloc[0][C.CITY_NAME_EN]}
+    known = set(chain.node_ids)
+    focus = [{C.NODE_ID: node_id,
+              "name_zh": chain.node(node_id).get(C.NODE_NAME_ZH) if node_id in known else None,
+              "name_en": chain.node(node_id).get(C.NODE_NAME_EN) if node_id in known else None}
+             for node_id in park.get(C.FOCUS_NODES) or []]
+    return {**park, "city": city, "focus": focus}
+
+
+def _firm_names(snapshot, firm_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """``{firm_id: {name, name_zh}}`` of those of ``firm_ids`` the snapshot holds."""
+    firms = snapshot.data.firms
+    rows = firms[firms[C.FIRM_ID].astype(str).isin([str(f) for f in firm_ids])]
+    return {str(row[C.FIRM_ID]): {C.NAME: _text(row.get(C.NAME)),
+                                  C.NAME_ZH: _text(row.get(C.NAME_ZH))}
+            for row in rows.to_dict("records")}
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None or pd.isna(value) else str(value)
