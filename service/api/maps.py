@@ -16,7 +16,7 @@ from marshmallow import fields, validate
 
 from recommender.auth import READ_MAPS
 from recommender.maps import GEOJSON_MEDIA_TYPE
-from service import matching
+from service import map_data
 from service.api.weak_links import RecommendationQuerySchema
 from service.auth import current_principal
 from service.downloads import media_response
@@ -54,8 +54,7 @@ def recruitment_geojson(query: dict):
     404 for a node not in the chain, 422 for a downstream node.
     """
     snapshot, key = _key(query)
-    body = snapshot.memo.get(("map-geojson", *key),
-                             lambda: matching.geojson_bytes(_layers(snapshot, key)))
+    body = map_data.recruitment_geojson(snapshot, state().store, key)
     return media_response(body, GEOJSON_MEDIA_TYPE, snapshot)
 
 
@@ -67,25 +66,10 @@ def recruitment_geojson(query: dict):
 def recruitment_png(query: dict):
     """The recruitment map drawn as a PNG image; labels in ``lang``."""
     snapshot, key = _key(query)
-    body = snapshot.memo.get(
-        ("map-png", query["lang"], *key),
-        lambda: matching.png_bytes(_layers(snapshot, key), lang=query["lang"]))
+    body = map_data.recruitment_png(snapshot, state().store, key, lang=query["lang"])
     return media_response(body, PNG_MEDIA_TYPE, snapshot)
 
 
 def _key(query: dict) -> tuple:
     """The snapshot to answer from, and what the map depends on besides it."""
-    snapshot = state().snapshots.get()
-    scope = current_principal().park_scope
-    key = (query["weak_link"], query["k"], tuple(query.get("country") or ()),
-           tuple(query.get("size") or ()), bool(query["exclude_contacted"]),
-           bool(query["parks"]), None if scope is None else tuple(scope))
-    return snapshot, key
-
-
-def _layers(snapshot, key: tuple) -> dict:
-    node_id, k, country, size, exclude_contacted, with_parks, scope = key
-    parks = (matching.visible_parks(state().store, scope) if with_parks else None)
-    return snapshot.memo.get(("map-layers", *key), lambda: matching.recruitment_layers(
-        snapshot, node_id, k=k, parks=parks, country=list(country) or None,
-        size=list(size) or None, exclude_contacted=exclude_contacted))
+    return state().snapshots.get(), map_data.map_key(query, current_principal().park_scope)

@@ -33,7 +33,7 @@ from flask import (
     url_for,
 )
 
-from recommender.auth import Principal, authenticate
+from recommender.auth import READ_MAPS, READ_PARKS, READ_RANKINGS, Principal, authenticate
 from service.pages.i18n import DEFAULT_LANGUAGE, LANGUAGES, translate
 
 log = logging.getLogger("service.pages")
@@ -102,8 +102,23 @@ def _template_helpers() -> dict:
         args = {**request.args.to_dict(), "lang": code}
         return url_for(request.endpoint or "pages.dashboard", **(request.view_args or {}), **args)
 
+    principal = g.get("principal")
     return {"t": lambda key: translate(key, lang), "lang": lang, "csrf_token": csrf_token,
-            "lang_url": lang_url}
+            "lang_url": lang_url, "principal": principal, "nav": _nav(principal)}
+
+
+NAV = (("pages.dashboard", "dashboard", READ_RANKINGS), ("pages.recruitment_map", "map_title",
+       READ_MAPS), ("pages.parks", "park_list", READ_PARKS))
+
+
+def _nav(principal: Principal | None) -> list[dict]:
+    """The pages the logged-in role may open, for the header (none before logging in)."""
+    if principal is None:
+        return []
+    current = request.endpoint
+    return [{"href": url_for(endpoint), "label": label, "current": endpoint == current,
+             "id": "nav-" + endpoint.split(".", 1)[1].replace("_", "-")}
+            for endpoint, label, permission in NAV if principal.can(permission)]
 
 
 # --- who is logged in ------------------------------------------------------------------------
@@ -174,4 +189,4 @@ def logout():
 
 
 # --- the pages: each module registers its routes on ``bp`` ---------------------------------
-from service.pages import dashboard  # noqa: E402,F401
+from service.pages import dashboard, maps, portraits  # noqa: E402,F401

@@ -1,0 +1,128 @@
+"""The global recruitment map (全球招商地图): a page drawn in the browser from two GeoJSON files.
+
+``/map`` is the page: filters (weak link, country, size, top N, parks, contacted firms), an
+SVG the page's own script (``static/map.js``) draws, zooms and pans, and a legend. The
+script fetches, with the session's cookie:
+
+- ``/map/basemap.geojson``: the world's countries from package data
+  (:func:`service.map_data.basemap_geojson`), built once a process; its URL carries the
+  content's digest, so the browser keeps it for a year;
+- ``/map/recruitment.geojson``: the recruitment map as the API answers it at
+  ``/api/v1/maps/recruitment.geojson`` for the same parameters: the same query schema, the
+  same permission (``maps:read``) and rate limit, the caller's park scope, the same snapshot
+  and bytes (``X-Model-Version``), errors in the API's JSON error body.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from flask import Response, current_app, g, render_template, request, url_for
+
+from recommender.auth import READ_MAPS, READ_RANKINGS, roles_with
+from service.pages import bp, login_required
+from service.pages.i18n import translate
+
+# The UI strings the script shows (tooltips, status); the rest are in the template.
+SCRIPT_STRINGS = (
+    "map_loading", "map_failed", "map_session_expired", "map_no_firms", "map_unplaced",
+    "map_tip_score", "map_tip_rank", "map_tip_p_success", "map_tip_open", "map_tip_candidates",
+    "map_tip_best", "map_tip_distance", "map_tip_capacity", "map_tip_synthetic", "map_km",
+    "login",
+)
+BASEMAP_MAX_AGE = 365 * 24 * 3600  # the URL names the content: it never changes
+BASEMAP_UNVERSIONED_MAX_AGE = 24 * 3600
+_FALSE = {"0", "false", "off", "no"}
+
+
+@functools.cache
+def _query_parser():
+    """The API's parser and the API's map query schema, made on first use."""
+    from service.api.maps import MapQuerySchema
+    from service.limits import RequestParser
+
+    return RequestParser(), MapQuerySchema()
+
+
+def _forbidden_json():
+    """The API's 403 for a key without ``maps:read``."""
+    from service.errors import ApiError
+
+    roles = roles_with(READ_MAPS)
+    return ApiError(403, "forbidden",
+                    f"a {g.principal.role} key may not do this; it needs {READ_MAPS} "
+                    f"({', '.join(roles)})", {"permission": READ_MAPS, "roles": roles})
+
+
+@bp.route("/map")
+@login_required
+def recruitment_map():
+    from service import map_data
+    from service.ranking import SIZE_CLASSES
+    from service.state import state
+
+    if not g.principal.can(READ_MAPS):
+        return render_template("pages/forbidden.html", message="map_forbidden"), 403
+    snapshot = state().snapshots.get()
+    links = map_data.weak_link_choices(snapshot, ranked=g.principal.can(READ_RANKINGS))
+    ids = [link["node_id"] for link in links]
+    args = request.args
+    weak_link = args.get("weak_link") if args.get("weak_link") in ids else next(iter(ids), None)
+    k_default, k_max = int(current_app.config["K_DEFAULT"]), int(current_app.config["K_MAX"])
+    k = args.get("k", type=int) or k_default
+    region = snapshot.data.region
+    return render_template(
+        "pages/map.html", principal=g.principal, links=links, weak_link=weak_link,
+        countries=map_data.firm_countries(snapshot), country=args.get("country", ""),
+        sizes=SIZE_CLASSES, size=args.get("size", ""), k=min(max(k, 1), k_max), k_max=k_max,
+        with_parks=args.get("parks", "true").lower() not in _FALSE,
+        exclude_contacted=args.get("exclude_contacted", "false").lower() not in _FALSE,
+        region={"name": getattr(region, f"name_{g.lang}", None) or "",
+                "lat": getattr(region, "core_lat", None),
+                "lon": getattr(region, "core_lon", None)},
+        basemap_url=url_for("pages.map_basemap", v=map_data.basemap_geojson().etag),
+        data_url=url_for("pages.recruitment_map_geojson"),
+        script_strings={key: translate(key, g.lang) for key in SCRIPT_STRINGS},
+        model_version=snapshot.model_version, data_version=snapshot.data_version,
+    )
+
+
+@bp.route("/map/recruitment.geojson")
+@login_required
+def recruitment_map_geojson():
+    """The API's recruitment map for the session's key (same parameters, checks and bytes)."""
+    from recommender.maps import GEOJSON_MEDIA_TYPE
+    from service import map_data
+    from service.downloads import media_response
+    from service.limits import check_rate
+    from service.state import state
+
+    if not g.principal.can(READ_MAPS):
+        raise _forbidden_json()
+    check_rate(g.principal.id)
+    parser, schema = _query_parser()
+    query = parser.parse(schema, request, location="query")
+    app_state = state()
+    snapshot = app_state.snapshots.get()
+    key = map_data.map_key(query, g.principal.park_scope)
+    body = map_data.recruitment_geojson(snapshot, app_state.store, key)
+    response = media_response(body, GEOJSON_MEDIA_TYPE, snapshot)
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@bp.route("/map/basemap.geojson")
+@login_required
+def map_basemap():
+    """The world's countries (Natural Earth 1:110m, simplified), cached by the browser."""
+    from recommender.maps import GEOJSON_MEDIA_TYPE
+    from service import map_data
+
+    basemap = map_data.basemap_geojson()
+    response = Response(basemap.body, status=200, content_type=GEOJSON_MEDIA_TYPE)
+    response.set_etag(basemap.etag)
+    if request.args.get("v") == basemap.etag:
+        response.headers["Cache-Control"] = f"private, max-age={BASEMAP_MAX_AGE}, immutable"
+    else:
+        response.headers["Cache-Control"] = f"private, max-age={BASEMAP_UNVERSIONED_MAX_AGE}"
+    return response.make_conditional(request)

@@ -1,0 +1,212 @@
+"""The firm portrait (企业画像) with its outcome form, the park portrait (园区画像) and the
+parks list.
+
+Each page shows what the key's role may read, as the JSON API does: standings need
+``READ_RANKINGS``, outcomes ``READ_OUTCOMES``, parks ``READ_PARKS`` (a park manager sees its
+own parks only; another park is a 404, as for one that does not exist). Recording an outcome
+(``RECORD_OUTCOMES``) is a form on the firm portrait, validated by the API's
+``OutcomeInSchema`` and stored by the same function as ``POST /api/v1/outcomes``; it
+answers 422 with the form and its messages, or goes back to the portrait (POST-redirect-GET).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+
+import marshmallow as ma
+from flask import flash, g, get_flashed_messages, redirect, render_template, request, url_for
+
+from recommender import columns as C
+from recommender.auth import (
+    READ_FIRMS,
+    READ_OUTCOMES,
+    READ_PARKS,
+    READ_RANKINGS,
+    RECORD_OUTCOMES,
+)
+from recommender.exceptions import NotFoundError, ValidationError
+from service.pages import bp, login_required
+from service.pages.i18n import translate
+
+OUTCOME_FIELDS = (C.NODE_ID, C.OUTCOME_STAGE, C.DATE, C.NOTE, C.CAMPAIGN_ID)
+OUTCOME_STAGES = range(5)  # 0 declined or no answer … 4 invested, as the API's schema says
+MATCH_SIZES = (10, 20, 50, 100)
+DEFAULT_MATCHES = 20
+REQUIRED = "Missing data for required field."  # marshmallow's message for a missing field
+RECORDED, DUPLICATE = "outcome_recorded", "outcome_duplicate"  # flash categories
+
+
+def _page(template: str, status: int = 200, **context):
+    return render_template(template, principal=g.principal,
+                           can_read_rankings=g.principal.can(READ_RANKINGS), **context), status
+
+
+def _forbidden(message: str):
+    return _page("pages/forbidden.html", 403, message=message)
+
+
+def _not_found(kind: str, ident: str):
+    return _page("pages/not_found.html", 404, kind=kind, ident=ident)
+
+
+# --- the firm portrait --------------------------------------------------------------------------
+@bp.route("/firms/<firm_id>")
+@login_required
+def firm(firm_id: str):
+    if not g.principal.can(READ_FIRMS):
+        return _forbidden("firm_no_read")
+    return _firm_page(firm_id, form=_blank_form(request.args.get("record_node")))
+
+
+@bp.route("/firms/<firm_id>", methods=["POST"], endpoint="record_outcome")
+@login_required
+def record_outcome(firm_id: str):
+    """Record an outcome from the portrait's form: 422 with messages, or back to the page."""
+    from service import portraits
+    from service.api.outcomes import OutcomeInSchema
+    from service.state import state
+
+    if not g.principal.can(RECORD_OUTCOMES):
+        return _forbidden("firm_no_record")
+    app_state = state()
+    try:
+        app_state.store.firm(firm_id)
+    except NotFoundError:
+        return _not_found("firm", firm_id)
+    form = {name: request.form.get(name, "").strip() for name in OUTCOME_FIELDS}
+    try:
+        body = OutcomeInSchema().load(_outcome_body(firm_id, form))
+        outcome, created = portraits.record_outcome_label(
+            app_state.store, app_state.chain, app_state.snapshots, body,
+            recorded_by=g.principal.prefix)
+    except ma.ValidationError as exc:
+        return _firm_page(firm_id, form=form, errors=_schema_errors(exc.messages), status=422)
+    except ValidationError as exc:  # the outcome table's rules (a node not in the chain …)
+        errors = {}
+        for problem in exc.problems:
+            errors.setdefault(problem.get("field") or "form", []).append(problem["message"])
+        return _firm_page(firm_id, form=form, errors=errors, status=422)
+    flash(str(outcome["id"]), RECORDED if created else DUPLICATE)
+    return redirect(url_for("pages.firm", firm_id=firm_id, _anchor="history"), code=303)
+
+
+def _outcome_body(firm_id: str, form: Mapping[str, str]) -> dict:
+    """The form as the API's JSON body: empty fields left out, a stage in digits a number."""
+    body = {C.FIRM_ID: firm_id, **{name: value for name, value in form.items() if value}}
+    stage = body.get(C.OUTCOME_STAGE)
+    if isinstance(stage, str) and stage.isascii() and stage.isdigit():
+        body[C.OUTCOME_STAGE] = int(stage)
+    return body
+
+
+def _schema_errors(messages) -> dict[str, list[str]]:
+    """marshmallow's messages as ``{field: [message, …]}``, "required" in the page's
+    language (the others are the API's, in English)."""
+    if not isinstance(messages, Mapping):
+        return {"form": [str(messages)]}
+    errors: dict[str, list[str]] = {}
+    for field, found in messages.items():
+        listed = found if isinstance(found, list) else [found]
+        errors[field] = [translate("firm_form_required", g.lang) if m == REQUIRED else str(m)
+                         for m in listed]
+    return errors
+
+
+def _blank_form(node_id: str | None) -> dict[str, str]:
+    return {C.NODE_ID: node_id or "", C.OUTCOME_STAGE: "", C.DATE: dt.date.today().isoformat(),
+            C.NOTE: "", C.CAMPAIGN_ID: ""}
+
+
+def _firm_page(firm_id: str, *, form: dict[str, str], errors: dict | None = None,
+               status: int = 200):
+    from service import matching, portraits
+    from service.state import state
+
+    app_state = state()
+    principal = g.principal
+    snapshot = app_state.snapshots.get()
+    parks = matching.visible_parks(app_state.store, principal.park_scope) \
+        if principal.can(READ_PARKS) else None
+    try:
+        portrait = portraits.firm_portrait(
+            app_state.store, app_state.chain, snapshot, firm_id,
+            with_outcomes=principal.can(READ_OUTCOMES),
+            with_rankings=principal.can(READ_RANKINGS), parks=parks)
+    except NotFoundError:
+        return _not_found("firm", firm_id)
+    notices = get_flashed_messages(with_categories=True)
+    can_record = principal.can(RECORD_OUTCOMES)
+    if can_record and not errors and form[C.NODE_ID] not in set(app_state.chain.node_ids):
+        firsts = [row[C.NODE_ID] for row in portrait["standings"] or []] + \
+                 [row[C.NODE_ID] for row in portrait["nodes"]]
+        form = {**form, C.NODE_ID: firsts[0] if firsts else ""}
+    return _page(
+        "pages/firm.html", status, firm=portrait, profile=portrait["profile"],
+        display_name=_display_name(portrait["profile"]), notices=notices,
+        recorded_ids={int(i) for c, i in notices if c in (RECORDED, DUPLICATE)},
+        node_groups=_node_groups(app_state.chain, portrait) if can_record else [],
+        node_names=_node_names(app_state.chain), can_record=can_record,
+        can_read_outcomes=principal.can(READ_OUTCOMES), form=form, errors=errors or {},
+        stages=OUTCOME_STAGES, stage_values=[str(s) for s in OUTCOME_STAGES],
+    )
+
+
+def _display_name(profile: Mapping) -> str:
+    zh, en = profile.get(C.NAME_ZH), profile.get(C.NAME)
+    first, second = (zh, en) if g.lang == "zh" else (en, zh)
+    return first or second or profile[C.FIRM_ID]
+
+
+def _node_names(chain) -> dict[str, str]:
+    """Every chain node's name in the page's language, by id."""
+    column = C.NODE_NAME_ZH if g.lang == "zh" else C.NODE_NAME_EN
+    return {node_id: chain.node(node_id).get(column) or node_id for node_id in chain.node_ids}
+
+
+def _node_groups(chain, portrait: Mapping) -> list[tuple[str, list[dict]]]:
+    """The chain's nodes for the form: the firm's own links and candidacies, then the rest."""
+    own = list(dict.fromkeys([row[C.NODE_ID] for row in portrait["standings"] or []]
+                             + [row[C.NODE_ID] for row in portrait["nodes"]]))
+    known = set(chain.node_ids)
+    first = [chain.node(n) for n in own if n in known]
+    rest = [chain.node(n) for n in chain.node_ids if n not in set(own)]
+    return [(label, nodes) for label, nodes in (("firm_nodes_own", first),
+                                                 ("firm_nodes_other", rest)) if nodes]
+
+
+# --- parks ------------------------------------------------------------------------------------
+@bp.route("/parks")
+@login_required
+def parks():
+    from service import portraits
+    from service.state import state
+
+    if not g.principal.can(READ_PARKS):
+        return _forbidden("park_no_read")
+    app_state = state()
+    items = portraits.park_list(app_state.store, app_state.chain, app_state.region,
+                                g.principal.park_scope)
+    return _page("pages/parks.html", parks=items)
+
+
+@bp.route("/parks/<park_id>")
+@login_required
+def park(park_id: str):
+    from service import portraits
+    from service.state import state
+
+    if not g.principal.can(READ_PARKS):
+        return _forbidden("park_no_read")
+    app_state = state()
+    k = request.args.get("k", type=int)
+    k = k if k in MATCH_SIZES else DEFAULT_MATCHES
+    include_excluded = request.args.get("excluded") == "1"
+    try:
+        portrait = portraits.park_portrait(
+            app_state.store, app_state.chain, app_state.region, app_state.snapshots.get(),
+            park_id, g.principal.park_scope, k=k, include_excluded=include_excluded)
+    except NotFoundError:
+        return _not_found("park", park_id)
+    return _page("pages/park.html", park=portrait["park"], matches=portrait["matches"],
+                 k=k, sizes=MATCH_SIZES, include_excluded=include_excluded)
