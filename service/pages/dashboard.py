@@ -1,22 +1,34 @@
-"""The dashboard (产业数据驾驶舱): the chain's weak links and the ranked firms of one of them."""
+"""The dashboard (产业数据驾驶舱): the chain as a graph of its weak links, the ranked firms of
+one of them with the API's filters, those firms as CSV, XLSX or GeoJSON, and the target list.
+
+Every answer comes from the code the JSON API answers with (:mod:`service.answers`,
+:mod:`service.matching`, :mod:`service.downloads`) and its query schemas: the page reads the
+same parameters (``country``, ``size``, ``exclude_contacted``, ``k`` of the recommendations;
+``k``, ``max_country_share``, ``top_links`` of the target list, here ``targets_k``,
+``max_country_share`` and ``top_links``), so a link on the page names what the API would be
+asked. Files are what the page lists, and need the ``export`` permission.
+"""
 
 from __future__ import annotations
 
-from flask import current_app, g, render_template, request
+from collections import Counter
+
+import marshmallow as ma
+from flask import current_app, g, render_template, request, url_for
+from werkzeug.datastructures import MultiDict
 
 from recommender import columns as C
-from recommender.auth import EXPORT, READ_RANKINGS
+from recommender.auth import EXPORT, READ_MAPS, READ_RANKINGS, roles_with
 from service.pages import bp, login_required
 
 TOP_FIRMS = 20
+K_CHOICES = (10, 20, 50, 100)
 SCORE_BANDS = 5
-
-
-def _band(score: float | None, top: float) -> int:
-    """The colour band (0 calm … SCORE_BANDS - 1 weakest) of a weak-link score."""
-    if score is None or top <= 0:
-        return 0
-    return min(SCORE_BANDS - 1, max(0, int(score / top * SCORE_BANDS)))
+FIRM_FIELDS = ("k", "country", "size", "exclude_contacted")
+LIST_FIELDS = ("country", "size")
+# the page's name of each field of the API's target-list query
+TARGET_PARAMS = {"targets_k": "k", "max_country_share": "max_country_share",
+                 "top_links": "top_links"}
 
 
 def _provenance(flags: list[bool]) -> str:
@@ -27,57 +39,285 @@ def _provenance(flags: list[bool]) -> str:
     return "mixed"
 
 
+# --- the query: the API's schemas read the page's parameters --------------------------------
+def _firm_schema() -> ma.Schema:
+    from service.api.weak_links import RecommendationQuerySchema
+
+    return RecommendationQuerySchema(only=FIRM_FIELDS)
+
+
+def _target_schema() -> ma.Schema:
+    from service.api.targets import TargetQuerySchema
+
+    return TargetQuerySchema(only=tuple(TARGET_PARAMS.values()))
+
+
+def _firm_query(args: MultiDict) -> tuple[dict, dict]:
+    """The firm list's ``k`` and filters (the recommendations endpoint's), and the messages of
+    the invalid ones (then every filter takes its default). A list is given as repeated
+    parameters (as a form sends it) or comma-separated (as the API takes it)."""
+    raw: dict[str, str] = {"k": str(TOP_FIRMS)}
+    for name in LIST_FIELDS:
+        values = [v.strip() for arg in args.getlist(name) for v in arg.split(",") if v.strip()]
+        if values:
+            raw[name] = ",".join(values)
+    for name in ("k", "exclude_contacted"):
+        if args.get(name):
+            raw[name] = args[name]
+    try:
+        loaded, errors = _firm_schema().load(raw), {}
+    except ma.ValidationError as error:
+        loaded, errors = _firm_schema().load({"k": str(TOP_FIRMS)}), error.messages
+    filters = {"country": [c.upper() for c in loaded.get("country") or []] or None,
+               "size": [s.lower() for s in loaded.get("size") or []] or None,
+               "exclude_contacted": bool(loaded["exclude_contacted"])}
+    return {"k": loaded["k"], **filters}, errors
+
+
+def _target_query(args: MultiDict) -> tuple[dict, dict]:
+    """The target list's parameters as the target-list endpoint reads them, and any errors."""
+    raw = {field: args[param] for param, field in TARGET_PARAMS.items() if args.get(param)}
+    try:
+        return _target_schema().load(raw), {}
+    except ma.ValidationError as error:
+        return _target_schema().load({}), error.messages
+
+
+def _firm_query_or_422(args: MultiDict) -> dict:
+    """The firm list's query for a file; invalid parameters are a 422, as in the API."""
+    from service.errors import ApiError
+
+    query, errors = _firm_query(args)
+    if errors:
+        raise ApiError(422, "validation_error", "the request's parameters or body are invalid",
+                       {"fields": {"query": errors}})
+    return query
+
+
+def _page_args(node_id: str | None, firm: dict, targets: dict) -> dict:
+    """The query of this page as ``url_for`` arguments, defaults left out."""
+    args: dict = {"node": node_id} if node_id else {}
+    if firm["k"] != TOP_FIRMS:
+        args["k"] = firm["k"]
+    for name in LIST_FIELDS:
+        if firm[name]:
+            args[name] = list(firm[name])
+    if firm["exclude_contacted"]:
+        args["exclude_contacted"] = "true"
+    defaults = _target_schema().load({})
+    for param, field in TARGET_PARAMS.items():
+        if targets[field] != defaults[field]:
+            args[param] = targets[field]
+    return args
+
+
+# --- what the page shows -----------------------------------------------------------------------
+def _chain_graph(snapshot, links: list[dict], *, lang: str, node_id: str | None,
+                 args: dict, weights: dict) -> dict:
+    """The chain's layout, and each node's box, band, link and panel facts."""
+    from service.pages.chain_graph import layout_chain, node_facts, score_band, short_label
+
+    def label(node: dict) -> str:
+        return node[C.NODE_NAME_ZH] if lang == "zh" else short_label(node[C.NODE_NAME_EN], 21)
+
+    width = 126 if lang == "zh" else 172  # fits nine Chinese characters or 21 letters
+    layout = snapshot.memo.get(("page-chain-layout", lang), lambda: layout_chain(
+        snapshot.data.chain, label_of=label, node_width=width))
+    by_id = {item[C.NODE_ID]: item for item in links}
+    top = max((item.get(C.WEAK_LINK_SCORE) or 0.0 for item in links), default=0.0)
+    recruitable = sum(1 for item in links if item.get(C.RANK) is not None)
+    nodes = []
+    for box in layout.nodes:
+        item = by_id.get(box.node_id)
+        if item is None:  # a chain node the diagnosis does not know: nothing to show
+            continue
+        facts = node_facts(item, lang=lang, weights=weights, recruitable=recruitable)
+        href = (url_for("pages.dashboard", **{**args, "node": box.node_id}, _anchor="ranked")
+                if facts["can_recruit"] else "")
+        nodes.append({"box": box, "item": item, "facts": facts, "href": href,
+                      "band": score_band(item.get(C.WEAK_LINK_SCORE), top, SCORE_BANDS),
+                      "selected": box.node_id == node_id})
+    bands = [{"band": i, "low": top * i / SCORE_BANDS, "high": top * (i + 1) / SCORE_BANDS}
+             for i in range(SCORE_BANDS)]
+    shown = next((n for n in nodes if n["selected"]), nodes[0] if nodes else None)
+    return {"layout": layout, "nodes": nodes, "bands": bands, "shown": shown,
+            "band_of": {n["box"].node_id: n["band"] for n in nodes}}
+
+
+def _filter_options(snapshot, node_id: str | None, firm: dict) -> dict:
+    """The countries and size classes among the link's candidates, with counts; a chosen one
+    that has none is listed too."""
+    from recommender.countries import country_name
+    from recommender.exceptions import NotFoundError
+    from service.ranking import SIZE_CLASSES
+
+    countries, sizes = Counter(), Counter()
+    if node_id is not None:
+        scores = snapshot.scores
+        rows = scores.firms.iloc[scores.firm_at[scores.ranked(node_id)]]
+        countries.update(rows[C.COUNTRY].dropna().astype(str).str.upper())
+        sizes.update(rows[C.SIZE_CLASS].dropna().astype(str).str.lower())
+    for code in firm["country"] or ():
+        countries.setdefault(code, 0)
+
+    def name(code: str) -> str:
+        try:
+            return country_name(code)
+        except NotFoundError:
+            return code
+
+    return {
+        "countries": [{"code": code, "count": count, "name": name(code)}
+                      for code, count in sorted(countries.items(), key=lambda c: (-c[1], c[0]))],
+        "sizes": [{"code": size, "count": sizes.get(size, 0)} for size in SIZE_CLASSES],
+        "k": sorted({*K_CHOICES, firm["k"]}),
+    }
+
+
+def _portfolio(snapshot, targets: dict, node_names: dict) -> dict:
+    """The target list as :func:`service.answers.target_list` answers it, and its countries."""
+    from recommender.exceptions import DataError
+    from service import answers
+
+    try:
+        answer = answers.target_list(snapshot, k=targets["k"],
+                                     max_country_share=targets["max_country_share"],
+                                     top_links=targets["top_links"])
+    except DataError:
+        return {"answer": None}
+    mix = Counter(item.get(C.COUNTRY) or "–" for item in answer["items"])
+    cap = answer["coverage"]["country_cap"]
+    return {"answer": answer, "countries": mix.most_common(), "node_names": node_names,
+            "capped": cap is not None and cap < answer["k"]}
+
+
+# --- the views ----------------------------------------------------------------------------------
+def _refuse_without_rankings():
+    """The forbidden page (403) for a key that may not read rankings, else None."""
+    if not g.principal.can(READ_RANKINGS):
+        return render_template("pages/forbidden.html", message="no_rankings"), 403
+    return None
+
+
 @bp.route("/")
 @login_required
 def dashboard():
     from service import answers
     from service.state import state
 
-    if not g.principal.can(READ_RANKINGS):
-        return render_template("pages/forbidden.html", message="no_rankings"), 403
+    refused = _refuse_without_rankings()
+    if refused:
+        return refused
     app_state = state()
     snapshot = app_state.snapshots.get()
     diagnosis = answers.weak_link_rows(snapshot, app_state.settings)
     links = diagnosis["items"]
-    top = max((item.get(C.WEAK_LINK_SCORE) or 0.0 for item in links), default=0.0)
-    for item in links:
-        item["band"] = _band(item.get(C.WEAK_LINK_SCORE), top)
     recruitable = sorted((i for i in links if i.get("can_recruit") and i.get(C.RANK)),
                          key=lambda i: i[C.RANK])
     ids = [i[C.NODE_ID] for i in recruitable]
     node_id = request.args.get("node")
     if node_id not in ids:
         node_id = ids[0] if ids else None
+    firm, firm_errors = _firm_query(request.args)
+    targets, target_errors = _target_query(request.args)
+    args = _page_args(node_id, firm, targets)
     firms, candidates = [], 0
     if node_id is not None:
-        positions, candidates = answers.recommendation_positions(snapshot, node_id, k=TOP_FIRMS)
+        positions, candidates = answers.recommendation_positions(
+            snapshot, node_id, k=firm["k"], country=firm["country"], size=firm["size"],
+            exclude_contacted=firm["exclude_contacted"])
         firms = snapshot.scores.items(positions)
+    lang_name = C.NODE_NAME_ZH if g.lang == "zh" else C.NODE_NAME_EN
+    node_names = {item[C.NODE_ID]: item[lang_name] for item in links}
     firm_flags = snapshot.data.firms[C.IS_SYNTHETIC].fillna(False).astype(bool).tolist() \
         if C.IS_SYNTHETIC in snapshot.data.firms else []
-    return render_template(
+    errors = {**firm_errors, **{p: target_errors[f] for p, f in TARGET_PARAMS.items()
+                                if f in target_errors}}
+    html = render_template(
         "pages/dashboard.html", links=links, recruitable=recruitable, node_id=node_id,
-        firms=firms, candidates=candidates, model_version=snapshot.model_version,
-        data_version=snapshot.data_version, provenance=_provenance(firm_flags),
-        can_export=g.principal.can(EXPORT), principal=g.principal,
+        node=next((i for i in recruitable if i[C.NODE_ID] == node_id), None),
+        firms=firms, candidates=candidates, query=firm, targets=targets, args=args,
+        firm_args={k: v for k, v in args.items() if k not in TARGET_PARAMS},
+        target_args={k: v for k, v in args.items() if k in TARGET_PARAMS},
+        options=_filter_options(snapshot, node_id, firm), node_names=node_names,
+        graph=_chain_graph(snapshot, links, lang=g.lang, node_id=node_id, args=args,
+                           weights=diagnosis["weights"]),
+        portfolio=_portfolio(snapshot, targets, node_names), errors=errors,
+        k_max=current_app.config["K_MAX"],
+        model_version=snapshot.model_version, data_version=snapshot.data_version,
+        provenance=_provenance(firm_flags), can_export=g.principal.can(EXPORT),
+        principal=g.principal,
     )
+    return html, 422 if errors else 200
 
 
-@bp.route("/export.csv")
+@bp.route("/export.<any(csv, xlsx):fmt>")
 @login_required
-def export_csv():
-    """The dashboard's ranked firms for ``node`` as the API's CSV (the same code and checks)."""
+def export_file(fmt: str):
+    """The firms the dashboard lists for ``node`` (same ``k`` and filters) as the API's CSV or
+    XLSX file, with the API's permission check."""
     from recommender.exports import RECOMMENDATION_EXPORT_COLUMNS
     from service import answers
     from service.downloads import file_response, require_export
     from service.state import state
 
-    if not g.principal.can(READ_RANKINGS):
-        return render_template("pages/forbidden.html", message="no_rankings"), 403
-    require_export("csv")
+    refused = _refuse_without_rankings()
+    if refused:
+        return refused
+    require_export(fmt)
+    query = _firm_query_or_422(request.args)
     node_id = request.args.get("node", "")
     snapshot = state().snapshots.get()
-    rows = answers.recommendation_rows(snapshot, node_id, k=current_app.config["K_DEFAULT"],
-                                       lang=g.lang)
+    rows = answers.recommendation_rows(snapshot, node_id, lang=g.lang, **query)
     stem = f"{'推荐名单' if g.lang == 'zh' else 'recommendations'}-{node_id}"
-    return file_response(rows, RECOMMENDATION_EXPORT_COLUMNS, fmt="csv", lang=g.lang,
+    return file_response(rows, RECOMMENDATION_EXPORT_COLUMNS, fmt=fmt, lang=g.lang,
                          stem=stem, snapshot=snapshot)
+
+
+@bp.route("/export.geojson")
+@login_required
+def export_geojson():
+    """The firms the dashboard lists for ``node`` on the recruitment map, as the API's map
+    (the parks the key may see, the firms assigned to them) in one GeoJSON attachment."""
+    from recommender.maps import GEOJSON_MEDIA_TYPE
+    from service import matching
+    from service.downloads import content_disposition, media_response
+    from service.state import state
+
+    refused = _refuse_without_rankings()
+    if refused:
+        return refused
+    _require_map_export()
+    query = _firm_query_or_422(request.args)
+    node_id = request.args.get("node", "")
+    app_state = state()
+    snapshot = app_state.snapshots.get()
+    scope = g.principal.park_scope
+    key = ("page-map-geojson", node_id, query["k"], tuple(query["country"] or ()),
+           tuple(query["size"] or ()), query["exclude_contacted"],
+           None if scope is None else tuple(scope))
+
+    def build() -> bytes:
+        layers = matching.recruitment_layers(
+            snapshot, node_id, parks=matching.visible_parks(app_state.store, scope), **query)
+        return matching.geojson_bytes(layers)
+
+    response = media_response(snapshot.memo.get(key, build), GEOJSON_MEDIA_TYPE, snapshot)
+    stem = f"{'招商地图' if g.lang == 'zh' else 'recruitment-map'}-{node_id}"
+    response.headers["Content-Disposition"] = content_disposition(f"{stem}.geojson")
+    return response
+
+
+def _require_map_export() -> None:
+    """Refuse the map file (403) to a key that may not read maps or may not export: on the
+    pages a map download is an export, as a CSV is."""
+    from service.errors import ApiError
+
+    principal = g.principal
+    for permission in (READ_MAPS, EXPORT):
+        if not principal.can(permission):
+            roles = roles_with(permission)
+            raise ApiError(403, "forbidden",
+                           f"a {principal.role} key may not download the map as GeoJSON; it "
+                           f"needs {permission} ({', '.join(roles)})",
+                           {"permission": permission, "roles": roles})

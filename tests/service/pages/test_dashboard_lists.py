@@ -1,0 +1,229 @@
+"""The dashboard's lists through the test client: the ranked firms with the API's filters,
+their files (CSV, XLSX, GeoJSON) and who may download them, and the target list."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections import Counter
+from html.parser import HTMLParser
+from urllib.parse import urlencode
+
+import openpyxl
+import pytest
+
+NODE = "vacuum_pumps"
+
+
+class Rows(HTMLParser):
+    """The ``<tr>`` attributes of each table of a page (by the table's id), and every start
+    tag with an id."""
+
+    def __init__(self, html: str):
+        super().__init__()
+        self.tables: dict[str, list[dict]] = {}
+        self.ids: dict[str, dict] = {}
+        self._open: list[str] = []
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if "id" in attrs:
+            self.ids[attrs["id"]] = attrs
+        if tag == "table":
+            self._open.append(attrs.get("id", ""))
+            self.tables.setdefault(self._open[-1], [])
+        elif tag == "tr" and self._open and "data-firm" in attrs:
+            self.tables[self._open[-1]].append(attrs)
+
+    def handle_endtag(self, tag):
+        if tag == "table" and self._open:
+            self._open.pop()
+
+
+@pytest.fixture
+def page(visitor, keys, login):
+    """``page(role="officer", **query)``: the parsed dashboard for ``role``, and its HTML."""
+    logged = {}
+
+    def get(role: str = "officer", status: int = 200, **query):
+        if logged.get("role") != role:
+            login(keys[role])
+            logged["role"] = role
+        response = visitor.get("/?" + urlencode(query, doseq=True))
+        assert response.status_code == status, response.get_data(as_text=True)[:500]
+        html = response.get_data(as_text=True)
+        return Rows(html), html
+
+    return get
+
+
+@pytest.fixture
+def api(client, as_role):
+    """``api(path, **query)``: the JSON API's answer for a viewer."""
+
+    def get(path: str, **query) -> dict:
+        response = client.get(f"/api/v1{path}?" + urlencode(query, doseq=True),
+                              headers=as_role("viewer"))
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return response.get_json()
+
+    return get
+
+
+@pytest.fixture
+def country(api) -> str:
+    """A country with several, but not all, of the link's candidates."""
+    items = api(f"/weak-links/{NODE}/recommendations", k=200, page_size=200)["items"]
+    counts = Counter(item["country"] for item in items)
+    code, count = counts.most_common(1)[0]
+    assert 1 < count < len(items)
+    return code
+
+
+def firm_ids(rows: Rows, table: str = "firms") -> list[str]:
+    return [row["data-firm"] for row in rows.tables.get(table, [])]
+
+
+# --- the ranked firms and their filters --------------------------------------------------------
+def test_a_country_filter_keeps_that_country_only(page, api, country):
+    rows, html = page(node=NODE, country=country)
+    listed = rows.tables["firms"]
+    assert listed and all(row["data-country"] == country for row in listed)
+    asked = api(f"/weak-links/{NODE}/recommendations", country=country, k=20, page_size=20)
+    assert firm_ids(rows) == [item["firm_id"] for item in asked["items"]]
+    assert f'<strong id="candidates">{asked["candidates"]}</strong>' in html
+    assert f'name="country" value="{country}" checked' in html
+
+
+@pytest.mark.parametrize(("node", "query"), [
+    (NODE, {"size": ["small", "mid"]}),
+    (NODE, {"size": "micro,nano", "k": 10}),
+    ("photodetectors", {"country": "us,de", "exclude_contacted": "true"}),
+    ("photodetectors", {"exclude_contacted": "true", "k": 50}),
+])
+def test_the_filters_are_the_apis(page, api, node, query):
+    rows, _ = page(node=node, **query)
+    api_query = {name: ",".join(v) if isinstance(v, list) else v for name, v in query.items()}
+    api_query.setdefault("k", 20)
+    asked = api(f"/weak-links/{node}/recommendations", page_size=100, **api_query)
+    assert asked["items"] and firm_ids(rows) == [item["firm_id"] for item in asked["items"]]
+    if "size" in query:
+        wanted = set(",".join(query["size"] if isinstance(query["size"], list)
+                              else [query["size"]]).split(","))
+        assert {row["data-size"] for row in rows.tables["firms"]} <= wanted
+    if "exclude_contacted" in query:
+        assert all(not item["contacted"] for item in asked["items"])
+
+
+def test_filters_are_kept_in_every_link(page, country):
+    rows, html = page(node=NODE, country=country, size="large", targets_k=8)
+    kept = f"country={country}&size=large"
+    for name in ("export-csv", "export-xlsx", "export-geojson"):
+        assert rows.ids[name]["href"].endswith(f"?node={NODE}&{kept}")  # not targets_k
+    link = f"/?node=lasers&{kept}&targets_k=8#ranked".replace("&", "&amp;")
+    assert html.count(f'<a href="{link}"') == 2  # the graph's node and the table's row
+    assert 'type="hidden" name="targets_k" value="8"' in html  # the filter form keeps it
+    assert f'type="hidden" name="country" value="{country}"' in html  # the portfolio form
+    assert rows.ids["clear-filters"]["href"] == f"/?node={NODE}&targets_k=8#ranked"
+
+
+def test_firm_names_link_to_their_portrait(page):
+    _, html = page(node=NODE)
+    rows = Rows(html)
+    for firm in firm_ids(rows):
+        assert f'href="/firms/{firm}"' in html
+
+
+def test_a_bad_filter_is_named_and_the_defaults_shown(page):
+    rows, html = page(status=422, node=NODE, country="XYZ", targets_k=0)
+    assert "query-errors" in rows.ids
+    assert "country" in html[html.index('id="query-errors"'):][:300]
+    assert len(rows.tables["firms"]) == 20
+
+
+# --- the files ---------------------------------------------------------------------------------
+def test_the_xlsx_file_holds_the_listed_firms(page, visitor, country):
+    rows, _ = page(node=NODE, country=country)
+    response = visitor.get(rows.ids["export-xlsx"]["href"])
+    assert response.status_code == 200
+    assert response.mimetype == ("application/vnd.openxmlformats-officedocument."
+                                 "spreadsheetml.sheet")
+    assert f"-{NODE}.xlsx" in response.headers["Content-Disposition"]
+    sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
+    table = list(sheet.iter_rows(values_only=True))
+    assert table[0][:2] == ("排名", "企业编号")
+    assert [r[1] for r in table[1:]] == firm_ids(rows)
+
+
+def test_the_csv_file_holds_the_listed_firms(page, visitor):
+    rows, _ = page(node=NODE, size="small,mid", k=10)
+    response = visitor.get(rows.ids["export-csv"]["href"])
+    lines = response.get_data().decode("utf-8-sig").splitlines()
+    assert [line.split(",")[1] for line in lines[1:]] == firm_ids(rows)
+
+
+def test_the_geojson_map_holds_the_listed_firms(page, visitor, country):
+    rows, _ = page(node=NODE, country=country, k=10)
+    response = visitor.get(rows.ids["export-geojson"]["href"])
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/geo+json"
+    disposition = response.headers["Content-Disposition"]
+    assert disposition.startswith("attachment;") and f"-{NODE}.geojson" in disposition
+    assert response.headers["X-Model-Version"]
+    body = json.loads(response.data)
+    assert body["type"] == "FeatureCollection"
+    firms = [f for f in body["features"] if f["properties"]["layer"] == "firms"]
+    assert sorted(f["properties"]["firm_id"] for f in firms) == sorted(firm_ids(rows))
+    assert all(f["properties"]["country"] == country for f in firms)
+    assert all(f["geometry"]["type"] == "Point" for f in firms)
+
+
+@pytest.mark.parametrize("path", ["/export.csv", "/export.xlsx", "/export.geojson"])
+def test_a_viewer_may_not_download(page, visitor, error_body, path):
+    rows, html = page("viewer", node=NODE)
+    assert "export-xlsx" not in rows.ids and "no-export" in rows.ids
+    assert "无导出权限" in html
+    error_body(visitor.get(f"{path}?node={NODE}"), 403, "forbidden")
+
+
+@pytest.mark.parametrize("path", ["/export.xlsx", "/export.geojson"])
+def test_a_file_needs_a_login_and_valid_filters(visitor, keys, login, error_body, path):
+    assert visitor.get(f"{path}?node={NODE}").status_code == 302
+    login(keys["officer"])
+    error_body(visitor.get(f"{path}?node={NODE}&size=huge"), 422, "validation_error")
+    error_body(visitor.get(f"{path}?node=nowhere"), 404)
+
+
+# --- the target list ---------------------------------------------------------------------------
+@pytest.mark.parametrize(("k", "share"), [(12, 0.25), (20, 0.1), (6, 1.0)])
+def test_the_target_list_keeps_to_the_country_cap(page, api, k, share):
+    rows, html = page(targets_k=k, max_country_share=share)
+    picks = rows.tables["targets"]
+    asked = api("/target-list", k=k, max_country_share=share)
+    cap = asked["coverage"]["country_cap"]
+    assert [row["data-firm"] for row in picks] == [item["firm_id"] for item in asked["items"]]
+    assert max(Counter(row["data-country"] for row in picks).values()) <= cap
+    assert f'<strong id="country-cap">{cap}</strong>' in html
+    share_shown = f"{asked['coverage']['coverage_share'] * 100:.1f}%"
+    assert f'<strong id="coverage-share">{share_shown}</strong>' in html
+
+
+def test_each_pick_shows_the_links_it_covers_and_its_gain(page, api):
+    _, html = page(targets_k=5)
+    asked = api("/target-list", k=5)
+    section = html[html.index('id="targets"'):]
+    for item in asked["items"]:
+        row = section[section.index(f'data-firm="{item["firm_id"]}"'):]
+        row = row[:row.index("</tr>")]
+        for cover in item["covers"]:
+            assert f'data-node="{cover["node_id"]}"' in row
+            assert f"+{cover['gain']:.3f}" in row
+        assert f">{item['marginal_gain']:.3f}<" in row
+        assert f'href="/firms/{item["firm_id"]}"' in row
+    assert 'id="guarantee"' in html and "1/2" in html
+
+
+def test_the_target_list_in_english(page):
+    _, html = page(targets_k=4, lang="en")
+    assert "Target list" in html and "Expected coverage" in html and "Marginal gain" in html
