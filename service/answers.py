@@ -91,10 +91,14 @@ def node_summary(snapshot, node_id: str) -> dict[str, Any]:
 def recommendation_positions(snapshot, node_id: str, *, k: int,
                              country: Sequence[str] | None = None,
                              size: Sequence[str] | None = None,
+                             stage: Sequence[str] | None = None,
                              exclude_contacted: bool = False) -> tuple[np.ndarray, int]:
     """Return the positions of the top ``k`` firms for ``node_id`` and how many passed the
-    filters (raises NotFoundError for an unknown node, NotRecruitable for a downstream one)."""
-    ranked = snapshot.scores.ranked(node_id, country=country, size=size,
+    filters (raises NotFoundError for an unknown node, NotRecruitable for a downstream one).
+
+    ``stage``: recruitment stages (:data:`service.ranking.RECRUITMENT_STAGES`) to keep.
+    """
+    ranked = snapshot.scores.ranked(node_id, country=country, size=size, stage=stage,
                                     exclude_contacted=exclude_contacted)
     return ranked[:k], len(ranked)
 
@@ -102,12 +106,14 @@ def recommendation_positions(snapshot, node_id: str, *, k: int,
 def recommendations_json(snapshot, node_id: str, *, k: int, page: int, page_size: int,
                          country: Sequence[str] | None = None,
                          size: Sequence[str] | None = None,
+                         stage: Sequence[str] | None = None,
                          exclude_contacted: bool = False) -> bytes:
     """Return one page of the top ``k`` firms for ``node_id`` as the JSON body."""
     from service.queries import pagination
 
     top, candidates = recommendation_positions(snapshot, node_id, k=k, country=country,
-                                               size=size, exclude_contacted=exclude_contacted)
+                                               size=size, stage=stage,
+                                               exclude_contacted=exclude_contacted)
     start = (page - 1) * page_size
     shown = top[start:start + page_size]
     items = snapshot.scores.items_json(shown, first_rank=start + 1)
@@ -117,6 +123,7 @@ def recommendations_json(snapshot, node_id: str, *, k: int, page: int, page_size
         "k": k, "candidates": candidates,
         "filters": {"country": list(country) if country else None,
                     "size": list(size) if size else None,
+                    "stage": list(stage) if stage else None,
                     "exclude_contacted": bool(exclude_contacted)},
         "items": orjson.Fragment(items),
         "pagination": pagination(page, page_size, len(top)),
@@ -127,10 +134,11 @@ def recommendations_json(snapshot, node_id: str, *, k: int, page: int, page_size
 def recommendation_rows(snapshot, node_id: str, *, k: int, lang: str,
                         country: Sequence[str] | None = None,
                         size: Sequence[str] | None = None,
+                        stage: Sequence[str] | None = None,
                         exclude_contacted: bool = False) -> pd.DataFrame:
     """Return the whole top ``k`` for ``node_id`` as rows of a file in ``lang``."""
     top, _ = recommendation_positions(snapshot, node_id, k=k, country=country, size=size,
-                                      exclude_contacted=exclude_contacted)
+                                      stage=stage, exclude_contacted=exclude_contacted)
     return _file_rows(snapshot.scores.items(top), lang)
 
 

@@ -47,15 +47,17 @@ def map_key(query: Mapping[str, Any], scope: Sequence[str] | None) -> tuple:
     """Return what a map depends on besides the snapshot, as a hashable memo key.
 
     ``query`` is a loaded ``MapQuerySchema`` (``weak_link``, ``k``, ``country``, ``size``,
-    ``exclude_contacted``, ``parks``); ``scope`` the caller's parks (None: every park).
+    ``stage``, ``exclude_contacted``, ``parks``); ``scope`` the caller's parks (None: every
+    park).
 
-    >>> map_key({"weak_link": "lasers", "k": 5, "country": ["DE"], "exclude_contacted": False,
-    ...          "parks": True}, None)
-    ('lasers', 5, ('DE',), (), False, True, None)
+    >>> map_key({"weak_link": "lasers", "k": 5, "country": ["DE"], "stage": ["mou"],
+    ...          "exclude_contacted": False, "parks": True}, None)
+    ('lasers', 5, ('DE',), (), ('mou',), False, True, None)
     """
     return (query["weak_link"], query["k"], tuple(query.get("country") or ()),
-            tuple(query.get("size") or ()), bool(query["exclude_contacted"]),
-            bool(query["parks"]), None if scope is None else tuple(scope))
+            tuple(query.get("size") or ()), tuple(query.get("stage") or ()),
+            bool(query["exclude_contacted"]), bool(query["parks"]),
+            None if scope is None else tuple(scope))
 
 
 def recruitment_layers(snapshot, store, key: tuple) -> dict:
@@ -63,13 +65,14 @@ def recruitment_layers(snapshot, store, key: tuple) -> dict:
 
     Raises NotFoundError for a node not in the chain and NotRecruitable for a downstream one.
     """
-    node_id, k, country, size, exclude_contacted, with_parks, scope = key
+    node_id, k, country, size, stage, exclude_contacted, with_parks, scope = key
 
     def compute() -> dict:
         parks = matching.visible_parks(store, scope) if with_parks else None
         return matching.recruitment_layers(
             snapshot, node_id, k=k, parks=parks, country=list(country) or None,
-            size=list(size) or None, exclude_contacted=exclude_contacted)
+            size=list(size) or None, stage=list(stage) or None,
+            exclude_contacted=exclude_contacted)
 
     return snapshot.memo.get(("map-layers", *key), compute)
 

@@ -136,6 +136,7 @@ def assignment(snapshot, parks: pd.DataFrame, *, k_per_park: int,
 # --- maps -------------------------------------------------------------------------------------
 def recruitment_layers(snapshot, node_id: str, *, k: int, parks: pd.DataFrame | None,
                        country: Sequence[str] | None = None, size: Sequence[str] | None = None,
+                       stage: Sequence[str] | None = None,
                        exclude_contacted: bool = False) -> dict:
     """Return the map layers of one weak link's top ``k`` firms, as the snapshot ranks them.
 
@@ -148,7 +149,7 @@ def recruitment_layers(snapshot, node_id: str, *, k: int, parks: pd.DataFrame | 
     from service.answers import recommendation_positions
 
     top, _ = recommendation_positions(snapshot, node_id, k=k, country=country, size=size,
-                                      exclude_contacted=exclude_contacted)
+                                      stage=stage, exclude_contacted=exclude_contacted)
     recs = _rec_frame(snapshot.scores.items(top))
     data = snapshot.data
     matches = None

@@ -5,7 +5,7 @@ and data version with the same steps as :func:`recommender.recommend.score_candi
 (``features.serving_frame``, the model's ``predict`` and ``predict_proba_success``) and keeps
 them sorted per weak link, best first, ties by firm id, as :func:`recommender.recommend.recommend`
 orders them. A top-k request then filters one weak link's slice (country, size class,
-contacted) and takes its first ``k`` rows: no model call, no sort.
+recruitment stage) and takes its first ``k`` rows: no model call, no sort.
 
 Reasons (:mod:`recommender.reasons`) need each row's feature contributions; they are computed
 when the table is built for the first :data:`REASONS_AHEAD` rows of every weak link, and for
@@ -44,6 +44,11 @@ MAX_KEPT_ROWS = 200_000  # served rows kept as JSON; past it, rows are rebuilt e
 FIRM_FIELDS = [C.NAME, C.NAME_ZH, C.COUNTRY, C.CITY, C.LAT, C.LON, C.SIZE_CLASS, C.SOURCE,
                C.IS_SYNTHETIC]
 SIZE_CLASSES = ("nano", "micro", "small", "mid", "large", "mega")
+# A (firm, weak link) pair's recruitment stage: the best outcome recorded for it
+# (columns.OUTCOME_STAGE 0..4, in this order), or "none" (code -1) when it was never contacted.
+NOT_CONTACTED = "none"
+OUTCOME_STAGES = ("declined", "responded", "visited", "mou", "invested")
+RECRUITMENT_STAGES = (NOT_CONTACTED, *OUTCOME_STAGES)
 _JSON_OPTIONS = orjson.OPT_SERIALIZE_NUMPY
 DATA_VERSION = "data_version"
 
@@ -79,7 +84,8 @@ class ScoreTable:
         self.p_success = sorted_pairs[C.P_SUCCESS].to_numpy(float)
         self.match = sorted_pairs[C.MATCH].to_numpy(float)
         self.hop = sorted_pairs[C.HOP].to_numpy(np.int64)
-        self.contacted = sorted_pairs["contacted"].to_numpy(bool)
+        self.best_stage = sorted_pairs["best_stage"].to_numpy(np.int8)  # -1: not contacted
+        self.contacted = self.best_stage >= 0
         self.firms = firms  # one row per firm: id, FIRM_FIELDS
         self.firm_ids = firms[C.FIRM_ID].to_numpy(object)
         self._firm_records = firms[[C.FIRM_ID, *FIRM_FIELDS]].astype(object).where(
@@ -118,9 +124,15 @@ class ScoreTable:
             [{"field": C.NODE_ID, "message": f"{node_id!r} is a {stage} node"}])
 
     def ranked(self, node_id: str, *, country: Sequence[str] | None = None,
-               size: Sequence[str] | None = None,
+               size: Sequence[str] | None = None, stage: Sequence[str] | None = None,
                exclude_contacted: bool = False) -> np.ndarray:
-        """Return the positions of ``node_id``'s candidates that pass the filters, best first."""
+        """Return the positions of ``node_id``'s candidates that pass the filters, best first.
+
+        ``stage`` keeps the firms whose recruitment stage for the link (the best outcome
+        recorded for the pair) is one of those named (:data:`RECRUITMENT_STAGES`);
+        ``exclude_contacted`` equals ``stage=["none"]``, and given both, a firm passes both.
+        An unknown stage is a ValidationError.
+        """
         start, stop = self.node_slice(node_id)
         keep = np.ones(stop - start, bool)
         firms = self.firm_at[start:stop]
@@ -130,9 +142,18 @@ class ScoreTable:
         if size is not None:
             wanted = self.sizes.get_indexer([s.lower() for s in size])
             keep &= np.isin(self.size_codes[firms], wanted[wanted >= 0])
+        if stage is not None:
+            keep &= np.isin(self.best_stage[start:stop], stage_codes(stage))
         if exclude_contacted:
             keep &= ~self.contacted[start:stop]
         return start + np.flatnonzero(keep)
+
+    def stage_counts(self, node_id: str) -> dict[str, int]:
+        """Return how many of ``node_id``'s candidates are at each recruitment stage."""
+        start, stop = self.node_slice(node_id)
+        counts = np.bincount(self.best_stage[start:stop].astype(np.int64) + 1,
+                             minlength=len(RECRUITMENT_STAGES))
+        return {name: int(n) for name, n in zip(RECRUITMENT_STAGES, counts, strict=True)}
 
     # --- rows as served -----------------------------------------------------------------------
     def reasons(self, positions: Sequence[int]) -> list[list[dict]]:
@@ -189,6 +210,7 @@ class ScoreTable:
             C.SCORE: float(self.score[position]), C.P_SUCCESS: float(self.p_success[position]),
             C.MATCH: float(self.match[position]), C.HOP: int(self.hop[position]),
             "contacted": bool(self.contacted[position]),
+            "outcome_stage": RECRUITMENT_STAGES[self.best_stage[position] + 1],
             C.REASONS: reasons[C.REASONS], "reason_zh": reasons["reason_zh"],
             "reason_en": reasons["reason_en"],
             "provenance": {C.SOURCE: firm[C.SOURCE],
@@ -219,6 +241,21 @@ class ScoreTable:
         parts = [b'{"rank":%d,' % (first_rank + i) + self.item_json(p)[1:]
                  for i, p in enumerate(positions)]
         return b"[" + b",".join(parts) + b"]"
+
+
+def stage_codes(stages: Sequence[str]) -> list[int]:
+    """Return the codes of recruitment stage names (``"none"`` -1, ``"declined"`` 0 …
+    ``"invested"`` 4); a ValidationError names an unknown one.
+
+    >>> stage_codes(["none", "mou"])
+    [-1, 3]
+    """
+    unknown = [s for s in stages if s not in RECRUITMENT_STAGES]
+    if unknown:
+        raise ValidationError(
+            f"unknown recruitment stage {unknown[0]!r}; one of {', '.join(RECRUITMENT_STAGES)}",
+            [{"field": "stage", "message": f"unknown stage {s!r}"} for s in unknown])
+    return [RECRUITMENT_STAGES.index(s) - 1 for s in stages]
 
 
 def _number(value) -> float | None:
@@ -255,10 +292,7 @@ def build_scores(data, weak_links: pd.DataFrame, model, *,
     else:
         pairs[C.SCORE] = pd.Series(dtype=float)
         pairs[C.P_SUCCESS] = pd.Series(dtype=float)
-    seen = contacted_pairs(data)
-    known = pd.MultiIndex.from_arrays([seen[C.FIRM_ID].astype(str), seen[C.NODE_ID].astype(str)])
-    pairs["contacted"] = pd.MultiIndex.from_arrays(
-        [frame[C.FIRM_ID].astype(str), frame[C.NODE_ID].astype(str)]).isin(known)
+    pairs["best_stage"] = _best_stages(contacted_pairs(data), frame)
     # best first within each link, ties by firm id, links in the weak-link table's order
     firm_rank = pd.factorize(firms[C.FIRM_ID].astype(str), sort=True)[0]
     order = np.lexsort((firm_rank[pairs["firm_index"].to_numpy()],
@@ -277,6 +311,20 @@ def build_scores(data, weak_links: pd.DataFrame, model, *,
         rows = frame.iloc[order[ahead]]
         table._store_reasons(ahead.astype(np.int64), rows, model.contributions(rows))
     return table
+
+
+def _best_stages(seen: pd.DataFrame, frame: pd.DataFrame) -> np.ndarray:
+    """The best outcome stage recorded for each (firm, node) pair of ``frame``, -1 for none.
+
+    ``seen`` is :func:`recommender.features.contacted_pairs`: one row per pair.
+    """
+    if not len(seen):
+        return np.full(len(frame), -1, np.int8)
+    known = pd.MultiIndex.from_arrays([seen[C.FIRM_ID].astype(str), seen[C.NODE_ID].astype(str)])
+    at = known.get_indexer(pd.MultiIndex.from_arrays(
+        [frame[C.FIRM_ID].astype(str), frame[C.NODE_ID].astype(str)]))
+    best = seen[C.OUTCOME_STAGE].to_numpy(np.int8)
+    return np.where(at >= 0, best[at], np.int8(-1)).astype(np.int8)
 
 
 def _probabilities(model, frame: pd.DataFrame, scores: np.ndarray) -> np.ndarray:

@@ -18,7 +18,7 @@ from service.downloads import (
 from service.encoding import dumps_bytes
 from service.errors import ApiError
 from service.openapi import ApiBlueprint
-from service.ranking import SIZE_CLASSES
+from service.ranking import RECRUITMENT_STAGES, SIZE_CLASSES
 from service.schemas import PageQuerySchema, PaginationSchema, TopKQuerySchema
 from service.state import state
 
@@ -27,6 +27,11 @@ bp = ApiBlueprint("weak_links", __name__,
                               "them, ranked with reasons.")
 
 ISO2 = validate.Regexp(r"^[A-Za-z]{2}$", error="not an ISO 3166-1 alpha-2 code")
+STAGE_HELP = ("Only firms at these recruitment stages for this weak link (comma-separated): "
+              "the best outcome recorded for the firm and the link, none (never contacted), "
+              "declined (declined or no answer), responded, visited (site visit), mou (MoU "
+              "signed) or invested. exclude_contacted=true equals stage=none; given both, a "
+              "firm passes both")
 FORMAT_HELP = ("json (default), or csv / xlsx for a file with the whole top k (needs the "
                "export permission: officers and admins)")
 
@@ -104,8 +109,11 @@ class RecommendationQuerySchema(PageQuerySchema, TopKQuerySchema, FileQuerySchem
         "description": "Only firms from these countries (ISO alpha-2, comma-separated)"})
     size = DelimitedList(fields.String(validate=validate.OneOf(SIZE_CLASSES)), metadata={
         "description": "Only firms of these size classes (comma-separated)"})
+    stage = DelimitedList(fields.String(validate=validate.OneOf(RECRUITMENT_STAGES)), metadata={
+        "description": STAGE_HELP})
     exclude_contacted = fields.Boolean(load_default=False, metadata={
-        "description": "Leave out firms with a recorded outcome for this weak link"})
+        "description": "Leave out firms with a recorded outcome for this weak link (as "
+                       "stage=none)"})
 
 
 class ReasonSchema(ma.Schema):
@@ -146,6 +154,9 @@ class RecommendedFirmSchema(ma.Schema):
         "description": "0 active in the node, 1 in a neighbouring node of the chain"})
     contacted = fields.Boolean(required=True, metadata={
         "description": "An outcome is recorded for this firm and link"})
+    outcome_stage = fields.String(required=True, validate=validate.OneOf(RECRUITMENT_STAGES),
+                                  metadata={"description": "The firm's recruitment stage for "
+                                            "the link, as the stage filter names it"})
     reasons = fields.List(fields.Nested(ReasonSchema), required=True)
     reason_zh = fields.String(required=True)
     reason_en = fields.String(required=True)
@@ -166,6 +177,7 @@ class WeakLinkSummarySchema(ma.Schema):
 class FiltersSchema(ma.Schema):
     country = fields.List(fields.String(), required=True, allow_none=True)
     size = fields.List(fields.String(), required=True, allow_none=True)
+    stage = fields.List(fields.String(), required=True, allow_none=True)
     exclude_contacted = fields.Boolean(required=True)
 
 
@@ -215,12 +227,16 @@ def recommendations(query: dict, node_id: str):
     """The firms to recruit for one weak link, best first, with reasons and provenance.
 
     ``k`` (at most 500) firms, paged; ``format=csv|xlsx`` downloads the whole top ``k`` with
-    headers in ``lang``. 404 for a node not in the chain, 422 for a downstream node.
+    headers in ``lang``. Filters: ``country``, ``size`` and ``stage``, the firm's recruitment
+    stage for the link (``none``, ``declined``, ``responded``, ``visited``, ``mou``,
+    ``invested``), each a comma-separated list; ``filters`` echoes them. 404 for a node not in
+    the chain, 422 for a downstream node or an unknown filter value.
     """
     fmt = query["format"]
     require_export(fmt)
     snapshot = state().snapshots.get()
     filters = {"country": query.get("country") or None, "size": query.get("size") or None,
+               "stage": query.get("stage") or None,
                "exclude_contacted": query["exclude_contacted"]}
     if fmt == "json":
         body = answers.recommendations_json(snapshot, node_id, k=query["k"], page=query["page"],

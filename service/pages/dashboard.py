@@ -3,10 +3,10 @@ one of them with the API's filters, those firms as CSV, XLSX or GeoJSON, and the
 
 Every answer comes from the code the JSON API answers with (:mod:`service.answers`,
 :mod:`service.matching`, :mod:`service.downloads`) and its query schemas: the page reads the
-same parameters (``country``, ``size``, ``exclude_contacted``, ``k`` of the recommendations;
-``k``, ``max_country_share``, ``top_links`` of the target list, here ``targets_k``,
-``max_country_share`` and ``top_links``), so a link on the page names what the API would be
-asked. Files are what the page lists, and need the ``export`` permission.
+same parameters (``country``, ``size``, ``stage``, ``exclude_contacted``, ``k`` of the
+recommendations; ``k``, ``max_country_share``, ``top_links`` of the target list, here
+``targets_k``, ``max_country_share`` and ``top_links``), so a link on the page names what the
+API would be asked. Files are what the page lists, and need the ``export`` permission.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from service.pages import bp, login_required
 TOP_FIRMS = 20
 K_CHOICES = (10, 20, 50, 100)
 SCORE_BANDS = 5
-FIRM_FIELDS = ("k", "country", "size", "exclude_contacted")
-LIST_FIELDS = ("country", "size")
+FIRM_FIELDS = ("k", "country", "size", "stage", "exclude_contacted")
+LIST_FIELDS = ("country", "size", "stage")
 # the page's name of each field of the API's target-list query
 TARGET_PARAMS = {"targets_k": "k", "max_country_share": "max_country_share",
                  "top_links": "top_links"}
@@ -70,6 +70,7 @@ def _firm_query(args: MultiDict) -> tuple[dict, dict]:
         loaded, errors = _firm_schema().load({"k": str(TOP_FIRMS)}), error.messages
     filters = {"country": [c.upper() for c in loaded.get("country") or []] or None,
                "size": [s.lower() for s in loaded.get("size") or []] or None,
+               "stage": list(loaded.get("stage") or []) or None,
                "exclude_contacted": bool(loaded["exclude_contacted"])}
     return {"k": loaded["k"], **filters}, errors
 
@@ -145,18 +146,19 @@ def _chain_graph(snapshot, links: list[dict], *, lang: str, node_id: str | None,
 
 
 def _filter_options(snapshot, node_id: str | None, firm: dict) -> dict:
-    """The countries and size classes among the link's candidates, with counts; a chosen one
-    that has none is listed too."""
+    """The countries, size classes and recruitment stages among the link's candidates, with
+    counts; a chosen country that has none is listed too."""
     from recommender.countries import country_name
     from recommender.exceptions import NotFoundError
-    from service.ranking import SIZE_CLASSES
+    from service.ranking import RECRUITMENT_STAGES, SIZE_CLASSES
 
-    countries, sizes = Counter(), Counter()
+    countries, sizes, stages = Counter(), Counter(), {}
     if node_id is not None:
         scores = snapshot.scores
         rows = scores.firms.iloc[scores.firm_at[scores.ranked(node_id)]]
         countries.update(rows[C.COUNTRY].dropna().astype(str).str.upper())
         sizes.update(rows[C.SIZE_CLASS].dropna().astype(str).str.lower())
+        stages = scores.stage_counts(node_id)
     for code in firm["country"] or ():
         countries.setdefault(code, 0)
 
@@ -170,8 +172,16 @@ def _filter_options(snapshot, node_id: str | None, firm: dict) -> dict:
         "countries": [{"code": code, "count": count, "name": name(code)}
                       for code, count in sorted(countries.items(), key=lambda c: (-c[1], c[0]))],
         "sizes": [{"code": size, "count": sizes.get(size, 0)} for size in SIZE_CLASSES],
+        "stages": [{"code": stage, "count": stages.get(stage, 0),
+                    "label": _stage_label(i - 1)} for i, stage in enumerate(RECRUITMENT_STAGES)],
         "k": sorted({*K_CHOICES, firm["k"]}),
     }
+
+
+def _stage_label(code: int) -> str:
+    """The UI string of a recruitment stage: the firm portrait's outcome stages, or
+    ``dash_outcome_none`` (-1) for a firm never contacted."""
+    return "dash_outcome_none" if code < 0 else f"firm_outcome_stage_{code}"
 
 
 def _portfolio(snapshot, targets: dict, node_names: dict) -> dict:
@@ -225,12 +235,13 @@ def dashboard():
     if node_id is not None:
         positions, candidates = answers.recommendation_positions(
             snapshot, node_id, k=firm["k"], country=firm["country"], size=firm["size"],
-            exclude_contacted=firm["exclude_contacted"])
+            stage=firm["stage"], exclude_contacted=firm["exclude_contacted"])
         firms = snapshot.scores.items(positions)
     lang_name = C.NODE_NAME_ZH if g.lang == "zh" else C.NODE_NAME_EN
     node_names = {item[C.NODE_ID]: item[lang_name] for item in links}
     firm_flags = snapshot.data.firms[C.IS_SYNTHETIC].fillna(False).astype(bool).tolist() \
         if C.IS_SYNTHETIC in snapshot.data.firms else []
+    options = _filter_options(snapshot, node_id, firm)
     errors = {**firm_errors, **{p: target_errors[f] for p, f in TARGET_PARAMS.items()
                                 if f in target_errors}}
     html = render_template(
@@ -239,7 +250,8 @@ def dashboard():
         firms=firms, candidates=candidates, query=firm, targets=targets, args=args,
         firm_args={k: v for k, v in args.items() if k not in TARGET_PARAMS},
         target_args={k: v for k, v in args.items() if k in TARGET_PARAMS},
-        options=_filter_options(snapshot, node_id, firm), node_names=node_names,
+        options=options, node_names=node_names,
+        stage_labels={stage["code"]: stage["label"] for stage in options["stages"]},
         graph=_chain_graph(snapshot, links, lang=g.lang, node_id=node_id, args=args,
                            weights=diagnosis["weights"]),
         portfolio=_portfolio(snapshot, targets, node_names), errors=errors,
@@ -294,7 +306,7 @@ def export_geojson():
     snapshot = app_state.snapshots.get()
     scope = g.principal.park_scope
     key = ("page-map-geojson", node_id, query["k"], tuple(query["country"] or ()),
-           tuple(query["size"] or ()), query["exclude_contacted"],
+           tuple(query["size"] or ()), tuple(query["stage"] or ()), query["exclude_contacted"],
            None if scope is None else tuple(scope))
 
     def build() -> bytes:

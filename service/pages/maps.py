@@ -1,8 +1,8 @@
 """The global recruitment map (全球招商地图): a page drawn in the browser from two GeoJSON files.
 
-``/map`` is the page: filters (weak link, country, size, top N, parks, contacted firms), an
-SVG the page's own script (``static/map.js``) draws, zooms and pans, and a legend. The
-script fetches, with the session's cookie:
+``/map`` is the page: filters (weak link, country, size, recruitment stage, top N, parks,
+contacted firms), an SVG the page's own script (``static/map.js``) draws, zooms and pans, and
+a legend. The script fetches, with the session's cookie:
 
 - ``/map/basemap.geojson``: the world's countries from package data
   (:func:`service.map_data.basemap_geojson`), built once a process; its URL carries the
@@ -75,6 +75,7 @@ def recruitment_map():
         "pages/map.html", principal=g.principal, links=links, weak_link=weak_link,
         countries=map_data.firm_countries(snapshot), country=args.get("country", ""),
         sizes=SIZE_CLASSES, size=args.get("size", ""), k=min(max(k, 1), k_max), k_max=k_max,
+        stages=_stage_choices(args.get("stage", "")), stage=args.get("stage", ""),
         with_parks=args.get("parks", "true").lower() not in _FALSE,
         exclude_contacted=args.get("exclude_contacted", "false").lower() not in _FALSE,
         region={"name": getattr(region, f"name_{g.lang}", None) or "",
@@ -85,6 +86,26 @@ def recruitment_map():
         script_strings={key: translate(key, g.lang) for key in SCRIPT_STRINGS},
         model_version=snapshot.model_version, data_version=snapshot.data_version,
     )
+
+
+def _stage_choices(asked: str) -> list[dict[str, str]]:
+    """The recruitment stages the map offers (``value`` as the API's ``stage``, ``label`` a UI
+    string key, or ``labels`` for a combination): each stage, and any contact at all; a valid
+    combination asked in the URL is offered too, so the form shows what the map draws."""
+    from service.ranking import NOT_CONTACTED, OUTCOME_STAGES, RECRUITMENT_STAGES
+
+    def label(stage: str) -> str:
+        return ("map_stage_none" if stage == NOT_CONTACTED
+                else f"firm_outcome_stage_{OUTCOME_STAGES.index(stage)}")
+
+    choices = [{"value": NOT_CONTACTED, "labels": [label(NOT_CONTACTED)]},
+               {"value": ",".join(OUTCOME_STAGES), "labels": ["map_stage_contacted"]},
+               *({"value": stage, "labels": [label(stage)]} for stage in OUTCOME_STAGES)]
+    parts = [part.strip() for part in asked.split(",") if part.strip()]
+    if parts and set(parts) <= set(RECRUITMENT_STAGES) and asked not in {
+            choice["value"] for choice in choices}:
+        choices.append({"value": asked, "labels": [label(part) for part in parts]})
+    return choices
 
 
 @bp.route("/map/recruitment.geojson")

@@ -275,6 +275,7 @@
     }
     if (form.elements.country.value) { params.set("country", form.elements.country.value); }
     if (form.elements.size.value) { params.set("size", form.elements.size.value); }
+    if (form.elements.stage.value) { params.set("stage", form.elements.stage.value); }
     params.set("parks", form.elements.parks.checked ? "true" : "false");
     params.set("exclude_contacted", form.elements.exclude_contacted.checked ? "true" : "false");
     return params;

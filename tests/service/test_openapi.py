@@ -108,3 +108,26 @@ def test_the_docs_page_loads_everything_from_the_app(client):
 def test_the_docs_assets_do_not_serve_other_files(client, error_body):
     response = client.get("/api/v1/docs/assets/../../service/__init__.py")
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/api/v1/weak-links/{node_id}/recommendations",
+                                  "/api/v1/maps/recruitment.geojson",
+                                  "/api/v1/maps/recruitment.png"])
+def test_the_stage_filter_is_documented_with_its_values(spec, path):
+    parameters = {p["name"]: p for p in spec["paths"][path]["get"]["parameters"]}
+    stage = parameters["stage"]
+    assert stage["schema"]["items"]["enum"] == ["none", "declined", "responded", "visited",
+                                                "mou", "invested"]
+    assert stage["explode"] is False  # comma-separated
+    assert "best outcome recorded" in stage["description"]
+    assert "stage=none" in parameters["exclude_contacted"]["description"]
+
+
+def test_the_recommendations_echo_and_describe_the_stage(spec):
+    filters = spec["components"]["schemas"]["Filters"]
+    assert {"country", "size", "stage", "exclude_contacted"} <= set(filters["required"])
+    firm = spec["components"]["schemas"]["RecommendedFirm"]
+    assert firm["properties"]["outcome_stage"]["enum"][0] == "none"
+    description = spec["paths"]["/api/v1/weak-links/{node_id}/recommendations"]["get"][
+        "description"]
+    assert "``stage``" in description and "``invested``" in description

@@ -138,6 +138,115 @@ def test_filters_agree_with_the_library(get, served, filters):
         assert not any(i["contacted"] for i in body["items"])
 
 
+# --- the recruitment stage filter -----------------------------------------------------------
+STAGED = "photodetectors"  # a recruitable weak link with candidates never contacted
+STAGED_URL = f"/api/v1/weak-links/{STAGED}/recommendations"
+STAGE_NAMES = ("declined", "responded", "visited", "mou", "invested")  # outcome stage 0..4
+# outcomes recorded for one firm each, oldest first, and the stage the firm is then at (the
+# best recorded, not the latest)
+RECORDED = [([0], "declined"), ([1], "responded"), ([1, 2], "visited"), ([3, 1], "mou"),
+            ([4], "invested")]
+
+
+@pytest.fixture(scope="module")
+def staged(app, as_role, active_version) -> dict[str, str]:
+    """Record RECORDED for the five best never-contacted firms of STAGED; return each one's
+    stage."""
+    client = app.test_client()
+    fresh = client.get(f"{STAGED_URL}?stage=none&k=5", headers=as_role("viewer")).get_json()
+    assert [i["outcome_stage"] for i in fresh["items"]] == ["none"] * 5
+    stages = {}
+    for item, (recorded, stage) in zip(fresh["items"], RECORDED, strict=True):
+        for day, outcome in enumerate(recorded, start=1):
+            response = client.post("/api/v1/outcomes", headers=as_role("officer"), json={
+                "firm_id": item["firm_id"], "node_id": STAGED, "stage": outcome,
+                "date": f"2026-04-0{day}", "campaign_id": "C-stage-filter"})
+            assert response.status_code == 201, response.get_data(as_text=True)
+        stages[item["firm_id"]] = stage
+    return stages
+
+
+def stage_of_each_firm(data, node_id: str) -> dict[str, str]:
+    """The library's best recorded stage of each firm contacted for ``node_id``, by name."""
+    from recommender.features import contacted_pairs
+
+    seen = contacted_pairs(data)
+    seen = seen[seen[C.NODE_ID] == node_id]
+    return {str(f): STAGE_NAMES[int(s)] for f, s in zip(seen[C.FIRM_ID],
+                                                        seen[C.OUTCOME_STAGE], strict=True)}
+
+
+@pytest.mark.parametrize("stages", [
+    ["declined"], ["responded"], ["visited"], ["mou"], ["invested"], ["mou", "invested"],
+    ["none", "visited"],
+])
+def test_the_stage_filter_keeps_exactly_the_firms_at_those_stages(get, app, staged, stages):
+    everyone = get(f"{STAGED_URL}?k=200&page_size=200").get_json()
+    body = get(f"{STAGED_URL}?k=200&page_size=200&stage={','.join(stages)}").get_json()
+
+    conforms(RecommendationPageSchema, body)
+    assert everyone["candidates"] <= 200  # every candidate listed: the filter is checked whole
+    served = app.extensions["chainscout"].snapshots.get()
+    assert body["data_version"] == everyone["data_version"] == served.data_version
+    stage_of = stage_of_each_firm(served.data, STAGED)
+    expected = [i["firm_id"] for i in everyone["items"]
+                if stage_of.get(i["firm_id"], "none") in stages]
+    assert [i["firm_id"] for i in body["items"]] == expected
+    assert body["candidates"] == len(expected) > 0
+    assert [i["rank"] for i in body["items"]] == list(range(1, len(expected) + 1))
+    assert {i["outcome_stage"] for i in body["items"]} <= set(stages)
+    assert {f for f, stage in staged.items() if stage in stages} <= set(expected)
+    assert body["filters"]["stage"] == stages
+
+
+def test_the_recorded_outcomes_give_each_firm_its_best_stage(get, staged):
+    body = get(f"{STAGED_URL}?k=200&page_size=200").get_json()
+    shown = {i["firm_id"]: (i["outcome_stage"], i["contacted"]) for i in body["items"]}
+    assert {f: shown[f] for f in staged} == {f: (stage, True) for f, stage in staged.items()}
+
+
+def test_stage_none_leaves_out_every_contacted_firm(get, app, staged):
+    none = get(f"{STAGED_URL}?k=200&page_size=200&stage=none").get_json()
+    excluded = get(f"{STAGED_URL}?k=200&page_size=200&exclude_contacted=true").get_json()
+    both = get(f"{STAGED_URL}?k=200&page_size=200&stage=none&exclude_contacted=true").get_json()
+
+    stage_of = stage_of_each_firm(app.extensions["chainscout"].snapshots.get().data, STAGED)
+    ids = [i["firm_id"] for i in none["items"]]
+    assert ids and not set(ids) & (set(stage_of) | set(staged))
+    assert not any(i["contacted"] for i in none["items"])
+    assert ids == [i["firm_id"] for i in excluded["items"]] == [i["firm_id"] for i in
+                                                                 both["items"]]
+    assert none["filters"] == {"country": None, "size": None, "stage": ["none"],
+                               "exclude_contacted": False}
+
+
+def test_stage_and_exclude_contacted_intersect(get, staged):
+    body = get(f"{STAGED_URL}?stage=mou,invested&exclude_contacted=true").get_json()
+    assert body["items"] == [] and body["candidates"] == 0
+    assert body["filters"]["stage"] == ["mou", "invested"]
+    assert body["filters"]["exclude_contacted"] is True
+
+
+@pytest.mark.parametrize("query", ["stage=signed", "stage=mou,MoU", "stage=3", "stage=none,"])
+def test_an_unknown_stage_is_a_422_naming_it(client, as_role, error_body, query):
+    response = client.get(f"{STAGED_URL}?{query}", headers=as_role("viewer"))
+    error = error_body(response, 422, "validation_error")
+    problems = error["details"]["fields"]["query"]["stage"]
+    assert "Must be one of: none, declined, responded, visited, mou, invested." in str(problems)
+
+
+def test_the_csv_export_honours_the_stage_filter(get, staged):
+    query = "k=200&page_size=200&stage=responded,visited,mou"
+    listed = get(f"{STAGED_URL}?{query}").get_json()["items"]
+    response = get(f"{STAGED_URL}?{query}&format=csv&lang=en", role="officer")
+
+    lines = response.data.decode("utf-8-sig").splitlines()
+    assert lines[0].split(",")[:2] == ["Rank", "Firm ID"]
+    assert [line.split(",")[1] for line in lines[1:]] == [i["firm_id"] for i in listed]
+    assert {f for f, stage in staged.items() if stage in ("responded", "visited", "mou")} <= {
+        line.split(",")[1] for line in lines[1:]}
+
+
 def test_recommendations_are_paged_within_k(get):
     whole = get(f"/api/v1/weak-links/{NODE}/recommendations?k=10&page_size=10").get_json()
     second = get(f"/api/v1/weak-links/{NODE}/recommendations?k=10&page_size=4&page=2")
@@ -155,6 +264,7 @@ def test_recommendations_are_paged_within_k(get):
     (f"/api/v1/weak-links/{NODE}/recommendations?lang=fr", 422, "validation_error"),
     (f"/api/v1/weak-links/{NODE}/recommendations?country=Germany", 422, "validation_error"),
     (f"/api/v1/weak-links/{NODE}/recommendations?size=huge", 422, "validation_error"),
+    (f"/api/v1/weak-links/{NODE}/recommendations?stage=signed", 422, "validation_error"),
     ("/api/v1/weak-links/warp_drives/recommendations", 404, "not_found"),
     (f"/api/v1/weak-links/{DOWNSTREAM}/recommendations", 422, "not_recruitable"),
     ("/api/v1/target-list?k=501", 422, "validation_error"),

@@ -142,6 +142,23 @@ def test_graph_panel_filters_exports_and_portfolio(browse, site, shoot, tmp_path
     page.locator("#chain-card").screenshot(path=str(ARTIFACTS / "dashboard-5-english.png"))
 
 
+def test_the_stage_boxes_filter_the_firms(browse, site):
+    page = browse("officer")
+    page.goto(f"{site}/?node=vacuum_pumps")
+    box = page.locator('#stage-filter input[name=stage][value="mou"]')
+    count = int(box.locator("xpath=..").locator(".count").inner_text())
+    box.check()
+    page.locator('#stage-filter input[name=stage][value="invested"]').check()
+    with page.expect_navigation():
+        page.click("#apply-filters")
+    assert "stage=mou&stage=invested" in page.url
+    rows = page.locator("#firms tbody tr")
+    assert 0 < count < rows.count() <= 20
+    assert {r.get_attribute("data-stage") for r in rows.all()} == {"mou", "invested"}
+    assert "stage=mou&stage=invested" in page.locator("#export-csv").get_attribute("href")
+    assert page.locator('#stage-filter input[value="mou"]').is_checked()
+
+
 def test_a_viewer_sees_the_note_instead_of_files(browse, site):
     page = browse("viewer")
     page.goto(f"{site}/")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections import Counter
 from html.parser import HTMLParser
 from urllib.parse import urlencode
@@ -126,6 +127,83 @@ def test_filters_are_kept_in_every_link(page, country):
     assert 'type="hidden" name="targets_k" value="8"' in html  # the filter form keeps it
     assert f'type="hidden" name="country" value="{country}"' in html  # the portfolio form
     assert rows.ids["clear-filters"]["href"] == f"/?node={NODE}&targets_k=8#ranked"
+
+
+@pytest.mark.parametrize(("node", "query"), [
+    (NODE, {"stage": ["responded", "mou"]}),
+    (NODE, {"stage": "invested", "k": 10}),
+    ("photodetectors", {"stage": "none,declined", "k": 50}),
+    ("photodetectors", {"stage": ["visited", "mou", "invested"], "size": "large,mega,mid"}),
+])
+def test_the_stage_filter_is_the_apis(page, api, node, query):
+    rows, html = page(node=node, **query)
+    api_query = {name: ",".join(v) if isinstance(v, list) else v for name, v in query.items()}
+    api_query.setdefault("k", 20)
+    asked = api(f"/weak-links/{node}/recommendations", page_size=100, **api_query)
+    wanted = set(api_query["stage"].split(","))
+
+    assert asked["items"] and firm_ids(rows) == [item["firm_id"] for item in asked["items"]]
+    assert asked["filters"]["stage"] == api_query["stage"].split(",")
+    assert {row["data-stage"] for row in rows.tables["firms"]} <= wanted
+    assert [row["data-stage"] for row in rows.tables["firms"]] == [
+        item["outcome_stage"] for item in asked["items"]]
+    assert f'<strong id="candidates">{asked["candidates"]}</strong>' in html
+    for stage in wanted:
+        assert f'name="stage" value="{stage}" checked' in html
+
+
+def test_each_stage_box_counts_the_api_s_candidates_at_that_stage(page, api):
+    _, html = page(node="photodetectors")
+    box = html[html.index('id="stage-filter"'):]
+    box = box[:box.index("</fieldset>")]
+    shown = dict(re.findall(r'name="stage" value="(\w+)">[^<]*<span class="count">(\d+)<', box))
+    assert list(shown) == ["none", "declined", "responded", "visited", "mou", "invested"]
+    for stage, count in shown.items():
+        asked = api("/weak-links/photodetectors/recommendations", stage=stage)
+        assert int(count) == asked["candidates"], stage
+    assert sum(map(int, shown.values())) == api(
+        "/weak-links/photodetectors/recommendations")["candidates"]
+
+
+def test_stage_and_exclude_contacted_together_keep_what_both_keep(page, api):
+    rows, html = page(node="photodetectors", stage="none,mou", exclude_contacted="true")
+    asked = api("/weak-links/photodetectors/recommendations", stage="none,mou",
+                exclude_contacted="true", k=20)
+    only_none = api("/weak-links/photodetectors/recommendations", stage="none", k=20)
+    assert firm_ids(rows) == [item["firm_id"] for item in asked["items"]] == [
+        item["firm_id"] for item in only_none["items"]]
+    assert asked["candidates"] == only_none["candidates"]
+    assert {row["data-stage"] for row in rows.tables["firms"]} == {"none"}
+
+
+def test_the_stage_filter_is_kept_in_every_link_and_file(page, visitor):
+    rows, html = page(node=NODE, stage=["mou", "invested"], targets_k=8)
+    kept = "stage=mou&stage=invested"
+    for name in ("export-csv", "export-xlsx", "export-geojson"):
+        assert rows.ids[name]["href"].endswith(f"?node={NODE}&{kept}")
+    link = f"/?node=lasers&{kept}&targets_k=8#ranked".replace("&", "&amp;")
+    assert html.count(f'<a href="{link}"') == 2  # the graph's node and the table's row
+    assert 'type="hidden" name="stage" value="mou"' in html  # the portfolio form
+    assert rows.ids["clear-filters"]["href"] == f"/?node={NODE}&targets_k=8#ranked"
+
+    listed = firm_ids(rows)
+    assert listed
+    csv = visitor.get(rows.ids["export-csv"]["href"]).get_data().decode("utf-8-sig")
+    assert [line.split(",")[1] for line in csv.splitlines()[1:]] == listed
+    xlsx = visitor.get(rows.ids["export-xlsx"]["href"])
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx.data)).active
+    assert [r[1] for r in list(sheet.iter_rows(values_only=True))[1:]] == listed
+    geojson = json.loads(visitor.get(rows.ids["export-geojson"]["href"]).data)
+    mapped = [f["properties"]["firm_id"] for f in geojson["features"]
+              if f["properties"]["layer"] == "firms"]
+    assert sorted(mapped) == sorted(listed)
+
+
+def test_a_bad_stage_is_named_and_a_bad_stage_file_refused(page, visitor, error_body):
+    rows, html = page(status=422, node=NODE, stage="signed")
+    assert "stage" in html[html.index('id="query-errors"'):][:300]
+    assert len(rows.tables["firms"]) == 20
+    error_body(visitor.get(f"/export.csv?node={NODE}&stage=signed"), 422, "validation_error")
 
 
 def test_firm_names_link_to_their_portrait(page):

@@ -81,6 +81,45 @@ def test_the_page_keeps_its_filters(logged_in):
     assert re.search(r'id="map-exclude-contacted"[^>]*value="true" checked>', html)
 
 
+@pytest.mark.parametrize(("stage", "label"), [
+    ("mou", "签署合作备忘录"),
+    ("none", "未接触"),
+    ("declined,responded,visited,mou,invested", "已接触（任一进展）"),
+    ("visited,invested", "实地考察 / 投资落地"),  # a combination asked in the URL
+])
+def test_the_page_keeps_its_stage_filter(logged_in, stage, label):
+    html = logged_in("viewer").get(f"/map?weak_link={NODE}&stage={stage}").get_data(
+        as_text=True)
+    select = html.split('id="map-stage"')[1].split("</select>")[0]
+    assert re.findall(r'<option value="([^"]*)" selected>([^<]*)<', select) == [(stage, label)]
+
+
+@pytest.mark.parametrize("stages", ["mou", "declined,invested", "none"])
+def test_the_page_s_map_draws_the_firms_at_the_stages_asked(logged_in, client, keys, stages):
+    node = "photodetectors"
+    listed = client.get(f"/api/v1/weak-links/{node}/recommendations?k=40&page_size=40"
+                        f"&stage={stages}", headers={"X-API-Key": keys["viewer"]}).get_json()
+    mapped = _features(logged_in("viewer").get(
+        f"{PAGE_MAP}?weak_link={node}&k=40&parks=false&stage={stages}"), "firms")
+    everyone = _features(logged_in("viewer").get(
+        f"{PAGE_MAP}?weak_link={node}&k=40&parks=false"), "firms")
+
+    assert listed["items"]
+    assert sorted(f["properties"]["firm_id"] for f in mapped) == sorted(
+        i["firm_id"] for i in listed["items"] if i["lat"] is not None)
+    assert {i["outcome_stage"] for i in listed["items"]} <= set(stages.split(","))
+    assert mapped != everyone  # not the unfiltered map kept under the same key
+
+
+def test_the_map_key_tells_stages_apart():
+    from service.map_data import map_key
+
+    query = {"weak_link": NODE, "k": 5, "exclude_contacted": False, "parks": True}
+    keys = {map_key({**query, "stage": stage}, None)
+            for stage in (None, ["none"], ["mou"], ["mou", "invested"])}
+    assert len(keys) == 4
+
+
 def test_weak_links_are_ranked_only_for_roles_that_read_rankings(logged_in):
     ranked = logged_in("viewer").get("/map").get_data(as_text=True)
     first = re.search(r'<option value="([a-z_]+)" selected>\s*1\. ', ranked)
@@ -142,6 +181,9 @@ def test_the_basemap_is_cached_by_the_browser(logged_in):
     ("viewer", f"weak_link={NODE}&exclude_contacted=true", False),  # the demo contacted all
     ("park_manager", f"weak_link={NODE}&k=20", True),
     ("admin", "weak_link=lasers&size=large,mega", True),
+    ("viewer", f"weak_link={NODE}&k=30&stage=responded,mou", True),
+    ("park_manager", "weak_link=photodetectors&stage=none&k=15", True),
+    ("officer", f"weak_link={NODE}&stage=none", False),  # every firm of NODE was contacted
 ])
 def test_the_page_s_map_is_the_api_s(logged_in, client, keys, active_version, role, query,
                                      firms):
@@ -174,6 +216,7 @@ def test_a_viewer_s_map_shows_every_park(logged_in):
     (f"weak_link={NODE}&country=X1", 422, "validation_error"),
     (f"weak_link={NODE}&k=0", 422, "validation_error"),
     (f"weak_link={NODE}&size=huge", 422, "validation_error"),
+    (f"weak_link={NODE}&stage=signed", 422, "validation_error"),
 ])
 def test_bad_parameters_get_the_api_s_errors(logged_in, client, keys, error_body, query,
                                              status, code):

@@ -136,6 +136,28 @@ def test_the_filters_reload_the_map(browse, site, shoot):
     shoot(page, "map-5-filtered")
 
 
+def test_the_stage_filter_reloads_the_map(browse, site):
+    page = browse("viewer")
+    page.goto(f"{site}/map?weak_link=photodetectors&k=100&parks=false")
+    page.wait_for_selector(READY)
+    everyone = page.locator(FIRMS).count()
+
+    with page.expect_response(lambda r: "/map/recruitment.geojson" in r.url
+                              and "stage=mou" in r.url):
+        page.select_option("#map-stage", "mou")
+    page.wait_for_selector(READY)
+    assert "stage=mou" in page.url  # the address keeps the filter
+    firms = _map_firms(page, site)
+    assert 0 < len(firms) < everyone
+    assert page.locator(FIRMS).count() == len(firms)
+
+    with page.expect_response(lambda r: "/map/recruitment.geojson" in r.url
+                              and "stage=" not in r.url):
+        page.select_option("#map-stage", "")
+    page.wait_for_selector(READY)
+    assert page.locator(FIRMS).count() == everyone
+
+
 def test_the_map_in_english(browse, site, keys, shoot):
     page = browse(None, lang="en")  # a park manager may not see the dashboard: log in to the map
     page.goto(f"{site}/login?next=/map")
