@@ -15,6 +15,7 @@ new outcome gives a new bundle (:func:`with_outcomes`).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pandas as pd
@@ -23,7 +24,8 @@ from recommender import columns as C
 from recommender.exceptions import DataError
 from recommender.schemas import validate_table
 
-__all__ = ["ChainData", "chain_data_from_world", "load_chain_data", "with_outcomes"]
+__all__ = ["ChainData", "chain_data_from_world", "load_chain_data", "outcome_model_of",
+           "with_outcomes"]
 
 # region tables the store may hold for a region: store name -> Region attribute
 _STORE_REGION_TABLES = {"imports": "imports", "export_controls": "export_controls",
@@ -56,6 +58,11 @@ class ChainData:
         The synthetic ground truth (``campaign_id``, ``firm_id``, ``node_id``,
         ``true_utility``) of a demo world; None for data read from a store. Used only to
         evaluate on the demo, never as a feature.
+    outcome_model : mapping or None
+        How the demo world turns a true utility into an outcome stage: ``thresholds`` (the
+        four stage thresholds) and ``noise_sd`` (the contact noise); from the generator's
+        ``params``. With ``truth``, it lets an evaluation grade every candidate of a campaign,
+        contacted or not (``recommender.evaluation``). None for data read from a store.
     """
 
     chain: object
@@ -66,6 +73,7 @@ class ChainData:
     outcomes: pd.DataFrame
     data_version: int = 0
     truth: pd.DataFrame | None = None
+    outcome_model: Mapping | None = None
 
     def __repr__(self) -> str:
         return (f"ChainData(chain={getattr(self.chain, 'id', '?')!r}, "
@@ -124,6 +132,9 @@ def load_chain_data(store, *, chain, region) -> ChainData:
 def chain_data_from_world(world, *, chain, region, data_version: int = 0) -> ChainData:
     """Bundle a generated demo world (``recommender.demo.generator.DemoWorld``), truth included.
 
+    ``outcome_model`` holds the world's stage thresholds and contact noise (from its
+    ``params``; None when they are absent).
+
     Examples
     --------
     >>> world = generate_world(n_firms=500, seed=1)                          # doctest: +SKIP
@@ -135,7 +146,22 @@ def chain_data_from_world(world, *, chain, region, data_version: int = 0) -> Cha
     return ChainData(chain=chain, region=region, firms=world.firms,
                      firm_nodes=world.firm_nodes, campaigns=_dated(world.campaigns, "campaigns"),
                      outcomes=_outcome_frame(world.outcomes), data_version=int(data_version),
-                     truth=world.truth)
+                     truth=world.truth, outcome_model=outcome_model_of(world.params))
+
+
+def outcome_model_of(params: Mapping | None) -> dict | None:
+    """Return ``{"thresholds": [...], "noise_sd": ...}`` from a demo world's ``params``.
+
+    None when ``params`` lacks either (a world written by an older generator).
+
+    >>> outcome_model_of({"thresholds": [0.1, 0.9, 1.5, 2.0], "noise_sd": 0.7, "seed": 7})
+    {'thresholds': [0.1, 0.9, 1.5, 2.0], 'noise_sd': 0.7}
+    """
+    params = params or {}
+    if params.get("thresholds") is None or params.get("noise_sd") is None:
+        return None
+    return {"thresholds": [float(t) for t in params["thresholds"]],
+            "noise_sd": float(params["noise_sd"])}
 
 
 def with_outcomes(data: ChainData, extra: pd.DataFrame, *,

@@ -23,8 +23,25 @@ NDCG@10 between lambdarank and the prior (and random) with a paired bootstrap in
 the later window's groups. :func:`report_markdown` renders the result and
 :func:`write_report` writes ``evaluation.json`` and ``evaluation.md``.
 
+Two additions to the protocol, both reported beside the contacted-only table:
+
+- **Every candidate** (demo worlds only). A held-out group holds only the 20-80 firms the
+  officers contacted, picked by their own bias (big, listed, famous firms), so the table
+  measures how well a method reorders the officers' picks, not how well it finds firms among
+  all of a weak link's candidates, which is what it is used for. With ``candidates``
+  (``features.truth_frame``: every candidate of the held-out campaigns, contacted or not) each
+  fitted method also ranks those, and each candidate's outcome is drawn from its true utility
+  with the generator's outcome model (:func:`draw_stages`); metrics are averaged over the
+  draws. Recall@50 there divides by the hundreds of candidates that would reach an MoU, so it
+  is small for every method.
+- **Rolling-origin backtest** (:func:`backtest`): the latest half of the groups in several
+  consecutive windows, each held out in turn with the methods fitted on everything before it;
+  pooling their groups tightens the paired intervals.
+
 >>> train, test = time_split(frame, test_share=0.3)                   # doctest: +SKIP
 >>> results = evaluate(train, test, seed=0)                            # doctest: +SKIP
+>>> every = evaluate(train, test, candidates=truth_frame(data, weak_links, ids),
+...                  outcome_model=data.outcome_model)                 # doctest: +SKIP
 >>> print(report_markdown(results))                                    # doctest: +SKIP
 """
 
@@ -41,11 +58,13 @@ import numpy as np
 import pandas as pd
 
 from recommender import columns as C
-from recommender.metrics import RELEVANT_STAGE, group_metrics, ranking_metrics
+from recommender.metrics import RELEVANT_STAGE, group_metrics
 
 __all__ = [
     "METHODS",
     "METRICS",
+    "backtest",
+    "draw_stages",
     "evaluate",
     "group_dates",
     "json_ready",
@@ -62,6 +81,11 @@ METRICS = ("ndcg@10", "map@10", "recall@50")
 SIZE_COLUMNS = ("log10_revenue", "log10_employees", "size_rank", C.REVENUE, C.EMPLOYEES)
 SIZE_CLASS_RANK = {"nano": 0, "micro": 1, "small": 2, "mid": 3, "large": 4, "mega": 5}
 BOOTSTRAP_SAMPLES = 2000
+BACKTEST_FOLDS, BACKTEST_SHARE = 4, 0.5  # rolling-origin windows over the latest half
+DRAWS = 20  # outcome draws per candidate when every candidate is graded (demo world only)
+MAX_STAGE = 4  # outcome stages 0..4
+COMPARED = (("lambdarank", "prior"), ("lambdarank", "random"), ("prior", "random"),
+            ("lambdarank", "logistic"), ("lambdarank", "lambdarank_plain"))
 
 
 # --- the split ------------------------------------------------------------------------------
@@ -159,21 +183,24 @@ def size_score(frame: pd.DataFrame, *, columns: Sequence[str] = SIZE_COLUMNS,
     return np.where(count > 0, total / np.maximum(count, 1), -np.inf)
 
 
-def _random(train, test, ctx) -> np.ndarray:
-    return np.random.default_rng(ctx["seed"]).random(len(test))
+# Each method fits on the earlier window (``train``) and returns a scorer: frame -> scores (None
+# where it cannot score, e.g. the oracle without truth). Fitted once, a scorer ranks the
+# contacted later window and, on a demo world, every candidate of its campaigns.
+def _random(train, ctx) -> Callable:
+    return lambda frame: np.random.default_rng(ctx["seed"]).random(len(frame))
 
 
-def _size_only(train, test, ctx) -> np.ndarray:
-    return size_score(test)
+def _size_only(train, ctx) -> Callable:
+    return size_score
 
 
-def _prior(train, test, ctx) -> np.ndarray:
+def _prior(train, ctx) -> Callable:
     from recommender.prior import prior_scores
 
-    return np.asarray(prior_scores(test[ctx["features"]]), float)
+    return lambda frame: np.asarray(prior_scores(frame[ctx["features"]]), float)
 
 
-def _logistic(train, test, ctx) -> np.ndarray:
+def _logistic(train, ctx) -> Callable:
     from sklearn.impute import SimpleImputer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
@@ -184,12 +211,12 @@ def _logistic(train, test, ctx) -> np.ndarray:
     X, _ = feature_matrix(train, ctx["features"])
     target = (train[ctx["label"]].to_numpy() >= ctx["logistic_stage"]).astype(int)
     if target.min() == target.max():
-        return np.zeros(len(test))
+        return lambda frame: np.zeros(len(frame))
     model = make_pipeline(SimpleImputer(strategy="median", add_indicator=True,
                                         keep_empty_features=True),
                           StandardScaler(), LogisticRegression(C=1.0, max_iter=5000))
     model.fit(X, target)
-    return model.decision_function(feature_matrix(test, ctx["features"])[0])
+    return lambda frame: model.decision_function(feature_matrix(frame, ctx["features"])[0])
 
 
 def _fit_ranker(train, ctx, name: str, **overrides):
@@ -212,30 +239,58 @@ def _fit_ranker(train, ctx, name: str, **overrides):
                        ranker.feature_importance().head(10).items()},
     }
     ctx["models"][name] = ranker
-    return ranker
+    return lambda frame: ranker.predict(frame[ctx["features"]])
 
 
-def _lambdarank(train, test, ctx) -> np.ndarray:
-    return _fit_ranker(train, ctx, "lambdarank").predict(test[ctx["features"]])
+def _lambdarank(train, ctx) -> Callable:
+    return _fit_ranker(train, ctx, "lambdarank")
 
 
-def _lambdarank_plain(train, test, ctx) -> np.ndarray:
+def _lambdarank_plain(train, ctx) -> Callable:
     """LambdaRank from scratch (``prior_weight=0``): what boosting from the prior adds."""
-    return _fit_ranker(train, ctx, "lambdarank_plain", prior_weight=0.0).predict(
-        test[ctx["features"]])
+    return _fit_ranker(train, ctx, "lambdarank_plain", prior_weight=0.0)
 
 
-def _oracle(train, test, ctx) -> np.ndarray | None:
+def _oracle(train, ctx) -> Callable:
     truth = ctx["truth"]
-    if truth not in test.columns or test[truth].isna().all():
-        return None
-    return pd.to_numeric(test[truth], errors="coerce").fillna(-np.inf).to_numpy(float)
+
+    def score(frame) -> np.ndarray | None:
+        if truth not in frame.columns or frame[truth].isna().all():
+            return None
+        return pd.to_numeric(frame[truth], errors="coerce").fillna(-np.inf).to_numpy(float)
+
+    return score
 
 
 SCORERS: dict[str, Callable] = {
     "random": _random, "size_only": _size_only, "prior": _prior, "logistic": _logistic,
     "lambdarank": _lambdarank, "lambdarank_plain": _lambdarank_plain, "oracle": _oracle,
 }
+
+
+def draw_stages(utility, thresholds, noise_sd: float, *, draws: int = DRAWS,
+                seed: int = 0) -> np.ndarray:
+    """Draw outcome stages from true utilities, as the demo world's latent model does.
+
+    A contact's stage is the number of ``thresholds`` below ``utility + noise``, noise
+    N(0, ``noise_sd``²) (``data/README.md``, "The latent model"). Returns an int8 array of
+    shape (``draws``, rows), one independent draw per row; a missing utility gives stage 0.
+
+    >>> draw_stages([-9.0, 0.5, 9.0], [0.0, 1.0, 2.0, 3.0], 0.0, draws=1).tolist()
+    [[0, 1, 4]]
+    """
+    u = np.asarray(utility, float)
+    t = np.asarray(thresholds, float)
+    if t.ndim != 1 or len(t) != MAX_STAGE or np.any(np.diff(t) <= 0):
+        raise ValueError(f"thresholds: expected {MAX_STAGE} increasing values, got {t.tolist()}")
+    if not (np.isfinite(noise_sd) and noise_sd >= 0):
+        raise ValueError(f"noise_sd: expected a finite number >= 0, got {noise_sd!r}")
+    rng = np.random.default_rng(seed)
+    out = np.empty((int(draws), len(u)), np.int8)
+    for d in range(int(draws)):
+        noisy = np.where(np.isnan(u), -np.inf, u) + rng.normal(0.0, noise_sd, len(u))
+        out[d] = np.searchsorted(t, noisy, side="right")
+    return out
 
 
 # --- evaluation -----------------------------------------------------------------------------
@@ -258,7 +313,9 @@ def evaluate(train: pd.DataFrame, test: pd.DataFrame, *, methods: Sequence[str] 
              ranker_params: Mapping | None = None, valid_share: float = 0.2,
              logistic_stage: int = 2, relevant: int = RELEVANT_STAGE,
              label: str = C.LABEL, group_id: str = C.GROUP_ID, date: str = C.DATE,
-             truth: str = C.TRUE_UTILITY, return_models: bool = False) -> dict:
+             truth: str = C.TRUE_UTILITY, candidates: pd.DataFrame | None = None,
+             outcome_model: Mapping | None = None, draws: int = DRAWS,
+             return_models: bool = False) -> dict:
     """Fit every method on ``train`` and measure it on ``test`` (the later window).
 
     Parameters
@@ -266,12 +323,19 @@ def evaluate(train: pd.DataFrame, test: pd.DataFrame, *, methods: Sequence[str] 
     train, test : training frames (one row per contacted pair) of the earlier and the later
         window, from :func:`time_split`.
     methods : among :data:`METHODS`; ``oracle`` is skipped (and says why) without truth.
-    seed : the seed of ``random``, of the ranker and of the bootstrap.
+    seed : the seed of ``random``, of the ranker, of the bootstrap and of the outcome draws.
     features : feature columns; the feature registry's (``features.feature_names()``) when
         None.
     ranker_params : keyword arguments of :class:`~recommender.ranker.ChainRanker`.
     valid_share : share of the earlier window's latest groups used for early stopping.
     logistic_stage : the stage the logistic regression learns to predict (``stage >= it``).
+    candidates : demo worlds only: every candidate of the later window's campaigns, contacted
+        or not (``features.truth_frame``), with ``group_id``, the features and ``truth``.
+        Every method, fitted once on ``train``, ranks them too; each candidate's outcome is
+        drawn ``draws`` times from its true utility with ``outcome_model``
+        (:func:`draw_stages`), and the metrics are averaged over the draws.
+    outcome_model : ``thresholds`` and ``noise_sd`` of the demo world (``ChainData``'s
+        ``outcome_model``); required with ``candidates``.
     return_models : also return the fitted ranker under ``"models"`` (not JSON).
 
     Returns
@@ -279,8 +343,24 @@ def evaluate(train: pd.DataFrame, test: pd.DataFrame, *, methods: Sequence[str] 
     dict
         ``metrics`` (method -> metric -> value), ``groups`` (method -> groups each mean
         covers), ``comparisons``, ``skipped`` (method -> reason), ``train`` and ``test``
-        windows, ``lambdarank`` details, ``seed``, ``relevant``.
+        windows, ``lambdarank`` details, ``seed``, ``relevant``; with ``candidates``, also
+        ``every_candidate`` (``metrics``, ``groups``, ``comparisons``, ``rows``, ``draws``).
     """
+    results, _, _ = _evaluate_window(
+        train, test, methods=methods, seed=seed, features=features,
+        ranker_params=ranker_params, valid_share=valid_share, logistic_stage=logistic_stage,
+        relevant=relevant, label=label, group_id=group_id, date=date, truth=truth,
+        candidates=candidates, outcome_model=outcome_model, draws=draws)
+    if not return_models:
+        results.pop("models")
+    return results
+
+
+def _evaluate_window(train, test, *, methods, seed, features, ranker_params, valid_share,
+                     logistic_stage, relevant, label, group_id, date, truth, candidates,
+                     outcome_model, draws) -> tuple[dict, dict, dict]:
+    """:func:`evaluate`'s work; also return the per-group metric tables of each method (on
+    the contacted later window, and on every candidate when given)."""
     unknown = [m for m in methods if m not in SCORERS]
     if unknown:
         raise ValueError(f"methods: unknown {unknown}; known: {', '.join(SCORERS)}")
@@ -295,39 +375,183 @@ def evaluate(train: pd.DataFrame, test: pd.DataFrame, *, methods: Sequence[str] 
             raise ValueError(f"{name}: missing columns {missing}")
         if len(part) == 0:
             raise ValueError(f"{name}: no rows")
+    stages = None
+    if candidates is not None:
+        stages = _candidate_stages(candidates, outcome_model, features=features, draws=draws,
+                                   seed=seed, group_id=group_id, truth=truth)
     ctx = {"seed": int(seed), "features": features, "label": label, "group_id": group_id,
            "date": date, "truth": truth, "valid_share": valid_share,
            "logistic_stage": logistic_stage, "ranker_params": ranker_params, "details": {},
            "models": {}}
     labels = test[label].to_numpy(float)
     groups = test[group_id].to_numpy()
-    metrics, covered, skipped, per_group = {}, {}, {}, {}
+    tables, every, skipped = {}, {}, {}
     for method in methods:
-        scores = SCORERS[method](train, test, ctx)
+        scorer = SCORERS[method](train, ctx)
+        scores = scorer(test)
         if scores is None:
             skipped[method] = f"no {truth} column with values in the later window"
             continue
-        out = ranking_metrics(labels, scores, groups, relevant=relevant)
-        metrics[method] = {m: out[m] for m in METRICS}
-        covered[method] = {k: out[k] for k in ("groups", "groups_ndcg", "groups_relevant")}
-        per_group[method] = group_metrics(labels, scores, groups,
-                                          relevant=relevant)["ndcg@10"].to_numpy(float)
-    comparisons = {}
-    for a, b in (("lambdarank", "prior"), ("lambdarank", "random"), ("prior", "random"),
-                 ("lambdarank", "logistic"), ("lambdarank", "lambdarank_plain")):
-        if a in per_group and b in per_group:
-            comparisons[f"{a} - {b}"] = _bootstrap_difference(per_group[a], per_group[b], seed)
+        tables[method] = group_metrics(labels, scores, groups, relevant=relevant)
+        if stages is not None:
+            every[method] = _drawn_group_metrics(stages, scorer(candidates),
+                                                 candidates[group_id].to_numpy(), relevant)
     results = {
-        "metrics": metrics, "groups": covered, "comparisons": {"ndcg@10": comparisons},
-        "skipped": skipped, "features": features,
+        **_summary(tables, seed), "skipped": skipped, "features": features,
         "train": window_of(train, date=date, group_id=group_id),
         "test": window_of(test, date=date, group_id=group_id),
         "seed": int(seed), "relevant": int(relevant), "logistic_stage": int(logistic_stage),
         **ctx["details"],
     }
-    if return_models:
-        results["models"] = ctx["models"]
-    return results
+    if stages is not None:
+        results["every_candidate"] = {
+            **_summary(every, seed), "rows": int(len(candidates)),
+            "group_count": int(candidates[group_id].nunique()), "draws": int(draws),
+            "outcome_model": {k: outcome_model[k] for k in ("thresholds", "noise_sd")},
+        }
+    results["models"] = ctx["models"]
+    return results, tables, every
+
+
+def backtest(frame: pd.DataFrame, *, folds: int = BACKTEST_FOLDS,
+             test_share: float = BACKTEST_SHARE, methods: Sequence[str] = METHODS,
+             seed: int = 0, features: Sequence[str] | None = None,
+             ranker_params: Mapping | None = None, valid_share: float = 0.2,
+             logistic_stage: int = 2, relevant: int = RELEVANT_STAGE, label: str = C.LABEL,
+             group_id: str = C.GROUP_ID, date: str = C.DATE, truth: str = C.TRUE_UTILITY,
+             candidates: pd.DataFrame | None = None, outcome_model: Mapping | None = None,
+             draws: int = DRAWS) -> dict:
+    """Rolling-origin evaluation: several later windows in turn, each method fitted before each.
+
+    The latest ``test_share`` of the groups (by group date) are cut into ``folds`` consecutive
+    windows; each is held out in turn, with every method fitted (as in :func:`evaluate`) on
+    all the groups dated before it. The held-out groups of all windows are pooled: more groups
+    than one split holds out, hence tighter paired intervals, at the price of earlier windows
+    trained on less history. ``candidates`` (every candidate of the held-out campaigns, demo
+    worlds only) are graded as in :func:`evaluate`.
+
+    Returns
+    -------
+    dict
+        ``metrics``, ``groups`` and ``comparisons`` over the pooled held-out groups;
+        ``folds`` (per window: ``train`` and ``test`` windows, LambdaRank's trees);
+        ``test`` (all held-out groups); ``skipped``; with ``candidates``, ``every_candidate``.
+
+    Examples
+    --------
+    >>> out = backtest(frame, folds=4, test_share=0.5)                   # doctest: +SKIP
+    >>> out["comparisons"]["ndcg@10"]["lambdarank - prior"]["ci95"]    # doctest: +SKIP
+    """
+    if not (isinstance(folds, (int, np.integer)) and folds >= 1):
+        raise ValueError(f"folds must be a positive integer, got {folds!r}")
+    if not (isinstance(test_share, (int, float)) and 0 < test_share < 1):
+        raise ValueError(f"test_share must be in (0, 1), got {test_share!r}")
+    dates = group_dates(frame, date=date, group_id=group_id)
+    first = len(dates) - math.ceil(test_share * len(dates))
+    if first < 1 or len(dates) - first < folds:
+        raise ValueError(f"frame: {len(dates)} groups cannot give {folds} later windows of "
+                         f"test_share {test_share} with earlier groups to learn from")
+    bounds = np.linspace(first, len(dates), folds + 1).round().astype(int)
+    pooled: dict[str, list] = {}
+    pooled_every: dict[str, list] = {}
+    windows, skipped = [], {}
+    for k in range(folds):
+        held = dates.index[bounds[k]:bounds[k + 1]]
+        is_held = frame[group_id].isin(set(held)).to_numpy()
+        is_before = frame[group_id].isin(set(dates.index[:bounds[k]])).to_numpy()
+        part = None if candidates is None else candidates[
+            candidates[group_id].isin(set(held)).to_numpy()]
+        part = part if part is not None and len(part) else None
+        results, tables, every = _evaluate_window(
+            frame[is_before], frame[is_held], methods=methods, seed=seed, features=features,
+            ranker_params=ranker_params, valid_share=valid_share,
+            logistic_stage=logistic_stage, relevant=relevant, label=label, group_id=group_id,
+            date=date, truth=truth, candidates=part, outcome_model=outcome_model, draws=draws)
+        skipped.update(results["skipped"])
+        windows.append({"train": results["train"], "test": results["test"],
+                        "lambdarank_trees": results.get("lambdarank", {}).get("best_iteration")})
+        for method, table in tables.items():
+            pooled.setdefault(method, []).append(table)
+        for method, table in every.items():
+            pooled_every.setdefault(method, []).append(table)
+    # a method skipped in one window (no truth there) is left out of the pooled means
+    complete = [m for m in methods if len(pooled.get(m, [])) == folds]
+    skipped.update({m: "skipped in some windows" for m in pooled if m not in complete})
+    out = {
+        **_summary({m: pd.concat(pooled[m], ignore_index=True) for m in complete}, seed),
+        "folds": windows, "skipped": {m: r for m, r in skipped.items() if m not in complete},
+        "test": window_of(frame[frame[group_id].isin(set(dates.index[first:])).to_numpy()],
+                          date=date, group_id=group_id),
+        "test_share": float(test_share), "seed": int(seed), "relevant": int(relevant),
+    }
+    if candidates is not None:
+        graded = candidates.loc[candidates[group_id].isin(set(dates.index[first:])).to_numpy(),
+                                group_id]
+        out["every_candidate"] = {
+            **_summary({m: pd.concat(pooled_every[m], ignore_index=True) for m in complete
+                        if len(pooled_every.get(m, [])) == folds}, seed),
+            "rows": int(len(graded)), "group_count": int(graded.nunique()), "draws": int(draws),
+            "outcome_model": {k: outcome_model[k] for k in ("thresholds", "noise_sd")},
+        }
+    return out
+
+
+def _summary(tables: Mapping[str, pd.DataFrame], seed: int) -> dict:
+    """Means over groups, the groups each mean covers, and the paired comparisons."""
+    return {
+        "metrics": {method: {m: _mean(t[m]) for m in METRICS} for method, t in tables.items()},
+        "groups": {method: _coverage(t) for method, t in tables.items()},
+        "comparisons": {"ndcg@10": _comparisons(
+            {method: t["ndcg@10"].to_numpy(float) for method, t in tables.items()}, seed)},
+    }
+
+
+def _mean(values) -> float:
+    values = np.asarray(values, float)
+    values = values[~np.isnan(values)]
+    return float(values.mean()) if len(values) else float("nan")
+
+
+def _coverage(table: pd.DataFrame) -> dict:
+    return {"groups": int(len(table)), "groups_ndcg": int(table["ndcg@10"].notna().sum()),
+            "groups_relevant": int(table["recall@50"].notna().sum())}
+
+
+def _comparisons(per_group: Mapping[str, np.ndarray], seed: int) -> dict:
+    return {f"{a} - {b}": _bootstrap_difference(per_group[a], per_group[b], seed)
+            for a, b in COMPARED if a in per_group and b in per_group}
+
+
+def _candidate_stages(candidates: pd.DataFrame, outcome_model: Mapping | None, *, features,
+                      draws: int, seed: int, group_id: str, truth: str) -> np.ndarray:
+    """Check the every-candidate inputs; return the drawn stages (draws x rows)."""
+    if outcome_model is None or any(k not in outcome_model for k in ("thresholds", "noise_sd")):
+        raise ValueError("outcome_model: thresholds and noise_sd are needed to grade "
+                         "every candidate")
+    missing = [c for c in [group_id, truth, *features] if c not in candidates.columns]
+    if missing:
+        raise ValueError(f"candidates: missing columns {missing}")
+    if len(candidates) == 0:
+        raise ValueError("candidates: no rows")
+    if not (isinstance(draws, (int, np.integer)) and draws >= 1):
+        raise ValueError(f"draws must be a positive integer, got {draws!r}")
+    return draw_stages(candidates[truth].to_numpy(float), outcome_model["thresholds"],
+                       float(outcome_model["noise_sd"]), draws=draws, seed=seed)
+
+
+def _drawn_group_metrics(stages: np.ndarray, scores: np.ndarray, groups: np.ndarray,
+                         relevant: int) -> pd.DataFrame:
+    """Each group's metrics averaged over the outcome draws (over the draws that define them)."""
+    total = count = None
+    for labels in stages:
+        table = group_metrics(labels, scores, groups, relevant=relevant)[list(METRICS)]
+        values = table.to_numpy(float)
+        known = ~np.isnan(values)
+        total = np.where(known, values, 0.0) + (0.0 if total is None else total)
+        count = known.astype(int) + (0 if count is None else count)
+    with np.errstate(invalid="ignore"):
+        return pd.DataFrame(np.where(count > 0, total / np.maximum(count, 1), np.nan),
+                            columns=list(METRICS))
 
 
 # --- reports --------------------------------------------------------------------------------
@@ -351,22 +575,27 @@ def report_markdown(results: Mapping) -> str:
         "| method | " + " | ".join(METRICS) + " | groups (NDCG / MAP, Recall) |",
         "|---|" + "---:|" * len(METRICS) + "---:|",
     ]
-    for method, values in results["metrics"].items():
-        g = results["groups"][method]
-        lines.append(f"| {method} | " + " | ".join(_fmt(values[m]) for m in METRICS)
-                     + f" | {g['groups_ndcg']} / {g['groups_relevant']} |")
+    lines += _metric_rows(results["metrics"], results["groups"])
     for method, reason in results.get("skipped", {}).items():
         lines.append(f"| {method} | " + " | ".join("–" for _ in METRICS) + f" | {reason} |")
-    comparisons = results.get("comparisons", {}).get("ndcg@10", {})
-    if comparisons:
-        lines += ["", "Per-group NDCG@10 differences (paired bootstrap over held-out groups):",
-                  ""]
-        for name, c in comparisons.items():
-            if c["mean"] is None:
-                continue
-            lines.append(f"- {name}: {c['mean']:+.3f} (95 % CI {c['ci95'][0]:+.3f} … "
-                         f"{c['ci95'][1]:+.3f}; better in {c['wins']}, worse in {c['losses']} "
-                         f"of {c['groups']} groups)")
+    lines += _comparison_lines(results.get("comparisons", {}).get("ndcg@10", {}))
+    every = results.get("every_candidate")
+    if every:
+        model = every["outcome_model"]
+        lines += [
+            "", "## Every candidate of the held-out campaigns (demo world only)", "",
+            f"- {every['rows']} candidates in {every['group_count']} groups: every firm the "
+            f"generator considered for each held-out campaign's weak link, contacted or not, "
+            f"ranked by the same fitted methods",
+            f"- each candidate's outcome drawn {every['draws']} times from its true utility, "
+            f"as the generator draws a contact's: the stage is how many of the thresholds "
+            f"{', '.join(f'{t:.2f}' for t in model['thresholds'])} lie below utility + "
+            f"N(0, {model['noise_sd']:g}²); a group's metric is averaged over the draws", "",
+            "| method | " + " | ".join(METRICS) + " | groups (NDCG / MAP, Recall) |",
+            "|---|" + "---:|" * len(METRICS) + "---:|",
+        ]
+        lines += _metric_rows(every["metrics"], every["groups"])
+        lines += _comparison_lines(every["comparisons"]["ndcg@10"])
     details = results.get("lambdarank")
     if details:
         top = ", ".join(list(details["importance"])[:5])
@@ -374,7 +603,54 @@ def report_markdown(results: Mapping) -> str:
                       f"{details['validation']['start']} … {details['validation']['end']}, "
                       f"validation NDCG@10 {_fmt(details['validation_ndcg@10'])}); "
                       f"most used features: {top}."]
+    rolling = results.get("backtest")
+    if rolling:
+        lines += _backtest_lines(rolling)
     return "\n".join(lines) + "\n"
+
+
+def _backtest_lines(rolling: Mapping) -> list[str]:
+    test = rolling["test"]
+    trees = ", ".join(str(w["lambdarank_trees"]) for w in rolling["folds"]
+                      if w["lambdarank_trees"] is not None)
+    head = ["| method | " + " | ".join(METRICS) + " | groups (NDCG / MAP, Recall) |",
+            "|---|" + "---:|" * len(METRICS) + "---:|"]
+    lines = [
+        "", "## Rolling-origin backtest", "",
+        f"- the latest {rolling['test_share']:.0%} of the groups ({test['start']} … "
+        f"{test['end']}, {test['groups']} groups, {test['rows']} contacts) in "
+        f"{len(rolling['folds'])} consecutive windows, each held out in turn with every method "
+        f"fitted on all groups before it; held-out groups pooled"
+        + (f"; LambdaRank trees per window: {trees}" if trees else ""), "",
+        *head, *_metric_rows(rolling["metrics"], rolling["groups"]),
+    ]
+    lines += _comparison_lines(rolling["comparisons"]["ndcg@10"])
+    every = rolling.get("every_candidate")
+    if every:
+        lines += ["", f"Every candidate of those campaigns ({every['rows']} candidates, "
+                      f"{every['group_count']} groups, {every['draws']} outcome draws):", "",
+                  *head, *_metric_rows(every["metrics"], every["groups"])]
+        lines += _comparison_lines(every["comparisons"]["ndcg@10"])
+    return lines
+
+
+def _metric_rows(metrics: Mapping, groups: Mapping) -> list[str]:
+    return [f"| {method} | " + " | ".join(_fmt(values[m]) for m in METRICS)
+            + f" | {groups[method]['groups_ndcg']} / {groups[method]['groups_relevant']} |"
+            for method, values in metrics.items()]
+
+
+def _comparison_lines(comparisons: Mapping) -> list[str]:
+    if not comparisons:
+        return []
+    lines = ["", "Per-group NDCG@10 differences (paired bootstrap over held-out groups):", ""]
+    for name, c in comparisons.items():
+        if c["mean"] is None:
+            continue
+        lines.append(f"- {name}: {c['mean']:+.3f} (95 % CI {c['ci95'][0]:+.3f} … "
+                     f"{c['ci95'][1]:+.3f}; better in {c['wins']}, worse in {c['losses']} "
+                     f"of {c['groups']} groups)")
+    return lines
 
 
 def _write_text(path: Path, text: str) -> None:

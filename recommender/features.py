@@ -16,7 +16,9 @@ Missing inputs give missing (NaN) features; nothing is imputed, LightGBM handles
 :func:`build_features` is vectorised and pure over rows: any partition of the pairs gives
 exactly its rows of the whole. :func:`training_frame` turns the outcome history into ranking
 groups (one per campaign x node) with features as of each campaign's date;
-:func:`serving_frame` ranks live candidates of some weak links as of a date.
+:func:`serving_frame` ranks live candidates of some weak links as of a date;
+:func:`truth_frame` gives every candidate of a demo world's campaigns, with their true utility,
+for evaluation.
 
 >>> frame = training_frame(data, weak_links)                      # doctest: +SKIP
 >>> frame[feature_names()].dtypes.unique().tolist()               # doctest: +SKIP
@@ -51,7 +53,7 @@ from recommender.locality import local_mask
 __all__ = [
     "FEATURES", "FEATURE_GROUPS", "SHOWN", "Feature", "build_features", "contacted_pairs",
     "default_as_of", "drop_contacted", "feature", "feature_names", "serving_frame",
-    "training_frame",
+    "training_frame", "truth_frame",
 ]
 
 FEATURE_GROUPS = ("firm", "pair", "engagement")
@@ -74,6 +76,7 @@ LOCAL_COMPETITORS = "local_competitors"
 PRIOR_CONTACTS = "prior_contacts"
 PRIOR_DECLINES = "prior_declines"
 BEST_PRIOR_STAGE = "best_prior_stage"
+MEAN_PRIOR_STAGE = "mean_prior_stage"
 DAYS_SINCE_CONTACT = "days_since_contact"
 
 
@@ -269,6 +272,10 @@ FEATURES: tuple[Feature, ...] = (
     _f(BEST_PRIOR_STAGE, "engagement", "此前达到的最高阶段（0婉拒 … 4落地）",
        "Furthest stage reached before (0 declined … 4 invested)",
        "此前最高进展到第{value:.0f}阶段", "reached stage {value:.0f} of 4 before", +1),
+    _f(MEAN_PRIOR_STAGE, "engagement", "此前各次接触平均达到的最高阶段（0婉拒 … 4落地）",
+       "Mean furthest stage of the earlier contacts (0 declined … 4 invested)",
+       "此前接触平均进展到第{value:.1f}阶段",
+       "earlier contacts reached stage {value:.1f} on average", +1),
     _f(DAYS_SINCE_CONTACT, "engagement", "距此前最近一次结果的天数",
        "Days since the latest earlier outcome",
        "{value:,.0f}天前接触过", "last contacted {value:,.0f} days ago", 0),
@@ -506,6 +513,62 @@ def training_frame(data, weak_links: pd.DataFrame) -> pd.DataFrame:
     if data.truth is not None:
         frame[C.TRUE_UTILITY] = _truth_of(frame, data.truth)
     return frame
+
+
+def truth_frame(data, weak_links: pd.DataFrame,
+                campaign_ids: Sequence[str] | None = None) -> pd.DataFrame:
+    """Return every candidate of some campaigns of a demo world, contacted or not.
+
+    The candidates are those of the synthetic truth (``data.truth``): every firm the generator
+    considered for the campaign's weak link, with its ``true_utility``. Features are as of the
+    campaign's date, as in :func:`training_frame`; there is no observed label (an evaluation
+    draws outcome stages from the true utilities, see ``recommender.evaluation``).
+
+    Parameters
+    ----------
+    campaign_ids : the campaigns to keep (all of the truth's when None).
+
+    Returns
+    -------
+    DataFrame
+        ``firm_id``, ``node_id``, ``campaign_id``, ``date``, ``group_id``, ``true_utility`` and
+        the registry features; sorted by date, group and firm; a fresh RangeIndex.
+
+    Raises
+    ------
+    DataError
+        If ``data`` has no truth (only a generated demo world has one), or a truth campaign is
+        missing from ``data.campaigns``.
+
+    Examples
+    --------
+    >>> every = truth_frame(data, weak_links, ["C2026-01-02"])          # doctest: +SKIP
+    >>> every.groupby("group_id").size().iloc[0] > 1000                  # doctest: +SKIP
+    True
+    """
+    if data.truth is None:
+        raise DataError("no synthetic truth: every-candidate frames exist for demo worlds only")
+    truth = data.truth
+    if campaign_ids is not None:
+        truth = truth[_is_in(truth[C.CAMPAIGN_ID], set(map(str, campaign_ids)))]
+    campaign = truth[C.CAMPAIGN_ID].astype("str").to_numpy()
+    campaigns = data.campaigns.drop_duplicates(C.CAMPAIGN_ID)
+    started = pd.Series(campaigns[C.DATE].to_numpy("datetime64[ms]"),
+                        index=campaigns[C.CAMPAIGN_ID].astype("str").to_numpy())
+    dates = started.reindex(campaign).to_numpy("datetime64[ms]")
+    if np.isnat(dates).any():
+        lost = campaign[np.isnat(dates)][0]
+        raise DataError(f"truth: campaign {lost!r} is not among the campaigns")
+    pairs = pd.DataFrame({
+        C.FIRM_ID: truth[C.FIRM_ID].astype("str").to_numpy(),
+        C.NODE_ID: truth[C.NODE_ID].astype("str").to_numpy(),
+        C.CAMPAIGN_ID: campaign, C.DATE: dates,
+        C.TRUE_UTILITY: truth[C.TRUE_UTILITY].to_numpy(np.float64),
+    })
+    pairs = pairs[pairs[C.NODE_ID].isin(set(data.chain.node_ids))]
+    pairs[C.GROUP_ID] = pairs[C.CAMPAIGN_ID] + "|" + pairs[C.NODE_ID]
+    pairs = pairs.sort_values([C.DATE, C.GROUP_ID, C.FIRM_ID], kind="stable", ignore_index=True)
+    return build_features(pairs, data, weak_links)
 
 
 def serving_frame(data, weak_links: pd.DataFrame, node_ids: Sequence[str], *, as_of=None,
@@ -749,15 +812,18 @@ def _weak_link_arrays(weak_links: pd.DataFrame, index: pd.Index) -> dict[str, np
 
 
 def _engagement(firm: pd.Series, day: np.ndarray, outcomes: pd.DataFrame) -> dict:
-    """Contacts, declines, best stage and days since the latest outcome, strictly before ``day``.
+    """Contacts, declines, best and mean stage, days since the latest outcome, before ``day``.
 
     Outcome rows and pairs get one int64 key each, firm code x 2^32 + day, so that one sorted
     search per pair counts a firm's earlier rows; a contact (campaign, node) counts once, at the
-    date of its first outcome row. Only pairs whose firm has outcomes are searched.
+    date of its first outcome row. The mean stage is the mean over those contacts of the
+    furthest stage each had reached before ``day`` (a contact recorded at several stages counts
+    once). Only pairs whose firm has outcomes are searched.
     """
     n = len(firm)
     out = {PRIOR_CONTACTS: np.zeros(n), PRIOR_DECLINES: np.zeros(n),
-           BEST_PRIOR_STAGE: np.full(n, np.nan), DAYS_SINCE_CONTACT: np.full(n, np.nan)}
+           BEST_PRIOR_STAGE: np.full(n, np.nan), MEAN_PRIOR_STAGE: np.full(n, np.nan),
+           DAYS_SINCE_CONTACT: np.full(n, np.nan)}
     outcomes = outcomes[outcomes[C.DATE].notna()]
     if not len(outcomes) or not n:
         return out
@@ -796,7 +862,20 @@ def _engagement(firm: pd.Series, day: np.ndarray, outcomes: pd.DataFrame) -> dic
                             "node": outcomes[C.NODE_ID].astype("str").to_numpy()})
     first = contact.groupby(["code", "campaign", "node"], sort=False)["day"].min()
     first_codes = first.index.get_level_values("code").to_numpy(np.int64)
-    out[PRIOR_CONTACTS][at] = before(np.sort(keys(first_codes, first.to_numpy(np.int64))))
+    contacts = before(np.sort(keys(first_codes, first.to_numpy(np.int64))))
+    out[PRIOR_CONTACTS][at] = contacts
+    # each row's rise of its contact's furthest stage (rows in date order): summed over a
+    # firm's rows before the day, it gives the sum over contacts of their furthest stage then
+    contact["stage"] = stage
+    contact = contact.sort_values("day", kind="stable")
+    furthest = contact.groupby(["code", "campaign", "node"], sort=False)["stage"].cummax()
+    was = furthest.groupby([contact["code"], contact["campaign"], contact["node"]],
+                           sort=False).shift(fill_value=0)
+    rise = (furthest - was).reindex(np.arange(len(contact))).to_numpy(float)
+    summed = np.r_[0.0, np.cumsum(rise[order])]
+    total = summed[np.searchsorted(row_keys, pair_key)] - summed[np.searchsorted(row_keys, block)]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out[MEAN_PRIOR_STAGE][at] = np.where(contacts > 0, total / np.maximum(contacts, 1), np.nan)
     return out
 
 

@@ -7,10 +7,10 @@ by
 
 where n_f maps a feature onto [0, 1] with fixed, documented bounds (:data:`PRIOR_SCALES`):
 ``n_f(x) = clip((t_f(x) - lo_f) / (hi_f - lo_f), 0, 1)``, ``t_f`` an optional transform
-(a log for distances and counts, closeness to a mid size for head counts). Because the bounds
-are fixed, a firm's score depends on its own features only: it does not move when other firms
-enter or leave the list, and it is the same in every request. A missing value counts as the
-neutral 0.5, so an unknown figure neither helps nor hurts.
+(a logarithm for distances and counts, nearness to the mid-cap band for head counts). Because
+the bounds are fixed, a firm's score depends on its own features only: it does not move when
+other firms enter or leave the list, and it is the same in every request. A missing value
+counts as the neutral 0.5, so an unknown figure neither helps nor hurts.
 
 :func:`prior_contributions` splits each score into one contribution per feature,
 ``PRIOR_WEIGHTS[f] * (n_f - 0.5)``, plus a constant ``bias`` column, :data:`PRIOR_BIAS`
@@ -36,33 +36,49 @@ __all__ = ["BIAS", "PRIOR_BIAS", "PRIOR_SCALES", "PRIOR_WEIGHTS", "normalise",
            "prior_contributions", "prior_scores"]
 
 BIAS = "bias"  # name of the constant column of prior_contributions
-MID_SIZE_LOG10 = 2.6  # log10 head count of the size the prior prefers (about 400 people)
+# the head counts the prior prefers, log10: the band of the EU's mid-caps (250 .. 3,000 people)
+MID_SIZE_LOG10 = (float(np.log10(250.0)), float(np.log10(3000.0)))
+
+# How the weights were set. Before any outcome is seen, a domain expert can say which way a
+# feature helps and roughly how much it matters, not a coefficient. Each feature is therefore
+# put in one of four tiers, from DOMAIN.md and DESIGN.md alone, and gets that tier's weight:
+PURPOSE, STRONG, MODERATE, WEAK = 2.0, 1.0, 0.5, 0.25
+# PURPOSE: what chain-based recruitment (链式招商) is for, filling the weak link;
+# STRONG: a condition without which the firm cannot fill it (makes the node, can export it);
+# MODERATE: makes a move to Guangdong easier or the firm more worth having;
+# WEAK: a hint, or a signal that overlaps a stronger one.
+# The bounds and shapes of PRIOR_SCALES come from public conventions (gravity models of trade
+# and investment use log distance; the EU's mid-cap band; typical R&D intensities), not from
+# any data. The weights were fixed before measuring anything and are not tuned: the prior is
+# the transparent baseline that a learned model has to beat.
 
 # feature -> weight (the sign is the direction in which the feature helps)
 PRIOR_WEIGHTS: dict[str, float] = {
-    # fills the weak link: the purpose of chain-based recruitment (链式招商)
-    F.WEAK_LINK_FIT: 3.0,        # match x weak-link score: a strong maker of the weakest link
-    C.MATCH: 1.5,                # makes the node itself (or next to it) with confidence
-    C.WEAK_LINK_SCORE: 1.0,      # a weaker link is more urgent to fill
+    # fills the weak link: the purpose of chain-based recruitment
+    F.WEAK_LINK_FIT: PURPOSE,          # match x weak-link score: a maker of the weakest link
+    C.MATCH: STRONG,                   # makes the node itself (or next to it) with confidence
+    C.WEAK_LINK_SCORE: STRONG,         # a weaker link is more urgent to fill
     # can and will come
-    F.HOME_EXPORT_CONTROL: -2.5,  # home export controls often forbid moving the technology
-    C.IN_CHINA: 0.6,             # already sells in China: knows the market, has contacts
-    C.IN_GBA: 0.5,               # already in the Greater Bay Area: a site nearby is a small step
-    F.COMMON_LANGUAGE: 0.35,     # talks are easier in a shared business language
-    C.DISTANCE_KM: -1.0,         # nearer firms visit, build supply ties and relocate more easily
-    F.TZ_GAP_H: -0.4,            # a large time difference slows every exchange
-    F.PRIOR_DECLINES: -0.6,      # firms that declined before tend to decline again
-    F.BEST_PRIOR_STAGE: 0.3,     # a firm that went far before is a warm lead
+    F.HOME_EXPORT_CONTROL: -STRONG,    # DOMAIN.md: source countries' export controls are the
+                                       # main threat; they can forbid moving the technology
+    C.IN_CHINA: MODERATE,              # already sells in China: knows the market, has contacts
+    C.IN_GBA: MODERATE,                # already in the Greater Bay Area: a site is a small step
+    F.COMMON_LANGUAGE: WEAK,           # talks are easier in a shared business language
+    C.DISTANCE_KM: -MODERATE,          # gravity: investment falls with distance
+    F.TZ_GAP_H: -WEAK,                 # a large time difference slows every exchange
+    F.PRIOR_DECLINES: -MODERATE,       # firms that declined before tend to decline again
+    F.BEST_PRIOR_STAGE: MODERATE,      # a firm that went far before is a warm lead
     # worth attracting
-    F.LOG10_EMPLOYEES: 0.8,      # mid-sized firms expand with a plant most readily
-    C.REVENUE_GROWTH: 0.6,       # growing firms add capacity
-    C.RD_INTENSITY: 0.4,         # technology firms are what a weak link lacks
-    F.LOG1P_PATENTS: 0.4,        # proprietary technology
-    F.AGE_YEARS: 0.2,            # established firms are steadier partners
-    C.IS_LISTED: 0.15,           # listed firms disclose and can fund an investment
-    C.INTL_COUNTRIES: 0.3,       # firms already abroad in many countries expand abroad again
-    F.LEADER_CUSTOMERS: 0.3,     # local chain leaders would buy from it
-    F.LEADER_SUPPLIERS: 0.2,     # local chain leaders could supply it
+    F.LOG10_EMPLOYEES: MODERATE,       # mid-caps: big enough to fund a plant abroad, small
+                                       # enough that a Guangdong site matters to them
+    C.REVENUE_GROWTH: MODERATE,        # growing firms add capacity
+    C.RD_INTENSITY: MODERATE,          # technology is what a weak link lacks
+    F.LOG1P_PATENTS: WEAK,             # proprietary technology (overlaps R&D)
+    F.AGE_YEARS: WEAK,                 # established firms are steadier partners
+    C.IS_LISTED: WEAK,                 # listed firms disclose and can fund an investment
+    C.INTL_COUNTRIES: MODERATE,        # firms already abroad in many countries expand again
+    F.LEADER_CUSTOMERS: MODERATE,      # local chain leaders would buy from it (配套需求)
+    F.LEADER_SUPPLIERS: WEAK,          # local chain leaders could supply it
 }
 
 # feature -> (lo, hi, transform): n = clip((t(x) - lo) / (hi - lo), 0, 1)
@@ -74,14 +90,15 @@ PRIOR_SCALES: dict[str, tuple[float, float, str]] = {
     C.IN_CHINA: (0.0, 1.0, "identity"),
     C.IN_GBA: (0.0, 1.0, "identity"),
     F.COMMON_LANGUAGE: (0.0, 1.0, "identity"),
-    C.DISTANCE_KM: (0.0, float(np.log1p(20.0)), "log1p_per_1000"),  # 0 .. 20,000 km
+    C.DISTANCE_KM: (2.0, float(np.log10(20_000.0)), "log10"),  # 100 .. 20,000 km
     F.TZ_GAP_H: (0.0, 12.0, "identity"),
-    F.PRIOR_DECLINES: (0.0, float(np.log1p(5.0)), "log1p"),  # 0 .. 5 declines
+    F.PRIOR_DECLINES: (0.0, 3.0, "identity"),  # three declines: the lead has gone cold
     F.BEST_PRIOR_STAGE: (0.0, 4.0, "identity"),
-    F.LOG10_EMPLOYEES: (-2.4, 0.0, "mid_size"),  # -|log10 E - 2.6|: 4 .. 400 .. 100,000 people
-    C.REVENUE_GROWTH: (-0.2, 0.4, "identity"),
-    C.RD_INTENSITY: (0.0, 0.2, "identity"),
-    F.LOG1P_PATENTS: (0.0, float(np.log1p(500.0)), "identity"),  # 0 .. 500 patent families
+    # decades outside the mid-cap band: 1 inside 250 .. 3,000 people, 0 below 8 or above 95,000
+    F.LOG10_EMPLOYEES: (-1.5, 0.0, "mid_size"),
+    C.REVENUE_GROWTH: (-0.1, 0.3, "identity"),  # -10 % .. +30 % a year
+    C.RD_INTENSITY: (0.0, 0.15, "identity"),  # 0 .. 15 % of revenue, a research-led maker
+    F.LOG1P_PATENTS: (0.0, float(np.log1p(100.0)), "identity"),  # 0 .. 100 patent families
     F.AGE_YEARS: (0.0, 20.0, "identity"),
     C.IS_LISTED: (0.0, 1.0, "identity"),
     C.INTL_COUNTRIES: (0.0, float(np.log1p(50.0)), "log1p"),  # 0 .. 50 countries
@@ -89,11 +106,17 @@ PRIOR_SCALES: dict[str, tuple[float, float, str]] = {
     F.LEADER_SUPPLIERS: (0.0, 5.0, "identity"),
 }
 
+
+def _decades_outside_mid_size(x):
+    low, high = MID_SIZE_LOG10
+    return -(np.maximum(low - x, 0.0) + np.maximum(x - high, 0.0))
+
+
 _TRANSFORMS = {
     "identity": lambda x: x,
     "log1p": lambda x: np.log1p(np.maximum(x, 0.0)),
-    "log1p_per_1000": lambda x: np.log1p(np.maximum(x, 0.0) / 1000.0),
-    "mid_size": lambda x: -np.abs(x - MID_SIZE_LOG10),
+    "log10": lambda x: np.log10(np.maximum(x, 1.0)),
+    "mid_size": _decades_outside_mid_size,
 }
 
 PRIOR_BIAS = 0.5 * float(sum(PRIOR_WEIGHTS.values()))
@@ -102,7 +125,7 @@ PRIOR_BIAS = 0.5 * float(sum(PRIOR_WEIGHTS.values()))
 def normalise(name: str, values) -> np.ndarray:
     """Map a feature's values onto [0, 1] with its fixed bounds; missing values become 0.5.
 
-    >>> normalise("distance_km", [0.0, 20000.0, float("nan")]).tolist()
+    >>> normalise("distance_km", [50.0, 20000.0, float("nan")]).tolist()
     [0.0, 1.0, 0.5]
     """
     lo, hi, transform = PRIOR_SCALES[name]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import click
@@ -35,10 +36,12 @@ def _registry(settings):
 
 
 def _with_demo_truth(data, settings):
-    """Attach the demo world's truth when ``var/demo`` holds it and it matches the store."""
+    """Attach the demo world's truth (and its outcome model) when ``var/demo`` holds it and it
+    matches the store."""
     import dataclasses
 
     from recommender import columns as C
+    from recommender.dataset import outcome_model_of
     from recommender.demo.generator import read_world
     from recommender.exceptions import DataError
 
@@ -46,13 +49,15 @@ def _with_demo_truth(data, settings):
     if not (folder / "truth.parquet").is_file():
         return data, None
     try:
-        truth = read_world(folder).truth
+        world = read_world(folder)
     except DataError as exc:
         return data, f"no truth: {exc}"
+    truth = world.truth
     known = set(data.campaigns[C.CAMPAIGN_ID].astype(str))
     if not known or not set(truth[C.CAMPAIGN_ID].astype(str).unique()) & known:
         return data, f"no truth: {folder} does not describe the store's campaigns"
-    return dataclasses.replace(data, truth=truth), f"truth from {folder}"
+    return (dataclasses.replace(data, truth=truth, outcome_model=outcome_model_of(world.params)),
+            f"truth from {folder}")
 
 
 def _model(ctx: click.Context, settings, use_prior: bool):
@@ -145,24 +150,33 @@ def train(ctx: click.Context, activate: bool, test_share: float, seed: int,
 @click.option("--test-share", type=click.FloatRange(0.05, 0.6), default=TEST_SHARE,
               show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--backtest", "folds", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Also run a rolling-origin backtest over the latest half of the campaigns "
+                   "in this many windows (0: none).")
 @click.pass_context
 def evaluate(ctx: click.Context, as_json: bool, out_dir: str | None, test_share: float,
-             seed: int) -> None:
+             seed: int, folds: int) -> None:
     """Compare random, size, prior, logistic, LambdaRank (and the oracle on the demo world).
 
     Every method learns on the earlier campaigns and is measured on the later ones; the
-    synthetic truth of ``var/demo`` (when present) adds the oracle, the ceiling. LambdaRank
-    from scratch (``lambdarank_plain``) shows what boosting from the prior adds.
+    synthetic truth of ``var/demo`` (when present) adds the oracle, the ceiling, and a second
+    table that ranks every candidate of the later campaigns, contacted or not, graded by
+    outcomes drawn from the true utilities. LambdaRank from scratch (``lambdarank_plain``)
+    shows what boosting from the prior adds.
     """
+    from recommender import columns as C
     from recommender.evaluation import (
+        BACKTEST_SHARE,
         METHODS,
+        backtest,
+        group_dates,
         json_ready,
         report_markdown,
         time_split,
         write_report,
     )
     from recommender.evaluation import evaluate as run
-    from recommender.features import training_frame
+    from recommender.features import training_frame, truth_frame
 
     progress = Progress()
     settings, data, weak_links = _inputs(ctx, progress)
@@ -170,9 +184,23 @@ def evaluate(ctx: click.Context, as_json: bool, out_dir: str | None, test_share:
     progress("building the training frame", 0, 0)
     frame = training_frame(data, weak_links)
     earlier, later = time_split(frame, test_share=test_share)
+    candidates = None
+    if data.truth is not None and data.outcome_model is not None:
+        progress("building every candidate of the later campaigns", 0, 0)
+        candidates = truth_frame(data, weak_links, later[C.CAMPAIGN_ID].unique())
     progress("fitting and measuring every method", 0, 0)
     methods = [m for m in METHODS if m != "oracle"] + ["lambdarank_plain", "oracle"]
-    results = run(earlier, later, seed=seed, methods=methods)
+    results = run(earlier, later, seed=seed, methods=methods, candidates=candidates,
+                  outcome_model=data.outcome_model)
+    if folds:
+        progress(f"rolling-origin backtest in {folds} windows", 0, 0)
+        if candidates is not None:
+            dates = group_dates(frame)
+            held = dates.index[len(dates) - math.ceil(BACKTEST_SHARE * len(dates)):]
+            campaigns = frame.loc[frame[C.GROUP_ID].isin(set(held)), C.CAMPAIGN_ID].unique()
+            candidates = truth_frame(data, weak_links, campaigns)
+        results["backtest"] = backtest(frame, folds=folds, seed=seed, methods=methods,
+                                       candidates=candidates, outcome_model=data.outcome_model)
     progress.close()
     if note:
         results["truth"] = note

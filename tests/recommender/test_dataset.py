@@ -6,7 +6,13 @@ import pytest
 
 from recommender import columns as C
 from recommender.chain import load_chain
-from recommender.dataset import ChainData, chain_data_from_world, load_chain_data, with_outcomes
+from recommender.dataset import (
+    ChainData,
+    chain_data_from_world,
+    load_chain_data,
+    outcome_model_of,
+    with_outcomes,
+)
 from recommender.demo.generator import generate_world
 from recommender.demo.install import install_world
 from recommender.demo.world import load_reference_firms, load_region
@@ -46,6 +52,8 @@ def test_world_bundle_keeps_the_tables_and_the_truth(from_world, world):
     data = from_world
     assert data.firms is world.firms and data.firm_nodes is world.firm_nodes
     assert data.truth is world.truth and data.data_version == 0
+    assert data.outcome_model == {"thresholds": world.params["thresholds"],
+                                  "noise_sd": world.params["noise_sd"]}
     assert len(data.outcomes) == len(world.outcomes)
     assert data.outcomes[C.DATE].dtype == "datetime64[ms]"
     assert data.outcomes[C.OUTCOME_STAGE].dtype == np.int64
@@ -54,7 +62,7 @@ def test_world_bundle_keeps_the_tables_and_the_truth(from_world, world):
 
 def test_store_bundle_holds_the_same_firms_links_and_history(from_store, from_world):
     a, b = from_store, from_world
-    assert a.truth is None and a.data_version > 0
+    assert a.truth is None and a.outcome_model is None and a.data_version > 0
     assert sorted(a.firms[C.FIRM_ID]) == sorted(b.firms[C.FIRM_ID])
     assert len(a.firm_nodes) == len(b.firm_nodes)
     assert sorted(a.campaigns[C.CAMPAIGN_ID]) == sorted(b.campaigns[C.CAMPAIGN_ID])
@@ -93,6 +101,12 @@ def test_campaigns_of_another_region_and_their_outcomes_stay_out(world, inputs, 
     assert "JS-1" not in set(data.campaigns[C.CAMPAIGN_ID])
     assert "JS-1" not in set(data.outcomes[C.CAMPAIGN_ID])
     assert len(data.outcomes) == len(world.outcomes)
+
+
+@pytest.mark.parametrize("params", [None, {}, {"thresholds": [0.0, 1.0, 2.0, 3.0]},
+                                    {"noise_sd": 0.7}])
+def test_an_outcome_model_needs_thresholds_and_noise(params):
+    assert outcome_model_of(params) is None
 
 
 def test_with_outcomes_appends_and_bumps_the_version(from_world):

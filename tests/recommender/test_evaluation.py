@@ -7,6 +7,8 @@ import pytest
 from recommender import columns as C
 from recommender.evaluation import (
     METHODS,
+    backtest,
+    draw_stages,
     evaluate,
     group_dates,
     report_markdown,
@@ -151,6 +153,116 @@ def test_evaluate_refuses_unknown_methods_and_missing_columns(split):
         evaluate(train, test, features=FEATURES, methods=("magic",))
     with pytest.raises(ValueError, match=r"test: missing columns \['label'\]"):
         evaluate(train, test.drop(columns=C.LABEL), features=FEATURES, methods=("random",))
+
+
+# --- every candidate (demo worlds) -----------------------------------------------------------
+OUTCOME_MODEL = {"thresholds": [0.0, 0.5, 1.0, 1.5], "noise_sd": 0.6}
+
+
+def _candidates(test: pd.DataFrame, per_group: int = 200, seed: int = 1) -> pd.DataFrame:
+    """Every candidate of the test groups: many more firms than were contacted."""
+    rng = np.random.default_rng(seed)
+    groups = test[C.GROUP_ID].unique()
+    n = len(groups) * per_group
+    frame = pd.DataFrame({
+        C.GROUP_ID: np.repeat(groups, per_group),
+        "match": rng.random(n), "distance_km": rng.gamma(2.0, 2000.0, n),
+        "in_china": (rng.random(n) < 0.4).astype(float),
+        "log10_employees": rng.normal(2.0, 0.7, n),
+    })
+    frame["weak_link_fit"] = 0.6 * frame["match"]
+    frame[C.TRUE_UTILITY] = (2.5 * frame["match"] - 0.4 * np.log1p(frame["distance_km"] / 1000)
+                             + 0.7 * frame["in_china"]
+                             - 0.4 * (frame["log10_employees"] - 2.6) ** 2)
+    return frame
+
+
+def test_draw_stages_by_hand():
+    assert draw_stages([-9.0, 0.2, 0.7, 9.0, np.nan], [0.0, 0.5, 1.0, 1.5], 0.0,
+                       draws=2).tolist() == [[0, 1, 2, 4, 0]] * 2
+    many = draw_stages(np.zeros(20_000), [-1.0, 0.0, 1.0, 2.0], 1.0, draws=1, seed=3)[0]
+    # N(0, 1): P(stage >= 2) = P(z > 0) = 0.5, P(stage 4) = P(z > 2) = 0.023
+    assert (many >= 2).mean() == pytest.approx(0.5, abs=0.02)
+    assert (many == 4).mean() == pytest.approx(0.023, abs=0.005)
+    assert draw_stages([0.3], [0.0, 0.5, 1.0, 1.5], 0.5, draws=3, seed=9).tolist() == \
+        draw_stages([0.3], [0.0, 0.5, 1.0, 1.5], 0.5, draws=3, seed=9).tolist()
+
+
+@pytest.mark.parametrize("thresholds, noise, match", [
+    ([0.0, 1.0, 2.0], 0.5, "thresholds: expected 4 increasing"),
+    ([0.0, 2.0, 1.0, 3.0], 0.5, "thresholds: expected 4 increasing"),
+    ([0.0, 1.0, 2.0, 3.0], -1.0, "noise_sd"),
+])
+def test_draw_stages_refuses_a_bad_outcome_model(thresholds, noise, match):
+    with pytest.raises(ValueError, match=match):
+        draw_stages([0.0], thresholds, noise)
+
+
+@pytest.fixture(scope="module")
+def every(split):
+    train, test = split
+    return evaluate(train, test, features=FEATURES, seed=0, candidates=_candidates(test),
+                    outcome_model=OUTCOME_MODEL, draws=5,
+                    ranker_params={"n_estimators": 200, "num_leaves": 7})
+
+
+def test_every_candidate_is_ranked_by_the_same_fitted_methods(every, results):
+    table = every["every_candidate"]
+    assert list(table["metrics"]) == list(METHODS)
+    assert table["rows"] == 12 * 200 and table["group_count"] == 12 and table["draws"] == 5
+    assert table["groups"]["oracle"]["groups"] == 12
+    m = {k: v["ndcg@10"] for k, v in table["metrics"].items()}
+    assert m["oracle"] >= max(m.values()) - 1e-12
+    assert m["lambdarank"] > m["random"] + 0.2 and m["prior"] > m["random"]
+    assert "lambdarank - prior" in table["comparisons"]["ndcg@10"]
+    # the contacted table is unchanged by grading every candidate too
+    assert every["metrics"] == results["metrics"]
+    assert "Every candidate of the held-out campaigns" in report_markdown(every)
+
+
+def test_every_candidate_needs_an_outcome_model_and_the_columns(split):
+    train, test = split
+    with pytest.raises(ValueError, match="outcome_model: thresholds and noise_sd"):
+        evaluate(train, test, features=FEATURES, methods=("random",),
+                 candidates=_candidates(test))
+    with pytest.raises(ValueError, match=r"candidates: missing columns \['true_utility'\]"):
+        evaluate(train, test, features=FEATURES, methods=("random",),
+                 candidates=_candidates(test).drop(columns=C.TRUE_UTILITY),
+                 outcome_model=OUTCOME_MODEL)
+
+
+# --- the rolling-origin backtest --------------------------------------------------------------
+def test_backtest_pools_several_later_windows():
+    frame = _frame()
+    held = frame[C.GROUP_ID].isin(frame[C.GROUP_ID].unique()[20:])
+    out = backtest(frame, folds=4, test_share=0.5, features=FEATURES, seed=0,
+                   methods=("random", "prior", "lambdarank", "oracle"),
+                   candidates=_candidates(frame[held]), outcome_model=OUTCOME_MODEL, draws=3,
+                   ranker_params={"n_estimators": 100, "num_leaves": 7})
+    assert [w["test"]["groups"] for w in out["folds"]] == [5, 5, 5, 5]  # 20 of 40 groups
+    assert [w["train"]["groups"] for w in out["folds"]] == [20, 25, 30, 35]
+    for window in out["folds"]:
+        assert window["train"]["end"] < window["test"]["start"]
+    assert out["test"]["groups"] == 20 and out["groups"]["random"]["groups"] == 20
+    assert out["comparisons"]["ndcg@10"]["lambdarank - prior"]["groups"] == 20
+    assert out["every_candidate"]["group_count"] == 20
+    text = report_markdown({**_empty_results(), "backtest": out})
+    assert "## Rolling-origin backtest" in text and "20 groups" in text
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"folds": 0}, "folds must be a positive integer"),
+    ({"test_share": 1.5}, r"test_share must be in \(0, 1\)"),
+    ({"folds": 30, "test_share": 0.5}, "cannot give 30 later windows"),
+])
+def test_backtest_refuses_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        backtest(_frame(), features=FEATURES, methods=("random",), **kwargs)
+
+
+def _empty_results() -> dict:
+    window = {"rows": 0, "groups": 0, "start": None, "end": None}
+    return {"metrics": {}, "groups": {}, "train": window, "test": window, "relevant": 3}
 
 
 # --- reports --------------------------------------------------------------------------------

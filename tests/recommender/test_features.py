@@ -251,11 +251,24 @@ def test_match_and_hop_given_with_the_pairs_are_used(toy):
 def test_engagement_by_hand(frame):
     us, de, jp = row(frame, 0), row(frame, 1), row(frame, 2)
     assert (us[F.PRIOR_CONTACTS], us[F.PRIOR_DECLINES], us[F.BEST_PRIOR_STAGE]) == (2, 1, 3)
+    assert us[F.MEAN_PRIOR_STAGE] == 1.5  # K1 declined (0); K2 went 1 then 3: counts once, 3
     assert us[F.DAYS_SINCE_CONTACT] == 366  # 2023-06-01 .. 2024-06-01
     assert (de[F.PRIOR_CONTACTS], de[F.PRIOR_DECLINES], de[F.BEST_PRIOR_STAGE]) == (2, 2, 0)
+    assert de[F.MEAN_PRIOR_STAGE] == 0
     assert de[F.DAYS_SINCE_CONTACT] == 152  # 2024-01-01 .. 2024-06-01
     assert (jp[F.PRIOR_CONTACTS], jp[F.PRIOR_DECLINES]) == (0, 0)
     assert np.isnan(jp[F.BEST_PRIOR_STAGE]) and np.isnan(jp[F.DAYS_SINCE_CONTACT])
+    assert np.isnan(jp[F.MEAN_PRIOR_STAGE])
+
+
+def test_mean_prior_stage_counts_what_a_contact_had_reached_by_the_date(toy):
+    # K2 reached stage 1 on 2023-05-01 and stage 3 on 2023-06-01: between the two, the mean
+    # over us1's contacts is (0 + 1) / 2
+    pairs = pd.DataFrame({C.FIRM_ID: ["us1", "us1", "us1"], C.NODE_ID: ["c", "c", "c"],
+                          C.DATE: pd.to_datetime(["2023-05-01", "2023-05-02", "2023-06-02"])})
+    got = F.build_features(pairs, toy, toy_weak_links())
+    assert got[F.PRIOR_CONTACTS].tolist() == [1, 2, 2]
+    assert got[F.MEAN_PRIOR_STAGE].tolist() == [0.0, 0.5, 1.5]
 
 
 def test_outcomes_on_or_after_the_date_do_not_leak(toy, frame):
@@ -397,6 +410,27 @@ def _ndcg_at_10(frame: pd.DataFrame, score: np.ndarray) -> float:
     return float(np.mean(values))
 
 
+def test_truth_frame_holds_every_candidate_of_the_campaigns(demo, demo_frame):
+    data, weak = demo
+    campaigns = demo_frame[C.CAMPAIGN_ID].drop_duplicates().tail(3).tolist()
+    every = F.truth_frame(data, weak, campaigns)
+    truth = data.truth[data.truth[C.CAMPAIGN_ID].isin(campaigns)]
+    assert len(every) == len(truth) and set(every[C.CAMPAIGN_ID]) == set(campaigns)
+    assert every[C.DATE].is_monotonic_increasing and every[C.TRUE_UTILITY].notna().all()
+    assert (every[F.feature_names()].dtypes == np.float32).all()
+    # the contacted rows are among them, with the same features and true utility
+    contacted = demo_frame[demo_frame[C.CAMPAIGN_ID].isin(campaigns)]
+    keys = [C.CAMPAIGN_ID, C.FIRM_ID]
+    both = contacted.merge(every, on=keys, suffixes=("", "_every"))
+    assert len(both) == len(contacted)
+    np.testing.assert_allclose(both[C.TRUE_UTILITY], both[C.TRUE_UTILITY + "_every"],
+                               rtol=1e-6)
+    np.testing.assert_allclose(both[F.MEAN_PRIOR_STAGE], both[F.MEAN_PRIOR_STAGE + "_every"])
+    assert len(every) > 10 * len(contacted)
+    with pytest.raises(DataError, match="no synthetic truth"):
+        F.truth_frame(dataclasses.replace(data, truth=None), weak)
+
+
 def test_a_quick_lambdarank_fit_beats_random_on_later_groups(demo_frame):
     lightgbm = pytest.importorskip("lightgbm")
     frame = demo_frame
@@ -423,3 +457,4 @@ def test_no_history_gives_an_empty_training_frame_and_zero_engagement(toy):
         C.FIRM_ID, C.NODE_ID, C.CAMPAIGN_ID, C.DATE, C.LABEL, C.GROUP_ID]
     served = F.build_features(toy_pairs(), empty, toy_weak_links())
     assert (served[F.PRIOR_CONTACTS] == 0).all() and served[F.BEST_PRIOR_STAGE].isna().all()
+    assert served[F.MEAN_PRIOR_STAGE].isna().all()

@@ -10,9 +10,13 @@ from recommender import columns as C
 from recommender import features as F
 from recommender.prior import (
     BIAS,
+    MODERATE,
     PRIOR_BIAS,
     PRIOR_SCALES,
     PRIOR_WEIGHTS,
+    PURPOSE,
+    STRONG,
+    WEAK,
     normalise,
     prior_contributions,
     prior_scores,
@@ -51,13 +55,25 @@ def test_weights_and_scales_cover_the_same_registry_features():
     assert PRIOR_BIAS == pytest.approx(0.5 * sum(PRIOR_WEIGHTS.values()))
 
 
+def test_every_weight_is_one_of_the_documented_tiers():
+    # set by domain reasoning before any data: a tier, not a fitted coefficient
+    assert (PURPOSE, STRONG, MODERATE, WEAK) == (2.0, 1.0, 0.5, 0.25)
+    assert {abs(w) for w in PRIOR_WEIGHTS.values()} <= {PURPOSE, STRONG, MODERATE, WEAK}
+    assert [n for n, w in PRIOR_WEIGHTS.items() if w == PURPOSE] == [F.WEAK_LINK_FIT]
+
+
 def test_normalise_uses_fixed_bounds_and_missing_is_neutral():
     assert normalise(C.MATCH, [-1.0, 0.25, 2.0, np.nan]).tolist() == [0.0, 0.25, 1.0, 0.5]
-    assert normalise(C.DISTANCE_KM, [0.0, 20_000.0, 50_000.0]).tolist() == [0.0, 1.0, 1.0]
-    assert normalise(C.DISTANCE_KM, [1000.0])[0] == pytest.approx(math.log(2) / math.log(21))
-    # head count: 400 people is best, ten times more or less is equally far from it
-    assert normalise(F.LOG10_EMPLOYEES, [2.6, 1.6, 3.6]).tolist() == pytest.approx(
-        [1.0, 1 - 1 / 2.4, 1 - 1 / 2.4])
+    assert normalise(C.DISTANCE_KM, [0.0, 100.0, 20_000.0, 50_000.0]).tolist() == [
+        0.0, 0.0, 1.0, 1.0]
+    # log distance (gravity models): 1,000 km is one decade of the 2.3 from 100 to 20,000 km
+    assert normalise(C.DISTANCE_KM, [1000.0])[0] == pytest.approx(1 / math.log10(200))
+    # head count: the EU's mid-caps (250 .. 3,000 people) are best; a decade off the band
+    # loses two thirds, a decade and a half everything
+    assert normalise(F.LOG10_EMPLOYEES, np.log10([250, 800, 3000, 25, 30_000, 2, 10 ** 6])
+                     ).tolist() == pytest.approx([1.0, 1.0, 1.0, 1 / 3, 1 / 3, 0.0, 0.0])
+    assert normalise(F.PRIOR_DECLINES, [0, 1, 3, 7]).tolist() == pytest.approx(
+        [0.0, 1 / 3, 1.0, 1.0])
 
 
 def test_monotone_in_match():
