@@ -5,7 +5,10 @@ the checkout (``../shared/data/open_firms_2022.csv``); exits cleanly when the da
 Prints
 
 1. cross-validated precision, recall and F1 (micro, per stage, segment and stage level) of
-   the keyword baseline and of the classifier variants;
+   the keyword baseline and of the classifier variants, one lever at a time (``VARIANTS``):
+   the earlier default (text with keyword features), plus listing attributes (industry,
+   sector), plus latent topics learned from the listing's unlabelled firms, plus a model for
+   every node (the default), and the default with attributes;
 2. per-node scores of the default classifier for the nodes with the most labels;
 3. fit time on all labelled firms, and predict time and throughput on all listed firms;
 4. with ``--learning-curve``, held-out micro-F1 when training on a share of each fold.
@@ -22,12 +25,14 @@ import sys
 import time
 
 import numpy as np
+import pandas as pd
 
 from recommender import columns as C
 from recommender.chain import load_chain
 from recommender.classify import KeywordMatcher
 from recommender.listings import read_listing
 from recommender.node_classifier import (
+    SECTOR,
     NodeClassifier,
     evaluate_node_classifiers,
     multilabel_scores,
@@ -38,18 +43,37 @@ from recommender.node_classifier import (
 from recommender.paths import shared_data_dir
 
 LISTING_FILE = "open_firms_2022.csv"
-DEFAULT_VARIANT = "classifier + keyword features"
+DEFAULT_VARIANT = "classifier: + topics, every node modelled (default)"
+ATTRIBUTES = (C.INDUSTRY_CODE, SECTOR)
+# One lever at a time, from the earlier default (text and keyword features, nodes selected
+# against the keywords) to the current one; the last row adds the listing attributes.
+VARIANTS = {
+    "classifier: text + keyword features (earlier default)": {"n_topics": 0,
+                                                              "select_nodes": True},
+    "classifier: + listing attributes": {"n_topics": 0, "select_nodes": True,
+                                         "attributes": ATTRIBUTES},
+    "classifier: + topics": {"select_nodes": True},
+    DEFAULT_VARIANT: {},
+    "classifier: default + listing attributes": {"attributes": ATTRIBUTES},
+}
+INPUT_COLUMNS = [C.BUSINESS_SCOPE, C.INDUSTRY_CODE, SECTOR]
 
 
 def labelled_texts(chain, listing):
-    """Return the labelled firms' descriptions and node ids, in label-file order."""
+    """Return the labelled firms (text and listing attributes) and node ids, in file order."""
     labels = read_node_labels(chain=chain)
-    data = labels.merge(listing[[C.SYMBOL, C.BUSINESS_SCOPE]], on=C.SYMBOL, how="left",
+    data = labels.merge(listing[[C.SYMBOL, *INPUT_COLUMNS]], on=C.SYMBOL, how="left",
                         validate="one_to_one")
     missing = data.loc[data[C.BUSINESS_SCOPE].isna(), C.SYMBOL].tolist()
     if missing:
         raise SystemExit(f"labelled symbols missing from {LISTING_FILE}: {missing[:5]}")
-    return data[C.BUSINESS_SCOPE].reset_index(drop=True), data["node_ids"].tolist()
+    return data[INPUT_COLUMNS].reset_index(drop=True), data["node_ids"].tolist()
+
+
+def unlabelled_texts(listing, labelled_symbols) -> pd.Series:
+    """Return the descriptions of the listed firms that carry no label (for the topics)."""
+    rest = listing.loc[~listing[C.SYMBOL].isin(set(labelled_symbols)), C.BUSINESS_SCOPE]
+    return rest.dropna().reset_index(drop=True)
 
 
 def per_node_table(metrics, method: str, top: int) -> str:
@@ -66,13 +90,14 @@ def per_node_table(metrics, method: str, top: int) -> str:
     return "\n".join(lines)
 
 
-def timing(chain, texts, labels, listing) -> str:
+def timing(chain, texts, labels, listing, unlabelled) -> str:
     started = time.perf_counter()
-    model = NodeClassifier(chain=chain).fit(texts, labels)
+    model = NodeClassifier(chain=chain).fit(texts, labels, unlabelled=unlabelled)
     fit_seconds = time.perf_counter() - started
     everything = listing[C.BUSINESS_SCOPE].fillna("")
     started = time.perf_counter()
-    links = model.predict(everything)
+    links = model.predict(listing[INPUT_COLUMNS].assign(
+        **{C.BUSINESS_SCOPE: everything}))
     predict_seconds = time.perf_counter() - started
     matcher = KeywordMatcher.from_chain(chain)
     started = time.perf_counter()
@@ -93,7 +118,7 @@ def timing(chain, texts, labels, listing) -> str:
     ])
 
 
-def learning_curve(chain, texts, labels, *, folds: int, seed: int,
+def learning_curve(chain, texts, labels, *, folds: int, seed: int, unlabelled=None,
                    shares=(0.25, 0.5, 0.75, 1.0)) -> str:
     from sklearn.model_selection import KFold
 
@@ -109,7 +134,7 @@ def learning_curve(chain, texts, labels, *, folds: int, seed: int,
             part = np.sort(rng.choice(train, size=int(round(share * len(train))),
                                       replace=False))
             model = NodeClassifier(chain=chain, random_state=seed)
-            model.fit(texts.iloc[part], [true_sets[i] for i in part])
+            model.fit(texts.iloc[part], [true_sets[i] for i in part], unlabelled=unlabelled)
             for i, pred in zip(test, model.predict_node_sets(texts.iloc[test]), strict=True):
                 pooled[i] = pred
         f1 = multilabel_scores(true_sets, pooled)["micro"]["f1"]
@@ -135,22 +160,25 @@ def main(argv=None) -> int:
     chain = load_chain()
     listing = read_listing(shared / LISTING_FILE)
     texts, labels = labelled_texts(chain, listing)
-    variants = {DEFAULT_VARIANT: {"keywords": "feature"}} if args.default_only else None
+    unlabelled = unlabelled_texts(listing, read_node_labels(chain=chain)[C.SYMBOL])
+    variants = {DEFAULT_VARIANT: {}} if args.default_only else VARIANTS
 
     started = time.perf_counter()
     metrics = evaluate_node_classifiers(texts, labels, chain, folds=args.folds, seed=args.seed,
-                                        variants=variants)
+                                        variants=variants, unlabelled=unlabelled)
     counts = metrics["label_counts"]
     print(f"## Chain-node classification: {len(texts)} labelled firms "
           f"({counts['none_of_chain']} none of the chain, {counts['links']} links over "
-          f"{counts['nodes']} nodes)\n")
+          f"{counts['nodes']} nodes); topics also learn from {len(unlabelled)} unlabelled "
+          f"firms of {LISTING_FILE}\n")
     print(report_markdown(metrics))
     print(per_node_table(metrics, DEFAULT_VARIANT, args.top))
     print(f"\nCross-validation took {time.perf_counter() - started:.0f} s.\n")
-    print(timing(chain, texts, labels, listing))
+    print(timing(chain, texts, labels, listing, unlabelled))
     if args.learning_curve:
         print()
-        print(learning_curve(chain, texts, labels, folds=args.folds, seed=args.seed))
+        print(learning_curve(chain, texts, labels, folds=args.folds, seed=args.seed,
+                             unlabelled=unlabelled))
     return 0
 
 

@@ -9,7 +9,16 @@ How it works
 ------------
 - Features: TF-IDF of word 1-2-grams plus TF-IDF of character 2-4-grams within word
   boundaries (``analyzer="char_wb"``); the character grams also cover Chinese text, which has
-  no spaces between words.
+  no spaces between words. Two optional additions:
+
+  * *latent topics* (``n_topics``): a truncated SVD of the word TF-IDF matrix (LSA),
+    learned from the training texts plus any unlabelled texts passed to ``fit`` (the rest of
+    a listing), so that firms described in different words but about the same business end
+    up close;
+  * *listing attributes* (``attributes``, off by default): one-hot industry and sector
+    labels and a country group when the input is a listing frame
+    (:func:`recommender.listings.read_listing`). Plain texts, such as Chinese business
+    scopes from other sources, work without them.
 - One L2-regularised logistic regression per node (one-vs-rest) with balanced class weights,
   so a node with a handful of positives is not drowned by the negatives. Scores are then
   calibrated (Platt scaling on out-of-fold scores of the training set), so ``confidence`` is a
@@ -56,10 +65,12 @@ from recommender.paths import data_dir
 from recommender.schemas import HEADER_ROW_OFFSET
 
 __all__ = [
+    "ATTRIBUTE_COLUMNS",
     "KEYWORD_MODES",
     "METHOD_CLASSIFIER",
     "NodeClassifier",
     "clean_description",
+    "country_group",
     "evaluate_node_classifiers",
     "multilabel_scores",
     "parse_node_ids",
@@ -73,7 +84,8 @@ METHOD_KEYWORD = "keyword"
 EVIDENCE_SEPARATOR = "; "
 KEYWORD_MODES = ("none", "fallback", "union", "feature")
 FORMAT = "chainscout-node-classifier"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+_READABLE_VERSIONS = (1, 2)  # version 1 files have no attribute features
 
 # Words every listing summary uses, which say nothing about what a firm makes.
 _BOILERPLATE = frozenset("""
@@ -88,6 +100,21 @@ _STOP_WORDS = sorted(ENGLISH_STOP_WORDS | _BOILERPLATE)
 _THRESHOLD_GRID = np.round(np.arange(0.10, 0.905, 0.025), 3)
 _CALIBRATION_FOLDS = 3
 LINK_COLUMNS = [ROW, C.NODE_ID, C.CONFIDENCE, C.EVIDENCE, C.METHOD]
+
+# Listing fields a firm may bring besides its text (see ``attributes``): the source's industry
+# and sector labels, and a country group derived from ``country``.
+SECTOR = "sector"  # as recommender.listings.SECTOR
+COUNTRY_GROUP = "country_group"
+ATTRIBUTE_COLUMNS = (C.INDUSTRY_CODE, SECTOR, COUNTRY_GROUP)
+_GREATER_CHINA = frozenset({"china", "hong kong", "macau", "cn", "hk", "mo"})
+_COUNTRY_GROUPS = {"united states": "us", "us": "us", "taiwan": "taiwan", "tw": "taiwan",
+                   "japan": "japan", "jp": "japan"}
+_EUROPE = frozenset("""
+    sweden united_kingdom france germany switzerland italy finland denmark norway belgium
+    netherlands spain poland austria ireland luxembourg russia jersey greece iceland estonia
+    hungary isle_of_man latvia portugal turkey se gb fr de ch it fi dk no be nl es pl at ie lu
+    ru je gr is ee hu im lv pt tr
+""".replace("_", " ").split()) | {"united kingdom", "isle of man"}
 
 # Columns of the hand-labelled file data/labels/open_firms_nodes.csv
 LABEL_NODE_IDS = "node_ids"
@@ -201,7 +228,33 @@ def read_node_labels(path: str | Path | None = None, *, chain=None) -> pd.DataFr
     return out
 
 
+def country_group(country) -> str:
+    """Map a country (English name or ISO alpha-2 code) to one of six groups.
+
+    >>> [country_group(c) for c in ("Hong Kong", "US", "Germany", "Brazil", None)]
+    ['greater_china', 'us', 'europe', 'other', '']
+    """
+    if not isinstance(country, str) or not country.strip():
+        return ""
+    key = country.strip().lower()
+    if key in _GREATER_CHINA:
+        return "greater_china"
+    return _COUNTRY_GROUPS.get(key, "europe" if key in _EUROPE else "other")
+
+
+def _split_inputs(texts, name: str = "texts") -> tuple[pd.Series, pd.DataFrame | None]:
+    """Return the texts and, when ``texts`` is a frame, the frame itself (for attributes)."""
+    if isinstance(texts, pd.DataFrame):
+        if C.BUSINESS_SCOPE not in texts.columns:
+            raise ValueError(f"{name}: a frame needs a {C.BUSINESS_SCOPE!r} column with the "
+                             f"business text; it has {list(texts.columns)[:8]}")
+        return _as_texts(texts[C.BUSINESS_SCOPE], name), texts
+    return _as_texts(texts, name), None
+
+
 def _as_texts(texts, name: str = "texts") -> pd.Series:
+    if isinstance(texts, pd.DataFrame):
+        return _split_inputs(texts, name)[0]
     if isinstance(texts, str):
         raise ValueError(f"{name} must hold one text per firm, not a single string")
     series = texts if isinstance(texts, pd.Series) else pd.Series(list(texts), dtype=object)
@@ -235,12 +288,28 @@ class NodeClassifier(BaseEstimator):
         Cap on each vocabulary (words, character grams).
     keyword_weight : float, default 1.0
         Scale of the keyword features in ``keywords="feature"``.
-    select_nodes : bool, default True
+    select_nodes : bool, default False
         With ``keywords`` "fallback" or "feature", keep a node's model only where its
         out-of-fold F1 on the training firms reaches the keyword baseline's F1 on them;
-        other nodes are left to the keywords.
+        other nodes are left to the keywords. Off by default: on cross-validation seeds 1
+        and 2 modelling every node with enough labels scored higher.
     evidence_terms : int, default 3
         Terms listed as evidence for a link.
+    attributes : tuple of str, default ()
+        Listing fields used as one-hot features besides the text, when ``texts`` is a frame
+        that has them (any of :data:`ATTRIBUTE_COLUMNS`: ``"industry_code"``, ``"sector"``,
+        ``"country_group"``, the last derived from ``country``). Plain texts, or a frame
+        without these columns, use the text alone; so do values not seen in training. Off
+        by default: on the hand labels they did not raise held-out F1 once topics are used
+        (see ``data/labels/README.md``).
+    attribute_weight : float, default 0.3
+        Scale of the attribute features (0.3 beat 0.5 and 1.0 on cross-validation seeds).
+    n_topics : int, default 150
+        Latent topics (LSA: truncated SVD of the word TF-IDF matrix) added as dense features;
+        learned from the training texts plus the ``unlabelled`` texts given to :meth:`fit`,
+        at most one per 20 of those texts. 0 turns them off.
+    topic_weight : float, default 1.0
+        Scale of the (unit-length) topic vector.
     random_state : int, default 0
         Seed of the calibration folds.
 
@@ -256,8 +325,9 @@ class NodeClassifier(BaseEstimator):
 
     def __init__(self, *, chain=None, keywords="feature", threshold="auto", C=10.0,
                  class_weight="balanced", min_positives=3, max_nodes=4, min_df=2,
-                 max_features=40000, keyword_weight=1.0, select_nodes=True, evidence_terms=3,
-                 random_state=0):
+                 max_features=40000, keyword_weight=1.0, select_nodes=False, evidence_terms=3,
+                 attributes=(), attribute_weight=0.3, n_topics=150,
+                 topic_weight=1.0, random_state=0):
         self.chain = chain
         self.keywords = keywords
         self.threshold = threshold
@@ -270,17 +340,27 @@ class NodeClassifier(BaseEstimator):
         self.keyword_weight = keyword_weight
         self.select_nodes = select_nodes
         self.evidence_terms = evidence_terms
+        self.attributes = attributes
+        self.attribute_weight = attribute_weight
+        self.n_topics = n_topics
+        self.topic_weight = topic_weight
         self.random_state = random_state
 
     # -- fitting ---------------------------------------------------------------------------
-    def fit(self, texts, labels) -> NodeClassifier:
+    def fit(self, texts, labels, *, unlabelled=None) -> NodeClassifier:
         """Learn one model per node from texts and their node labels; return ``self``.
+
+        ``texts`` is a sequence of business texts, or a frame with a ``business_scope``
+        column and optionally the ``attributes`` columns (a listing from
+        :func:`recommender.listings.read_listing`). ``unlabelled`` (business texts without
+        labels, such as the rest of a listing) only helps learn the word statistics and the
+        latent topics; the more of them, the better the topics.
 
         Raises ``ValueError`` naming the argument when texts and labels differ in length,
         a label is not a node of the chain, or a parameter is out of range.
         """
         self._check_params()
-        texts = _as_texts(texts)
+        texts, frame = _split_inputs(texts)
         node_sets = parse_node_ids(labels)
         if len(node_sets) != len(texts):
             raise ValueError(f"labels has {len(node_sets)} entries but texts has {len(texts)}")
@@ -295,12 +375,19 @@ class NodeClassifier(BaseEstimator):
         self.word_vectorizer_ = _word_vectorizer(self.min_df, self.max_features)
         self.char_vectorizer_ = _char_vectorizer(self.min_df, self.max_features)
         cleaned = [clean_description(t) for t in texts]
-        x_word = self.word_vectorizer_.fit_transform(cleaned)
+        extra = [clean_description(t) for t in _as_texts(unlabelled, "unlabelled")
+                 if t] if unlabelled is not None else []
+        # Word statistics and topics are unsupervised: they may use the unlabelled texts.
+        x_word = self.word_vectorizer_.fit(cleaned + extra).transform(cleaned)
+        self.topic_components_ = self._fit_topics(
+            sp.vstack([x_word, self.word_vectorizer_.transform(extra)]) if extra else x_word)
         x_char = self.char_vectorizer_.fit_transform(cleaned)
         self.n_word_features_ = x_word.shape[1]
         self.keyword_matcher_ = self._matcher()
         self.keyword_nodes_ = list(self.chain.node_ids) if self.keywords == "feature" else []
-        x = self._stack(x_word, x_char, texts)
+        tokens = self._attribute_tokens(frame, len(texts))
+        self.attribute_terms_ = sorted({t for row in tokens for t in row})
+        x = self._stack(x_word, x_char, texts, tokens)
 
         counts = y.sum(axis=0)
         negatives = len(texts) - counts
@@ -360,6 +447,9 @@ class NodeClassifier(BaseEstimator):
         if self.threshold != "auto" and not (isinstance(self.threshold, (int, float))
                                              and 0.0 < self.threshold < 1.0):
             raise ValueError(f"threshold must be 'auto' or in (0, 1), got {self.threshold!r}")
+        if isinstance(self.n_topics, bool) or not isinstance(self.n_topics, int) \
+                or self.n_topics < 0:
+            raise ValueError(f"n_topics must be a non-negative integer, got {self.n_topics!r}")
         for name in ("min_positives", "max_nodes", "min_df", "max_features", "evidence_terms"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -368,6 +458,12 @@ class NodeClassifier(BaseEstimator):
             raise ValueError(f"C must be positive, got {self.C!r}")
         if self.class_weight not in ("balanced", None):
             raise ValueError(f"class_weight must be 'balanced' or None, got {self.class_weight!r}")
+        unknown = [a for a in self.attributes if a not in ATTRIBUTE_COLUMNS]
+        if isinstance(self.attributes, str) or unknown:
+            raise ValueError(f"attributes must be a tuple of {ATTRIBUTE_COLUMNS}, "
+                             f"got {self.attributes!r}")
+        if not self.attribute_weight >= 0:
+            raise ValueError(f"attribute_weight must be >= 0, got {self.attribute_weight!r}")
 
     def _node_universe(self, node_sets: list[list[str]]) -> list[str]:
         seen = list(dict.fromkeys(n for ids in node_sets for n in ids))
@@ -399,11 +495,58 @@ class NodeClassifier(BaseEstimator):
 
         return KeywordMatcher.from_chain(self.chain)
 
-    def _stack(self, x_word, x_char, texts: pd.Series):
+    def _fit_topics(self, x_word) -> np.ndarray:
+        """Learn ``n_topics`` directions of the word TF-IDF space (LSA); return components."""
+        # Topics need many more documents than directions (here at least 20 per topic); with
+        # few documents the SVD merely re-encodes each training text.
+        k = min(self.n_topics, x_word.shape[0] // 20, x_word.shape[1] - 1)
+        if k < 1:
+            return np.zeros((0, x_word.shape[1]), dtype=np.float16)
+        from sklearn.decomposition import TruncatedSVD
+
+        svd = TruncatedSVD(n_components=k, random_state=self.random_state).fit(x_word)
+        # half precision: a tenth of a per cent on a projection, half the size of the file
+        return svd.components_.astype(np.float16)
+
+    def _topic_matrix(self, x_word):
+        z = np.asarray(x_word @ self.topic_components_.T.astype(np.float64))
+        norms = np.linalg.norm(z, axis=1, keepdims=True)
+        return sp.csr_matrix(z / np.where(norms > 0, norms, 1.0) * self.topic_weight)
+
+    def _stack(self, x_word, x_char, texts: pd.Series, tokens: list[list[str]]):
         blocks = [x_word, x_char]
         if self.keywords == "feature":
             blocks.append(self._keyword_matrix(texts) * self.keyword_weight)
+        blocks.append(self._topic_matrix(x_word))
+        blocks.append(self._attribute_matrix(tokens) * self.attribute_weight)
         return sp.hstack(blocks, format="csr")
+
+    def _attribute_tokens(self, frame: pd.DataFrame | None, n: int) -> list[list[str]]:
+        """Return ``column=value`` tokens per firm for the ``attributes`` the frame has."""
+        out: list[list[str]] = [[] for _ in range(n)]
+        if frame is None:
+            return out
+        for column in self.attributes:
+            if column == COUNTRY_GROUP and column not in frame.columns:
+                if C.COUNTRY not in frame.columns:
+                    continue
+                values = frame[C.COUNTRY].map(country_group)
+            elif column in frame.columns:
+                values = frame[column]
+            else:
+                continue
+            for i, value in enumerate(values.tolist()):
+                if isinstance(value, str) and value.strip():
+                    out[i].append(f"{column}={' '.join(value.lower().split())}")
+        return out
+
+    def _attribute_matrix(self, tokens: list[list[str]]):
+        position = {term: j for j, term in enumerate(self.attribute_terms_)}
+        pairs = [(i, position[t]) for i, row in enumerate(tokens) for t in row if t in position]
+        rows = np.array([i for i, _ in pairs], dtype=int)
+        cols = np.array([j for _, j in pairs], dtype=int)
+        return sp.csr_matrix((np.ones(len(pairs)), (rows, cols)),
+                             shape=(len(tokens), len(self.attribute_terms_)))
 
     def _keyword_links(self, texts: pd.Series) -> pd.DataFrame:
         positional = pd.Series(texts.to_numpy(), dtype=object)
@@ -425,15 +568,16 @@ class NodeClassifier(BaseEstimator):
         if self.keywords != "none" and getattr(self, "keyword_matcher_", None) is None:
             raise NotFittedError("this model combines keyword links; load it with chain=")
 
-    def _features(self, texts: pd.Series):
+    def _features(self, texts: pd.Series, frame: pd.DataFrame | None = None):
         cleaned = [clean_description(t) for t in texts]
         return self._stack(self.word_vectorizer_.transform(cleaned),
-                           self.char_vectorizer_.transform(cleaned), texts)
+                           self.char_vectorizer_.transform(cleaned), texts,
+                           self._attribute_tokens(frame, len(texts)))
 
     def decision_function(self, texts) -> np.ndarray:
         """Return raw scores, one column per node of ``classes_``."""
         self._check_fitted()
-        return np.asarray(self._features(_as_texts(texts)) @ self.coef_.T) + self.intercept_
+        return np.asarray(self._features(*_split_inputs(texts)) @ self.coef_.T) + self.intercept_
 
     def predict_proba(self, texts) -> np.ndarray:
         """Return calibrated confidences (0..1), one column per node of ``classes_``."""
@@ -451,8 +595,8 @@ class NodeClassifier(BaseEstimator):
         the chain.
         """
         self._check_fitted()
-        texts = _as_texts(texts)
-        x = self._features(texts)
+        texts, frame = _split_inputs(texts)
+        x = self._features(texts, frame)
         scores = np.asarray(x @ self.coef_.T) + self.intercept_
         proba = _sigmoid(scores * self.calibration_[:, 0] + self.calibration_[:, 1])
         rows, cols = np.nonzero(proba >= self.threshold_)
@@ -474,8 +618,10 @@ class NodeClassifier(BaseEstimator):
 
     def predict_node_sets(self, texts) -> list[list[str]]:
         """Return the predicted node ids of each text (an empty list means none of the chain)."""
-        texts = _as_texts(texts)
-        links = self.predict(pd.Series(texts.to_numpy(), dtype=object))
+        texts, frame = _split_inputs(texts)
+        positional = (frame.reset_index(drop=True) if frame is not None
+                      else pd.Series(texts.to_numpy(), dtype=object))
+        links = self.predict(positional)
         out: list[list[str]] = [[] for _ in range(len(texts))]
         for row, node in zip(links[ROW], links[C.NODE_ID], strict=True):
             out[int(row)].append(node)
@@ -496,9 +642,14 @@ class NodeClassifier(BaseEstimator):
         order = np.argsort(-contribution, kind="stable")
         ranked = index[order[contribution[order] > 0]]
         n_word, n_text = self.n_word_features_, len(self._terms())
-        words = ranked[ranked < n_word][: self.evidence_terms]
+        first_attribute = x.shape[1] - len(self.attribute_terms_)
+        # Words and listing attributes read best; character grams only when nothing else
+        # raised the score.
+        words = ranked[(ranked < n_word) | (ranked >= first_attribute)][: self.evidence_terms]
         picked = words if len(words) else ranked[ranked < n_text][: self.evidence_terms]
-        return EVIDENCE_SEPARATOR.join(self._terms()[j].strip() for j in picked)
+        return EVIDENCE_SEPARATOR.join(
+            self.attribute_terms_[j - first_attribute] if j >= first_attribute
+            else self._terms()[j].strip() for j in picked)
 
     def _terms(self) -> list[str]:
         """Word terms, then character grams, in feature order (built once, on first use)."""
@@ -519,6 +670,7 @@ class NodeClassifier(BaseEstimator):
             "format": FORMAT, "version": FORMAT_VERSION, "params": params,
             "classes": self.classes_, "fallback_nodes": self.fallback_nodes_,
             "keyword_nodes": self.keyword_nodes_, "threshold": self.threshold_,
+            "attribute_terms": self.attribute_terms_,
             "n_word_features": self.n_word_features_, "n_train": self.n_train_,
             "chain_id": getattr(self.chain, "id", None),
             "chain_version": getattr(self.chain, "version", None),
@@ -532,7 +684,8 @@ class NodeClassifier(BaseEstimator):
                 word_idf=self.word_vectorizer_.idf_,
                 char_terms=np.array(_terms_by_index(self.char_vectorizer_), dtype=str),
                 char_idf=self.char_vectorizer_.idf_,
-                coef=self.coef_, intercept=self.intercept_, calibration=self.calibration_)
+                coef=self.coef_, intercept=self.intercept_, calibration=self.calibration_,
+                topic_components=self.topic_components_)
         return path
 
     @classmethod
@@ -542,10 +695,12 @@ class NodeClassifier(BaseEstimator):
             with np.load(Path(path), allow_pickle=False) as data:
                 arrays = {key: data[key] for key in data.files}
             header = json.loads(str(arrays["header"]))
-            if header.get("format") != FORMAT or header.get("version") != FORMAT_VERSION:
+            if header.get("format") != FORMAT or header.get("version") not in _READABLE_VERSIONS:
                 raise ModelError(f"{path}: not a node classifier of format version "
                                  f"{FORMAT_VERSION}")
-            model = cls(chain=chain, **header["params"])
+            params = dict(header["params"])
+            params["attributes"] = tuple(params.get("attributes", ()))
+            model = cls(chain=chain, **params)
             model.word_vectorizer_ = _word_vectorizer(model.min_df, model.max_features,
                                                       arrays["word_terms"], arrays["word_idf"])
             model.char_vectorizer_ = _char_vectorizer(model.min_df, model.max_features,
@@ -553,10 +708,13 @@ class NodeClassifier(BaseEstimator):
             model.coef_ = arrays["coef"].astype(float)
             model.intercept_ = arrays["intercept"].astype(float)
             model.calibration_ = arrays["calibration"].astype(float)
+            model.topic_components_ = arrays.get(
+                "topic_components", np.zeros((0, len(arrays["word_terms"])), dtype=np.float16))
             model.classes_ = list(header["classes"])
             model.fallback_nodes_ = list(header["fallback_nodes"])
             model.keyword_nodes_ = list(header["keyword_nodes"])
             model.threshold_ = float(header["threshold"])
+            model.attribute_terms_ = [str(t) for t in header.get("attribute_terms", [])]
             model.n_word_features_ = int(header["n_word_features"])
             model.n_train_ = int(header["n_train"])
         except ModelError:
@@ -564,7 +722,8 @@ class NodeClassifier(BaseEstimator):
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ModelError(f"{path}: cannot read the node classifier ({exc})") from exc
         n_features = (len(arrays["word_terms"]) + len(arrays["char_terms"])
-                      + len(model.keyword_nodes_))
+                      + len(model.keyword_nodes_) + len(model.attribute_terms_)
+                      + len(model.topic_components_))
         if model.coef_.shape != (len(model.classes_), n_features):
             raise ModelError(f"{path}: coefficients do not match the vocabularies")
         if model.keywords != "none" and chain is not None:
@@ -713,13 +872,15 @@ def _keyword_sets(texts: pd.Series, chain, matcher) -> list[list[str]]:
 
 
 def evaluate_node_classifiers(texts, labels, chain, *, folds: int = 5, seed: int = 0,
-                              variants: Mapping[str, dict] | None = None) -> dict:
+                              variants: Mapping[str, dict] | None = None,
+                              unlabelled=None) -> dict:
     """Cross-validate the keyword baseline and the classifier on labelled texts.
 
     Parameters
     ----------
-    texts : sequence of str
-        Business descriptions.
+    texts : sequence of str, or DataFrame
+        Business descriptions, or a frame with ``business_scope`` and listing attributes
+        (see :class:`NodeClassifier`); the keyword baseline reads the text only.
     labels : sequence
         True node ids per text (see :func:`parse_node_ids`); empty = none of the chain.
     chain : Chain
@@ -729,6 +890,10 @@ def evaluate_node_classifiers(texts, labels, chain, *, folds: int = 5, seed: int
     variants : mapping of name -> NodeClassifier parameters, optional
         Classifier set-ups to compare; the default compares the keyword modes
         ``"none"``, ``"fallback"``, ``"union"`` and ``"feature"``.
+    unlabelled : sequence of str, optional
+        Texts without labels passed to every :meth:`NodeClassifier.fit` (word statistics and
+        topics only). They must not include the labelled firms, or the held-out texts would
+        shape the features.
 
     Returns
     -------
@@ -738,7 +903,8 @@ def evaluate_node_classifiers(texts, labels, chain, *, folds: int = 5, seed: int
     """
     from recommender.classify import KeywordMatcher
 
-    texts = _as_texts(texts)
+    texts, frame = _split_inputs(texts)
+    inputs = frame.reset_index(drop=True) if frame is not None else texts
     true_sets = parse_node_ids(labels)
     if len(true_sets) != len(texts):
         raise ValueError(f"labels has {len(true_sets)} entries but texts has {len(texts)}")
@@ -767,11 +933,12 @@ def evaluate_node_classifiers(texts, labels, chain, *, folds: int = 5, seed: int
                 predicted = _keyword_sets(test_texts, chain, matcher)
             else:
                 model = NodeClassifier(chain=chain, random_state=seed, **variants[name])
-                model.fit(texts.iloc[train], [true_sets[i] for i in train])
+                model.fit(inputs.iloc[train], [true_sets[i] for i in train],
+                          unlabelled=unlabelled)
                 fitted = time.perf_counter()
                 timing[name]["fit_seconds"] += fitted - started
                 started = fitted
-                predicted = model.predict_node_sets(test_texts)
+                predicted = model.predict_node_sets(inputs.iloc[test])
             timing[name]["predict_seconds"] += time.perf_counter() - started
             for i, pred in zip(test, predicted, strict=True):
                 pooled[name][i] = pred

@@ -165,19 +165,25 @@ def classifier_train(ctx: click.Context, listing: str, labels_path: str | None, 
     """Fit the classifier on the labelled firms of a listing file and save it (no pickle)."""
     from recommender import columns as C
     from recommender.exceptions import DataError
-    from recommender.listings import read_listing
+    from recommender.listings import SECTOR, read_listing
     from recommender.node_classifier import NodeClassifier, read_node_labels
 
     chain = chain_of(ctx)
     labels = read_node_labels(labels_path, chain=chain)
-    texts = read_listing(listing)[[C.SYMBOL, C.BUSINESS_SCOPE]]
-    data = labels.merge(texts, on=C.SYMBOL, how="inner", validate="one_to_one")
+    firms = read_listing(listing)
+    columns = [C.BUSINESS_SCOPE, C.INDUSTRY_CODE, SECTOR]
+    data = labels.merge(firms[[C.SYMBOL, *columns]], on=C.SYMBOL, how="inner",
+                        validate="one_to_one")
     if data.empty:
         raise DataError(f"no labelled symbol of {labels_path or 'data/labels'} is in {listing}")
-    model = NodeClassifier(chain=chain).fit(data[C.BUSINESS_SCOPE].fillna(""),
-                                            data["node_ids"].tolist())
+    # The listing's other firms teach the model's word statistics and topics (no labels).
+    unlabelled = firms.loc[~firms[C.SYMBOL].isin(set(labels[C.SYMBOL])), C.BUSINESS_SCOPE]
+    model = NodeClassifier(chain=chain).fit(
+        data[columns].assign(**{C.BUSINESS_SCOPE: data[C.BUSINESS_SCOPE].fillna("")}),
+        data["node_ids"].tolist(), unlabelled=unlabelled.dropna())
     path = model.save(out)
-    click.echo(f"trained on {len(data)} labelled firms; saved {path}")
+    click.echo(f"trained on {len(data)} labelled firms and {unlabelled.notna().sum()} "
+               f"unlabelled ones; saved {path}")
 
 
 @click.group()

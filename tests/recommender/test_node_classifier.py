@@ -10,6 +10,7 @@ from recommender.listings import read_listing
 from recommender.node_classifier import (
     NodeClassifier,
     clean_description,
+    country_group,
     evaluate_node_classifiers,
     multilabel_scores,
     parse_node_ids,
@@ -84,12 +85,25 @@ def test_get_params_and_clone(model, chain):
     assert with_chain.get_params()["chain"].node_ids == chain.node_ids
 
 
+# Listing attributes for TEXTS: the coffee shop, bank and clothes retailer share one industry.
+INDUSTRIES = ["Lasers", "Lasers", "Lasers", "Test", "Test", "Test", "Care", "Care", "Care",
+              "Retail", "Retail", "Retail", "Test"]
+
+
+def listing_frame(texts, industries):
+    return pd.DataFrame({C.BUSINESS_SCOPE: texts, C.INDUSTRY_CODE: industries,
+                         "sector": "Technology", C.COUNTRY: "China"})
+
+
 @pytest.mark.parametrize(("kwargs", "texts", "labels", "match"), [
     ({"keywords": "none"}, TEXTS, LABELS[:-1], "labels has 12 entries but texts has 13"),
     ({}, TEXTS, LABELS, "needs chain"),
     ({"keywords": "nope"}, TEXTS, LABELS, "keywords must be one of"),
     ({"keywords": "none", "min_df": 0}, TEXTS, LABELS, "min_df"),
     ({"keywords": "none"}, "fiber lasers", LABELS, "texts must hold one text per firm"),
+    ({"keywords": "none", "attributes": ("colour",)}, TEXTS, LABELS, "attributes must be"),
+    ({"keywords": "none", "n_topics": -1}, TEXTS, LABELS, "n_topics"),
+    ({"keywords": "none"}, pd.DataFrame({"summary": TEXTS}), LABELS, "'business_scope' column"),
 ])
 def test_fit_validates_its_input(kwargs, texts, labels, match):
     with pytest.raises(ValueError, match=match):
@@ -155,14 +169,69 @@ def test_keyword_combinations_predict_link_frames(chain, mode):
     assert model.coef_.shape[1] > len(model.word_vectorizer_.vocabulary_)
 
 
+# --- listing attributes and topics -------------------------------------------------------
+@pytest.mark.parametrize(("country", "group"), [
+    ("China", "greater_china"), ("HK", "greater_china"), ("United States", "us"),
+    ("TW", "taiwan"), ("Japan", "japan"), ("Germany", "europe"), ("GB", "europe"),
+    ("Brazil", "other"), ("", ""), (None, "")])
+def test_country_group_reads_names_and_iso_codes(country, group):
+    assert country_group(country) == group
+
+
+def test_attributes_become_features_and_evidence():
+    frame = listing_frame(TEXTS, INDUSTRIES)
+    model = NodeClassifier(keywords="none", min_df=1, threshold=0.35, attribute_weight=1.0,
+                           attributes=("industry_code", "country_group")).fit(frame, LABELS)
+    assert model.attribute_terms_ == ["country_group=greater_china", "industry_code=care",
+                                      "industry_code=lasers", "industry_code=retail",
+                                      "industry_code=test"]
+    # An industry seen with hospitals lifts a vague text towards healthcare ...
+    vague = listing_frame(["Operates facilities"], ["Care"])
+    with_industry = model.predict_proba(vague)[0, model.classes_.index("healthcare")]
+    without = model.predict_proba(["Operates facilities"])[0, model.classes_.index("healthcare")]
+    assert with_industry > without
+    # ... and the attribute is named in the evidence when it raised the score.
+    links = model.predict(listing_frame(["A hospital group with clinics"], ["Care"]))
+    assert "industry_code=care" in links.set_index(C.NODE_ID).loc["healthcare", C.EVIDENCE]
+
+
+def test_text_alone_still_works_for_a_model_with_attributes():
+    model = NodeClassifier(keywords="none", min_df=1, threshold=0.35,
+                           attributes=("industry_code", "sector")).fit(
+        listing_frame(TEXTS, INDUSTRIES), LABELS)
+    assert "industry_code=lasers" in model.attribute_terms_
+    sets = model.predict_node_sets(NEW)  # plain texts: no attribute columns
+    assert sets[0] == ["lasers"] and sets[2] == []
+    unseen = listing_frame(NEW, ["Bakeries"] * 4)  # an industry never seen in training
+    assert model.predict_node_sets(unseen) == sets
+
+
+def test_topics_are_learned_with_unlabelled_texts():
+    unlabelled = ["Fibre laser sources and laser diodes", *NEW * 15]
+    model = NodeClassifier(keywords="none", min_df=1, n_topics=3).fit(
+        TEXTS, LABELS, unlabelled=unlabelled)
+    assert model.topic_components_.shape == (3, len(model.word_vectorizer_.vocabulary_))
+    assert "diodes" in model.word_vectorizer_.vocabulary_  # word only in unlabelled texts
+    # no topics when asked for none, or from too few texts (fewer than 20 per topic)
+    for n_topics, extra in ((0, unlabelled), (3, None)):
+        fitted = NodeClassifier(keywords="none", min_df=1, n_topics=n_topics).fit(
+            TEXTS, LABELS, unlabelled=extra)
+        assert fitted.topic_components_.shape[0] == 0
+
+
 # --- saving without pickle ----------------------------------------------------------------
 @pytest.mark.parametrize("mode", ["none", "feature"])
 def test_save_load_round_trip_gives_identical_predictions(tmp_path, chain, mode):
-    fitted = NodeClassifier(chain=chain, keywords=mode, min_df=1).fit(TEXTS, LABELS)
+    fitted = NodeClassifier(chain=chain, keywords=mode, min_df=1, n_topics=4,
+                            attributes=("industry_code", "country_group")).fit(
+        listing_frame(TEXTS, INDUSTRIES), LABELS, unlabelled=NEW * 20)
     path = fitted.save(tmp_path / "models" / "nodes.npz")
     loaded = NodeClassifier.load(path, chain=chain)
-    pd.testing.assert_frame_equal(loaded.predict(NEW), fitted.predict(NEW))
+    new = listing_frame(NEW, ["Lasers", "Care", "Retail", "Test"])
+    pd.testing.assert_frame_equal(loaded.predict(new), fitted.predict(new))
+    np.testing.assert_array_equal(loaded.predict_proba(new), fitted.predict_proba(new))
     np.testing.assert_array_equal(loaded.predict_proba(NEW), fitted.predict_proba(NEW))
+    assert loaded.attribute_terms_ == fitted.attribute_terms_
     assert loaded.get_params() == {**fitted.get_params(), "chain": chain}
     # every array loads with pickle disabled: the file holds no Python objects
     with np.load(path, allow_pickle=False) as data:
@@ -245,6 +314,15 @@ def test_evaluate_reports_keywords_and_classifier(chain):
     assert "26 labelled firms, 2 folds" in report
 
 
+def test_evaluate_accepts_listing_frames_and_unlabelled_texts(chain):
+    frame = listing_frame(TEXTS * 2, INDUSTRIES * 2)
+    metrics = evaluate_node_classifiers(
+        frame, LABELS * 2, chain, folds=2, seed=0, unlabelled=NEW * 20,
+        variants={"c": {"min_df": 1, "attributes": ("industry_code",), "n_topics": 2}})
+    assert metrics["n_firms"] == 26 and set(metrics["methods"]) == {"keywords", "c"}
+    assert 0 < metrics["methods"]["c"]["micro"]["f1"] <= 1
+
+
 def test_read_node_labels_checks_the_flags(tmp_path, chain):
     path = tmp_path / "labels.csv"
     path.write_text("symbol,node_ids,none_of_chain,labeller_note\n"
@@ -259,7 +337,7 @@ def test_read_node_labels_checks_the_flags(tmp_path, chain):
 
 def test_the_repository_labels_are_valid(chain):
     labels = read_node_labels(chain=chain)
-    assert len(labels) >= 320
+    assert len(labels) >= 600
     share = labels["none_of_chain"].mean()
     assert 0.1 < share < 0.6
     assert labels["labeller_note"].str.len().gt(0).all()
@@ -277,11 +355,15 @@ def test_classifier_beats_keywords_on_held_out_real_firms(chain):
     data = labels.merge(firms[[C.SYMBOL, C.BUSINESS_SCOPE]], on=C.SYMBOL, how="left",
                         validate="one_to_one")
     assert data[C.BUSINESS_SCOPE].notna().all(), "every labelled symbol is in the open data"
+    # the listing's unlabelled firms shape the topics; no labelled (held-out) text does
+    unlabelled = firms.loc[~firms[C.SYMBOL].isin(set(labels[C.SYMBOL])), C.BUSINESS_SCOPE]
     metrics = evaluate_node_classifiers(data[C.BUSINESS_SCOPE], data["node_ids"], chain,
-                                        folds=5, seed=0, variants={"classifier": {}})
+                                        folds=5, seed=0, variants={"classifier": {}},
+                                        unlabelled=unlabelled.dropna())
     keywords = metrics["methods"]["keywords"]["micro"]["f1"]
     learned = metrics["methods"]["classifier"]["micro"]["f1"]
-    # Honest floor: node-level micro-F1 measured about 0.63 on these labels (see
-    # data/labels/README.md); the 0.8 goal is not reached at node level.
-    assert learned >= 0.55
-    assert learned >= keywords + 0.10
+    # Honest floor: node-level micro-F1 measured 0.660 on these 600 labels (see
+    # data/labels/README.md), less the fold-to-fold spread of about 0.035; the 0.8 goal is
+    # not reached at node level.
+    assert learned >= 0.62
+    assert learned >= keywords + 0.15  # keywords measured 0.396
