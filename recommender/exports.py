@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from recommender import columns as C
+from recommender.stages import stage_label
 
 __all__ = [
     "CSV_MEDIA_TYPE",
@@ -71,6 +72,7 @@ HEADERS: dict[str, tuple[str, str]] = {
     C.SOURCE: ("数据来源", "Data source"),
     C.IS_SYNTHETIC: ("合成数据", "Synthetic"),
     C.MODEL_VERSION: ("模型版本", "Model version"),
+    "outcome_stage": ("招商进展", "Recruitment stage"),
     "marginal_gain": ("边际增益", "Marginal gain"),
     "objective": ("累计覆盖", "Coverage so far"),
     "coverage_share": ("覆盖率", "Coverage share"),
@@ -97,7 +99,7 @@ HEADERS: dict[str, tuple[str, str]] = {
 # the weak link's, ``reason`` the reasons in that language.
 RECOMMENDATION_EXPORT_COLUMNS = [
     C.RANK, C.FIRM_ID, C.NAME, C.COUNTRY, C.CITY, C.SIZE_CLASS, C.NODE_ID, "node_name",
-    C.SCORE, C.P_SUCCESS, "reason", C.SOURCE, C.IS_SYNTHETIC, C.MODEL_VERSION,
+    C.SCORE, C.P_SUCCESS, "outcome_stage", "reason", C.SOURCE, C.IS_SYNTHETIC, C.MODEL_VERSION,
 ]
 TARGET_EXPORT_COLUMNS = [
     C.RANK, C.FIRM_ID, C.NAME, C.COUNTRY, C.CITY, C.NODE_ID, "node_name", C.SCORE,
@@ -182,7 +184,10 @@ def export_frame(frame: pd.DataFrame, columns: Sequence[str] | None = None, *,
              if c in frame.columns]
     out = pd.DataFrame(index=range(len(frame)))
     for name in names:
-        values = [escape_cell(_readable(v, lang)) for v in frame[name].tolist()]
+        column = frame[name].tolist()
+        if name == "outcome_stage":  # a stage's name as a person reads it
+            column = [None if pd.isna(v) else stage_label(str(v), lang) for v in column]
+        values = [escape_cell(_readable(v, lang)) for v in column]
         out[header(name, lang)] = pd.Series(values, dtype=object)
     return out
 

@@ -25,6 +25,7 @@ import pandas as pd
 
 from recommender import columns as C
 from recommender.exceptions import DataError, NotFoundError
+from recommender.stages import best_stage_codes, stage_codes, stage_names
 
 __all__ = [
     "PRIOR_VERSION",
@@ -43,11 +44,12 @@ __all__ = [
 PRIOR_VERSION = "prior"
 REASON_ZH = "reason_zh"
 REASON_EN = "reason_en"
+OUTCOME_STAGE = "outcome_stage"  # the pair's recruitment stage (recommender.stages)
 FIRM_FIELDS = [C.NAME, C.NAME_ZH, C.COUNTRY, C.CITY, C.LAT, C.LON, C.SIZE_CLASS,
                C.IS_SYNTHETIC, C.SOURCE]
 RECOMMEND_COLUMNS = [C.RANK, C.FIRM_ID, C.NAME, C.NAME_ZH, C.COUNTRY, C.CITY, C.LAT, C.LON,
-                     C.NODE_ID, C.SCORE, C.P_SUCCESS, C.REASONS, REASON_ZH, REASON_EN,
-                     C.IS_SYNTHETIC, C.SOURCE, C.MODEL_VERSION]
+                     C.NODE_ID, C.SCORE, C.P_SUCCESS, OUTCOME_STAGE, C.REASONS, REASON_ZH,
+                     REASON_EN, C.IS_SYNTHETIC, C.SOURCE, C.MODEL_VERSION]
 SIZE_CLASSES = ("nano", "micro", "small", "mid", "large", "mega")
 BASELINE_ROWS = 2000  # candidates whose mean contributions are the reasons' reference
 _CALIBRATIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -248,8 +250,8 @@ def score_candidates(data, weak_links: pd.DataFrame, node_ids: Sequence[str], *,
 
 
 def recommend(data, weak_links: pd.DataFrame, node_id: str, *, model=None, k: int = 50,
-              country=None, size=None, exclude_contacted: bool = False, as_of=None,
-              top_reasons: int = 3) -> pd.DataFrame:
+              country=None, size=None, stage=None, exclude_contacted: bool = False,
+              as_of=None, top_reasons: int = 3) -> pd.DataFrame:
     """Return the top ``k`` firms to recruit for the weak link ``node_id``.
 
     Parameters
@@ -261,14 +263,17 @@ def recommend(data, weak_links: pd.DataFrame, node_id: str, *, model=None, k: in
     k : firms to return.
     country : ISO alpha-2 code or codes to keep.
     size : size class or classes to keep (nano, micro, small, mid, large, mega).
-    exclude_contacted : leave out firms with a recorded outcome for this node.
+    stage : recruitment stage name or names to keep (:data:`recommender.stages.RECRUITMENT_STAGES`:
+        ``none`` never contacted for this node, else the best outcome recorded for the pair).
+    exclude_contacted : leave out firms with a recorded outcome for this node (``stage="none"``).
     as_of : the serving date.
     top_reasons : positive reasons per firm after the weak link.
 
     Returns
     -------
     DataFrame
-        :data:`RECOMMEND_COLUMNS`, one row per firm, ``rank`` 1 first (ties by firm id).
+        :data:`RECOMMEND_COLUMNS`, one row per firm, ``rank`` 1 first (ties by firm id);
+        ``outcome_stage`` names each pair's recruitment stage.
 
     Raises
     ------
@@ -287,11 +292,18 @@ def recommend(data, weak_links: pd.DataFrame, node_id: str, *, model=None, k: in
         if unknown:
             raise ValueError(f"size: unknown size class(es) {unknown}; use "
                              f"{', '.join(SIZE_CLASSES)}")
-    from recommender.features import drop_contacted, serving_frame
+    stages = _as_list(stage, "stage")
+    wanted_stages = stage_codes(stages) if stages is not None else None
+    from recommender.features import contacted_pairs, serving_frame
 
     frame = serving_frame(data, weak_links, [node_id], as_of=as_of)
+    codes = best_stage_codes(frame, contacted_pairs(data))
     if exclude_contacted:
-        frame = drop_contacted(frame, data)
+        codes, frame = codes[codes < 0], frame[codes < 0]
+    if wanted_stages is not None:
+        keep = np.isin(codes, wanted_stages)
+        codes, frame = codes[keep], frame[keep]
+    frame = frame.assign(**{OUTCOME_STAGE: stage_names(codes)})
     frame = _with_firms(frame, data.firms)
     if countries is not None:
         wanted = {c.upper() for c in countries}

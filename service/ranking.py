@@ -33,6 +33,13 @@ import pandas as pd
 
 from recommender import columns as C
 from recommender.exceptions import NotFoundError, ValidationError
+from recommender.stages import (  # noqa: F401  (the service's views name them from here)
+    NOT_CONTACTED,
+    OUTCOME_STAGES,
+    RECRUITMENT_STAGES,
+    best_stage_codes,
+    stage_codes,
+)
 
 REASONS_AHEAD = 50  # rows per weak link whose reasons are computed when scores are built
 # Candidates (evenly spread) whose mean contributions are a link's baseline. recommend() takes
@@ -44,11 +51,6 @@ MAX_KEPT_ROWS = 200_000  # served rows kept as JSON; past it, rows are rebuilt e
 FIRM_FIELDS = [C.NAME, C.NAME_ZH, C.COUNTRY, C.CITY, C.LAT, C.LON, C.SIZE_CLASS, C.SOURCE,
                C.IS_SYNTHETIC]
 SIZE_CLASSES = ("nano", "micro", "small", "mid", "large", "mega")
-# A (firm, weak link) pair's recruitment stage: the best outcome recorded for it
-# (columns.OUTCOME_STAGE 0..4, in this order), or "none" (code -1) when it was never contacted.
-NOT_CONTACTED = "none"
-OUTCOME_STAGES = ("declined", "responded", "visited", "mou", "invested")
-RECRUITMENT_STAGES = (NOT_CONTACTED, *OUTCOME_STAGES)
 _JSON_OPTIONS = orjson.OPT_SERIALIZE_NUMPY
 DATA_VERSION = "data_version"
 
@@ -243,21 +245,6 @@ class ScoreTable:
         return b"[" + b",".join(parts) + b"]"
 
 
-def stage_codes(stages: Sequence[str]) -> list[int]:
-    """Return the codes of recruitment stage names (``"none"`` -1, ``"declined"`` 0 …
-    ``"invested"`` 4); a ValidationError names an unknown one.
-
-    >>> stage_codes(["none", "mou"])
-    [-1, 3]
-    """
-    unknown = [s for s in stages if s not in RECRUITMENT_STAGES]
-    if unknown:
-        raise ValidationError(
-            f"unknown recruitment stage {unknown[0]!r}; one of {', '.join(RECRUITMENT_STAGES)}",
-            [{"field": "stage", "message": f"unknown stage {s!r}"} for s in unknown])
-    return [RECRUITMENT_STAGES.index(s) - 1 for s in stages]
-
-
 def _number(value) -> float | None:
     if value is None:
         return None
@@ -292,7 +279,7 @@ def build_scores(data, weak_links: pd.DataFrame, model, *,
     else:
         pairs[C.SCORE] = pd.Series(dtype=float)
         pairs[C.P_SUCCESS] = pd.Series(dtype=float)
-    pairs["best_stage"] = _best_stages(contacted_pairs(data), frame)
+    pairs["best_stage"] = best_stage_codes(frame, contacted_pairs(data))
     # best first within each link, ties by firm id, links in the weak-link table's order
     firm_rank = pd.factorize(firms[C.FIRM_ID].astype(str), sort=True)[0]
     order = np.lexsort((firm_rank[pairs["firm_index"].to_numpy()],
@@ -311,20 +298,6 @@ def build_scores(data, weak_links: pd.DataFrame, model, *,
         rows = frame.iloc[order[ahead]]
         table._store_reasons(ahead.astype(np.int64), rows, model.contributions(rows))
     return table
-
-
-def _best_stages(seen: pd.DataFrame, frame: pd.DataFrame) -> np.ndarray:
-    """The best outcome stage recorded for each (firm, node) pair of ``frame``, -1 for none.
-
-    ``seen`` is :func:`recommender.features.contacted_pairs`: one row per pair.
-    """
-    if not len(seen):
-        return np.full(len(frame), -1, np.int8)
-    known = pd.MultiIndex.from_arrays([seen[C.FIRM_ID].astype(str), seen[C.NODE_ID].astype(str)])
-    at = known.get_indexer(pd.MultiIndex.from_arrays(
-        [frame[C.FIRM_ID].astype(str), frame[C.NODE_ID].astype(str)]))
-    best = seen[C.OUTCOME_STAGE].to_numpy(np.int8)
-    return np.where(at >= 0, best[at], np.int8(-1)).astype(np.int8)
 
 
 def _probabilities(model, frame: pd.DataFrame, scores: np.ndarray) -> np.ndarray:

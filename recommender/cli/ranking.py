@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from recommender.cli.common import Progress, chain_of, echo_json, settings_of, store_of
+from recommender.stages import NOT_CONTACTED, RECRUITMENT_STAGES, stage_label
 from recommender.training import TEST_SHARE
 
 
@@ -95,8 +96,10 @@ def _output(frame, as_json: bool, csv_path: str | None, lang: str) -> None:
         record = row._asdict()
         zh = record.get("name_zh")
         name = zh if lang == "zh" and isinstance(zh, str) and zh.strip() else record["name"]
+        stage = record.get("outcome_stage")
+        known = f"  [{stage_label(stage, lang)}]" if stage and stage != NOT_CONTACTED else ""
         click.echo(f"{record['rank']:>3}. {name} ({record['country']}, {record['city']})  "
-                   f"score {record['score']:.3f}  p {record['p_success']:.2f}")
+                   f"score {record['score']:.3f}  p {record['p_success']:.2f}{known}")
         click.echo(f"     {record[reason]}")
     click.echo(f"[model {frame['model_version'].iloc[0]}]")
 
@@ -239,20 +242,23 @@ def _output_options(function):
 @click.option("--size", multiple=True,
               type=click.Choice(["nano", "micro", "small", "mid", "large", "mega"]),
               help="Keep firms of this size class; repeat for several.")
+@click.option("--stage", multiple=True, type=click.Choice(RECRUITMENT_STAGES),
+              help="Keep firms at this recruitment stage for the weak link (none: never "
+                   "contacted; else the best outcome recorded); repeat for several.")
 @click.option("--exclude-contacted", is_flag=True,
-              help="Leave out firms already contacted for this weak link.")
+              help="Leave out firms already contacted for this weak link (--stage none).")
 @_output_options
 @click.pass_context
 def recommend(ctx: click.Context, node_id: str, k: int, country: tuple[str, ...],
-              size: tuple[str, ...], exclude_contacted: bool, as_json: bool,
-              csv_path: str | None, lang: str, use_prior: bool) -> None:
+              size: tuple[str, ...], stage: tuple[str, ...], exclude_contacted: bool,
+              as_json: bool, csv_path: str | None, lang: str, use_prior: bool) -> None:
     """Rank the firms to recruit for one weak link, with reasons."""
     from recommender.recommend import recommend as run
 
     settings, data, weak_links = _inputs(ctx)
     frame = run(data, weak_links, node_id, model=_model(ctx, settings, use_prior), k=k,
                 country=list(country) or None, size=list(size) or None,
-                exclude_contacted=exclude_contacted)
+                stage=list(stage) or None, exclude_contacted=exclude_contacted)
     _output(frame, as_json, csv_path, lang)
 
 

@@ -100,3 +100,14 @@ def test_write_table_picks_the_format_by_suffix(rows, tmp_path):
     assert openpyxl.load_workbook(tmp_path / "list.xlsx").active["A1"].value == "Firm name"
     with pytest.raises(ValueError, match="csv or .xlsx"):
         write_table(rows, tmp_path / "list.pdf")
+
+
+@pytest.mark.parametrize(("lang", "header", "labels"), [
+    ("zh", "招商进展", ["未接触", "签署合作备忘录", None]),
+    ("en", "Recruitment stage", ["not contacted", "MoU signed", None]),
+])
+def test_a_recruitment_stage_is_written_as_people_read_it(lang, header, labels):
+    frame = pd.DataFrame({"outcome_stage": ["none", "mou", None]})
+    cells = export_frame(frame, ["outcome_stage"], lang=lang)
+    assert list(cells.columns) == [header]
+    assert cells[header].tolist() == labels

@@ -18,6 +18,7 @@ from recommender.recommend import (
     score_candidates,
     target_list,
 )
+from recommender.stages import RECRUITMENT_STAGES
 from recommender.weak_links import diagnose_weak_links
 
 NODE = "vacuum_pumps"
@@ -82,6 +83,29 @@ def test_filters(world):
     fresh = recommend(data, weak_links, NODE, k=10_000, exclude_contacted=True)
     assert seen and not seen & set(fresh[C.FIRM_ID])
     assert len(fresh) == len(everyone) - len(seen & set(everyone[C.FIRM_ID]))
+
+
+def test_the_stage_filter_keeps_the_pairs_at_those_stages(world):
+    data, weak_links = world
+    everyone = recommend(data, weak_links, NODE, k=10_000)
+    seen = contacted_pairs(data)
+    best = seen.loc[seen[C.NODE_ID] == NODE].set_index(C.FIRM_ID)[C.OUTCOME_STAGE]
+    expected = [RECRUITMENT_STAGES[int(best.get(firm, -1)) + 1] for firm in everyone[C.FIRM_ID]]
+    assert everyone["outcome_stage"].tolist() == expected
+    assert {"none", "declined"} <= set(expected)
+    for asked in (["none"], ["declined", "responded"], "visited"):
+        kept = recommend(data, weak_links, NODE, k=10_000, stage=asked)
+        wanted = [asked] if isinstance(asked, str) else asked
+        assert kept[C.FIRM_ID].tolist() == [
+            firm for firm, stage in zip(everyone[C.FIRM_ID], expected, strict=True)
+            if stage in wanted]
+    fresh = recommend(data, weak_links, NODE, k=10_000, exclude_contacted=True)
+    pd.testing.assert_frame_equal(fresh, recommend(data, weak_links, NODE, k=10_000,
+                                                   stage="none"))
+    assert recommend(data, weak_links, NODE, k=10_000, stage="mou",
+                     exclude_contacted=True).empty
+    with pytest.raises(DataError, match="unknown recruitment stage 'signed'"):
+        recommend(data, weak_links, NODE, stage=["none", "signed"])
 
 
 def test_unknown_and_unrecruitable_nodes(world):
@@ -203,6 +227,13 @@ def test_train_evaluate_recommend_and_target_list_commands(cli_run):
     assert len(pd.read_csv(csv, encoding="utf-8-sig")) == 4
     picked = json.loads(run("target-list", "--k", 6, "--json").stdout)
     assert len(picked["rows"]) == 6 and picked["attrs"]["country_cap"] == 2
+
+    contacted = json.loads(run("recommend", "--weak-link", NODE, "--k", 500, "--stage",
+                               "declined", "--stage", "responded", "--json").stdout)["rows"]
+    assert contacted and {r["outcome_stage"] for r in contacted} <= {"declined", "responded"}
+    named = run("recommend", "--weak-link", NODE, "--k", 500, "--stage", "declined")
+    assert named.exit_code == 0 and "[拒绝或未回复]" in named.stdout
+    assert run("recommend", "--weak-link", NODE, "--stage", "signed").exit_code == 2
 
     missing = run("recommend", "--weak-link", "perpetual_motion")
     assert missing.exit_code == 2 and "no such node" in missing.output
