@@ -2,9 +2,10 @@
 
 A person logs in with an API key (``/login``); the key is checked as the API checks it and
 kept in Flask's signed session cookie (HTTP-only, ``SameSite=Lax``). Every form POST carries
-a random token kept in the session and is refused (400) without it. Pages load nothing from
-another host: templates in ``service/templates``, CSS and JavaScript in ``service/static``,
-and a Content-Security-Policy of ``'self'`` says so to the browser.
+a random token kept in the session and is refused without it (400, a page that asks to reload
+the form). Pages load nothing from another host: templates in ``service/templates``, CSS and
+JavaScript in ``service/static``, and a Content-Security-Policy of ``'self'`` says so to the
+browser.
 
 ``SECRET_KEY`` (``CHAINSCOUT_SECRET_KEY`` in the environment) signs the session; without it
 each process makes one up and logs a warning (sessions then do not survive a restart, nor
@@ -19,7 +20,7 @@ import hmac
 import logging
 import secrets
 from collections.abc import Callable
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from flask import (
     Blueprint,
@@ -86,6 +87,13 @@ def _before() -> None:
             abort(400, description="the form's CSRF token is missing or wrong; reload the page")
 
 
+@bp.errorhandler(400)
+def _form_refused(error):
+    """A form refused (its CSRF token missing or wrong) is a page for a person, in the page's
+    language, rather than the API's JSON error body."""
+    return render_template("pages/forbidden.html", message="form_expired"), 400
+
+
 @bp.after_request
 def _headers(response: Response) -> Response:
     response.headers.setdefault("Content-Security-Policy", CSP)
@@ -121,8 +129,13 @@ def _template_helpers() -> dict:
     lang = g.get("lang", DEFAULT_LANGUAGE)
 
     def lang_url(code: str) -> str:
-        args = {**request.args.to_dict(), "lang": code}
-        return url_for(request.endpoint or "pages.dashboard", **(request.view_args or {}), **args)
+        """This page in language ``code``: its path and every query parameter (a repeated
+        filter too), as given; never through ``url_for``, which would take parameters named
+        ``endpoint``, ``_method``, ``_external`` or like a path's as its own arguments."""
+        args = [(name, value) for name, value in request.args.items(multi=True)
+                if name != "lang"]
+        return (f"{quote(request.script_root + request.path)}?"
+                f"{urlencode([*args, ('lang', code)])}")
 
     principal = g.get("principal")
     return {"t": lambda key: translate(key, lang), "lang": lang, "csrf_token": csrf_token,
@@ -174,10 +187,11 @@ def login_required(view: Callable) -> Callable:
 
 def _safe_next(target: str | None) -> str:
     """A local path to go to after logging in; anything else goes to the dashboard."""
-    if target:
+    # Printable only: a CR or LF would break the Location header (a 500).
+    if target and target.startswith("/") and not target.startswith("//") \
+            and "\\" not in target and target.isprintable():
         parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") \
-                and not target.startswith("//") and "\\" not in target:
+        if not parts.scheme and not parts.netloc:
             return target
     return url_for("pages.dashboard")
 

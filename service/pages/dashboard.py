@@ -6,7 +6,8 @@ Every answer comes from the code the JSON API answers with (:mod:`service.answer
 same parameters (``country``, ``size``, ``stage``, ``exclude_contacted``, ``k`` of the
 recommendations; ``k``, ``max_country_share``, ``top_links`` of the target list, here
 ``targets_k``, ``max_country_share`` and ``top_links``), so a link on the page names what the
-API would be asked. Files are what the page lists, and need the ``export`` permission.
+API would be asked. Files are what the page lists, need the ``export`` permission and count
+against the key's rate limit, as the API's files do.
 """
 
 from __future__ import annotations
@@ -267,16 +268,18 @@ def dashboard():
 @login_required
 def export_file(fmt: str):
     """The firms the dashboard lists for ``node`` (same ``k`` and filters) as the API's CSV or
-    XLSX file, with the API's permission check."""
+    XLSX file, with the API's permission check and rate limit."""
     from recommender.exports import RECOMMENDATION_EXPORT_COLUMNS
     from service import answers
     from service.downloads import file_response, require_export
+    from service.limits import check_rate
     from service.state import state
 
     refused = _refuse_without_rankings()
     if refused:
         return refused
     require_export(fmt)
+    check_rate(g.principal.id)
     query = _firm_query_or_422(request.args)
     node_id = request.args.get("node", "")
     snapshot = state().snapshots.get()
@@ -294,12 +297,14 @@ def export_geojson():
     from recommender.maps import GEOJSON_MEDIA_TYPE
     from service import matching
     from service.downloads import content_disposition, media_response
+    from service.limits import check_rate
     from service.state import state
 
     refused = _refuse_without_rankings()
     if refused:
         return refused
     _require_map_export()
+    check_rate(g.principal.id)
     query = _firm_query_or_422(request.args)
     node_id = request.args.get("node", "")
     app_state = state()

@@ -78,6 +78,11 @@ def test_graph_panel_filters_exports_and_portfolio(browse, site, shoot, tmp_path
         assert row.locator('[data-slot="value"]').inner_text() == value
         assert abs(float(row.locator("meter").evaluate("m => m.value")) - float(value)) < 1e-3
     assert graph.locator(".chain-edge.in, .chain-edge.out").count() > 0
+    # the lit edges tell suppliers from consumers by more than their colour, as the legend says
+    style = "(e, name) => getComputedStyle(e)[name]"
+    assert graph.locator(".chain-edge.in").first.evaluate(style, "strokeDasharray") == "none"
+    assert graph.locator(".chain-edge.out").first.evaluate(style, "strokeDasharray") != "none"
+    assert page.locator("#graph-legend .swatch-out").evaluate(style, "borderTopStyle") == "dashed"
     page.locator("#chain-card").screenshot(path=str(ARTIFACTS / "dashboard-2-hover.png"))
     page.mouse.move(5, 5)  # leaving: back to the selected link
     assert name.inner_text() == graph.locator(

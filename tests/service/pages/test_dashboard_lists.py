@@ -273,6 +273,20 @@ def test_a_file_needs_a_login_and_valid_filters(visitor, keys, login, error_body
     error_body(visitor.get(f"{path}?node=nowhere"), 404)
 
 
+@pytest.mark.parametrize("path", ["/export.csv", "/export.xlsx", "/export.geojson"])
+def test_files_count_against_the_key_s_rate_limit(visitor, keys, login, app, error_body,
+                                                   monkeypatch, path):
+    from service.limits import RateLimiter
+
+    login(keys["officer"])
+    monkeypatch.setattr(app.extensions["chainscout"], "limiter", RateLimiter(6, burst=2))
+    for _ in range(2):  # a bad filter is answered quickly, after the limit is checked
+        error_body(visitor.get(f"{path}?node={NODE}&size=huge"), 422, "validation_error")
+    limited = visitor.get(f"{path}?node={NODE}")
+    error_body(limited, 429, "too_many_requests")
+    assert int(limited.headers["Retry-After"]) >= 1
+
+
 # --- the target list ---------------------------------------------------------------------------
 @pytest.mark.parametrize(("k", "share"), [(12, 0.25), (20, 0.1), (6, 1.0)])
 def test_the_target_list_keeps_to_the_country_cap(page, api, k, share):

@@ -42,6 +42,16 @@ def test_a_post_without_the_right_token_is_a_400(visitor, keys, token, csrf):
     assert visitor.post("/logout", data=data).status_code == 400
 
 
+def test_a_refused_form_is_a_page_that_says_to_reload(visitor, keys, login):
+    response = visitor.post("/login", data={"api_key": keys["officer"]})
+    assert response.status_code == 400 and response.mimetype == "text/html"
+    assert "表单已失效" in response.get_data(as_text=True)
+    login(keys["officer"])
+    response = visitor.post("/firms/ref-keysight?lang=en", data={"csrf_token": "stale"})
+    assert response.status_code == 400 and response.mimetype == "text/html"
+    assert "Reload the page" in response.get_data(as_text=True)
+
+
 def test_a_bad_key_is_refused(visitor, keys, login):
     assert login("cs" + "x" * 41).status_code == 401
     assert login(keys["revoked"]).status_code == 401
@@ -102,3 +112,53 @@ def test_a_park_manager_may_not_read_rankings(visitor, keys, login):
 
 def test_the_api_still_answers_json_errors(client):
     assert client.get("/api/v1/weak-links").status_code == 401
+
+
+def test_next_with_a_line_break_or_a_bad_host_goes_to_the_dashboard(visitor, keys, login):
+    for target in ("/?node=x\r\nSet-Cookie: a=b", "/a\nb", "http://[x/"):
+        response = login(keys["viewer"], next=target)
+        assert response.status_code == 302 and response.headers["Location"] == "/"
+
+
+LANG_LINK = re.compile(r'<a href="([^"]+)" (?:aria-current="true")?>English</a>')
+
+
+@pytest.mark.parametrize("path", ["/login", "/", "/map", "/parks", "/parks/dg_songshan_lake",
+                                  "/firms/ref-keysight"])
+@pytest.mark.parametrize("query", ["endpoint=x", "_method=POST", "_external=1", "firm_id=x",
+                                   "park_id=x", "_anchor=x"])
+def test_the_language_link_takes_any_query(visitor, keys, login, path, query):
+    login(keys["officer"])
+    response = visitor.get(f"{path}?{query}")
+    assert response.status_code == 200
+    link = LANG_LINK.search(response.get_data(as_text=True)).group(1)
+    assert link == f"{path}?{query}&amp;lang=en"  # local, with the query as given
+
+
+def test_the_language_link_keeps_repeated_filters(visitor, keys, login):
+    login(keys["officer"])
+    html = visitor.get("/?node=vacuum_pumps&country=DE&country=US&lang=zh").get_data(as_text=True)
+    assert LANG_LINK.search(html).group(1) == \
+        "/?node=vacuum_pumps&amp;country=DE&amp;country=US&amp;lang=en"
+
+
+def test_a_revoked_key_s_session_ends_once_the_key_cache_forgets_it(visitor, login, app,
+                                                                    monkeypatch):
+    import time
+
+    from recommender import auth
+
+    store, principals = app.extensions["chainscout"].store, app.extensions["chainscout"].principals
+    key, principal = auth.create_key(store, "officer", label="test pages revoked")
+    login(key)
+    assert visitor.get("/parks").status_code == 200
+    auth.revoke_key(store, principal.id)
+    later = time.monotonic() + app.config["AUTH_CACHE_SECONDS"] + 1
+    monkeypatch.setattr(principals, "clock", lambda: later)
+    with visitor.session_transaction() as session:
+        token = session["csrf_token"]
+    for response in (visitor.get("/parks"),
+                     visitor.post("/firms/ref-keysight", data={"csrf_token": token})):
+        assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+    with visitor.session_transaction() as session:
+        assert "api_key" not in session

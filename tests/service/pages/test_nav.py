@@ -27,3 +27,4 @@ def test_the_current_page_is_marked_and_the_login_page_has_no_links(visitor, key
     login(keys["officer"])
     html = visitor.get("/map").get_data(as_text=True)
     assert re.search(r'id="nav-recruitment-map" href="/map" aria-current="page"', html)
+    assert '<nav class="pages" aria-label="页面">' in html  # named in the page's language

@@ -60,6 +60,19 @@ def test_the_firm_portrait_in_english(visitor, keys, login):
     assert "Record an outcome" in html and "企业画像" not in html
 
 
+@pytest.mark.parametrize(("lang", "segment", "size"), [
+    ("zh", "电学测量", "中型"), ("en", "Electrical measurement", "mid-size")])
+def test_segments_and_sizes_are_named_not_coded(visitor, keys, login, app, lang, segment, size):
+    login(keys["viewer"])
+    html = _text(visitor.get(f"/firms/{FIRM}?lang={lang}"))
+    cells = " ".join(_rows(html, "firm-nodes"))
+    assert segment in cells and "electrical_measurement" not in cells
+    firms = app.extensions["chainscout"].store.firms()
+    mid = firms.loc[firms["size_class"] == "mid", "firm_id"].iloc[0]
+    html = _text(visitor.get(f"/firms/{mid}"))
+    assert re.search(rf'<dd><span title="[^"]+">{size}</span></dd>', html)
+
+
 def test_outcome_history_is_newest_first(visitor, keys, login):
     login(keys["viewer"])
     html = _text(visitor.get(f"/firms/{FIRM}"))
