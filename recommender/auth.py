@@ -237,6 +237,17 @@ def authenticate(store, presented: str | None) -> Principal | None:
     return None
 
 
+def authenticate_digest(store, digest: str | None) -> Principal | None:
+    """Return the principal of the active key whose SHA-256 hex digest is ``digest`` (what a
+    login session keeps instead of the key itself), or None."""
+    if not digest or len(digest) != 64:
+        return None
+    for row in store_keys.keys_with_hash(store, digest):
+        if hmac.compare_digest(row[M.KEY_HASH], digest) and row[M.KEY_REVOKED_AT] is None:
+            return _principal(row)
+    return None
+
+
 def revoke_key(store, prefix_or_id: str | int) -> Principal:
     """Revoke a key named by its id, its prefix or the whole key; return its principal.
 

@@ -47,6 +47,9 @@ DEFAULTS: dict[str, Any] = {
     # A training job that is still queued or running after this many seconds no longer
     # blocks a new one (its process may have died with it).
     "TRAINING_JOB_STALE_SECONDS": 6 * 3600,
+    # --- pages ------------------------------------------------------------------------------
+    # Hours a page login lasts (the session cookie keeps the key's SHA-256 and the login time).
+    "SESSION_HOURS": 12,
     # --- OpenAPI document and docs page (flask-smorest) -------------------------------------
     "API_TITLE": "ChainScout API",
     "API_VERSION": "v1",

@@ -19,6 +19,7 @@ import gzip
 import hmac
 import logging
 import secrets
+import time
 from collections.abc import Callable
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -35,13 +36,22 @@ from flask import (
     url_for,
 )
 
-from recommender.auth import READ_MAPS, READ_PARKS, READ_RANKINGS, Principal, authenticate
+from recommender.auth import (
+    READ_MAPS,
+    READ_PARKS,
+    READ_RANKINGS,
+    Principal,
+    authenticate,
+    authenticate_digest,
+    hash_key,
+)
 from service.pages.i18n import DEFAULT_LANGUAGE, LANGUAGES, translate
 
 log = logging.getLogger("service.pages")
 bp = Blueprint("pages", __name__)
 
-SESSION_KEY = "api_key"
+SESSION_KEY = "key_digest"  # the SHA-256 of the key: the cookie never carries the key itself
+LOGIN_AT = "login_at"  # when the session logged in (Unix seconds)
 CSRF_KEY = "csrf_token"
 LANG_KEY = "lang"
 GZIP_MIN_BYTES = 1024
@@ -63,6 +73,7 @@ def _configure(setup_state) -> None:
     config["SECRET_KEY"] = secret
     config["SESSION_COOKIE_HTTPONLY"] = True
     config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    # Behind HTTPS, CHAINSCOUT_SESSION_COOKIE_SECURE=true keeps the cookie off plain HTTP.
 
 
 # --- per request: language, CSRF, headers ------------------------------------------------------
@@ -170,14 +181,33 @@ def principal_of(key: str | None) -> Principal | None:
     return principal
 
 
+def session_principal() -> Principal | None:
+    """The principal of the session's key: None when the session has none, is older than
+    ``SESSION_HOURS`` or its key was revoked (seen within the key cache's life)."""
+    digest, since = session.get(SESSION_KEY), session.get(LOGIN_AT)
+    if not isinstance(digest, str) or not isinstance(since, int | float):
+        return None
+    if time.time() - since > float(current_app.config["SESSION_HOURS"]) * 3600:
+        return None
+    app_state = current_app.extensions["chainscout"]
+    cached = f"sha256:{digest}"  # apart from the API's entries, which are keys
+    principal = app_state.principals.get(cached)
+    if principal is None:
+        principal = authenticate_digest(app_state.store, digest)
+        if principal is not None:
+            app_state.principals.put(cached, principal)
+    return principal
+
+
 def login_required(view: Callable) -> Callable:
     """Run ``view`` for a logged-in key (``g.principal``); otherwise go to the login page."""
 
     @functools.wraps(view)
     def guarded(*args, **kwargs):
-        principal = principal_of(session.get(SESSION_KEY))
+        principal = session_principal()
         if principal is None:
             session.pop(SESSION_KEY, None)
+            session.pop(LOGIN_AT, None)
             return redirect(url_for("pages.login", next=request.full_path.rstrip("?")))
         g.principal = principal
         return view(*args, **kwargs)
@@ -205,7 +235,8 @@ def login():
         if principal_of(key) is not None:
             lang = session.get(LANG_KEY)
             session.clear()
-            session[SESSION_KEY] = key
+            session[SESSION_KEY] = hash_key(key)
+            session[LOGIN_AT] = int(time.time())
             if lang:
                 session[LANG_KEY] = lang
             csrf_token()  # a new token for the new login

@@ -75,6 +75,17 @@ def test_a_revoked_key_authenticates_nobody(store):
     assert auth.revoke_key(store, principal.id).revoked_at == revoked.revoked_at  # kept
 
 
+def test_a_session_s_digest_authenticates_its_key_until_revoked(store):
+    key, principal = auth.create_key(store, auth.OFFICER)
+    digest = auth.hash_key(key)
+    found = auth.authenticate_digest(store, digest)
+    assert found is not None and found.id == principal.id and found.role == auth.OFFICER
+    for wrong in (None, "", digest[:-1], auth.hash_key(key + "x"), key):
+        assert auth.authenticate_digest(store, wrong) is None
+    auth.revoke_key(store, principal.id)
+    assert auth.authenticate_digest(store, digest) is None
+
+
 def test_keys_are_revoked_by_id_prefix_or_whole_key(store):
     made = [auth.create_key(store, auth.VIEWER) for _ in range(3)]
     auth.revoke_key(store, str(made[0][1].id))

@@ -161,4 +161,38 @@ def test_a_revoked_key_s_session_ends_once_the_key_cache_forgets_it(visitor, log
                      visitor.post("/firms/ref-keysight", data={"csrf_token": token})):
         assert response.status_code == 302 and response.headers["Location"].startswith("/login")
     with visitor.session_transaction() as session:
-        assert "api_key" not in session
+        assert "key_digest" not in session and "login_at" not in session
+
+
+def test_the_cookie_never_carries_the_key(visitor, keys, login, app):
+    import base64
+    import zlib
+
+    login(keys["officer"])
+    cookie = visitor.get_cookie(app.config.get("SESSION_COOKIE_NAME", "session"))
+    payload = cookie.value.lstrip(".").split(".")[0]
+    raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    text = (zlib.decompress(raw) if cookie.value.startswith(".") else raw).decode()
+    assert keys["officer"] not in text and keys["officer"][:12] not in text
+    with visitor.session_transaction() as session:
+        assert len(session["key_digest"]) == 64
+
+
+def test_a_session_ends_after_its_hours(visitor, keys, login, app, monkeypatch):
+    import time
+
+    login(keys["officer"])
+    assert visitor.get("/parks").status_code == 200
+    hours = app.config["SESSION_HOURS"]
+    assert hours == 12
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now + hours * 3600 + 1)
+    response = visitor.get("/parks")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+def test_a_forged_session_without_a_login_time_is_refused(visitor, keys, login):
+    login(keys["officer"])
+    with visitor.session_transaction() as session:
+        del session["login_at"]
+    assert visitor.get("/parks").status_code == 302
