@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 import marshmallow as ma
 from marshmallow import fields, validate
 
@@ -35,13 +37,21 @@ class OutcomeSchema(ma.Schema):
         "description": "Prefix of the API key that recorded it"})
 
 
+def _not_in_the_future(day: datetime.date) -> None:
+    """An outcome has happened: refuse a date after tomorrow (UTC)."""
+    latest = datetime.datetime.now(datetime.UTC).date() + datetime.timedelta(days=1)
+    if day > latest:
+        raise ma.ValidationError(f"an outcome cannot be dated after {latest.isoformat()}")
+
+
 class OutcomeInSchema(ma.Schema):
     firm_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
     node_id = fields.String(required=True, validate=validate.Length(min=1, max=100),
                             metadata={"description": "The weak link: a node of the chain"})
     stage = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=4),
                            metadata={"description": STAGE_HELP})
-    date = fields.Date(required=True)
+    date = fields.Date(required=True, validate=_not_in_the_future, metadata={
+        "description": "When it happened: not after today (a day's grace for time zones)"})
     note = fields.String(load_default=None, allow_none=True,
                          validate=validate.Length(max=4000))
     campaign_id = fields.String(load_default=None, allow_none=True,

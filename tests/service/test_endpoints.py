@@ -171,6 +171,22 @@ def test_a_stage_outside_0_to_4_is_refused(client, as_role, error_body, stage):
     assert "stage" in error_body(response, 422, "validation_error")["details"]["fields"]["json"]
 
 
+def test_an_outcome_dated_after_tomorrow_is_refused(client, as_role, error_body):
+    import datetime
+
+    today = datetime.datetime.now(datetime.UTC).date()
+    body = {"firm_id": "ref-keysight", "node_id": "oscilloscopes", "stage": 1}
+    for day in (today + datetime.timedelta(days=2), datetime.date(9999, 12, 31)):
+        response = client.post("/api/v1/outcomes", headers=as_role("officer"),
+                               json={**body, "date": day.isoformat()})
+        error = error_body(response, 422, "validation_error")
+        assert "cannot be dated after" in str(error["details"]["fields"]["json"]["date"])
+    tomorrow = (today + datetime.timedelta(days=1)).isoformat()
+    accepted = client.post("/api/v1/outcomes", headers=as_role("officer"),
+                           json={**body, "date": tomorrow, "note": "time-zone grace"})
+    assert accepted.status_code == 201
+
+
 # --- parks ----------------------------------------------------------------------------------
 def test_parks_are_listed_with_their_profiles(get):
     body = get("/api/v1/parks")
