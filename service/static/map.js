@@ -298,7 +298,7 @@
       if (request.signal.aborted || error.name === "AbortError") { return; }
       self.root.dataset.state = "error";
       self.setStatus(error.message, "error", error.login ? {
-        href: "/login?next=" + encodeURIComponent(window.location.pathname +
+        href: (self.root.dataset.loginUrl || "/login") + "?next=" + encodeURIComponent(window.location.pathname +
                                                   window.location.search),
         text: self.t("login")} : null);
     });

@@ -68,6 +68,8 @@ def test_the_page_speaks_english_on_request(logged_in):
     assert "Global recruitment map" in html and "Legend" in html
     strings = json.loads(re.search(r"data-strings='([^']*)'", html).group(1))
     assert strings["map_tip_score"] == "Score"  # the script's strings, in the page's language
+    # the script's links, built by the app (so they hold under a path prefix too)
+    assert 'data-firm-url="/firms/"' in html and 'data-login-url="/login"' in html
 
 
 def test_the_page_keeps_its_filters(logged_in):
