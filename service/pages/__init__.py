@@ -215,15 +215,19 @@ def login_required(view: Callable) -> Callable:
     return guarded
 
 
-def _safe_next(target: str | None) -> str:
-    """A local path to go to after logging in; anything else goes to the dashboard."""
+def _safe_next(target: str | None, principal: Principal) -> str:
+    """A local path to go to after logging in; anything else goes to the first page the
+    role may open (the dashboard; a park manager's parks)."""
     # Printable only: a CR or LF would break the Location header (a 500).
     if target and target.startswith("/") and not target.startswith("//") \
             and "\\" not in target and target.isprintable():
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc:
             return target
-    return url_for("pages.dashboard")
+    if principal.park_scope is not None:  # a park manager starts at their own parks
+        return url_for("pages.parks")
+    pages = _nav(principal)
+    return pages[0]["href"] if pages else url_for("pages.dashboard")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -232,7 +236,8 @@ def login():
     status = 200
     if request.method == "POST":
         key = request.form.get("api_key", "").strip()
-        if principal_of(key) is not None:
+        principal = principal_of(key)
+        if principal is not None:
             lang = session.get(LANG_KEY)
             session.clear()
             session[SESSION_KEY] = hash_key(key)
@@ -240,7 +245,7 @@ def login():
             if lang:
                 session[LANG_KEY] = lang
             csrf_token()  # a new token for the new login
-            return redirect(_safe_next(request.form.get("next")))
+            return redirect(_safe_next(request.form.get("next"), principal))
         error, status = "bad_key", 401
     return render_template("pages/login.html", error=error,
                            next=request.values.get("next", "")), status

@@ -28,3 +28,11 @@ def test_the_current_page_is_marked_and_the_login_page_has_no_links(visitor, key
     html = visitor.get("/map").get_data(as_text=True)
     assert re.search(r'id="nav-recruitment-map" href="/map" aria-current="page"', html)
     assert '<nav class="pages" aria-label="页面">' in html  # named in the page's language
+
+
+@pytest.mark.parametrize(("role", "landing"), [("officer", "/"), ("viewer", "/"),
+                                               ("park_manager", "/parks")])
+def test_a_login_without_next_lands_on_the_first_page_the_role_may_open(login, keys, role,
+                                                                        landing):
+    response = login(keys[role])
+    assert response.status_code == 302 and response.headers["Location"] == landing
