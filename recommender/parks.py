@@ -553,12 +553,16 @@ def firm_parks(firm, parks, firm_nodes: pd.DataFrame, chain, *,
         If ``firm`` is an id not in ``firms``.
     """
     row = _one_firm(firm, firms, firm_id)
+    profiles = park_profiles(parks)
+    # Every score part is the firm's own or its tenants': the matcher needs no other firm, so
+    # a portrait costs the same over 100 firms or 1,000,000.
+    own = str(row[firm_id].iloc[0])
+    tenants = {str(t) for listed in profiles[C.TENANTS] for t in (listed or [])} - {own}
     everyone = row if firms is None else pd.concat(
-        [row, firms[firms[firm_id].astype("str") != str(row[firm_id].iloc[0])]],
-        ignore_index=True)
+        [row, firms[firms[firm_id].astype("str").isin(tenants)]], ignore_index=True)
+    firm_nodes = firm_nodes[firm_nodes[firm_id].astype("str").isin(tenants | {own})]
     m = _Matcher(everyone, firm_nodes, chain, needs=needs, scores=scores, firm_id=firm_id,
                  node_id=node_id, confidence=confidence)
-    profiles = park_profiles(parks)
     tables = [_park_table(m, p, k=None, include_excluded=True, exclude=(), rows=np.array([0]))
               for p in profiles.to_dict("records")]
     table = pd.concat(tables, ignore_index=True) if tables else _park_table(

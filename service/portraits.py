@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import orjson
 import pandas as pd
 
 from recommender import columns as C
@@ -116,9 +117,14 @@ def park_matches(snapshot, chain, park: Mapping[str, Any], *, k: int,
 
     profile = park_profiles({key: value for key, value in park.items() if key in PARK_COLUMNS})
     queries._require_nodes(chain, list(profile.at[0, C.FOCUS_NODES] or []), C.FOCUS_NODES)
-    items = matching.park_match_rows(snapshot, profile, k=k, include_excluded=include_excluded,
-                                     exclude_local=exclude_local)
-    return {"park": matching.records(profile)[0], "model_version": snapshot.model_version,
+    record = matching.records(profile)[0]
+    # the same profile asked again (a portrait reloaded, the API polled) is answered from the
+    # snapshot's memo; an edited profile is another key
+    key = ("park-matches", orjson.dumps(record, default=str, option=orjson.OPT_SORT_KEYS), k,
+           include_excluded, exclude_local)
+    items = snapshot.memo.get(key, lambda: matching.park_match_rows(
+        snapshot, profile, k=k, include_excluded=include_excluded, exclude_local=exclude_local))
+    return {"park": record, "model_version": snapshot.model_version,
             "data_version": snapshot.data_version, "k": k,
             "include_excluded": include_excluded, "exclude_local": exclude_local,
             "items": items}

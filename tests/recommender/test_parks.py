@@ -215,6 +215,26 @@ def test_firm_parks_ranks_parks_for_one_firm(chain, park):
         firm_parks("zz", [park], link, chain, firms=firms)
 
 
+def test_firm_parks_scores_each_park_as_park_matches_does(chain, park):
+    """Both directions give a (firm, park) pair the same score, parts and reasons, although a
+    firm's parks are scored with that firm and the tenants only."""
+    other = {**park, "park_id": "p2", "focus_nodes": ["optics"], "tenants": ["b", "c"],
+             "lat": 31.2, "lon": 121.5}
+    firms = pd.DataFrame([firm("a", employees=900.0), firm("b", country="JP", lat=35.7, lon=139.7),
+                          firm("c", in_china=True), firm("tenant"), firm("d", employees=40.0)])
+    link = links(("a", "chips", 0.9), ("a", "glass", 0.4), ("b", "optics", 1.0),
+                 ("c", "scopes", 0.8), ("tenant", "scopes", 1.0), ("d", "optics", 0.7))
+    columns = ["score", "synergy", "focus_fit", "capacity_fit", "proximity", "reason_en"]
+    for firm_id in ("a", "d"):
+        mine = firm_parks(firm_id, [park, other], link, chain, firms=firms,
+                          include_excluded=True).set_index("park_id")
+        for profile in (park, other):
+            theirs = park_matches(profile, firms, link, chain, include_excluded=True)
+            row = theirs.set_index("firm_id").loc[firm_id, columns]
+            pd.testing.assert_series_equal(mine.loc[profile["park_id"], columns], row,
+                                           check_names=False)
+
+
 def test_matches_for_parks_stacks_the_parks(chain, park):
     other = {**park, "park_id": "p2", "tenants": []}
     firms = pd.DataFrame([firm(f) for f in "abc"])
