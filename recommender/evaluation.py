@@ -572,8 +572,7 @@ def report_markdown(results: Mapping) -> str:
         f"- relevant: stage >= {results['relevant']} (MoU or better) for MAP and Recall; "
         f"NDCG gains 2^stage - 1; ties broken pessimistically; groups without a relevant "
         f"contact are left out of each mean", "",
-        "| method | " + " | ".join(METRICS) + " | groups (NDCG / MAP, Recall) |",
-        "|---|" + "---:|" * len(METRICS) + "---:|",
+        *_TABLE_HEAD,
     ]
     lines += _metric_rows(results["metrics"], results["groups"])
     for method, reason in results.get("skipped", {}).items():
@@ -591,8 +590,7 @@ def report_markdown(results: Mapping) -> str:
             f"as the generator draws a contact's: the stage is how many of the thresholds "
             f"{', '.join(f'{t:.2f}' for t in model['thresholds'])} lie below utility + "
             f"N(0, {model['noise_sd']:g}²); a group's metric is averaged over the draws", "",
-            "| method | " + " | ".join(METRICS) + " | groups (NDCG / MAP, Recall) |",
-            "|---|" + "---:|" * len(METRICS) + "---:|",
+            *_TABLE_HEAD,
         ]
         lines += _metric_rows(every["metrics"], every["groups"])
         lines += _comparison_lines(every["comparisons"]["ndcg@10"])
@@ -632,6 +630,10 @@ def _backtest_lines(rolling: Mapping) -> list[str]:
                   *head, *_metric_rows(every["metrics"], every["groups"])]
         lines += _comparison_lines(every["comparisons"]["ndcg@10"])
     return lines
+
+
+_TABLE_HEAD = ("| method | " + " | ".join(METRICS) + " | groups (NDCG / MAP, Recall) |",
+               "|---|" + "---:|" * len(METRICS) + "---:|")
 
 
 def _metric_rows(metrics: Mapping, groups: Mapping) -> list[str]:

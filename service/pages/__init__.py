@@ -172,13 +172,7 @@ def principal_of(key: str | None) -> Principal | None:
     """Verify ``key`` as the API does (through the process's cache of verified keys)."""
     if not key:
         return None
-    app_state = current_app.extensions["chainscout"]
-    principal = app_state.principals.get(key)
-    if principal is None:
-        principal = authenticate(app_state.store, key)
-        if principal is not None:
-            app_state.principals.put(key, principal)
-    return principal
+    return _cached_principal(key, lambda store: authenticate(store, key))
 
 
 def session_principal() -> Principal | None:
@@ -189,13 +183,20 @@ def session_principal() -> Principal | None:
         return None
     if time.time() - since > float(current_app.config["SESSION_HOURS"]) * 3600:
         return None
+    # cached apart from the API's entries, which are keys
+    return _cached_principal(f"sha256:{digest}",
+                             lambda store: authenticate_digest(store, digest))
+
+
+def _cached_principal(cache_key: str, verify: Callable) -> Principal | None:
+    """The principal the process's key cache holds for ``cache_key``, else ``verify(store)``'s
+    (kept in the cache when it is one)."""
     app_state = current_app.extensions["chainscout"]
-    cached = f"sha256:{digest}"  # apart from the API's entries, which are keys
-    principal = app_state.principals.get(cached)
+    principal = app_state.principals.get(cache_key)
     if principal is None:
-        principal = authenticate_digest(app_state.store, digest)
+        principal = verify(app_state.store)
         if principal is not None:
-            app_state.principals.put(cached, principal)
+            app_state.principals.put(cache_key, principal)
     return principal
 
 
