@@ -337,7 +337,7 @@ def test_read_node_labels_checks_the_flags(tmp_path, chain):
 
 def test_the_repository_labels_are_valid(chain):
     labels = read_node_labels(chain=chain)
-    assert len(labels) >= 600
+    assert len(labels) >= 750
     share = labels["none_of_chain"].mean()
     assert 0.1 < share < 0.6
     assert labels["labeller_note"].str.len().gt(0).all()
@@ -362,8 +362,8 @@ def test_classifier_beats_keywords_on_held_out_real_firms(chain):
                                         unlabelled=unlabelled.dropna())
     keywords = metrics["methods"]["keywords"]["micro"]["f1"]
     learned = metrics["methods"]["classifier"]["micro"]["f1"]
-    # Honest floor: node-level micro-F1 measured 0.660 on these 600 labels (see
+    # Honest floor: node-level micro-F1 measured 0.675 on these 750 labels (see
     # data/labels/README.md), less the fold-to-fold spread of about 0.035; the 0.8 goal is
     # not reached at node level.
-    assert learned >= 0.62
-    assert learned >= keywords + 0.15  # keywords measured 0.396
+    assert learned >= 0.63
+    assert learned >= keywords + 0.15  # keywords measured 0.412
