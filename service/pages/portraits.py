@@ -65,6 +65,8 @@ def record_outcome(firm_id: str):
     """Record an outcome from the portrait's form: 422 with messages, or back to the page."""
     from service import portraits
     from service.api.outcomes import OutcomeInSchema
+    from service.errors import ApiError
+    from service.limits import check_rate
     from service.state import state
 
     if not g.principal.can(RECORD_OUTCOMES):
@@ -75,6 +77,12 @@ def record_outcome(firm_id: str):
     except NotFoundError:
         return _not_found("firm", firm_id)
     form = {name: request.form.get(name, "").strip() for name in OUTCOME_FIELDS}
+    try:
+        check_rate(g.principal.id)  # as the API's POST /outcomes
+    except ApiError as exc:  # the form again, kept as typed, with the wait
+        html, status = _firm_page(firm_id, form=form, errors={"form": [exc.message]},
+                                  status=exc.status)
+        return html, status, exc.headers
     try:
         body = OutcomeInSchema().load(_outcome_body(firm_id, form))
         outcome, created = portraits.record_outcome_label(

@@ -311,3 +311,18 @@ def test_portraits_load_nothing_from_elsewhere(visitor, keys, login):
         assert "'self'" in response.headers["Content-Security-Policy"]
     with visitor.get("/static/portraits.css") as asset:
         assert asset.status_code == 200
+
+
+def test_recording_outcomes_counts_against_the_key_s_rate_limit(visitor, keys, login, app,
+                                                                 csrf, monkeypatch):
+    from service.limits import RateLimiter
+
+    login(keys["officer"])
+    token = csrf("/firms/ref-keysight")
+    monkeypatch.setattr(app.extensions["chainscout"], "limiter", RateLimiter(6, burst=1))
+    form = {"csrf_token": token, "node_id": "oscilloscopes", "stage": "9", "date": "2025-01-02"}
+    assert visitor.post("/firms/ref-keysight", data=form).status_code == 422  # took the token
+    limited = visitor.post("/firms/ref-keysight", data={**form, "note": "kept as typed"})
+    assert limited.status_code == 429 and int(limited.headers["Retry-After"]) >= 1
+    html = limited.get_data(as_text=True)
+    assert "rate limit" in html and "kept as typed" in html and limited.mimetype == "text/html"
