@@ -458,7 +458,11 @@ def backtest(frame: pd.DataFrame, *, folds: int = BACKTEST_FOLDS,
     for k in range(folds):
         held = dates.index[bounds[k]:bounds[k + 1]]
         is_held = frame[group_id].isin(set(held)).to_numpy()
-        is_before = frame[group_id].isin(set(dates.index[:bounds[k]])).to_numpy()
+        # strictly before the window: a group dated on its first day is not learned from
+        # (it can only be a tie left in the previous window, or before the first one)
+        earlier = dates.iloc[:bounds[k]]
+        earlier = earlier[earlier < dates.iloc[bounds[k]]]
+        is_before = frame[group_id].isin(set(earlier.index)).to_numpy()
         part = None if candidates is None else candidates[
             candidates[group_id].isin(set(held)).to_numpy()]
         part = part if part is not None and len(part) else None

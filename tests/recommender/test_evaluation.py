@@ -250,6 +250,21 @@ def test_backtest_pools_several_later_windows():
     assert "## Rolling-origin backtest" in text and "20 groups" in text
 
 
+def test_backtest_learns_only_from_groups_dated_before_each_window():
+    # two groups a day (0 and 1, 2 and 3, ...); the windows start at groups 21, 26, 30 and 35,
+    # so the first and the last start on the day of the group just before them
+    frame = _frame()
+    frame[C.DATE] = pd.Timestamp("2022-01-01") + pd.to_timedelta(
+        frame[C.GROUP_ID].str[1:4].astype(int) // 2 * 10, unit="D")
+    out = backtest(frame, folds=4, test_share=0.475, features=FEATURES, seed=0,
+                   methods=("random",))
+    assert [w["test"]["groups"] for w in out["folds"]] == [5, 4, 5, 5]
+    for window in out["folds"]:
+        assert window["train"]["end"] < window["test"]["start"]
+    # group 20 shares the first day of window 1, group 34 of window 4: neither is learned from there
+    assert [w["train"]["groups"] for w in out["folds"]] == [20, 26, 30, 34]
+
+
 @pytest.mark.parametrize("kwargs, match", [
     ({"folds": 0}, "folds must be a positive integer"),
     ({"test_share": 1.5}, r"test_share must be in \(0, 1\)"),
