@@ -364,6 +364,10 @@ def _evaluate_window(train, test, *, methods, seed, features, ranker_params, val
     unknown = [m for m in methods if m not in SCORERS]
     if unknown:
         raise ValueError(f"methods: unknown {unknown}; known: {', '.join(SCORERS)}")
+    if len(test):  # learn only what was known when the later window began
+        from recommender.features import labels_as_of
+
+        train = labels_as_of(train, test[date].min())
     if features is None:
         from recommender.features import feature_names
 

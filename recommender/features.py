@@ -467,6 +467,10 @@ class _Block:
 
 # --- training and serving -------------------------------------------------------------------
 
+# training_frame's columns: the date each contact first reached stage 0, 1 … 4 (NaT: never)
+REACHED = tuple(f"reached_{s}" for s in range(5))
+
+
 def training_frame(data, weak_links: pd.DataFrame) -> pd.DataFrame:
     """Return one ranking row per contact, with features as of its campaign's date.
 
@@ -479,7 +483,9 @@ def training_frame(data, weak_links: pd.DataFrame) -> pd.DataFrame:
     -------
     DataFrame
         ``firm_id``, ``node_id``, ``campaign_id``, ``date``, ``label`` (int64, 0..4),
-        ``group_id`` (``campaign_id + "|" + node_id``), the registry features, and
+        ``reached_0`` … ``reached_4`` (when the contact first reached each stage, for
+        :func:`labels_as_of`), ``group_id`` (``campaign_id + "|" + node_id``), the registry
+        features, and
         ``true_utility`` when ``data.truth`` is given; sorted by date, group and firm, so that
         each group's rows are contiguous; a fresh RangeIndex.
 
@@ -490,8 +496,15 @@ def training_frame(data, weak_links: pd.DataFrame) -> pd.DataFrame:
     """
     outcomes = data.outcomes
     keys = [C.CAMPAIGN_ID, C.NODE_ID, C.FIRM_ID]
-    contacts = (outcomes.groupby(keys, sort=False, observed=True)
-                .agg(**{C.LABEL: (C.OUTCOME_STAGE, "max"), "first": (C.DATE, "min")})
+    stage = outcomes[C.OUTCOME_STAGE].to_numpy()
+    dated = outcomes[C.DATE].to_numpy("datetime64[ms]")
+    # when each contact first reached stage s or better (NaT: never), for labels as of a date
+    reached = {REACHED[s]: np.where(stage >= s, dated, np.datetime64("NaT"))
+               for s in range(len(REACHED))}
+    contacts = (outcomes[keys].assign(**{C.LABEL: stage, "first": dated}, **reached)
+                .groupby(keys, sort=False, observed=True)
+                .agg(**{C.LABEL: (C.LABEL, "max"), "first": ("first", "min")},
+                     **{name: (name, "min") for name in REACHED})
                 .reset_index())
     contacts = contacts[contacts[C.NODE_ID].isin(set(data.chain.node_ids))]
     campaigns = data.campaigns.drop_duplicates(C.CAMPAIGN_ID)
@@ -508,11 +521,33 @@ def training_frame(data, weak_links: pd.DataFrame) -> pd.DataFrame:
         C.LABEL: contacts[C.LABEL].to_numpy(np.int64),
     })
     pairs[C.GROUP_ID] = pairs[C.CAMPAIGN_ID] + "|" + pairs[C.NODE_ID]
+    for name in REACHED:
+        pairs[name] = contacts[name].to_numpy("datetime64[ms]")
     pairs = pairs.sort_values([C.DATE, C.GROUP_ID, C.FIRM_ID], kind="stable", ignore_index=True)
     frame = build_features(pairs, data, weak_links)
     if data.truth is not None:
         frame[C.TRUE_UTILITY] = _truth_of(frame, data.truth)
     return frame
+
+
+def labels_as_of(frame: pd.DataFrame, when) -> pd.DataFrame:
+    """Return the rows of a :func:`training_frame` whose outcome was known before ``when``,
+    labelled with the furthest stage recorded before it.
+
+    A model measured on a later window must learn only what was known when that window began:
+    a contact still running then (its MoU signed afterwards) counts with the stage it had
+    reached, and a contact with no outcome recorded yet is left out. A frame without the
+    ``reached_*`` columns is returned as it is.
+    """
+    if not set(REACHED) <= set(frame.columns):
+        return frame
+    cutoff = np.datetime64(pd.Timestamp(when), "ms")
+    known = np.stack([frame[name].to_numpy("datetime64[ms]") < cutoff for name in REACHED],
+                     axis=1)  # NaT compares False: never reached
+    keep = known[:, 0]
+    out = frame[keep].copy()
+    out[C.LABEL] = known[keep].sum(axis=1).astype(np.int64) - 1
+    return out.reset_index(drop=True)
 
 
 def truth_frame(data, weak_links: pd.DataFrame,

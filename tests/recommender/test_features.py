@@ -458,3 +458,23 @@ def test_no_history_gives_an_empty_training_frame_and_zero_engagement(toy):
     served = F.build_features(toy_pairs(), empty, toy_weak_links())
     assert (served[F.PRIOR_CONTACTS] == 0).all() and served[F.BEST_PRIOR_STAGE].isna().all()
     assert served[F.MEAN_PRIOR_STAGE].isna().all()
+
+
+def test_labels_as_of_keep_what_was_known_before_the_date(toy):
+    frame = F.training_frame(toy, toy_weak_links())
+    first = frame[list(F.REACHED)]
+    assert (frame[C.LABEL] == first.notna().sum(axis=1) - 1).all()  # the furthest stage
+    steps = first.to_numpy("datetime64[ms]")
+    assert ((steps[:, 1:] >= steps[:, :-1]) | np.isnat(steps[:, 1:])).all()  # in stage order
+    when = pd.Timestamp(np.sort(steps[:, 0])[len(steps) // 2])
+    known = F.labels_as_of(frame, when)
+    assert len(known) == int((frame[F.REACHED[0]] < when).sum()) and len(known) < len(frame)
+    assert (known[F.REACHED[0]] < when).all()
+    expected = (known[list(F.REACHED)] < when).sum(axis=1) - 1
+    assert known[C.LABEL].tolist() == expected.tolist()
+    assert (known[C.LABEL].to_numpy() <= frame.set_index([C.GROUP_ID, C.FIRM_ID]).loc[
+        list(zip(known[C.GROUP_ID], known[C.FIRM_ID], strict=True)), C.LABEL].to_numpy()).all()
+    later = F.labels_as_of(frame, steps[~np.isnat(steps)].max() + np.timedelta64(1, "D"))
+    pd.testing.assert_frame_equal(later, frame)
+    bare = frame.drop(columns=list(F.REACHED))
+    assert F.labels_as_of(bare, when) is bare
