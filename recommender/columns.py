@@ -25,6 +25,7 @@ RD_INTENSITY = "rd_intensity"  # R&D spending / revenue, fraction
 PATENTS = "patents"  # patent families held
 IS_LISTED = "is_listed"
 SIZE_CLASS = "size_class"  # ordered: nano < micro < small < mid < large < mega
+SIZE_CLASSES = ("nano", "micro", "small", "mid", "large", "mega")  # the size classes, in order
 INTL_COUNTRIES = "intl_countries"  # countries with sales or subsidiaries
 IN_CHINA = "in_china"  # already sells or has a subsidiary in China
 IN_GBA = "in_gba"  # already present in the Greater Bay Area

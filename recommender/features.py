@@ -57,7 +57,7 @@ __all__ = [
 ]
 
 FEATURE_GROUPS = ("firm", "pair", "engagement")
-SIZE_CLASSES = ("nano", "micro", "small", "mid", "large", "mega")  # size_rank 0..5
+SIZE_CLASSES = C.SIZE_CLASSES  # size_rank 0..5
 SHOWN = ("value", "pow10", "expm1")  # how a feature's value is turned back into {value}
 
 # feature names that are not already column names of recommender.columns

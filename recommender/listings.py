@@ -51,7 +51,7 @@ __all__ = [
     "size_rank",
 ]
 
-SIZE_ORDER = ("nano", "micro", "small", "mid", "large", "mega")
+SIZE_ORDER = C.SIZE_CLASSES
 """Market-capitalisation classes from smallest to largest; ``size_rank`` numbers them 0..5."""
 
 # Listing columns kept beside ours: where a firm trades and how the source classifies it.

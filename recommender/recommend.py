@@ -50,7 +50,7 @@ FIRM_FIELDS = [C.NAME, C.NAME_ZH, C.COUNTRY, C.CITY, C.LAT, C.LON, C.SIZE_CLASS,
 RECOMMEND_COLUMNS = [C.RANK, C.FIRM_ID, C.NAME, C.NAME_ZH, C.COUNTRY, C.CITY, C.LAT, C.LON,
                      C.NODE_ID, C.SCORE, C.P_SUCCESS, OUTCOME_STAGE, C.REASONS, REASON_ZH,
                      REASON_EN, C.IS_SYNTHETIC, C.SOURCE, C.MODEL_VERSION]
-SIZE_CLASSES = ("nano", "micro", "small", "mid", "large", "mega")
+SIZE_CLASSES = C.SIZE_CLASSES
 BASELINE_ROWS = 2000  # candidates whose mean contributions are the reasons' reference
 _CALIBRATIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 

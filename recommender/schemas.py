@@ -71,7 +71,7 @@ def _req(name: str, kind: str = "str", **kw) -> Column:
 
 _STAGES = ("upstream", "midstream", "downstream")
 _GEO = ("given", "exact", "alias", "country", "unresolved")
-_SIZE = ("nano", "micro", "small", "mid", "large", "mega")
+_SIZE = C.SIZE_CLASSES
 _ISO2 = {"pattern": _ISO2_RE, "pattern_hint": "an ISO 3166-1 alpha-2 code such as CN or US"}
 _HS = {"pattern": _HS_RE, "pattern_hint": "a 4- or 6-digit HS code"}
 

@@ -33,13 +33,7 @@ import pandas as pd
 
 from recommender import columns as C
 from recommender.exceptions import NotFoundError, ValidationError
-from recommender.stages import (  # noqa: F401  (the service's views name them from here)
-    NOT_CONTACTED,
-    OUTCOME_STAGES,
-    RECRUITMENT_STAGES,
-    best_stage_codes,
-    stage_codes,
-)
+from recommender.stages import RECRUITMENT_STAGES, best_stage_codes, stage_codes
 
 REASONS_AHEAD = 50  # rows per weak link whose reasons are computed when scores are built
 # Candidates (evenly spread) whose mean contributions are a link's baseline. recommend() takes
@@ -50,7 +44,6 @@ TOP_REASONS = 3
 MAX_KEPT_ROWS = 200_000  # served rows kept as JSON; past it, rows are rebuilt each time
 FIRM_FIELDS = [C.NAME, C.NAME_ZH, C.COUNTRY, C.CITY, C.LAT, C.LON, C.SIZE_CLASS, C.SOURCE,
                C.IS_SYNTHETIC]
-SIZE_CLASSES = ("nano", "micro", "small", "mid", "large", "mega")
 _JSON_OPTIONS = orjson.OPT_SERIALIZE_NUMPY
 DATA_VERSION = "data_version"
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from recommender.cli.common import Progress, chain_of, echo_json, settings_of, store_of
+from recommender.columns import SIZE_CLASSES
 from recommender.stages import NOT_CONTACTED, RECRUITMENT_STAGES, stage_label
 from recommender.training import TEST_SHARE
 
@@ -240,7 +241,7 @@ def _output_options(function):
 @click.option("--country", multiple=True, help="Keep firms of this country (ISO alpha-2); "
                                                "repeat for several.")
 @click.option("--size", multiple=True,
-              type=click.Choice(["nano", "micro", "small", "mid", "large", "mega"]),
+              type=click.Choice(SIZE_CLASSES),
               help="Keep firms of this size class; repeat for several.")
 @click.option("--stage", multiple=True, type=click.Choice(RECRUITMENT_STAGES),
               help="Keep firms at this recruitment stage for the weak link (none: never "

@@ -7,7 +7,9 @@ from marshmallow import fields, validate
 from webargs.fields import DelimitedList
 
 from recommender.auth import READ_RANKINGS
+from recommender.columns import SIZE_CLASSES
 from recommender.exports import RECOMMENDATION_EXPORT_COLUMNS
+from recommender.stages import RECRUITMENT_STAGES
 from service import answers
 from service.downloads import (
     file_response,
@@ -18,7 +20,6 @@ from service.downloads import (
 from service.encoding import dumps_bytes
 from service.errors import ApiError
 from service.openapi import ApiBlueprint
-from service.ranking import RECRUITMENT_STAGES, SIZE_CLASSES
 from service.schemas import PageQuerySchema, PaginationSchema, TopKQuerySchema
 from service.state import state
 

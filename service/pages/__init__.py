@@ -45,6 +45,7 @@ from recommender.auth import (
     authenticate_digest,
     hash_key,
 )
+from recommender.stages import stage_label, stage_names
 from service.pages.i18n import DEFAULT_LANGUAGE, LANGUAGES, translate
 
 log = logging.getLogger("service.pages")
@@ -150,7 +151,16 @@ def _template_helpers() -> dict:
 
     principal = g.get("principal")
     return {"t": lambda key: translate(key, lang), "lang": lang, "csrf_token": csrf_token,
-            "lang_url": lang_url, "principal": principal, "nav": _nav(principal)}
+            "lang_url": lang_url, "principal": principal, "nav": _nav(principal),
+            "stage_text": lambda stage: stage_text(stage, lang)}
+
+
+def stage_text(stage: str | int, lang: str) -> str:
+    """A recruitment stage, by name (``"mou"``) or outcome code (3; -1 never contacted), as a
+    person reads it in ``lang``: the library's labels (:mod:`recommender.stages`), so that the
+    pages say what the exported files say."""
+    name = stage_names([int(stage)])[0] if isinstance(stage, int) else str(stage)
+    return stage_label(name, lang)
 
 
 NAV = (("pages.dashboard", "dashboard", READ_RANKINGS), ("pages.recruitment_map", "map_title",

@@ -149,9 +149,10 @@ def _chain_graph(snapshot, links: list[dict], *, lang: str, node_id: str | None,
 def _filter_options(snapshot, node_id: str | None, firm: dict) -> dict:
     """The countries, size classes and recruitment stages among the link's candidates, with
     counts; a chosen country that has none is listed too."""
+    from recommender.columns import SIZE_CLASSES
     from recommender.countries import country_name
     from recommender.exceptions import NotFoundError
-    from service.ranking import RECRUITMENT_STAGES, SIZE_CLASSES
+    from recommender.stages import RECRUITMENT_STAGES
 
     countries, sizes, stages = Counter(), Counter(), {}
     if node_id is not None:
@@ -173,16 +174,9 @@ def _filter_options(snapshot, node_id: str | None, firm: dict) -> dict:
         "countries": [{"code": code, "count": count, "name": name(code)}
                       for code, count in sorted(countries.items(), key=lambda c: (-c[1], c[0]))],
         "sizes": [{"code": size, "count": sizes.get(size, 0)} for size in SIZE_CLASSES],
-        "stages": [{"code": stage, "count": stages.get(stage, 0),
-                    "label": _stage_label(i - 1)} for i, stage in enumerate(RECRUITMENT_STAGES)],
+        "stages": [{"code": stage, "count": stages.get(stage, 0)} for stage in RECRUITMENT_STAGES],
         "k": sorted({*K_CHOICES, firm["k"]}),
     }
-
-
-def _stage_label(code: int) -> str:
-    """The UI string of a recruitment stage: the firm portrait's outcome stages, or
-    ``dash_outcome_none`` (-1) for a firm never contacted."""
-    return "dash_outcome_none" if code < 0 else f"firm_outcome_stage_{code}"
 
 
 def _portfolio(snapshot, targets: dict, node_names: dict) -> dict:
@@ -252,7 +246,6 @@ def dashboard():
         firm_args={k: v for k, v in args.items() if k not in TARGET_PARAMS},
         target_args={k: v for k, v in args.items() if k in TARGET_PARAMS},
         options=options, node_names=node_names,
-        stage_labels={stage["code"]: stage["label"] for stage in options["stages"]},
         graph=_chain_graph(snapshot, links, lang=g.lang, node_id=node_id, args=args,
                            weights=diagnosis["weights"]),
         portfolio=_portfolio(snapshot, targets, node_names), errors=errors,

@@ -57,8 +57,8 @@ def _forbidden_json():
 @bp.route("/map")
 @login_required
 def recruitment_map():
+    from recommender.columns import SIZE_CLASSES
     from service import map_data
-    from service.ranking import SIZE_CLASSES
     from service.state import state
 
     if not g.principal.can(READ_MAPS):
@@ -89,17 +89,18 @@ def recruitment_map():
 
 
 def _stage_choices(asked: str) -> list[dict[str, str]]:
-    """The recruitment stages the map offers (``value`` as the API's ``stage``, ``label`` a UI
-    string key, or ``labels`` for a combination): each stage, and any contact at all; a valid
-    combination asked in the URL is offered too, so the form shows what the map draws."""
-    from service.ranking import NOT_CONTACTED, OUTCOME_STAGES, RECRUITMENT_STAGES
+    """The recruitment stages the map offers (``value`` as the API's ``stage``, ``labels`` the
+    texts of its stages): each stage, and any contact at all; a valid combination asked in the
+    URL is offered too, so the form shows what the map draws."""
+    from recommender.stages import NOT_CONTACTED, OUTCOME_STAGES, RECRUITMENT_STAGES
+    from service.pages import stage_text
 
     def label(stage: str) -> str:
-        return ("map_stage_none" if stage == NOT_CONTACTED
-                else f"firm_outcome_stage_{OUTCOME_STAGES.index(stage)}")
+        return stage_text(stage, g.lang)
 
     choices = [{"value": NOT_CONTACTED, "labels": [label(NOT_CONTACTED)]},
-               {"value": ",".join(OUTCOME_STAGES), "labels": ["map_stage_contacted"]},
+               {"value": ",".join(OUTCOME_STAGES),
+                "labels": [translate("map_stage_contacted", g.lang)]},
                *({"value": stage, "labels": [label(stage)]} for stage in OUTCOME_STAGES)]
     parts = [part.strip() for part in asked.split(",") if part.strip()]
     if parts and set(parts) <= set(RECRUITMENT_STAGES) and asked not in {

@@ -11,6 +11,7 @@ import pytest
 
 from recommender import columns as C
 from recommender.chain import CONSUMER, STAGES, SUPPLIER, chain_from_dict, load_chain
+from recommender.columns import SIZE_CLASSES
 from service.pages.chain_graph import (
     COMPONENTS,
     INPUT_FLAGS,
@@ -21,7 +22,6 @@ from service.pages.chain_graph import (
     short_label,
 )
 from service.pages.i18n import STRINGS
-from service.ranking import SIZE_CLASSES
 
 
 class Tags(HTMLParser):
