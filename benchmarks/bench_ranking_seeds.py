@@ -3,7 +3,8 @@
 Usage::
 
     .venv/bin/python benchmarks/bench_ranking_seeds.py [--seeds 1,2,3,4,5,6] [--firms 20000]
-                                                       [--backtest 4] [--json FILE]
+                                                       [--backtest 4] [--trait-bound]
+                                                       [--json FILE]
 
 For each seed, a world of ``--firms`` synthetic firms (``recommender.demo.generator``), the
 weak links diagnosed from it, its training frame split by time (the later 30 % of the
@@ -12,6 +13,14 @@ later window and on every candidate of its campaigns (outcomes drawn from the tr
 ``chainscout evaluate`` does on the demo world; with ``--backtest N``, the rolling-origin
 backtest in N windows too. Prints the margin of LambdaRank over the prior (NDCG@10, paired
 bootstrap 95 % interval) per seed, then each table's means over the seeds.
+
+``--trait-bound`` also measures how far reading the outcome history could take a ranker: each
+world's generator gives every firm a hidden trait (``recommender.demo.history``: true utility
+minus observable utility, the same in every campaign), which only a firm's earlier outcomes
+reveal. LambdaRank is trained once more with one extra feature, that exact trait for the firms
+contacted before the row's date (NaN for the others), and measured like the other methods. No
+feature built from outcomes can read the trait better, so the gap between this line and
+``lambdarank`` bounds what better engagement features could add.
 
 Model choices are made on seeds 1-6 (the default); the demo world (seed 7) is reported with
 ``chainscout demo build && chainscout evaluate``, never tuned on.
@@ -24,10 +33,12 @@ import json
 import math
 
 import numpy as np
+import pandas as pd
 
 from recommender import columns as C
 from recommender.chain import load_chain
 from recommender.dataset import chain_data_from_world
+from recommender.demo import history
 from recommender.demo.generator import generate_world
 from recommender.demo.world import load_region
 from recommender.evaluation import (
@@ -40,7 +51,7 @@ from recommender.evaluation import (
     json_ready,
     time_split,
 )
-from recommender.features import training_frame, truth_frame
+from recommender.features import PRIOR_CONTACTS, feature_names, training_frame, truth_frame
 from recommender.weak_links import diagnose_weak_links
 
 TABLES = {"contacted": lambda r: r, "every candidate": lambda r: r["every_candidate"],
@@ -48,16 +59,70 @@ TABLES = {"contacted": lambda r: r, "every candidate": lambda r: r["every_candid
           "backtest every candidate": lambda r: (r.get("backtest") or {}).get("every_candidate")}
 
 
-def one_world(seed: int, firms: int, folds: int) -> dict:
+KNOWN_TRAIT = "known_trait"  # the --trait-bound feature
+
+
+def hidden_traits(world, data, chain, region) -> pd.Series:
+    """Each candidate firm's hidden trait (true minus observable utility), by firm id.
+
+    Computed on two truth rows per firm where there are two, which must agree (the trait is
+    the same in every campaign): a check that the observable utility is recomputed exactly.
+    """
+    truth = data.truth
+    rows = truth.groupby(C.FIRM_ID, sort=False, observed=True).head(2).reset_index(drop=True)
+    started = data.campaigns.drop_duplicates(C.CAMPAIGN_ID).set_index(C.CAMPAIGN_ID)[C.DATE]
+    pairs = pd.DataFrame({
+        C.FIRM_ID: rows[C.FIRM_ID].astype(str).to_numpy(),
+        C.NODE_ID: rows[C.NODE_ID].astype(str).to_numpy(),
+        C.DATE: started.reindex(rows[C.CAMPAIGN_ID].astype(str)).to_numpy()})
+    terms = history.latent_terms(pairs, firms=data.firms, firm_nodes=data.firm_nodes,
+                                 outcomes=data.outcomes, chain=chain, region=region,
+                                 need=world.params["weak_link_need"])
+    trait = pd.Series(rows[C.TRUE_UTILITY].to_numpy(float)
+                      - terms["observable_utility"].to_numpy(float), index=pairs[C.FIRM_ID])
+    spread = trait.groupby(level=0).agg(lambda t: t.max() - t.min()).max()
+    if not spread < 1e-4:  # float32 inputs round in the sixth digit
+        raise SystemExit(f"hidden trait differs between campaigns by {spread:.3g}: the "
+                         "observable utility was not recomputed exactly")
+    return trait.groupby(level=0).first()
+
+
+def with_known_trait(frame: pd.DataFrame, trait: pd.Series) -> pd.DataFrame:
+    """``frame`` plus the trait of the firms contacted before each row's date (else NaN)."""
+    known = trait.reindex(frame[C.FIRM_ID].astype(str)).to_numpy(float)
+    return frame.assign(**{KNOWN_TRAIT: np.where(frame[PRIOR_CONTACTS] > 0, known, np.nan)})
+
+
+def trait_bound(world, data, chain, region, earlier, later, candidates) -> dict:
+    """LambdaRank's metrics with the exact hidden trait of earlier-contacted firms known."""
+    trait = hidden_traits(world, data, chain, region)
+    features = [*evaluate_features(earlier), KNOWN_TRAIT]
+    result = evaluate(with_known_trait(earlier, trait), with_known_trait(later, trait), seed=0,
+                      methods=["lambdarank"], features=features,
+                      candidates=with_known_trait(candidates, trait),
+                      outcome_model=data.outcome_model)
+    return {"contacted": result["metrics"]["lambdarank"],
+            "every candidate": result["every_candidate"]["metrics"]["lambdarank"]}
+
+
+def evaluate_features(frame: pd.DataFrame) -> list[str]:
+    """The registry features present in ``frame``, as ``evaluate`` picks them by default."""
+    return [f for f in feature_names() if f in frame.columns]
+
+
+def one_world(seed: int, firms: int, folds: int, bound: bool = False) -> dict:
     chain, region = load_chain(), load_region()
-    data = chain_data_from_world(generate_world(n_firms=firms, seed=seed, chain=chain,
-                                                region=region), chain=chain, region=region)
+    world = generate_world(n_firms=firms, seed=seed, chain=chain, region=region)
+    data = chain_data_from_world(world, chain=chain, region=region)
     weak_links = diagnose_weak_links(chain, region, data.firms, data.firm_nodes)
     frame = training_frame(data, weak_links)
     earlier, later = time_split(frame, test_share=0.3)
     candidates = truth_frame(data, weak_links, later[C.CAMPAIGN_ID].unique())
     results = evaluate(earlier, later, seed=0, candidates=candidates,
                        outcome_model=data.outcome_model)
+    if bound:
+        results["trait_bound"] = trait_bound(world, data, chain, region, earlier, later,
+                                             candidates)
     if folds:
         dates = group_dates(frame)
         held = dates.index[len(dates) - math.ceil(BACKTEST_SHARE * len(dates)):]
@@ -73,12 +138,14 @@ def main() -> None:
     parser.add_argument("--seeds", default="1,2,3,4,5,6")
     parser.add_argument("--firms", type=int, default=20_000)
     parser.add_argument("--backtest", type=int, default=0, help="windows (0: none)")
+    parser.add_argument("--trait-bound", action="store_true",
+                        help="also train LambdaRank knowing the hidden trait of contacted firms")
     parser.add_argument("--json", default=None, help="write every result to this file")
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
     results = {}
     for seed in seeds:
-        results[seed] = one_world(seed, args.firms, args.backtest)
+        results[seed] = one_world(seed, args.firms, args.backtest, args.trait_bound)
         margins = []
         for name, pick in TABLES.items():
             table = pick(results[seed])
@@ -87,6 +154,10 @@ def main() -> None:
                 margins.append(f"{name} {c['mean']:+.3f} [{c['ci95'][0]:+.3f}, "
                                f"{c['ci95'][1]:+.3f}]")
         print(f"seed {seed}: lambdarank - prior, NDCG@10: " + "; ".join(margins), flush=True)
+        if "trait_bound" in results[seed]:
+            print(f"seed {seed}: NDCG@10 with the trait known: " + "; ".join(
+                f"{name} {metrics['ndcg@10']:.3f}"
+                for name, metrics in results[seed]["trait_bound"].items()), flush=True)
     for name, pick in TABLES.items():
         tables = [pick(r) for r in results.values()]
         if not all(tables):
@@ -99,6 +170,11 @@ def main() -> None:
         margin = np.mean([t["comparisons"]["ndcg@10"]["lambdarank - prior"]["mean"]
                           for t in tables])
         print(f"  lambdarank - prior, NDCG@10: {margin:+.4f}")
+        bound = [r["trait_bound"][name]["ndcg@10"] for r in results.values()
+                 if name in r.get("trait_bound", {})]
+        if len(bound) == len(tables):
+            print(f"  lambdarank, hidden trait of contacted firms known, NDCG@10: "
+                  f"{np.mean(bound):.3f}")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as handle:
             json.dump(json_ready({str(k): v for k, v in results.items()}), handle, indent=1)
