@@ -48,12 +48,19 @@ from recommender.evaluation import (
     METHODS,
     METRICS,
     backtest,
+    default_features,
     evaluate,
     group_dates,
     json_ready,
     time_split,
 )
-from recommender.features import PRIOR_CONTACTS, feature_names, training_frame, truth_frame
+from recommender.features import (
+    BEST_PRIOR_STAGE,
+    MEAN_PRIOR_STAGE,
+    PRIOR_CONTACTS,
+    training_frame,
+    truth_frame,
+)
 from recommender.weak_links import diagnose_weak_links
 
 TABLES = {"contacted": lambda r: r, "every candidate": lambda r: r["every_candidate"],
@@ -82,11 +89,12 @@ def hidden_traits(world, data, chain, region) -> pd.Series:
                                  need=world.params["weak_link_need"])
     trait = pd.Series(rows[C.TRUE_UTILITY].to_numpy(float)
                       - terms["observable_utility"].to_numpy(float), index=pairs[C.FIRM_ID])
-    spread = trait.groupby(level=0).agg(lambda t: t.max() - t.min()).max()
+    by_firm = trait.groupby(level=0)
+    spread = (by_firm.max() - by_firm.min()).max()
     if not spread < 1e-4:  # float32 inputs round in the sixth digit
         raise SystemExit(f"hidden trait differs between campaigns by {spread:.3g}: the "
                          "observable utility was not recomputed exactly")
-    return trait.groupby(level=0).first()
+    return by_firm.first()
 
 
 def with_known_trait(frame: pd.DataFrame, trait: pd.Series) -> pd.DataFrame:
@@ -104,19 +112,20 @@ def trait_bound(world, data, chain, region, earlier, later, candidates,
     if noise:
         rng = np.random.default_rng(0)
         trait = trait + rng.normal(0.0, noise, len(trait))
-    features = [*evaluate_features(earlier), KNOWN_TRAIT]
+    features = [*default_features(earlier), KNOWN_TRAIT]
     result = evaluate(with_known_trait(earlier, trait), with_known_trait(later, trait), seed=0,
                       methods=["lambdarank"], features=features,
                       candidates=with_known_trait(candidates, trait),
                       outcome_model=data.outcome_model)
+    # how well the engagement features read the trait, on the candidates contacted before
+    contacted = candidates[candidates[PRIOR_CONTACTS] > 0]
+    truth = exact.reindex(contacted[C.FIRM_ID].astype(str)).to_numpy(float)
     return {"contacted": result["metrics"]["lambdarank"],
             "every candidate": result["every_candidate"]["metrics"]["lambdarank"],
-            "read_correlation": float(trait.corr(exact))}  # over firms with a known trait
-
-
-def evaluate_features(frame: pd.DataFrame) -> list[str]:
-    """The registry features present in ``frame``, as ``evaluate`` picks them by default."""
-    return [f for f in feature_names() if f in frame.columns]
+            "read_correlation": float(trait.corr(exact)),  # over firms with a known trait
+            "feature_correlation": {
+                name: float(pd.Series(contacted[name].to_numpy(float)).corr(pd.Series(truth)))
+                for name in (BEST_PRIOR_STAGE, MEAN_PRIOR_STAGE)}}
 
 
 def one_world(seed: int, firms: int, folds: int, bound: bool = False,
@@ -172,7 +181,10 @@ def main() -> None:
             print(f"seed {seed}: NDCG@10 with the trait known (read correlation "
                   f"{bound['read_correlation']:.2f}): " + "; ".join(
                       f"{name} {bound[name]['ndcg@10']:.3f}"
-                      for name in ("contacted", "every candidate")), flush=True)
+                      for name in ("contacted", "every candidate")) + "; trait correlation "
+                  "on earlier-contacted candidates: " + ", ".join(
+                      f"{name} {r:.2f}" for name, r in bound["feature_correlation"].items()),
+                  flush=True)
     for name, pick in TABLES.items():
         tables = [pick(r) for r in results.values()]
         if not all(tables):
@@ -188,8 +200,9 @@ def main() -> None:
         bound = [r["trait_bound"][name]["ndcg@10"] for r in results.values()
                  if name in r.get("trait_bound", {})]
         if len(bound) == len(tables):
-            print(f"  lambdarank, hidden trait of contacted firms known, NDCG@10: "
-                  f"{np.mean(bound):.3f}")
+            read = np.mean([r["trait_bound"]["read_correlation"] for r in results.values()])
+            print(f"  lambdarank, hidden trait of contacted firms known (read correlation "
+                  f"{read:.2f}), NDCG@10: {np.mean(bound):.3f}")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as handle:
             json.dump(json_ready({str(k): v for k, v in results.items()}), handle, indent=1)

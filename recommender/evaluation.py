@@ -64,6 +64,7 @@ __all__ = [
     "METHODS",
     "METRICS",
     "backtest",
+    "default_features",
     "draw_stages",
     "evaluate",
     "group_dates",
@@ -89,6 +90,14 @@ COMPARED = (("lambdarank", "prior"), ("lambdarank", "random"), ("prior", "random
 
 
 # --- the split ------------------------------------------------------------------------------
+def default_features(frame: pd.DataFrame) -> list[str]:
+    """The registry features present in ``frame``, in registry order: what every method
+    learns from when :func:`evaluate` is given no ``features``."""
+    from recommender.features import feature_names
+
+    return [f for f in feature_names() if f in frame.columns]
+
+
 def group_dates(frame: pd.DataFrame, *, date: str = C.DATE,
                 group_id: str = C.GROUP_ID) -> pd.Series:
     """Return each group's date (its earliest row date), sorted by date, then group id."""
@@ -368,11 +377,7 @@ def _evaluate_window(train, test, *, methods, seed, features, ranker_params, val
         from recommender.features import labels_as_of
 
         train = labels_as_of(train, test[date].min())
-    if features is None:
-        from recommender.features import feature_names
-
-        features = [f for f in feature_names() if f in train.columns]
-    features = list(features)
+    features = default_features(train) if features is None else list(features)
     for name, part in (("train", train), ("test", test)):
         missing = [c for c in [label, group_id, date, *features] if c not in part.columns]
         if missing:

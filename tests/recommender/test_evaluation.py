@@ -303,3 +303,12 @@ def test_write_report_stores_undefined_values_as_null(tmp_path):
     paths = write_report(results, tmp_path)
     assert json.loads(paths["json"].read_text())["metrics"]["random"]["ndcg@10"] is None
     assert "| random | – | 0.100 | 0.200 |" in paths["markdown"].read_text()
+
+
+def test_default_features_are_the_registry_features_the_frame_holds_in_registry_order():
+    from recommender.evaluation import default_features
+    from recommender.features import feature_names
+
+    names = feature_names()
+    frame = pd.DataFrame(columns=["label", names[3], "extra", names[0]])
+    assert default_features(frame) == [names[0], names[3]]
