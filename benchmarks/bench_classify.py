@@ -29,9 +29,9 @@ import pandas as pd
 
 from recommender import columns as C
 from recommender.chain import load_chain
-from recommender.classify import KeywordMatcher
-from recommender.listings import read_listing
-from recommender.node_classifier import (
+from recommender.firms.keywords import KeywordMatcher
+from recommender.firms.listings import read_listing
+from recommender.firms.node_classifier import (
     SECTOR,
     NodeClassifier,
     evaluate_node_classifiers,

@@ -26,18 +26,18 @@ import tracemalloc
 import pandas as pd
 
 from recommender import columns as C
-from recommender.candidates import candidate_pairs
 from recommender.chain import load_chain
-from recommender.dataset import chain_data_from_world
 from recommender.demo.generator import generate_world
 from recommender.demo.world import load_reference_firms, load_region
-from recommender.features import build_features, default_as_of
+from recommender.ranking.candidates import candidate_pairs
+from recommender.ranking.dataset import chain_data_from_world
+from recommender.ranking.features import build_features, default_as_of
 
 
 def weak_link_table(data) -> pd.DataFrame:
     """The weak-link diagnosis of ``data``; the generator's own need where it is unavailable."""
     try:
-        from recommender.weak_links import diagnose_weak_links
+        from recommender.diagnosis.weak_links import diagnose_weak_links
     except ImportError:
         from recommender.demo.history import weak_link_need
 

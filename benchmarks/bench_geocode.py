@@ -19,8 +19,8 @@ import time
 import pandas as pd
 
 from recommender import columns as C
-from recommender.countries import normalise_countries
-from recommender.geocode import default_gazetteer, geocode_frame, geocode_report, haversine_km
+from recommender.firms.countries import normalise_countries
+from recommender.firms.geocode import default_gazetteer, geocode_frame, geocode_report, haversine_km
 from recommender.paths import shared_data_dir
 
 FIRMS_FILE = "open_firms_2022.csv"

@@ -25,9 +25,9 @@ import numpy as np
 import pandas as pd
 
 from recommender import columns as C
-from recommender import portfolio
 from recommender.demo.generator import country_table
-from recommender.portfolio import target_portfolio
+from recommender.targeting import portfolio
+from recommender.targeting.portfolio import target_portfolio
 
 
 def synthetic_candidates(n_rows: int, n_links: int, seed: int) -> tuple[pd.DataFrame, pd.Series]:

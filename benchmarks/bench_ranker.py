@@ -10,7 +10,7 @@ Steps, on a synthetic world of ``--firms`` firms (``recommender.demo.generator``
 1. **Training**: ``--rows`` pair rows in query groups of 50 candidates of the world's campaigns,
    with the registry's features as of each campaign's date and stages drawn from the world's
    true utilities (plus the generator's contact noise, cut at its thresholds);
-   :class:`~recommender.ranker.ChainRanker` with ``--trees`` rounds (no early stopping) on 2
+   :class:`~recommender.ranking.ranker.ChainRanker` with ``--trees`` rounds (no early stopping) on 2
    threads.
 2. **Scoring**: ``--rows`` live candidate pairs of the weakest links, scored by plain
    ``Booster.predict`` and by the lleaves-compiled trees (the optional ``fast`` extra), on 1 and
@@ -38,14 +38,14 @@ import pandas as pd
 
 from recommender import columns as C
 from recommender.chain import load_chain
-from recommender.dataset import chain_data_from_world
 from recommender.demo.generator import generate_world
 from recommender.demo.world import load_region
+from recommender.diagnosis.weak_links import diagnose_weak_links
 from recommender.exceptions import DependencyError
-from recommender.features import build_features, feature_names, serving_frame
-from recommender.prior import prior_scores
-from recommender.ranker import ChainRanker, CompiledRanker, feature_matrix, top_k_positions
-from recommender.weak_links import diagnose_weak_links
+from recommender.ranking.dataset import chain_data_from_world
+from recommender.ranking.features import build_features, feature_names, serving_frame
+from recommender.ranking.prior import prior_scores
+from recommender.ranking.ranker import ChainRanker, CompiledRanker, feature_matrix, top_k_positions
 
 GROUP_SIZE = 50
 

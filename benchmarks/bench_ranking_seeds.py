@@ -8,7 +8,8 @@ Usage::
 
 For each seed, a world of ``--firms`` synthetic firms (``recommender.demo.generator``), the
 weak links diagnosed from it, its training frame split by time (the later 30 % of the
-campaigns held out), and every method of ``recommender.evaluation`` measured on the contacted
+campaigns held out), and every method of ``recommender.ranking.evaluation`` measured on the
+contacted
 later window and on every candidate of its campaigns (outcomes drawn from the truth), as
 ``chainscout evaluate`` does on the demo world; with ``--backtest N``, the rolling-origin
 backtest in N windows too. Prints the margin of LambdaRank over the prior (NDCG@10, paired
@@ -39,11 +40,12 @@ import pandas as pd
 
 from recommender import columns as C
 from recommender.chain import load_chain
-from recommender.dataset import chain_data_from_world
 from recommender.demo import history
 from recommender.demo.generator import generate_world
 from recommender.demo.world import load_region
-from recommender.evaluation import (
+from recommender.diagnosis.weak_links import diagnose_weak_links
+from recommender.ranking.dataset import chain_data_from_world
+from recommender.ranking.evaluation import (
     BACKTEST_SHARE,
     METHODS,
     METRICS,
@@ -54,14 +56,13 @@ from recommender.evaluation import (
     json_ready,
     time_split,
 )
-from recommender.features import (
+from recommender.ranking.features import (
     BEST_PRIOR_STAGE,
     MEAN_PRIOR_STAGE,
     PRIOR_CONTACTS,
     training_frame,
     truth_frame,
 )
-from recommender.weak_links import diagnose_weak_links
 
 TABLES = {"contacted": lambda r: r, "every candidate": lambda r: r["every_candidate"],
           "backtest contacted": lambda r: r.get("backtest"),

@@ -23,15 +23,15 @@ from pathlib import Path
 
 from recommender import columns as C
 from recommender.chain import load_chain
-from recommender.dataset import load_chain_data
 from recommender.demo.world import load_region
-from recommender.ingest import ingest_firms
-from recommender.locality import local_mask
+from recommender.diagnosis.locality import local_mask
+from recommender.diagnosis.weak_links import diagnose_weak_links
+from recommender.firms.ingest import ingest_firms
 from recommender.maps import recruitment_map, write_map
 from recommender.paths import shared_data_dir
-from recommender.recommend import recommend
+from recommender.ranking.dataset import load_chain_data
 from recommender.store import open_store
-from recommender.weak_links import diagnose_weak_links
+from recommender.targeting.recommend import recommend
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,7 +14,7 @@ Steps:
 2. **Server**: gunicorn on 127.0.0.1, a free port, ``--workers`` sync workers, the service's
    gunicorn settings (each worker scores its first snapshot as it starts), no access log, the
    per-key rate limit off (one key sends every request). The prior ranks unless ``--train``
-   trains a LambdaRank model on the world's outcomes first (``recommender.training``, kept
+   trains a LambdaRank model on the world's outcomes first (``recommender.ranking.training``, kept
    active in ``var/bench/models``); serving costs the same either way once the scores are
    made, only the snapshot takes longer to build.
 3. **Warm-up**: until both workers answer the top-50 request from a built snapshot.
@@ -65,10 +65,9 @@ def free_port() -> int:
 # --- the store -------------------------------------------------------------------------------
 def prepare_store(n_firms: int) -> tuple[str, str, int]:
     """Return (database URL, a new viewer key, its id) for the demo world of ``n_firms``."""
-    from recommender import auth
     from recommender.chain import load_chain
     from recommender.demo.install import build_demo
-    from recommender.store import open_store
+    from recommender.store import auth, open_store
 
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
     url = f"sqlite:///{BENCH_DIR / f'bench-{n_firms}.db'}"
@@ -92,12 +91,12 @@ def train(url: str) -> None:
     """Train and activate a model in ``var/bench/models`` unless one is active there."""
     from recommender.chain import load_chain
     from recommender.config import load_settings
-    from recommender.dataset import load_chain_data
     from recommender.demo.world import load_region
-    from recommender.registry import ModelRegistry
+    from recommender.diagnosis.weak_links import diagnose_weak_links
+    from recommender.ranking.dataset import load_chain_data
+    from recommender.ranking.registry import ModelRegistry
+    from recommender.ranking.training import train_model
     from recommender.store import open_store
-    from recommender.training import train_model
-    from recommender.weak_links import diagnose_weak_links
 
     registry = ModelRegistry(BENCH_DIR / "models")
     if registry.active_version() is not None:
@@ -115,8 +114,7 @@ def train(url: str) -> None:
 
 
 def revoke(url: str, key_id: int) -> None:
-    from recommender import auth
-    from recommender.store import open_store
+    from recommender.store import auth, open_store
 
     with open_store(url) as store:
         auth.revoke_key(store, key_id)

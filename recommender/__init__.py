@@ -10,9 +10,7 @@ True
 """
 
 from recommender.chain import Chain, chain_from_dict, load_chain
-from recommender.classify import KeywordMatcher, assign_nodes_by_keywords
 from recommender.config import Settings, load_settings
-from recommender.countries import normalise_countries, normalise_country
 from recommender.demo.world import Region, load_reference_firms, load_region
 from recommender.exceptions import (
     ChainError,
@@ -25,47 +23,49 @@ from recommender.exceptions import (
     RecommenderError,
     ValidationError,
 )
-from recommender.geocode import Gazetteer, geocode_frame, geocode_report, haversine_km
-from recommender.ingest import (
+from recommender.firms.countries import normalise_countries, normalise_country
+from recommender.firms.geocode import Gazetteer, geocode_frame, geocode_report, haversine_km
+from recommender.firms.ingest import (
     export_firms,
     ingest_firms,
     ingest_outcomes,
     prepare_firms,
-    read_table,
 )
+from recommender.firms.keywords import KeywordMatcher, assign_nodes_by_keywords
+from recommender.firms.schemas import SCHEMAS, validate_table
+from recommender.firms.tables import read_table
 from recommender.paths import data_dir, shared_data_dir, var_dir
-from recommender.schemas import SCHEMAS, validate_table
 
 # name -> module, imported on first attribute access (PEP 562)
 _LAZY = {
-    "ChainData": "recommender.dataset",
-    "load_chain_data": "recommender.dataset",
-    "diagnose_weak_links": "recommender.weak_links",
-    "weak_link_weights": "recommender.weak_links",
-    "candidate_pairs": "recommender.candidates",
-    "build_features": "recommender.features",
-    "training_frame": "recommender.features",
-    "FEATURES": "recommender.features",
-    "prior_scores": "recommender.prior",
-    "ChainRanker": "recommender.ranker",
-    "ModelRegistry": "recommender.registry",
-    "evaluate": "recommender.evaluation",
-    "ndcg_at_k": "recommender.metrics",
-    "map_at_k": "recommender.metrics",
-    "recall_at_k": "recommender.metrics",
-    "recommend": "recommender.recommend",
-    "score_candidates": "recommender.recommend",
-    "target_list": "recommender.recommend",
-    "target_portfolio": "recommender.portfolio",
-    "train_model": "recommender.training",
-    "park_matches": "recommender.parks",
-    "firm_parks": "recommender.parks",
-    "assign_firms_to_parks": "recommender.assignment",
+    "ChainData": "recommender.ranking.dataset",
+    "load_chain_data": "recommender.ranking.dataset",
+    "diagnose_weak_links": "recommender.diagnosis.weak_links",
+    "weak_link_weights": "recommender.diagnosis.weak_links",
+    "candidate_pairs": "recommender.ranking.candidates",
+    "build_features": "recommender.ranking.features",
+    "training_frame": "recommender.ranking.features",
+    "FEATURES": "recommender.ranking.features",
+    "prior_scores": "recommender.ranking.prior",
+    "ChainRanker": "recommender.ranking.ranker",
+    "ModelRegistry": "recommender.ranking.registry",
+    "evaluate": "recommender.ranking.evaluation",
+    "ndcg_at_k": "recommender.ranking.metrics",
+    "map_at_k": "recommender.ranking.metrics",
+    "recall_at_k": "recommender.ranking.metrics",
+    "recommend": "recommender.targeting.recommend",
+    "score_candidates": "recommender.targeting.recommend",
+    "target_list": "recommender.targeting.recommend",
+    "target_portfolio": "recommender.targeting.portfolio",
+    "train_model": "recommender.ranking.training",
+    "park_matches": "recommender.parks.matching",
+    "firm_parks": "recommender.parks.matching",
+    "assign_firms_to_parks": "recommender.parks.assignment",
     "recruitment_map": "recommender.maps",
     "to_geojson": "recommender.maps",
     "write_map": "recommender.maps",
-    "NodeClassifier": "recommender.node_classifier",
-    "read_listing": "recommender.listings",
+    "NodeClassifier": "recommender.firms.node_classifier",
+    "read_listing": "recommender.firms.listings",
 }
 
 

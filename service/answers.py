@@ -2,7 +2,8 @@
 
 Weak links, a weak link's recommendations and the target list, as JSON bytes (built with
 orjson, rows already serialised by :class:`service.ranking.ScoreTable`) or as rows for a CSV or
-XLSX file (:mod:`recommender.exports`). Every answer names the snapshot's model version and
+XLSX file (:mod:`recommender.targeting.exports`). Every answer names the snapshot's model version
+and
 data version. Nothing here knows about Flask.
 """
 
@@ -46,11 +47,16 @@ def weak_link_rows(snapshot, settings, *, restrict: Sequence[str] = (),
     """Return the diagnosis: one row per node (every component, input flags, ``can_recruit``,
     ``missing_inputs``, an explanation in Chinese and English), with what it was computed from.
 
-    ``restrict`` is the what-if of :func:`recommender.weak_links.diagnose_weak_links` (these
+    ``restrict`` is the what-if of :func:`recommender.diagnosis.weak_links.diagnose_weak_links`
+    (these
     origins control every node's technology); ``top`` keeps the ``top`` weakest recruitable
     nodes only.
     """
-    from recommender.weak_links import WEAK_LINK_COLUMNS, diagnose_weak_links, explain_weak_link
+    from recommender.diagnosis.weak_links import (
+        WEAK_LINK_COLUMNS,
+        diagnose_weak_links,
+        explain_weak_link,
+    )
 
     restrict = tuple(restrict)
 
@@ -164,8 +170,10 @@ def target_list(snapshot, *, k: int, max_country_share: float, top_links: int,
                 exclude: Sequence[str] = ()) -> dict[str, Any]:
     """Return the ``k`` firms that together best cover the ``top_links`` weakest links.
 
-    The picks of :func:`recommender.portfolio.target_portfolio` over the snapshot's scores, as
-    :func:`recommender.recommend.target_list` makes them; each with the link it covers best,
+    The picks of :func:`recommender.targeting.portfolio.target_portfolio` over the snapshot's
+    scores, as
+    :func:`recommender.targeting.recommend.target_list` makes them; each with the link it covers
+    best,
     that pair's score, probability and reasons, and ``covers``. Kept per snapshot.
     """
     key = ("target-list", k, float(max_country_share), top_links, tuple(sorted(exclude)))
@@ -175,8 +183,8 @@ def target_list(snapshot, *, k: int, max_country_share: float, top_links: int,
 
 
 def _target_list(snapshot, *, k, max_country_share, top_links, exclude) -> dict[str, Any]:
-    from recommender.portfolio import COVERS, target_portfolio
-    from recommender.weak_links import weak_link_weights
+    from recommender.diagnosis.weak_links import weak_link_weights
+    from recommender.targeting.portfolio import COVERS, target_portfolio
 
     scores = snapshot.scores
     weights = weak_link_weights(snapshot.weak_links, top=top_links)

@@ -1,7 +1,7 @@
 """Who is calling: API keys in ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``.
 
 Every endpoint but health, readiness and the API's documentation names the permission it
-needs with :func:`require`; roles grant permissions as :data:`recommender.auth.PERMISSIONS`
+needs with :func:`require`; roles grant permissions as :data:`recommender.store.auth.PERMISSIONS`
 says. A missing, unknown or revoked key is a 401 with ``WWW-Authenticate: Bearer``; a key
 whose role lacks the permission is a 403; then the key's rate limit applies (429).
 A park manager's key sees its own parks only: views ask :func:`current_principal` and answer
@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 from flask import Flask, Response, current_app, g, request
 
-from recommender.auth import Principal, authenticate, hash_key, roles_with
+from recommender.store.auth import Principal, authenticate, hash_key, roles_with
 from service.errors import ApiError
 
 BEARER = "bearer"

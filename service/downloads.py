@@ -19,8 +19,13 @@ from urllib.parse import quote
 import pandas as pd
 from flask import Response
 
-from recommender.auth import EXPORT, roles_with
-from recommender.exports import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, to_csv_bytes, to_xlsx_bytes
+from recommender.store.auth import EXPORT, roles_with
+from recommender.targeting.exports import (
+    CSV_MEDIA_TYPE,
+    XLSX_MEDIA_TYPE,
+    to_csv_bytes,
+    to_xlsx_bytes,
+)
 from service.auth import current_principal
 from service.errors import ApiError
 

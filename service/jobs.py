@@ -4,7 +4,7 @@ store's ``jobs`` table so that any process can say how a job is doing.
 :func:`start_training` stores the job (``queued``) and starts a thread, which marks it
 ``running``, reads the store afresh (outcomes recorded up to now become labels), diagnoses the
 weak links and calls the training pipeline (``ServiceState.train_model``, by default
-:func:`recommender.training.train_model`): it trains, measures the new model on the later
+:func:`recommender.ranking.training.train_model`): it trains, measures the new model on the later
 window next to the prior, saves it, and activates it only if it beats the active model (when
 ``activate``). The job ends ``done`` with the pipeline's answer, or ``failed`` with why; a new
 active model then serves once this process (at once) and the others (within

@@ -140,7 +140,7 @@ def weak_link_choices(snapshot, *, ranked: bool) -> list[dict[str, Any]]:
     ``ranked``: the caller may read rankings, so the nodes come weakest first with their rank
     and score; otherwise in the chain's order, without either.
     """
-    from recommender.weak_links import CAN_RECRUIT
+    from recommender.diagnosis.weak_links import CAN_RECRUIT
 
     table = snapshot.weak_links
     table = table[table[CAN_RECRUIT].fillna(False).astype(bool)]
@@ -158,8 +158,8 @@ def weak_link_choices(snapshot, *, ranked: bool) -> list[dict[str, Any]]:
 def firm_countries(snapshot) -> list[dict[str, Any]]:
     """Return the home countries of the snapshot's firms: ``iso2``, ``name`` (English) and
     ``firms`` (how many), by code."""
-    from recommender.countries import country_name
     from recommender.exceptions import NotFoundError
+    from recommender.firms.countries import country_name
 
     counts = snapshot.data.firms[C.COUNTRY].dropna().astype("str").value_counts().sort_index()
     out = []

@@ -3,9 +3,12 @@
 Firms, their chain links, the chain and the region come from the snapshot (the data its
 scores were computed over); parks come from the store, filtered to what the caller's key may
 see. The library does the work, called as the command line calls it
-(:mod:`recommender.cli.parks`, :mod:`recommender.cli.maps`): :func:`recommender.parks.park_matches`,
-:func:`~recommender.parks.firm_parks`, :func:`~recommender.parks.matches_for_parks`,
-:func:`recommender.assignment.assign_firms_to_parks`, :func:`recommender.maps.recruitment_map`,
+(:mod:`recommender.cli.parks`, :mod:`recommender.cli.maps`):
+:func:`recommender.parks.matching.park_matches`,
+:func:`~recommender.parks.matching.firm_parks`,
+:func:`~recommender.parks.matching.matches_for_parks`,
+:func:`recommender.parks.assignment.assign_firms_to_parks`,
+:func:`recommender.maps.recruitment_map`,
 :func:`recommender.maps.to_png`. Nothing here knows about Flask.
 """
 
@@ -60,7 +63,7 @@ def visible_park(store, park_id: str, scope: Sequence[str] | None) -> dict[str, 
 
 def local_firm_ids(snapshot) -> list[str]:
     """Ids of the snapshot's firms located in the region (they are supply already)."""
-    from recommender.locality import local_mask
+    from recommender.diagnosis.locality import local_mask
 
     def compute() -> list[str]:
         firms = snapshot.data.firms
@@ -74,7 +77,7 @@ def park_match_rows(snapshot, park, *, k: int, include_excluded: bool = False,
                     exclude_local: bool = True) -> list[dict[str, Any]]:
     """Rank the snapshot's firms for one park (stored or ad hoc): hard filters on its offer,
     then synergy with tenants, focus fit, capacity fit and proximity, with reasons."""
-    from recommender.parks import park_matches
+    from recommender.parks.matching import park_matches
 
     data = snapshot.data
     exclude = local_firm_ids(snapshot) if exclude_local else []
@@ -86,7 +89,7 @@ def park_match_rows(snapshot, park, *, k: int, include_excluded: bool = False,
 def firm_park_rows(snapshot, firm_id: str, parks: pd.DataFrame, *, k: int | None = None,
                    include_excluded: bool = False) -> list[dict[str, Any]]:
     """Rank ``parks`` for one firm of the snapshot (NotFoundError for an unknown firm)."""
-    from recommender.parks import firm_parks
+    from recommender.parks.matching import firm_parks
 
     data = snapshot.data
     table = firm_parks(firm_id, parks, data.firm_nodes, data.chain, firms=data.firms, k=k,
@@ -108,12 +111,13 @@ def assignment(snapshot, parks: pd.DataFrame, *, k_per_park: int,
     total match score as high as possible (scores: the park-matching prior).
 
     Each park's ``k_per_park`` best admitted firms are the candidates; the solver is
-    :func:`recommender.assignment.assign_firms_to_parks`: ``scipy.optimize.linear_sum_assignment``
+    :func:`recommender.parks.assignment.assign_firms_to_parks`:
+    ``scipy.optimize.linear_sum_assignment``
     over park slots (each park expanded into as many slots as it can take), exact over the
     candidates.
     """
-    from recommender.assignment import assign_firms_to_parks
-    from recommender.parks import EXCLUDED, matches_for_parks
+    from recommender.parks.assignment import assign_firms_to_parks
+    from recommender.parks.matching import EXCLUDED, matches_for_parks
 
     data = snapshot.data
     caps = capacities(parks)
@@ -143,9 +147,9 @@ def recruitment_layers(snapshot, node_id: str, *, k: int, parks: pd.DataFrame | 
     With ``parks``, the firms are matched to them (the recommendation score blended into the
     park prior) and assigned within capacities; the flows draw the assignment.
     """
-    from recommender.assignment import assign_firms_to_parks
     from recommender.maps import recruitment_map
-    from recommender.parks import EXCLUDED, matches_for_parks
+    from recommender.parks.assignment import assign_firms_to_parks
+    from recommender.parks.matching import EXCLUDED, matches_for_parks
     from service.answers import recommendation_positions
 
     top, _ = recommendation_positions(snapshot, node_id, k=k, country=country, size=size,

@@ -16,7 +16,7 @@ from importlib import resources
 import flask_smorest
 from flask import Blueprint, send_from_directory
 
-from recommender.auth import roles_with
+from recommender.store.auth import roles_with
 from service.auth import require
 from service.errors import http_error
 from service.limits import RequestParser

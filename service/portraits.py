@@ -110,10 +110,11 @@ def park_matches(snapshot, chain, park: Mapping[str, Any], *, k: int,
                  include_excluded: bool = False, exclude_local: bool = True) -> dict[str, Any]:
     """Return the firms that suit ``park`` (stored or ad hoc), best first, with reasons.
 
-    The profile is validated by the library's rules (:func:`recommender.parks.park_profiles`)
+    The profile is validated by the library's rules
+    (:func:`recommender.parks.matching.park_profiles`)
     and its focus nodes must be nodes of ``chain`` (ValidationError otherwise).
     """
-    from recommender.parks import park_profiles
+    from recommender.parks.matching import park_profiles
 
     profile = park_profiles({key: value for key, value in park.items() if key in PARK_COLUMNS})
     queries._require_nodes(chain, list(profile.at[0, C.FOCUS_NODES] or []), C.FOCUS_NODES)

@@ -210,7 +210,7 @@ def record_outcome(
         The firm is not in the store, the node not in the chain, or a value breaks the
         outcome table's rules; ``problems`` name the field.
     """
-    from recommender.ingest import prepare_outcomes
+    from recommender.firms.ingest import prepare_outcomes
 
     campaign_id = campaign_id or f"manual-{date.year}"
     row = {C.FIRM_ID: firm_id, C.NODE_ID: node_id, C.CAMPAIGN_ID: campaign_id,

@@ -1,13 +1,15 @@
 """Scores served from memory: every candidate of every recruitable weak link, scored ahead.
 
 :func:`build_scores` scores every (firm, recruitable weak link) pair once per model version
-and data version with the same steps as :func:`recommender.recommend.score_candidates`
+and data version with the same steps as :func:`recommender.targeting.recommend.score_candidates`
 (``features.serving_frame``, the model's ``predict`` and ``predict_proba_success``) and keeps
-them sorted per weak link, best first, ties by firm id, as :func:`recommender.recommend.recommend`
+them sorted per weak link, best first, ties by firm id, as
+:func:`recommender.targeting.recommend.recommend`
 orders them. A top-k request then filters one weak link's slice (country, size class,
 recruitment stage) and takes its first ``k`` rows: no model call, no sort.
 
-Reasons (:mod:`recommender.reasons`) need each row's feature contributions; they are computed
+Reasons (:mod:`recommender.ranking.reasons`) need each row's feature contributions; they are
+computed
 when the table is built for the first :data:`REASONS_AHEAD` rows of every weak link, and for
 any other row on the first request that shows it, then kept. They are taken relative to the
 mean contributions of the weak link's candidates (at most :data:`BASELINE_ROWS` of them,
@@ -33,7 +35,7 @@ import pandas as pd
 
 from recommender import columns as C
 from recommender.exceptions import NotFoundError, ValidationError
-from recommender.stages import RECRUITMENT_STAGES, best_stage_codes, stage_codes
+from recommender.targeting.stages import RECRUITMENT_STAGES, best_stage_codes, stage_codes
 
 REASONS_AHEAD = 50  # rows per weak link whose reasons are computed when scores are built
 # Candidates (evenly spread) whose mean contributions are a link's baseline. recommend() takes
@@ -159,7 +161,7 @@ class ScoreTable:
         return [self._reasons[int(p)] for p in positions]
 
     def _add_reasons(self, positions: np.ndarray) -> None:
-        from recommender.features import build_features
+        from recommender.ranking.features import build_features
 
         pairs = pd.DataFrame({
             C.FIRM_ID: self.firm_ids[self.firm_at[positions]],
@@ -174,7 +176,7 @@ class ScoreTable:
 
     def _store_reasons(self, positions: np.ndarray, features: pd.DataFrame,
                        contributions: pd.DataFrame) -> None:
-        from recommender.reasons import join_reasons, reasons_for
+        from recommender.ranking.reasons import join_reasons, reasons_for
 
         region = self.data.region
         region_name = (getattr(region, "name_zh", None), getattr(region, "name_en", None))
@@ -249,10 +251,10 @@ def build_scores(data, weak_links: pd.DataFrame, model, *,
                  reasons_ahead: int = REASONS_AHEAD) -> ScoreTable:
     """Score every candidate of every recruitable weak link with ``model``; see the module.
 
-    ``model`` is a fitted ranker or a :class:`recommender.recommend.PriorModel`.
+    ``model`` is a fitted ranker or a :class:`recommender.targeting.recommend.PriorModel`.
     """
-    from recommender.features import contacted_pairs, default_as_of, serving_frame
-    from recommender.recommend import model_version
+    from recommender.ranking.features import contacted_pairs, default_as_of, serving_frame
+    from recommender.targeting.recommend import model_version
 
     recruitable = weak_links[weak_links["can_recruit"].astype(bool)]
     nodes = [str(n) for n in recruitable[C.NODE_ID]]
@@ -298,7 +300,7 @@ def _probabilities(model, frame: pd.DataFrame, scores: np.ndarray) -> np.ndarray
     (its ``calibration_``), instead of scoring every row a second time."""
     calibration = getattr(model, "calibration_", None)
     if isinstance(calibration, dict):
-        from recommender.ranker import apply_calibration
+        from recommender.ranking.ranker import apply_calibration
 
         return np.asarray(apply_calibration(scores, calibration), float)
     return np.asarray(model.predict_proba_success(frame), float)

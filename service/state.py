@@ -263,20 +263,22 @@ class ServiceState:
 
     @property
     def registry(self):
-        """The model registry (:class:`recommender.registry.ModelRegistry`) under ``var_dir``."""
-        from recommender.registry import ModelRegistry
+        """The model registry (:class:`recommender.ranking.registry.ModelRegistry`) under
+        ``var_dir``."""
+        from recommender.ranking.registry import ModelRegistry
 
         return self._load("_registry",
                           lambda: ModelRegistry(Path(self.settings.var_dir) / "models"))
 
     @property
     def train_model(self) -> Callable:
-        """The training pipeline the service's jobs run (``recommender.training.train_model``).
+        """The training pipeline the service's jobs run
+        (``recommender.ranking.training.train_model``).
 
         Settable, so that a deployment (or a test) can run another one with the same contract.
         """
         if self._train_model is None:
-            from recommender.training import train_model
+            from recommender.ranking.training import train_model
 
             self._train_model = train_model
         return self._train_model
@@ -294,8 +296,8 @@ class ServiceState:
 
     def ranking_inputs(self):
         """Read the data and diagnose the weak links now: (ChainData, weak-link table)."""
-        from recommender.dataset import load_chain_data
-        from recommender.weak_links import diagnose_weak_links
+        from recommender.diagnosis.weak_links import diagnose_weak_links
+        from recommender.ranking.dataset import load_chain_data
 
         data = load_chain_data(self.store, chain=self.chain, region=self.region)
         weak_links = diagnose_weak_links(self.chain, data.region, data.firms, data.firm_nodes,
@@ -309,7 +311,7 @@ class ServiceState:
     def _build_snapshot(self, key: tuple[str | None, int], previous: Snapshot | None
                         ) -> Snapshot:
         from recommender.exceptions import ModelError, NotFoundError
-        from recommender.recommend import model_version, prior_model
+        from recommender.targeting.recommend import model_version, prior_model
         from service.ranking import Memo, build_scores
 
         started = time.perf_counter()

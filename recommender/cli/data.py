@@ -20,7 +20,7 @@ def chain() -> None:
 @click.pass_context
 def chain_show(ctx: click.Context, as_json: bool) -> None:
     """Print the chain: nodes per stage and segment, and its edges."""
-    from recommender.summary import chain_summary
+    from recommender.cli.summary import chain_summary
 
     ch = chain_of(ctx)
     if as_json:
@@ -58,7 +58,7 @@ def db_upgrade(ctx: click.Context) -> None:
 @click.pass_context
 def summary(ctx: click.Context, as_json: bool) -> None:
     """Print what the store holds: firms (real and synthetic), links, outcomes, parks."""
-    from recommender.summary import store_summary_text
+    from recommender.cli.summary import store_summary_text
 
     store = store_of(ctx)
     if as_json:
@@ -122,12 +122,12 @@ def ingest() -> None:
 def ingest_firms_cmd(ctx: click.Context, path: str, country, source_format: str,
                      classifier_path: str | None, dry_run: bool) -> None:
     """Import firms from CSV, XLSX or Parquet (Chinese or English headers)."""
-    from recommender.ingest import ingest_firms
+    from recommender.firms.ingest import ingest_firms
 
     chain = chain_of(ctx)
     classifier = None
     if classifier_path:
-        from recommender.node_classifier import NodeClassifier
+        from recommender.firms.node_classifier import NodeClassifier
 
         classifier = NodeClassifier.load(classifier_path, chain=chain)
     progress = Progress()
@@ -144,7 +144,7 @@ def ingest_firms_cmd(ctx: click.Context, path: str, country, source_format: str,
 @click.pass_context
 def ingest_outcomes_cmd(ctx: click.Context, path: str, dry_run: bool) -> None:
     """Import an outcome history: firm_id, node_id, campaign_id, date, stage (0-4)."""
-    from recommender.ingest import ingest_outcomes
+    from recommender.firms.ingest import ingest_outcomes
 
     echo_json(ingest_outcomes(path, store_of(ctx), chain_of(ctx), dry_run=dry_run).as_dict())
 
@@ -165,8 +165,8 @@ def classifier_train(ctx: click.Context, listing: str, labels_path: str | None, 
     """Fit the classifier on the labelled firms of a listing file and save it (no pickle)."""
     from recommender import columns as C
     from recommender.exceptions import DataError
-    from recommender.listings import SECTOR, read_listing
-    from recommender.node_classifier import NodeClassifier, read_node_labels
+    from recommender.firms.listings import SECTOR, read_listing
+    from recommender.firms.node_classifier import NodeClassifier, read_node_labels
 
     chain = chain_of(ctx)
     labels = read_node_labels(labels_path, chain=chain)
@@ -197,7 +197,7 @@ def export() -> None:
 @click.pass_context
 def export_firms_cmd(ctx: click.Context, out: str) -> None:
     """Write firm profiles with ids, chain nodes and attributes."""
-    from recommender.ingest import export_firms
+    from recommender.firms.ingest import export_firms
 
     path = export_firms(store_of(ctx), out)
     click.echo(f"wrote {path}")

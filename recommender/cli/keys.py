@@ -6,7 +6,7 @@ import click
 
 from recommender.cli.common import echo_json, store_of
 
-ROLE_CHOICES = ("admin", "officer", "park_manager", "viewer")  # recommender.auth.ROLES
+ROLE_CHOICES = ("admin", "officer", "park_manager", "viewer")  # recommender.store.auth.ROLES
 
 
 @click.group()
@@ -23,7 +23,7 @@ def keys() -> None:
 @click.pass_context
 def keys_create(ctx: click.Context, role: str, parks: tuple[str, ...], label: str | None) -> None:
     """Create a key and print it; it is shown this once and stored only as a hash."""
-    from recommender.auth import create_key
+    from recommender.store.auth import create_key
 
     key, principal = create_key(store_of(ctx), role, park_ids=parks, label=label)
     click.echo(key)
@@ -40,7 +40,7 @@ def keys_create(ctx: click.Context, role: str, parks: tuple[str, ...], label: st
 @click.pass_context
 def keys_revoke(ctx: click.Context, prefix_or_id: str) -> None:
     """Revoke the key with this id, prefix or whole key."""
-    from recommender.auth import revoke_key
+    from recommender.store.auth import revoke_key
 
     principal = revoke_key(store_of(ctx), prefix_or_id)
     click.echo(f"revoked key {principal.id} ({principal.prefix}…, {principal.role}) "
@@ -53,7 +53,7 @@ def keys_revoke(ctx: click.Context, prefix_or_id: str) -> None:
 @click.pass_context
 def keys_list(ctx: click.Context, as_json: bool, active: bool) -> None:
     """List keys: id, prefix, role, parks, label, created and revoked dates (never the key)."""
-    from recommender.auth import list_keys
+    from recommender.store.auth import list_keys
 
     found = list_keys(store_of(ctx), include_revoked=not active)
     if as_json:

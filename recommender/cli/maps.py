@@ -11,7 +11,7 @@ from recommender.cli.common import chain_of, settings_of, store_of
 
 def active_model(settings, use_prior: bool):
     """The registry's active ranker, or None (the prior) when asked or when there is none."""
-    from recommender.registry import ModelRegistry
+    from recommender.ranking.registry import ModelRegistry
 
     if use_prior:
         return None
@@ -45,13 +45,13 @@ def map_command(ctx: click.Context, node_id: str, k: int, out: str, with_parks: 
     the firms are assigned to parks within their capacities, drawn as flows.
     """
     from recommender import columns as C
-    from recommender.assignment import assign_firms_to_parks
-    from recommender.dataset import load_chain_data
     from recommender.demo.world import load_region
+    from recommender.diagnosis.weak_links import diagnose_weak_links
     from recommender.maps import MAP_FORMATS, recruitment_map, write_map
-    from recommender.parks import EXCLUDED, matches_for_parks
-    from recommender.recommend import recommend
-    from recommender.weak_links import diagnose_weak_links
+    from recommender.parks.assignment import assign_firms_to_parks
+    from recommender.parks.matching import EXCLUDED, matches_for_parks
+    from recommender.ranking.dataset import load_chain_data
+    from recommender.targeting.recommend import recommend
 
     if Path(out).suffix.lower() not in MAP_FORMATS:
         raise click.BadParameter(f"use one of {', '.join(MAP_FORMATS)}", param_hint="--out")

@@ -21,7 +21,7 @@ def local_firm_ids(ctx: click.Context, firms) -> list[str]:
     """Ids of the firms located in the region of the settings (they are supply already)."""
     from recommender import columns as C
     from recommender.demo.world import load_region
-    from recommender.locality import local_mask
+    from recommender.diagnosis.locality import local_mask
 
     region = load_region(settings_of(ctx).region_dir)
     return firms.loc[local_mask(firms, region), C.FIRM_ID].astype("str").tolist()
@@ -60,7 +60,7 @@ def park_matches_command(ctx: click.Context, park_id: str, k: int, include_exclu
                          csv_path: str | None) -> None:
     """Rank the firms that suit a park: hard filters on its offer, then synergy, focus fit,
     capacity fit and proximity, with reasons."""
-    from recommender.parks import EXCLUDED_REASON_EN, EXCLUDED_REASON_ZH, park_matches
+    from recommender.parks.matching import EXCLUDED_REASON_EN, EXCLUDED_REASON_ZH, park_matches
 
     store = store_of(ctx)
     park = store.park(park_id)
@@ -101,8 +101,8 @@ def assign_command(ctx: click.Context, k_per_park: int, exclude_local: bool, as_
     """Assign firms to parks: each firm at most one park, each park at most max_new_firms,
     the total match score as high as possible (scores: the park-matching prior)."""
     from recommender import columns as C
-    from recommender.assignment import assign_firms_to_parks
-    from recommender.parks import EXCLUDED, matches_for_parks
+    from recommender.parks.assignment import assign_firms_to_parks
+    from recommender.parks.matching import EXCLUDED, matches_for_parks
 
     store = store_of(ctx)
     parks, firms, links = store.parks(), store.firms(), store.firm_nodes()

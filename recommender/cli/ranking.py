@@ -9,15 +9,15 @@ import click
 
 from recommender.cli.common import Progress, chain_of, echo_json, settings_of, store_of
 from recommender.columns import SIZE_CLASSES
-from recommender.stages import NOT_CONTACTED, RECRUITMENT_STAGES, stage_label
-from recommender.training import TEST_SHARE
+from recommender.ranking.training import TEST_SHARE
+from recommender.targeting.stages import NOT_CONTACTED, RECRUITMENT_STAGES, stage_label
 
 
 def _inputs(ctx: click.Context, progress: Progress | None = None):
     """Return (settings, data, weak links) read from the store."""
-    from recommender.dataset import load_chain_data
     from recommender.demo.world import load_region
-    from recommender.weak_links import diagnose_weak_links
+    from recommender.diagnosis.weak_links import diagnose_weak_links
+    from recommender.ranking.dataset import load_chain_data
 
     step = progress or (lambda *a: None)
     settings = settings_of(ctx)
@@ -32,7 +32,7 @@ def _inputs(ctx: click.Context, progress: Progress | None = None):
 
 
 def _registry(settings):
-    from recommender.registry import ModelRegistry
+    from recommender.ranking.registry import ModelRegistry
 
     return ModelRegistry(Path(settings.var_dir) / "models")
 
@@ -43,9 +43,9 @@ def _with_demo_truth(data, settings):
     import dataclasses
 
     from recommender import columns as C
-    from recommender.dataset import outcome_model_of
     from recommender.demo.generator import read_world
     from recommender.exceptions import DataError
+    from recommender.ranking.dataset import outcome_model_of
 
     folder = Path(settings.var_dir) / "demo"
     if not (folder / "truth.parquet").is_file():
@@ -123,8 +123,8 @@ def train(ctx: click.Context, activate: bool, test_share: float, seed: int,
     on the last part of them, is measured on the held-out window (NDCG@10, MAP@10, Recall@50)
     next to the prior, and is saved to the registry with those metrics.
     """
-    from recommender.evaluation import json_ready
-    from recommender.training import train_model
+    from recommender.ranking.evaluation import json_ready
+    from recommender.ranking.training import train_model
 
     progress = Progress()
     settings, data, weak_links = _inputs(ctx, progress)
@@ -169,7 +169,7 @@ def evaluate(ctx: click.Context, as_json: bool, out_dir: str | None, test_share:
     shows what boosting from the prior adds.
     """
     from recommender import columns as C
-    from recommender.evaluation import (
+    from recommender.ranking.evaluation import (
         BACKTEST_SHARE,
         METHODS,
         backtest,
@@ -179,8 +179,8 @@ def evaluate(ctx: click.Context, as_json: bool, out_dir: str | None, test_share:
         time_split,
         write_report,
     )
-    from recommender.evaluation import evaluate as run
-    from recommender.features import training_frame, truth_frame
+    from recommender.ranking.evaluation import evaluate as run
+    from recommender.ranking.features import training_frame, truth_frame
 
     progress = Progress()
     settings, data, weak_links = _inputs(ctx, progress)
@@ -254,7 +254,7 @@ def recommend(ctx: click.Context, node_id: str, k: int, country: tuple[str, ...]
               size: tuple[str, ...], stage: tuple[str, ...], exclude_contacted: bool,
               as_json: bool, csv_path: str | None, lang: str, use_prior: bool) -> None:
     """Rank the firms to recruit for one weak link, with reasons."""
-    from recommender.recommend import recommend as run
+    from recommender.targeting.recommend import recommend as run
 
     settings, data, weak_links = _inputs(ctx)
     frame = run(data, weak_links, node_id, model=_model(ctx, settings, use_prior), k=k,
@@ -277,7 +277,7 @@ def target_list(ctx: click.Context, k: int, max_country_share: float, top_links:
                 exclude: tuple[str, ...], as_json: bool, csv_path: str | None, lang: str,
                 use_prior: bool) -> None:
     """Pick the firms that best cover the weakest links together (招商目标清单)."""
-    from recommender.recommend import target_list as run
+    from recommender.targeting.recommend import target_list as run
 
     settings, data, weak_links = _inputs(ctx)
     frame = run(data, weak_links, model=_model(ctx, settings, use_prior), k=k,

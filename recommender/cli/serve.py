@@ -65,19 +65,19 @@ def _build_world(ctx: click.Context, settings, store) -> None:
 
 
 def _train_if_needed(ctx: click.Context, settings, store) -> None:
-    from recommender.registry import ModelRegistry
+    from recommender.ranking.registry import ModelRegistry
 
     registry = ModelRegistry(Path(settings.var_dir) / "models")
     if registry.active_version() is not None:
         return
     try:
-        from recommender.training import train_model
+        from recommender.ranking.training import train_model
     except ImportError:
         click.echo("no training pipeline in this installation: the prior ranks", err=True)
         return
-    from recommender.dataset import load_chain_data
     from recommender.demo.world import load_region
-    from recommender.weak_links import diagnose_weak_links
+    from recommender.diagnosis.weak_links import diagnose_weak_links
+    from recommender.ranking.dataset import load_chain_data
 
     click.echo("no active model: training one on the store's outcomes", err=True)
     chain, region = chain_of(ctx), load_region(settings.region_dir)
@@ -92,7 +92,7 @@ def _train_if_needed(ctx: click.Context, settings, store) -> None:
 
 
 def _print_keys(store, url: str) -> None:
-    from recommender.auth import ensure_demo_keys
+    from recommender.store.auth import ensure_demo_keys
 
     created = ensure_demo_keys(store)
     click.echo(f"ChainScout API: {url}   docs: {url}/docs")

@@ -31,7 +31,7 @@ def weak_links(ctx: click.Context, restrict: str, top: int | None, as_json: bool
                csv_path: str | None) -> None:
     """Diagnose the chain's weak links (薄弱环节) in the region: score and parts per node."""
     from recommender.demo.world import load_region
-    from recommender.weak_links import diagnose_weak_links, explain_weak_link
+    from recommender.diagnosis.weak_links import diagnose_weak_links, explain_weak_link
 
     if as_json and csv_path:
         raise click.UsageError("choose one of --json and --csv")
@@ -71,7 +71,7 @@ def weak_links(ctx: click.Context, restrict: str, top: int | None, as_json: bool
 
 
 def _parse_origins(text: str) -> list[str]:
-    from recommender.countries import normalise_country
+    from recommender.firms.countries import normalise_country
 
     origins = []
     for part in (p.strip() for p in text.split(",")):

@@ -186,7 +186,7 @@ class ChainIndex:
 
 def distance_to_core(lat, lon, region) -> np.ndarray:
     """Great-circle km from each point to the region's core (NaN where unknown)."""
-    from recommender.geocode import haversine_km
+    from recommender.firms.geocode import haversine_km
 
     km = haversine_km(np.asarray(lat, float), np.asarray(lon, float),
                       float(region.core_lat), float(region.core_lon))
@@ -201,7 +201,7 @@ def tz_gap_hours(lon, core_lon: float) -> np.ndarray:
 
 def common_language(country) -> np.ndarray:
     """1.0 where Chinese is a business language of the home country, else 0.0."""
-    from recommender.countries import COMMON_LANGUAGE_ZH
+    from recommender.firms.countries import COMMON_LANGUAGE_ZH
 
     return pd.Series(np.asarray(country, dtype=object)).isin(COMMON_LANGUAGE_ZH).to_numpy(float)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from recommender import columns as C
-from recommender.schemas import validate_table
+from recommender.firms.schemas import validate_table
 
 
 def _noop(step: str, done: int, total: int) -> None:
@@ -25,7 +25,7 @@ def demo_firms(world, reference: pd.DataFrame) -> pd.DataFrame:
 def install_world(store, world, region, reference, reference_links, *,
                   progress=_noop) -> dict[str, int]:
     """Load a generated world, the reference firms and the region's tables in one transaction."""
-    from recommender.ingest import store_firms
+    from recommender.firms.ingest import store_firms
 
     firms = validate_table(demo_firms(world, reference), "firms", file="demo world")
     links = pd.concat([reference_links[C.FIRM_NODE_COLUMNS],

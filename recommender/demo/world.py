@@ -28,8 +28,9 @@ import yaml
 from recommender import columns as C
 from recommender import paths
 from recommender.exceptions import DataError
-from recommender.ingest import firm_keys, read_table
-from recommender.schemas import validate_table
+from recommender.firms.ingest import firm_keys
+from recommender.firms.schemas import validate_table
+from recommender.firms.tables import read_table
 
 __all__ = [
     "POPULATION_10K",

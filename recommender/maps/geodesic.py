@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
-from recommender.geocode import EARTH_RADIUS_KM
+from recommender.firms.geocode import EARTH_RADIUS_KM
 
 __all__ = ["MAX_POINTS", "MAX_SEGMENT_KM", "great_circle_line", "great_circle_points",
            "split_antimeridian"]

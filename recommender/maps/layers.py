@@ -31,7 +31,7 @@ import pandas as pd
 
 from recommender import columns as C
 from recommender.exceptions import DataError
-from recommender.geocode import haversine_km
+from recommender.firms.geocode import haversine_km
 from recommender.maps.geodesic import MAX_SEGMENT_KM, great_circle_line
 from recommender.maps.naturalearth import CONTINENT, ISO2, natural_earth_countries
 
@@ -76,7 +76,8 @@ def firm_layer(recs: pd.DataFrame, *, node_names=None, firm_id: str = C.FIRM_ID,
     Parameters
     ----------
     recs : DataFrame
-        Recommendation rows (``recommender.recommend.recommend`` output or the same shape):
+        Recommendation rows (``recommender.targeting.recommend.recommend`` output or the same
+        shape):
         ``firm_id``, ``lat``, ``lon`` and ``node_id`` at least. ``reason_zh``/``reason_en``
         are taken as given, else joined from ``reasons`` (a list of ``{"zh", "en"}`` dicts);
         a missing ``rank`` is the order of ``score`` within each weak link; other missing

@@ -63,7 +63,7 @@ def _read_countries():
     import geopandas
     import pyogrio
 
-    from recommender.countries import normalise_country
+    from recommender.firms.countries import normalise_country
 
     frame = pyogrio.read_dataframe(natural_earth_path())
     iso2 = []

@@ -2,7 +2,7 @@
 
 Functions take a :class:`~recommender.store.Store` and return plain dicts with the table's
 column names. They see only hashes and prefixes; making and checking keys is
-:mod:`recommender.auth`'s business. Key changes do not touch the store's data version: keys
+:mod:`recommender.store.auth`'s business. Key changes do not touch the store's data version: keys
 are not data that results depend on.
 
 >>> from recommender.store import open_store

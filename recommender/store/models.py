@@ -2,7 +2,7 @@
 
 Column names come from :mod:`recommender.columns`; the few bookkeeping columns that only
 the store has (timestamps, versions, the audit trail) are named here, once. Column types
-follow :mod:`recommender.schemas`: counts that sources report loosely (employees, patents,
+follow :mod:`recommender.firms.schemas`: counts that sources report loosely (employees, patents,
 countries) are floats.
 
 Text columns carry no length limit on purpose: SQLite ignores ``VARCHAR(n)`` while

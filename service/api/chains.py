@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields
 
-from recommender.auth import READ_CHAINS
+from recommender.store.auth import READ_CHAINS
 from service.openapi import ApiBlueprint
 from service.queries import chain_graph, chain_summaries
 from service.state import state

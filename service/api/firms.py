@@ -5,8 +5,8 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from recommender.auth import READ_FIRMS, READ_OUTCOMES
 from recommender.store import models as M
+from recommender.store.auth import READ_FIRMS, READ_OUTCOMES
 from service.api.outcomes import OutcomeSchema
 from service.auth import current_principal
 from service.openapi import ApiBlueprint

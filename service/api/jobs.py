@@ -5,8 +5,8 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields
 
-from recommender.auth import READ_JOBS
 from recommender.store import jobs as store_jobs
+from recommender.store.auth import READ_JOBS
 from service.jobs import job_view
 from service.openapi import ApiBlueprint
 from service.state import state

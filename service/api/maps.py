@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from recommender.auth import READ_MAPS
 from recommender.maps import GEOJSON_MEDIA_TYPE
+from recommender.store.auth import READ_MAPS
 from service import map_data
 from service.api.weak_links import RecommendationQuerySchema
 from service.auth import current_principal

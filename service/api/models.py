@@ -6,8 +6,8 @@ import marshmallow as ma
 from flask import current_app, url_for
 from marshmallow import fields, validate
 
-from recommender.auth import ACTIVATE_MODELS, READ_MODELS, TRAIN_MODELS
 from recommender.exceptions import ModelError
+from recommender.store.auth import ACTIVATE_MODELS, READ_MODELS, TRAIN_MODELS
 from service.api.jobs import JobSchema
 from service.auth import current_principal
 from service.errors import ApiError

@@ -7,7 +7,7 @@ import datetime
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from recommender.auth import READ_OUTCOMES, RECORD_OUTCOMES
+from recommender.store.auth import READ_OUTCOMES, RECORD_OUTCOMES
 from service import portraits
 from service.auth import current_principal
 from service.errors import ApiError

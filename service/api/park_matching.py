@@ -11,7 +11,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from recommender.auth import READ_PARKS
+from recommender.store.auth import READ_PARKS
 from service import matching, portraits
 from service.api.parks import PARK_ID_PATTERN, ParkProfileFields, ParkSchema
 from service.auth import current_principal
@@ -208,7 +208,7 @@ def assign(body: dict):
 
     Each park's ``k_per_park`` best admitted firms are the candidates. The solver is exact over
     them: ``scipy.optimize.linear_sum_assignment`` over park slots (each park expanded into as
-    many slots as it can take), by :func:`recommender.assignment.assign_firms_to_parks`. A
+    many slots as it can take), by :func:`recommender.parks.assignment.assign_firms_to_parks`. A
     park manager's key assigns to its own parks only; another park is a 404.
     """
     app_state = state()

@@ -6,8 +6,8 @@ import marshmallow as ma
 from marshmallow import fields, validate
 from webargs.fields import DelimitedList
 
-from recommender.auth import READ_RANKINGS
-from recommender.exports import TARGET_EXPORT_COLUMNS
+from recommender.store.auth import READ_RANKINGS
+from recommender.targeting.exports import TARGET_EXPORT_COLUMNS
 from service import answers
 from service.api.weak_links import FileQuerySchema, RecommendedFirmSchema
 from service.downloads import file_response, file_responses, json_response, require_export

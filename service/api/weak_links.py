@@ -6,10 +6,10 @@ import marshmallow as ma
 from marshmallow import fields, validate
 from webargs.fields import DelimitedList
 
-from recommender.auth import READ_RANKINGS
 from recommender.columns import SIZE_CLASSES
-from recommender.exports import RECOMMENDATION_EXPORT_COLUMNS
-from recommender.stages import RECRUITMENT_STAGES
+from recommender.store.auth import READ_RANKINGS
+from recommender.targeting.exports import RECOMMENDATION_EXPORT_COLUMNS
+from recommender.targeting.stages import RECRUITMENT_STAGES
 from service import answers
 from service.downloads import (
     file_response,
@@ -252,7 +252,7 @@ def recommendations(query: dict, node_id: str):
 
 def _origins(values: list[str]) -> list[str]:
     """ISO alpha-2 codes of the origins named (codes or names); 422 for an unknown one."""
-    from recommender.countries import normalise_country
+    from recommender.firms.countries import normalise_country
 
     codes, unknown = [], []
     for value in values:

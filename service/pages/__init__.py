@@ -36,7 +36,7 @@ from flask import (
     url_for,
 )
 
-from recommender.auth import (
+from recommender.store.auth import (
     READ_MAPS,
     READ_PARKS,
     READ_RANKINGS,
@@ -45,7 +45,7 @@ from recommender.auth import (
     authenticate_digest,
     hash_key,
 )
-from recommender.stages import stage_label, stage_names
+from recommender.targeting.stages import stage_label, stage_names
 from service.pages.i18n import DEFAULT_LANGUAGE, LANGUAGES, translate
 
 log = logging.getLogger("service.pages")
@@ -157,7 +157,8 @@ def _template_helpers() -> dict:
 
 def stage_text(stage: str | int, lang: str) -> str:
     """A recruitment stage, by name (``"mou"``) or outcome code (3; -1 never contacted), as a
-    person reads it in ``lang``: the library's labels (:mod:`recommender.stages`), so that the
+    person reads it in ``lang``: the library's labels (:mod:`recommender.targeting.stages`), so
+    that the
     pages say what the exported files say."""
     name = stage_names([int(stage)])[0] if isinstance(stage, int) else str(stage)
     return stage_label(name, lang)

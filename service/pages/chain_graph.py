@@ -30,7 +30,7 @@ import networkx as nx
 
 from recommender import columns as C
 from recommender.chain import CONSUMER, STAGES, SUPPLIER, WEIGHT
-from recommender.weak_links import (
+from recommender.diagnosis.weak_links import (
     CAN_RECRUIT,
     DOWNSTREAM_REACH,
     HAS_EXPORT_CONTROLS,

@@ -19,7 +19,7 @@ from flask import current_app, g, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from recommender import columns as C
-from recommender.auth import EXPORT, READ_MAPS, READ_RANKINGS, roles_with
+from recommender.store.auth import EXPORT, READ_MAPS, READ_RANKINGS, roles_with
 from service.pages import bp, login_required
 
 TOP_FIRMS = 20
@@ -150,9 +150,9 @@ def _filter_options(snapshot, node_id: str | None, firm: dict) -> dict:
     """The countries, size classes and recruitment stages among the link's candidates, with
     counts; a chosen country that has none is listed too."""
     from recommender.columns import SIZE_CLASSES
-    from recommender.countries import country_name
     from recommender.exceptions import NotFoundError
-    from recommender.stages import RECRUITMENT_STAGES
+    from recommender.firms.countries import country_name
+    from recommender.targeting.stages import RECRUITMENT_STAGES
 
     countries, sizes, stages = Counter(), Counter(), {}
     if node_id is not None:
@@ -262,7 +262,7 @@ def dashboard():
 def export_file(fmt: str):
     """The firms the dashboard lists for ``node`` (same ``k`` and filters) as the API's CSV or
     XLSX file, with the API's permission check and rate limit."""
-    from recommender.exports import RECOMMENDATION_EXPORT_COLUMNS
+    from recommender.targeting.exports import RECOMMENDATION_EXPORT_COLUMNS
     from service import answers
     from service.downloads import file_response, require_export
     from service.limits import check_rate

@@ -18,14 +18,14 @@ import marshmallow as ma
 from flask import flash, g, get_flashed_messages, redirect, render_template, request, url_for
 
 from recommender import columns as C
-from recommender.auth import (
+from recommender.exceptions import NotFoundError, ValidationError
+from recommender.store.auth import (
     READ_FIRMS,
     READ_OUTCOMES,
     READ_PARKS,
     READ_RANKINGS,
     RECORD_OUTCOMES,
 )
-from recommender.exceptions import NotFoundError, ValidationError
 from service.pages import bp, login_required
 from service.pages.i18n import translate
 

@@ -13,13 +13,13 @@ import pytest
 
 from recommender import columns as C
 from recommender.chain import load_chain
-from recommender.dataset import ChainData, chain_data_from_world
 from recommender.demo.generator import generate_world
 from recommender.demo.world import load_region
-from recommender.evaluation import time_split
-from recommender.features import feature_names, training_frame
-from recommender.ranker import ChainRanker
-from recommender.weak_links import diagnose_weak_links
+from recommender.diagnosis.weak_links import diagnose_weak_links
+from recommender.ranking.dataset import ChainData, chain_data_from_world
+from recommender.ranking.evaluation import time_split
+from recommender.ranking.features import feature_names, training_frame
+from recommender.ranking.ranker import ChainRanker
 
 NODE = "vacuum_pumps"  # a recruitable weak link with a few hundred candidates
 

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from recommender import columns as C
-from recommender.features import serving_frame
-from recommender.recommend import prior_model, recommend
+from recommender.ranking.features import serving_frame
+from recommender.targeting.recommend import prior_model, recommend
 
 MODELS = ["prior", "trained"]
 

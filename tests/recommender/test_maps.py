@@ -445,7 +445,7 @@ def test_cli_map_writes_geojson_and_png(demo_store, tmp_path):
 def test_importing_the_map_and_park_modules_does_not_load_matplotlib():
     import subprocess
 
-    code = ("import sys, recommender.maps, recommender.parks, recommender.assignment, "
-            "recommender.cli; print('matplotlib' in sys.modules)")
+    code = ("import sys, recommender.maps, recommender.parks.matching, "
+            "recommender.parks.assignment, recommender.cli; print('matplotlib' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

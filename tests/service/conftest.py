@@ -16,9 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from recommender import auth
 from recommender.chain import load_chain
-from recommender.store import open_store
+from recommender.store import auth, open_store
 from service import create_app
 
 OWN_PARK = "dg_songshan_lake"  # the park of the park manager's key
@@ -65,12 +64,12 @@ class Rankers:
 def rankers(demo_store) -> Rankers:
     """Fit two small LambdaRank models (different seeds and sizes) on the store's outcomes."""
     from recommender import columns as C
-    from recommender.dataset import load_chain_data
     from recommender.demo.world import load_region
-    from recommender.evaluation import time_split
-    from recommender.features import feature_names, training_frame
-    from recommender.ranker import ChainRanker
-    from recommender.weak_links import diagnose_weak_links
+    from recommender.diagnosis.weak_links import diagnose_weak_links
+    from recommender.ranking.dataset import load_chain_data
+    from recommender.ranking.evaluation import time_split
+    from recommender.ranking.features import feature_names, training_frame
+    from recommender.ranking.ranker import ChainRanker
 
     chain, region = load_chain(), load_region()
     data = load_chain_data(demo_store, chain=chain, region=region)
@@ -95,7 +94,7 @@ def save_model(registry, ranker, ndcg: float) -> str:
 
 
 class StubTrainer:
-    """Stands in for ``recommender.training.train_model``: records calls, answers at once
+    """Stands in for ``recommender.ranking.training.train_model``: records calls, answers at once
     (or when ``gate`` is set, or raises ``error``)."""
 
     def __init__(self):

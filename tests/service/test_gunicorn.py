@@ -29,7 +29,7 @@ def call(url: str, *, method: str = "GET", headers=None, body=None, raw: bool = 
 @pytest.fixture(scope="module")
 def versions(rankers, helpers, tmp_path_factory):
     """A registry folder with two saved models, the first active; (var dir, a, b)."""
-    from recommender.registry import ModelRegistry
+    from recommender.ranking.registry import ModelRegistry
 
     var = tmp_path_factory.mktemp("gunicorn-var")
     registry = ModelRegistry(var / "models")

@@ -1,7 +1,7 @@
 """Models, activation, promotion, training jobs and the outcomes loop, through the test client.
 
 The module's app has a registry of its own; its training jobs run a stub unless a test says
-otherwise (the real pipeline, ``recommender.training``, is tested when it is installed).
+otherwise (the real pipeline, ``recommender.ranking.training``, is tested when it is installed).
 """
 
 import datetime as dt
@@ -12,14 +12,14 @@ import time
 import pytest
 
 from recommender import columns as C
-from recommender.dataset import load_chain_data
-from recommender.features import training_frame
-from recommender.recommend import recommend
+from recommender.ranking.dataset import load_chain_data
+from recommender.ranking.features import training_frame
+from recommender.targeting.recommend import recommend
 from service.api.jobs import JobSchema
 from service.api.models import ModelListSchema
 
 NODE = "vacuum_pumps"
-HAS_TRAINING = importlib.util.find_spec("recommender.training") is not None
+HAS_TRAINING = importlib.util.find_spec("recommender.ranking.training") is not None
 
 
 @pytest.fixture(scope="module")
@@ -267,7 +267,7 @@ def test_an_unknown_job_is_a_404(mclient, as_role, error_body):
     error_body(mclient.get("/api/v1/jobs/987654", headers=as_role("admin")), 404, "not_found")
 
 
-@pytest.mark.skipif(not HAS_TRAINING, reason="recommender.training (the training pipeline "
+@pytest.mark.skipif(not HAS_TRAINING, reason="recommender.ranking.training (the training pipeline "
                                              "extracted from `chainscout train`) is not here yet")
 def test_a_real_training_job_trains_measures_and_promotes_only_if_better(
         demo_store, keys, helpers, tmp_path, as_role):

@@ -5,7 +5,7 @@ import re
 import pytest
 from openapi_spec_validator import validate
 
-from recommender.auth import roles_with
+from recommender.store.auth import roles_with
 
 METHODS = {"get", "post", "put", "patch", "delete"}
 PUBLIC = {"/api/v1/health", "/api/v1/ready"}

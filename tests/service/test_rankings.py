@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 
 from recommender import columns as C
-from recommender.recommend import recommend, target_list
+from recommender.targeting.recommend import recommend, target_list
 from service.api.targets import TargetListSchema
 from service.api.weak_links import RecommendationPageSchema, WeakLinkListSchema
 
@@ -168,7 +168,7 @@ def staged(app, as_role, active_version) -> dict[str, str]:
 
 def stage_of_each_firm(data, node_id: str) -> dict[str, str]:
     """The library's best recorded stage of each firm contacted for ``node_id``, by name."""
-    from recommender.features import contacted_pairs
+    from recommender.ranking.features import contacted_pairs
 
     seen = contacted_pairs(data)
     seen = seen[seen[C.NODE_ID] == node_id]

@@ -45,7 +45,7 @@ def test_the_first_run_builds_trains_prints_keys_and_execs_gunicorn(world, execs
     assert len(keys) == 2 and all(k.startswith("cs") and len(k) == 43 for k in keys)
     with open_store(world) as store:
         assert store.summary()["tables"]["firms"] > 300
-    from recommender.registry import ModelRegistry
+    from recommender.ranking.registry import ModelRegistry
 
     assert ModelRegistry(tmp_path / "models").active_version() is not None
     assert again.exit_code == 0, again.output

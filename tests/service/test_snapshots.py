@@ -121,7 +121,7 @@ def _top(client, headers):
 
 
 def test_a_response_is_scored_by_the_version_it_names_while_the_model_swaps(swap_app, as_role):
-    from recommender.recommend import recommend
+    from recommender.targeting.recommend import recommend
 
     app, a, b = swap_app
     app_state = app.extensions["chainscout"]

@@ -146,7 +146,7 @@ def test_a_revoked_key_s_session_ends_once_the_key_cache_forgets_it(visitor, log
                                                                     monkeypatch):
     import time
 
-    from recommender import auth
+    from recommender.store import auth
 
     store, principals = app.extensions["chainscout"].store, app.extensions["chainscout"].principals
     key, principal = auth.create_key(store, "officer", label="test pages revoked")

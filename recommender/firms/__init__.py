@@ -1,0 +1,15 @@
+"""Firms in: files and listings read, normalised, placed on the map and in the chain.
+
+The first wing of the data flow; it knows nothing of weak links or ranking. Its modules run in
+this order for an import:
+
+1. :mod:`~recommender.firms.headers` maps Chinese and English column headers to ours;
+2. :mod:`~recommender.firms.tables` reads CSV, XLSX and Parquet files and normalises names;
+3. :mod:`~recommender.firms.listings` turns public stock listings into firm rows;
+4. :mod:`~recommender.firms.ingest` normalises firms (keys, 注册资本, 成立日期), checks them
+   whole against :mod:`~recommender.firms.schemas` and stores them;
+5. :mod:`~recommender.firms.countries` and :mod:`~recommender.firms.geocode` (over the
+   gazetteer of :mod:`~recommender.firms.gazetteer`) give ISO codes and coordinates;
+6. :mod:`~recommender.firms.keywords` places firms in chain nodes by keyword evidence, and
+   :mod:`~recommender.firms.node_classifier` by a learned model.
+"""

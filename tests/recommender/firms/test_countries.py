@@ -1,0 +1,107 @@
+import pandas as pd
+import pytest
+
+from recommender.exceptions import NotFoundError
+from recommender.firms import countries
+from recommender.firms.countries import (
+    COMMON_LANGUAGE_ZH,
+    country_capital,
+    country_info,
+    country_name,
+    normalise_countries,
+    normalise_country,
+    shares_language,
+)
+
+
+@pytest.mark.parametrize(
+    ("value", "iso2"),
+    [
+        # codes
+        ("US", "US"), ("us", "US"), ("USA", "US"), (" gbr ", "GB"), ("deu", "DE"), ("TW", "TW"),
+        # English names and variants
+        ("United States", "US"), ("United States of America", "US"), ("U.S.", "US"),
+        ("u.s.a.", "US"), ("South Korea", "KR"), ("Korea, Republic of", "KR"),
+        ("Republic of Korea", "KR"), ("Korea", "KR"), ("North Korea", "KP"), ("Taiwan", "TW"),
+        ("Taiwan, Province of China", "TW"), ("Hong Kong", "HK"), ("Hong Kong SAR, China", "HK"),
+        ("Macau", "MO"), ("Macao", "MO"), ("UK", "GB"), ("Great Britain", "GB"),
+        ("United Kingdom", "GB"), ("England", "GB"), ("Czech Republic", "CZ"), ("Czechia", "CZ"),
+        ("Netherlands", "NL"), ("The Netherlands", "NL"), ("Holland", "NL"),
+        ("Russian Federation", "RU"), ("Viet Nam", "VN"), ("Türkiye", "TR"), ("Turkey", "TR"),
+        ("Côte d’Ivoire", "CI"), ("Isle of Man", "IM"), ("Cayman Islands", "KY"),
+        ("  SWITZERLAND  ", "CH"), ("People's Republic of China", "CN"),
+        # Chinese names
+        ("中国", "CN"), ("美国", "US"), ("日本", "JP"), ("德国", "DE"), ("韩国", "KR"),
+        ("台湾", "TW"), ("中国台湾", "TW"), ("香港", "HK"), ("中国香港", "HK"), ("澳门", "MO"),
+        ("英国", "GB"), ("法国", "FR"), ("瑞士", "CH"), ("荷兰", "NL"), ("新加坡", "SG"),
+        ("以色列", "IL"), (" 中国 香港 ", "HK"),
+    ],
+)
+def test_normalise_country_known(value, iso2):
+    assert normalise_country(value) == iso2
+
+
+@pytest.mark.parametrize("value", ["Atlantis", "XX", "ZZZ", "", "   ", None, float("nan"), 86])
+def test_normalise_country_unknown_is_none(value):
+    assert normalise_country(value) is None
+
+
+def test_normalise_countries_keeps_index_and_maps_each_value_once(monkeypatch):
+    calls = []
+    real = countries.normalise_country
+
+    def counting(value):
+        calls.append(value)
+        return real(value)
+
+    monkeypatch.setattr(countries, "normalise_country", counting)
+    values = pd.Series(["China", "china", None, "UK", "China", "Atlantis"],
+                       index=[5, 3, 9, 1, 0, 2], name="country", dtype="string")
+    out = normalise_countries(values)
+    assert list(out.index) == [5, 3, 9, 1, 0, 2]
+    assert out.name == "country"
+    assert out.tolist()[:2] == ["CN", "CN"]
+    assert out.isna().tolist() == [False, False, True, False, False, True]
+    assert sorted(calls) == sorted(["China", "china", "UK", "Atlantis"])
+
+
+def test_country_info_of_germany():
+    info = country_info("Germany")
+    assert (info["iso2"], info["iso3"], info["name"], info["continent"]) == (
+        "DE", "DEU", "Germany", "EU")
+    assert info["capital"] == "Berlin" and info["point"] == "capital"
+    assert info["lat"] == pytest.approx(52.52, abs=0.1)
+    assert info["lon"] == pytest.approx(13.40, abs=0.1)
+    assert info["languages"][0] == "de"
+    assert info["utc_offset_h"] == 1.0
+
+
+@pytest.mark.parametrize(("iso2", "offset"), [("IN", 5.5), ("CN", 8.0), ("JP", 9.0),
+                                              ("US", -5.0), ("AU", 10.0)])
+def test_country_info_standard_utc_offset(iso2, offset):
+    assert country_info(iso2)["utc_offset_h"] == offset
+
+
+def test_utc_offset_falls_back_to_longitude():
+    assert countries._standard_offset_hours("Not/A_Zone", 121.0) == 8.0
+    assert countries._standard_offset_hours(None, -76.0) == -5.0
+
+
+def test_country_info_unknown_raises():
+    with pytest.raises(NotFoundError, match="unknown country 'Atlantis'"):
+        country_info("Atlantis")
+
+
+def test_country_name_and_capital():
+    assert country_name("kr") == "South Korea"
+    assert country_capital("KR") == "Seoul"
+    assert country_capital("AQ") is None and country_capital("XX") is None
+
+
+def test_shares_language():
+    assert {"CN", "TW", "HK", "MO", "SG"} == COMMON_LANGUAGE_ZH
+    assert all(shares_language(c) for c in COMMON_LANGUAGE_ZH)
+    assert not shares_language("MY")  # geonames lists Chinese for Malaysia; not a main language
+    assert not shares_language("US")
+    assert shares_language("AT", "de") and shares_language("Switzerland", "fr")
+    assert not shares_language("Atlantis", "en")

@@ -1,0 +1,314 @@
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from recommender import columns as C
+from recommender.ranking.evaluation import (
+    METHODS,
+    backtest,
+    draw_stages,
+    evaluate,
+    group_dates,
+    report_markdown,
+    size_score,
+    time_split,
+    write_report,
+)
+
+FEATURES = ["match", "weak_link_fit", "distance_km", "in_china", "log10_employees"]
+
+
+def _frame(n_groups: int = 40, size: int = 30, seed: int = 0) -> pd.DataFrame:
+    """Campaign groups, one every 10 days, with stages drawn from a known utility."""
+    rng = np.random.default_rng(seed)
+    n = n_groups * size
+    group = np.repeat(np.arange(n_groups), size)
+    frame = pd.DataFrame({
+        C.FIRM_ID: [f"f{i:05d}" for i in range(n)],
+        C.DATE: pd.Timestamp("2022-01-01") + pd.to_timedelta(group * 10, unit="D"),
+        C.GROUP_ID: [f"C{g:03d}|node" for g in group],
+        "match": rng.random(n),
+        "distance_km": rng.gamma(2.0, 2000.0, n),
+        "in_china": (rng.random(n) < 0.4).astype(float),
+        "log10_employees": rng.normal(2.0, 0.7, n),
+    })
+    frame["weak_link_fit"] = 0.6 * frame["match"]
+    utility = (2.5 * frame["match"] - 0.4 * np.log1p(frame["distance_km"] / 1000)
+               + 0.7 * frame["in_china"] - 0.4 * (frame["log10_employees"] - 2.6) ** 2)
+    frame[C.TRUE_UTILITY] = utility
+    noisy = utility + rng.normal(0, 0.6, n)
+    frame[C.LABEL] = np.searchsorted(np.quantile(noisy, [0.55, 0.8, 0.92, 0.97]), noisy)
+    return frame
+
+
+@pytest.fixture(scope="module")
+def split():
+    return time_split(_frame(), test_share=0.3)
+
+
+@pytest.fixture(scope="module")
+def results(split):
+    train, test = split
+    return evaluate(train, test, features=FEATURES, seed=0,
+                    ranker_params={"n_estimators": 200, "num_leaves": 7})
+
+
+# --- the split ------------------------------------------------------------------------------
+def test_time_split_by_hand():
+    frame = pd.DataFrame({C.GROUP_ID: ["a", "a", "b", "c", "c"],
+                          C.DATE: ["2024-01-05", "2024-03-01", "2024-02-01", "2024-06-01",
+                                   "2023-12-31"]})
+    # group dates: a 2024-01-05, b 2024-02-01, c 2023-12-31 -> order c, a, b
+    assert group_dates(frame).index.tolist() == ["c", "a", "b"]
+    earlier, later = time_split(frame, test_share=0.34)  # ceil(0.34 x 3) = 2 groups
+    assert earlier[C.GROUP_ID].unique().tolist() == ["c"]
+    assert later[C.GROUP_ID].unique().tolist() == ["a", "b"]
+    assert later.index.tolist() == [0, 1, 2]  # rows keep their order, groups stay whole
+    earlier, later = time_split(frame, cutoff="2024-01-05")
+    assert set(earlier[C.GROUP_ID]) == {"c"} and set(later[C.GROUP_ID]) == {"a", "b"}
+
+
+def test_time_split_keeps_whole_groups_and_time_order(split):
+    train, test = split
+    assert not set(train[C.GROUP_ID]) & set(test[C.GROUP_ID])
+    assert train[C.DATE].max() < test[C.DATE].min()
+    assert test[C.GROUP_ID].nunique() == 12  # ceil(0.3 x 40)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"test_share": 0.3, "cutoff": "2024-01-01"}, "not both"),
+    ({"test_share": 1.2}, r"test_share must be in \(0, 1\)"),
+    ({"cutoff": "2030-01-01"}, "leaves no group in the later window"),
+    ({"cutoff": "2000-01-01"}, "leaves every group in the later window"),
+    ({"cutoff": "not a date"}, "cutoff: not a date"),
+])
+def test_time_split_refuses_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        time_split(_frame(4, 5), **kwargs)
+
+
+def test_time_split_needs_two_groups_and_the_columns():
+    with pytest.raises(ValueError, match="at least two"):
+        time_split(_frame(1, 5))
+    with pytest.raises(ValueError, match="missing column 'group_id'"):
+        time_split(_frame(4, 5).drop(columns=C.GROUP_ID))
+
+
+# --- the methods ----------------------------------------------------------------------------
+def test_size_score_by_hand():
+    frame = pd.DataFrame({"log10_revenue": [1.0, 3.0, np.nan],
+                          "log10_employees": [2.0, np.nan, np.nan]})
+    score = size_score(frame)
+    # z of revenue: -1, +1; employees: only one value, so 0 -> means: -0.5, 1, -inf
+    assert score.tolist() == [-0.5, 1.0, -np.inf]
+    with pytest.raises(ValueError, match="no size column"):
+        size_score(pd.DataFrame({"x": [1.0]}))
+
+
+def test_evaluate_compares_every_method(results):
+    assert list(results["metrics"]) == list(METHODS)
+    m = {k: v["ndcg@10"] for k, v in results["metrics"].items()}
+    assert m["lambdarank"] > m["random"] + 0.15
+    assert m["logistic"] > m["random"] + 0.15
+    assert m["prior"] > m["random"]
+    assert m["oracle"] >= max(m["random"], m["size_only"])
+    assert results["test"]["groups"] == 12 and results["train"]["groups"] == 28
+    assert results["lambdarank"]["validation"]["groups"] == 6  # ceil(0.2 x 28)
+    assert results["lambdarank"]["best_iteration"] >= 1
+    comparison = results["comparisons"]["ndcg@10"]["lambdarank - random"]
+    assert comparison["ci95"][0] > 0 and comparison["groups"] == 12
+
+
+def test_evaluate_is_deterministic(split, results):
+    train, test = split
+    again = evaluate(train, test, features=FEATURES, seed=0, methods=("random", "lambdarank"),
+                     ranker_params={"n_estimators": 200, "num_leaves": 7})
+    for method in ("random", "lambdarank"):
+        assert again["metrics"][method] == results["metrics"][method]
+
+
+def test_lambdarank_from_scratch_on_request(split):
+    train, test = split
+    out = evaluate(train, test, features=FEATURES, methods=("lambdarank", "lambdarank_plain"),
+                   ranker_params={"n_estimators": 100, "num_leaves": 7})
+    assert out["lambdarank"]["params"]["prior_weight"] == 1.0
+    assert out["lambdarank_plain"]["params"]["prior_weight"] == 0.0
+    assert "lambdarank - lambdarank_plain" in out["comparisons"]["ndcg@10"]
+
+
+def test_oracle_is_skipped_without_truth(split):
+    train, test = split
+    out = evaluate(train, test.drop(columns=C.TRUE_UTILITY), features=FEATURES,
+                   methods=("random", "oracle"))
+    assert list(out["metrics"]) == ["random"]
+    assert "true_utility" in out["skipped"]["oracle"]
+    assert "oracle | – | – | – |" in report_markdown(out)
+
+
+def test_evaluate_refuses_unknown_methods_and_missing_columns(split):
+    train, test = split
+    with pytest.raises(ValueError, match="methods: unknown"):
+        evaluate(train, test, features=FEATURES, methods=("magic",))
+    with pytest.raises(ValueError, match=r"test: missing columns \['label'\]"):
+        evaluate(train, test.drop(columns=C.LABEL), features=FEATURES, methods=("random",))
+
+
+# --- every candidate (demo worlds) -----------------------------------------------------------
+OUTCOME_MODEL = {"thresholds": [0.0, 0.5, 1.0, 1.5], "noise_sd": 0.6}
+
+
+def _candidates(test: pd.DataFrame, per_group: int = 200, seed: int = 1) -> pd.DataFrame:
+    """Every candidate of the test groups: many more firms than were contacted."""
+    rng = np.random.default_rng(seed)
+    groups = test[C.GROUP_ID].unique()
+    n = len(groups) * per_group
+    frame = pd.DataFrame({
+        C.GROUP_ID: np.repeat(groups, per_group),
+        "match": rng.random(n), "distance_km": rng.gamma(2.0, 2000.0, n),
+        "in_china": (rng.random(n) < 0.4).astype(float),
+        "log10_employees": rng.normal(2.0, 0.7, n),
+    })
+    frame["weak_link_fit"] = 0.6 * frame["match"]
+    frame[C.TRUE_UTILITY] = (2.5 * frame["match"] - 0.4 * np.log1p(frame["distance_km"] / 1000)
+                             + 0.7 * frame["in_china"]
+                             - 0.4 * (frame["log10_employees"] - 2.6) ** 2)
+    return frame
+
+
+def test_draw_stages_by_hand():
+    assert draw_stages([-9.0, 0.2, 0.7, 9.0, np.nan], [0.0, 0.5, 1.0, 1.5], 0.0,
+                       draws=2).tolist() == [[0, 1, 2, 4, 0]] * 2
+    many = draw_stages(np.zeros(20_000), [-1.0, 0.0, 1.0, 2.0], 1.0, draws=1, seed=3)[0]
+    # N(0, 1): P(stage >= 2) = P(z > 0) = 0.5, P(stage 4) = P(z > 2) = 0.023
+    assert (many >= 2).mean() == pytest.approx(0.5, abs=0.02)
+    assert (many == 4).mean() == pytest.approx(0.023, abs=0.005)
+    assert draw_stages([0.3], [0.0, 0.5, 1.0, 1.5], 0.5, draws=3, seed=9).tolist() == \
+        draw_stages([0.3], [0.0, 0.5, 1.0, 1.5], 0.5, draws=3, seed=9).tolist()
+
+
+@pytest.mark.parametrize("thresholds, noise, match", [
+    ([0.0, 1.0, 2.0], 0.5, "thresholds: expected 4 increasing"),
+    ([0.0, 2.0, 1.0, 3.0], 0.5, "thresholds: expected 4 increasing"),
+    ([0.0, 1.0, 2.0, 3.0], -1.0, "noise_sd"),
+])
+def test_draw_stages_refuses_a_bad_outcome_model(thresholds, noise, match):
+    with pytest.raises(ValueError, match=match):
+        draw_stages([0.0], thresholds, noise)
+
+
+@pytest.fixture(scope="module")
+def every(split):
+    train, test = split
+    return evaluate(train, test, features=FEATURES, seed=0, candidates=_candidates(test),
+                    outcome_model=OUTCOME_MODEL, draws=5,
+                    ranker_params={"n_estimators": 200, "num_leaves": 7})
+
+
+def test_every_candidate_is_ranked_by_the_same_fitted_methods(every, results):
+    table = every["every_candidate"]
+    assert list(table["metrics"]) == list(METHODS)
+    assert table["rows"] == 12 * 200 and table["group_count"] == 12 and table["draws"] == 5
+    assert table["groups"]["oracle"]["groups"] == 12
+    m = {k: v["ndcg@10"] for k, v in table["metrics"].items()}
+    assert m["oracle"] >= max(m.values()) - 1e-12
+    assert m["lambdarank"] > m["random"] + 0.2 and m["prior"] > m["random"]
+    assert "lambdarank - prior" in table["comparisons"]["ndcg@10"]
+    # the contacted table is unchanged by grading every candidate too
+    assert every["metrics"] == results["metrics"]
+    assert "Every candidate of the held-out campaigns" in report_markdown(every)
+
+
+def test_every_candidate_needs_an_outcome_model_and_the_columns(split):
+    train, test = split
+    with pytest.raises(ValueError, match="outcome_model: thresholds and noise_sd"):
+        evaluate(train, test, features=FEATURES, methods=("random",),
+                 candidates=_candidates(test))
+    with pytest.raises(ValueError, match=r"candidates: missing columns \['true_utility'\]"):
+        evaluate(train, test, features=FEATURES, methods=("random",),
+                 candidates=_candidates(test).drop(columns=C.TRUE_UTILITY),
+                 outcome_model=OUTCOME_MODEL)
+
+
+# --- the rolling-origin backtest --------------------------------------------------------------
+def test_backtest_pools_several_later_windows():
+    frame = _frame()
+    held = frame[C.GROUP_ID].isin(frame[C.GROUP_ID].unique()[20:])
+    out = backtest(frame, folds=4, test_share=0.5, features=FEATURES, seed=0,
+                   methods=("random", "prior", "lambdarank", "oracle"),
+                   candidates=_candidates(frame[held]), outcome_model=OUTCOME_MODEL, draws=3,
+                   ranker_params={"n_estimators": 100, "num_leaves": 7})
+    assert [w["test"]["groups"] for w in out["folds"]] == [5, 5, 5, 5]  # 20 of 40 groups
+    assert [w["train"]["groups"] for w in out["folds"]] == [20, 25, 30, 35]
+    for window in out["folds"]:
+        assert window["train"]["end"] < window["test"]["start"]
+    assert out["test"]["groups"] == 20 and out["groups"]["random"]["groups"] == 20
+    assert out["comparisons"]["ndcg@10"]["lambdarank - prior"]["groups"] == 20
+    assert out["every_candidate"]["group_count"] == 20
+    text = report_markdown({**_empty_results(), "backtest": out})
+    assert "## Rolling-origin backtest" in text and "20 groups" in text
+
+
+def test_backtest_learns_only_from_groups_dated_before_each_window():
+    # two groups a day (0 and 1, 2 and 3, ...); the windows start at groups 21, 26, 30 and 35,
+    # so the first and the last start on the day of the group just before them
+    frame = _frame()
+    frame[C.DATE] = pd.Timestamp("2022-01-01") + pd.to_timedelta(
+        frame[C.GROUP_ID].str[1:4].astype(int) // 2 * 10, unit="D")
+    out = backtest(frame, folds=4, test_share=0.475, features=FEATURES, seed=0,
+                   methods=("random",))
+    assert [w["test"]["groups"] for w in out["folds"]] == [5, 4, 5, 5]
+    for window in out["folds"]:
+        assert window["train"]["end"] < window["test"]["start"]
+    # group 20 shares the first day of window 1, group 34 of window 4: neither is learned from there
+    assert [w["train"]["groups"] for w in out["folds"]] == [20, 26, 30, 34]
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"folds": 0}, "folds must be a positive integer"),
+    ({"test_share": 1.5}, r"test_share must be in \(0, 1\)"),
+    ({"folds": 30, "test_share": 0.5}, "cannot give 30 later windows"),
+])
+def test_backtest_refuses_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        backtest(_frame(), features=FEATURES, methods=("random",), **kwargs)
+
+
+def _empty_results() -> dict:
+    window = {"rows": 0, "groups": 0, "start": None, "end": None}
+    return {"metrics": {}, "groups": {}, "train": window, "test": window, "relevant": 3}
+
+
+# --- reports --------------------------------------------------------------------------------
+def test_report_markdown_and_files(results, tmp_path):
+    text = report_markdown(results)
+    assert "| method | ndcg@10 | map@10 | recall@50 |" in text
+    for method in METHODS:
+        assert f"| {method} |" in text
+    assert "lambdarank - prior" in text and "LambdaRank:" in text
+    paths = write_report(results, tmp_path / "out")
+    stored = json.loads(paths["json"].read_text())
+    assert stored["metrics"]["lambdarank"] == pytest.approx(results["metrics"]["lambdarank"])
+    assert paths["markdown"].read_text() == text
+
+
+def test_write_report_stores_undefined_values_as_null(tmp_path):
+    results = {"metrics": {"random": {"ndcg@10": float("nan"), "map@10": 0.1,
+                                      "recall@50": 0.2}},
+               "groups": {"random": {"groups": 1, "groups_ndcg": 0, "groups_relevant": 0}},
+               "train": {"rows": 1, "groups": 1, "start": "2024-01-01", "end": "2024-01-01"},
+               "test": {"rows": 1, "groups": 1, "start": "2024-02-01", "end": "2024-02-01"},
+               "relevant": 3}
+    paths = write_report(results, tmp_path)
+    assert json.loads(paths["json"].read_text())["metrics"]["random"]["ndcg@10"] is None
+    assert "| random | – | 0.100 | 0.200 |" in paths["markdown"].read_text()
+
+
+def test_default_features_are_the_registry_features_the_frame_holds_in_registry_order():
+    from recommender.ranking.evaluation import default_features
+    from recommender.ranking.features import feature_names
+
+    names = feature_names()
+    frame = pd.DataFrame(columns=["label", names[3], "extra", names[0]])
+    assert default_features(frame) == [names[0], names[3]]
