@@ -9,11 +9,10 @@ Usage::
 For each seed, a world of ``--firms`` synthetic firms (``recommender.demo.generator``), the
 weak links diagnosed from it, its training frame split by time (the later 30 % of the
 campaigns held out), and every method of ``recommender.ranking.evaluation`` measured on the
-contacted
-later window and on every candidate of its campaigns (outcomes drawn from the truth), as
-``chainscout evaluate`` does on the demo world; with ``--backtest N``, the rolling-origin
-backtest in N windows too. Prints the margin of LambdaRank over the prior (NDCG@10, paired
-bootstrap 95 % interval) per seed, then each table's means over the seeds.
+contacted later window and on every candidate of its campaigns (outcomes drawn from the truth), as
+``chainscout evaluate`` does on the demo world; with ``--backtest N``, the rolling-origin backtest
+in N windows too. Prints the margin of LambdaRank over the prior (NDCG@10, paired bootstrap 95 %
+interval) per seed, then each table's means over the seeds.
 
 ``--trait-bound`` also measures how far reading the outcome history could take a ranker: each
 world's generator gives every firm a hidden trait (``recommender.demo.history``: true utility

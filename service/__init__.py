@@ -1,7 +1,7 @@
 """The ChainScout web service: a Flask app over the ``recommender`` library.
 
 ``create_app`` builds everything and reads like a table of contents; nothing is loaded at
-import time, and the store, chain and region load on first use (:mod:`service.state`).
+import time, and the store, chain and region load on first use (:mod:`service.runtime.state`).
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     200
     """
     from service.api import register_blueprints
-    from service.auth import register_auth
-    from service.encoding import register_json
-    from service.errors import register_errorhandlers
-    from service.limits import register_limits
+    from service.http.auth import register_auth
+    from service.http.encoding import register_json
+    from service.http.errors import register_errorhandlers
+    from service.http.limits import register_limits
     from service.settings import configure
 
     app = Flask(__name__)

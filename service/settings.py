@@ -37,7 +37,7 @@ DEFAULTS: dict[str, Any] = {
     # Whether the service migrates the store when it first opens it. Off: `chainscout db
     # upgrade` (or the demo build) migrates, and /ready says when the schema lags behind.
     "STORE_UPGRADE": False,
-    # --- serving rankings (service.state.Snapshots) -----------------------------------------
+    # --- serving rankings (service.runtime.state.Snapshots) ----------------------------------
     # How often a process asks whether the active model or the data version changed; after
     # this process records an outcome or activates a model it asks at once.
     "SNAPSHOT_CHECK_SECONDS": 2.0,
@@ -69,9 +69,9 @@ def configure(app: Flask, config: Mapping[str, Any] | None) -> None:
 
     Keys of ``config`` in lower case that name a ``recommender.config.Settings`` field go to the
     library settings (``app.extensions["chainscout"].settings``, a
-    :class:`service.state.ServiceState`); the rest are Flask's.
+    :class:`service.runtime.state.ServiceState`); the rest are Flask's.
     """
-    from service.state import ServiceState
+    from service.runtime.state import ServiceState
 
     app.config.update(copy.deepcopy(DEFAULTS))
     app.config.from_prefixed_env("CHAINSCOUT")

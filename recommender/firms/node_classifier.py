@@ -3,8 +3,8 @@
 :class:`NodeClassifier` reads a firm's description (English or Chinese) and predicts the chain
 nodes the firm is active in, or none. It follows scikit-learn's estimator contract and returns
 the same link frame as the keyword baseline
-(:func:`recommender.firms.keywords.assign_nodes_by_keywords`):
-``row, node_id, confidence, evidence, method``.
+(:func:`recommender.firms.keywords.assign_nodes_by_keywords`): ``row, node_id, confidence, evidence,
+method``.
 
 How it works
 ------------

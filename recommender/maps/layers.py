@@ -77,11 +77,10 @@ def firm_layer(recs: pd.DataFrame, *, node_names=None, firm_id: str = C.FIRM_ID,
     ----------
     recs : DataFrame
         Recommendation rows (``recommender.targeting.recommend.recommend`` output or the same
-        shape):
-        ``firm_id``, ``lat``, ``lon`` and ``node_id`` at least. ``reason_zh``/``reason_en``
-        are taken as given, else joined from ``reasons`` (a list of ``{"zh", "en"}`` dicts);
-        a missing ``rank`` is the order of ``score`` within each weak link; other missing
-        properties are null.
+        shape): ``firm_id``, ``lat``, ``lon`` and ``node_id`` at least. ``reason_zh``/``reason_en``
+        are taken as given, else joined from ``reasons`` (a list of ``{"zh", "en"}`` dicts); a
+        missing ``rank`` is the order of ``score`` within each weak link; other missing properties
+        are null.
     node_names : mapping, Chain or DataFrame, optional
         Node id -> (Chinese name, English name) (or ``{"zh": .., "en": ..}``), a ``Chain``, or a
         frame with ``node_id``, ``name_zh``, ``name_en``. Without it, ``node_name_zh`` and

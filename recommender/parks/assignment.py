@@ -55,8 +55,7 @@ def assign_firms_to_parks(match_scores: pd.DataFrame, capacities, *, top_m: int 
     match_scores : DataFrame
         One row per admissible (firm, park) pair with its ``score`` (e.g. the admitted rows of
         ``recommender.parks.matching.matches_for_parks``); pairs absent are not allowed. Pairs with
-        a
-        score of 0 or less are never assigned.
+        a score of 0 or less are never assigned.
     capacities : mapping, Series or DataFrame
         Park id -> how many new firms it can take (``max_new_firms``), or a frame with
         ``park_id`` and ``max_new_firms``. Every park of ``match_scores`` needs one.

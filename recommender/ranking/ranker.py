@@ -19,12 +19,11 @@ and every prediction first checks that the estimator is fitted.
   is optimistic; a constant base rate when the rows hold one class only).
 - **Boosting from the prior.** With ``prior_weight > 0`` the trees start from
   ``prior_weight x`` the transparent prior's score (``recommender.ranking.prior.prior_scores``,
-  passed
-  to LightGBM as ``init_score``) and learn corrections to it; the score of a row is then
+  passed to LightGBM as ``init_score``) and learn corrections to it; the score of a row is then
   ``prior_weight x prior + trees``, and :meth:`ChainRanker.contributions` adds the prior's
-  per-feature contributions to the trees'. With a few thousand noisy contacts, the trees
-  alone relearn less than the prior already knows; from the prior they keep it and add what
-  the history shows. ``prior_weight = 0`` is plain LambdaRank.
+  per-feature contributions to the trees'. With a few thousand noisy contacts, the trees alone
+  relearn less than the prior already knows; from the prior they keep it and add what the history
+  shows. ``prior_weight = 0`` is plain LambdaRank.
 - **Monotone where it must be.** Distance and time-zone gap may only lower the score, match
   and weak-link fit only raise it (:data:`DEFAULT_MONOTONE`): a nearer firm is never
   penalised for being nearer, whatever the few contacts of the history suggest.

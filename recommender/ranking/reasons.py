@@ -11,16 +11,14 @@ The contributions of a score to its features (LightGBM ``pred_contrib=True`` for
 
 With a ``baseline`` (the mean contributions over the candidates of the same weak link, as
 :func:`recommender.targeting.recommend.recommend` passes it), contributions are taken relative to
-it,
-so that the reasons say what sets the firm apart from the other candidates rather than what
-they all share (no export control at home, say).
+it, so that the reasons say what sets the firm apart from the other candidates rather than what they
+all share (no export control at home, say).
 
 Each sentence is the feature registry's template filled with the row's value
 (``recommender.ranking.features.Feature.reason``). Features with a missing value (the contribution
-is
-then about missingness, which says nothing to a reader), features that are the same for every
-firm of a node (the weak link's own score and parts, chain leaders and local competitors next
-to it) and contributions of zero are never a reason.
+is then about missingness, which says nothing to a reader), features that are the same for every
+firm of a node (the weak link's own score and parts, chain leaders and local competitors next to it)
+and contributions of zero are never a reason.
 
 >>> reasons = reasons_for(frame, ranker.contributions(frame), node_names=names)  # doctest: +SKIP
 >>> [r["en"] for r in reasons[0]]                                                 # doctest: +SKIP

@@ -6,12 +6,11 @@ probability ``p_(f,l)`` that the firm fills the link. A set ``S`` of firms cover
     F(S) = sum_l w_l * (1 - prod_(f in S) (1 - p_(f,l)))
 
 in expectation, ``w_l`` the weight of link ``l``
-(:func:`recommender.diagnosis.weak_links.weak_link_weights`).
-``F`` is monotone and submodular, so greedy selection is near-optimal (see
-:func:`greedy_bound_note`). :func:`target_portfolio` picks firms by lazy greedy, with at most
-``floor(max_country_share * k)`` firms (at least 1) from any home country, so that the list
-does not rebuild the dependence on one origin it sets out to reduce, and never an excluded
-(screened) firm.
+(:func:`recommender.diagnosis.weak_links.weak_link_weights`). ``F`` is monotone and submodular, so
+greedy selection is near-optimal (see :func:`greedy_bound_note`). :func:`target_portfolio` picks
+firms by lazy greedy, with at most ``floor(max_country_share * k)`` firms (at least 1) from any home
+country, so that the list does not rebuild the dependence on one origin it sets out to reduce, and
+never an excluded (screened) firm.
 
 >>> picks = target_portfolio(candidates, weak_link_weights(table), k=30)   # doctest: +SKIP
 >>> picks[["pick", "firm_id", "marginal_gain", "coverage_share"]].head(3)  # doctest: +SKIP

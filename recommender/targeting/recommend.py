@@ -9,8 +9,7 @@
   ``recommender.diagnosis.weak_links.weak_link_weights``).
 
 ``model`` is a fitted :class:`~recommender.ranking.ranker.ChainRanker` (from the registry, it
-carries
-its ``version_``), or None for the transparent prior (:func:`prior_model`, version
+carries its ``version_``), or None for the transparent prior (:func:`prior_model`, version
 ``"prior"``), which serves until a model exists.
 
 >>> top = recommend(data, weak_links, "vacuum_pumps", k=20)                 # doctest: +SKIP

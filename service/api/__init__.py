@@ -1,7 +1,7 @@
 """JSON API blueprints under ``/api/v1``, one module per resource.
 
 Each module in ``RESOURCES`` holds its schemas and views and exposes ``bp``, an
-:class:`service.openapi.ApiBlueprint`; adding a resource is one module and one name here.
+:class:`service.http.openapi.ApiBlueprint`; adding a resource is one module and one name here.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ RESOURCES = ("health", "chains", "firms", "outcomes", "parks", "park_matching", 
 
 def register_blueprints(app: Flask) -> None:
     """Register the OpenAPI document, the docs page and every resource's blueprint."""
-    from service.openapi import ChainScoutApi, docs_assets_blueprint
+    from service.http.openapi import ChainScoutApi, docs_assets_blueprint
 
     api = ChainScoutApi(app)
     app.register_blueprint(docs_assets_blueprint())

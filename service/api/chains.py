@@ -6,9 +6,9 @@ import marshmallow as ma
 from marshmallow import fields
 
 from recommender.store.auth import READ_CHAINS
-from service.openapi import ApiBlueprint
-from service.queries import chain_graph, chain_summaries
-from service.state import state
+from service.answers.queries import chain_graph, chain_summaries
+from service.http.openapi import ApiBlueprint
+from service.runtime.state import state
 
 bp = ApiBlueprint("chains", __name__, description="Industrial chains (产业链) and their graphs.")
 

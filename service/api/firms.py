@@ -7,12 +7,12 @@ from marshmallow import fields, validate
 
 from recommender.store import models as M
 from recommender.store.auth import READ_FIRMS, READ_OUTCOMES
+from service.answers.queries import FIRM_SUMMARY_COLUMNS, MAX_QUERY_TEXT, firm_page, firm_portrait
 from service.api.outcomes import OutcomeSchema
-from service.auth import current_principal
-from service.openapi import ApiBlueprint
-from service.queries import FIRM_SUMMARY_COLUMNS, MAX_QUERY_TEXT, firm_page, firm_portrait
-from service.schemas import PageQuerySchema, PaginationSchema, table_schema
-from service.state import state
+from service.http.auth import current_principal
+from service.http.openapi import ApiBlueprint
+from service.http.schemas import PageQuerySchema, PaginationSchema, table_schema
+from service.runtime.state import state
 
 bp = ApiBlueprint("firms", __name__, description="Firm profiles and portraits (企业画像).")
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields
 
-from service.errors import ApiError
-from service.openapi import ApiBlueprint
-from service.queries import readiness
-from service.state import state
+from service.answers.queries import readiness
+from service.http.errors import ApiError
+from service.http.openapi import ApiBlueprint
+from service.runtime.state import state
 
 bp = ApiBlueprint("health", __name__, description="Liveness and readiness (no key needed).")
 

@@ -7,9 +7,9 @@ from marshmallow import fields
 
 from recommender.store import jobs as store_jobs
 from recommender.store.auth import READ_JOBS
-from service.jobs import job_view
-from service.openapi import ApiBlueprint
-from service.state import state
+from service.http.openapi import ApiBlueprint
+from service.runtime.jobs import job_view
+from service.runtime.state import state
 
 bp = ApiBlueprint("jobs", __name__, description="Background jobs (training) and their results.")
 

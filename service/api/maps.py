@@ -16,12 +16,12 @@ from marshmallow import fields, validate
 
 from recommender.maps import GEOJSON_MEDIA_TYPE
 from recommender.store.auth import READ_MAPS
-from service import map_data
+from service.answers import map_data
 from service.api.weak_links import RecommendationQuerySchema
-from service.auth import current_principal
-from service.downloads import media_response
-from service.openapi import ApiBlueprint
-from service.state import state
+from service.http.auth import current_principal
+from service.http.downloads import media_response
+from service.http.openapi import ApiBlueprint
+from service.runtime.state import state
 
 bp = ApiBlueprint("maps", __name__,
                   description="The global recruitment map of a weak link: firms, countries, "

@@ -9,11 +9,11 @@ from marshmallow import fields, validate
 from recommender.exceptions import ModelError
 from recommender.store.auth import ACTIVATE_MODELS, READ_MODELS, TRAIN_MODELS
 from service.api.jobs import JobSchema
-from service.auth import current_principal
-from service.errors import ApiError
-from service.jobs import JobConflict, job_view, start_training
-from service.openapi import ApiBlueprint
-from service.state import state
+from service.http.auth import current_principal
+from service.http.errors import ApiError
+from service.http.openapi import ApiBlueprint
+from service.runtime.jobs import JobConflict, job_view, start_training
+from service.runtime.state import state
 
 bp = ApiBlueprint("models", __name__,
                   description="Saved ranking models, the active one, training jobs, activation.")

@@ -8,13 +8,13 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from recommender.store.auth import READ_OUTCOMES, RECORD_OUTCOMES
-from service import portraits
-from service.auth import current_principal
-from service.errors import ApiError
-from service.openapi import ApiBlueprint
-from service.queries import outcome_page
-from service.schemas import PageQuerySchema, PaginationSchema
-from service.state import state
+from service.answers import portraits
+from service.answers.queries import outcome_page
+from service.http.auth import current_principal
+from service.http.errors import ApiError
+from service.http.openapi import ApiBlueprint
+from service.http.schemas import PageQuerySchema, PaginationSchema
+from service.runtime.state import state
 
 bp = ApiBlueprint("outcomes", __name__,
                   description="Campaign outcomes: 0 declined, 1 responded, 2 site visit, "

@@ -12,12 +12,12 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from recommender.store.auth import READ_PARKS
-from service import matching, portraits
+from service.answers import matching, portraits
 from service.api.parks import PARK_ID_PATTERN, ParkProfileFields, ParkSchema
-from service.auth import current_principal
-from service.openapi import ApiBlueprint
-from service.schemas import TopKQuerySchema
-from service.state import state
+from service.http.auth import current_principal
+from service.http.openapi import ApiBlueprint
+from service.http.schemas import TopKQuerySchema
+from service.runtime.state import state
 
 bp = ApiBlueprint("park_matching", __name__,
                   description="Firms for a park and parks for a firm, with reasons; firms "

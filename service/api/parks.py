@@ -19,13 +19,13 @@ from recommender import columns as C
 from recommender.store import models as M
 from recommender.store.auth import EDIT_PARKS, MANAGE_PARKS, READ_PARKS
 from recommender.store.store import PARK_COLUMNS
-from service.auth import current_principal
-from service.errors import ApiError
-from service.matching import visible_park
-from service.openapi import ApiBlueprint
-from service.queries import _require_nodes, park_page, park_profile
-from service.schemas import PageQuerySchema, PaginationSchema, table_schema
-from service.state import state
+from service.answers.matching import visible_park
+from service.answers.queries import _require_nodes, park_page, park_profile
+from service.http.auth import current_principal
+from service.http.errors import ApiError
+from service.http.openapi import ApiBlueprint
+from service.http.schemas import PageQuerySchema, PaginationSchema, table_schema
+from service.runtime.state import state
 
 bp = ApiBlueprint("parks", __name__, description="Industrial parks (园区) and their profiles.")
 

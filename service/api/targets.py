@@ -8,12 +8,12 @@ from webargs.fields import DelimitedList
 
 from recommender.store.auth import READ_RANKINGS
 from recommender.targeting.exports import TARGET_EXPORT_COLUMNS
-from service import answers
+from service.answers import rankings as answers
 from service.api.weak_links import FileQuerySchema, RecommendedFirmSchema
-from service.downloads import file_response, file_responses, json_response, require_export
-from service.openapi import ApiBlueprint
-from service.schemas import at_most_setting
-from service.state import state
+from service.http.downloads import file_response, file_responses, json_response, require_export
+from service.http.openapi import ApiBlueprint
+from service.http.schemas import at_most_setting
+from service.runtime.state import state
 
 bp = ApiBlueprint("targets", __name__,
                   description="The target list: K firms to visit that best cover the weak "

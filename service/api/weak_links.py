@@ -10,18 +10,18 @@ from recommender.columns import SIZE_CLASSES
 from recommender.store.auth import READ_RANKINGS
 from recommender.targeting.exports import RECOMMENDATION_EXPORT_COLUMNS
 from recommender.targeting.stages import RECRUITMENT_STAGES
-from service import answers
-from service.downloads import (
+from service.answers import rankings as answers
+from service.http.downloads import (
     file_response,
     file_responses,
     json_response,
     require_export,
 )
-from service.encoding import dumps_bytes
-from service.errors import ApiError
-from service.openapi import ApiBlueprint
-from service.schemas import PageQuerySchema, PaginationSchema, TopKQuerySchema
-from service.state import state
+from service.http.encoding import dumps_bytes
+from service.http.errors import ApiError
+from service.http.openapi import ApiBlueprint
+from service.http.schemas import PageQuerySchema, PaginationSchema, TopKQuerySchema
+from service.runtime.state import state
 
 bp = ApiBlueprint("weak_links", __name__,
                   description="Weak links of the region's chain and the firms to recruit for "

@@ -157,9 +157,8 @@ def _template_helpers() -> dict:
 
 def stage_text(stage: str | int, lang: str) -> str:
     """A recruitment stage, by name (``"mou"``) or outcome code (3; -1 never contacted), as a
-    person reads it in ``lang``: the library's labels (:mod:`recommender.targeting.stages`), so
-    that the
-    pages say what the exported files say."""
+    person reads it in ``lang``: the library's labels (:mod:`recommender.targeting.stages`), so that
+    the pages say what the exported files say."""
     name = stage_names([int(stage)])[0] if isinstance(stage, int) else str(stage)
     return stage_label(name, lang)
 

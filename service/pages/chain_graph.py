@@ -285,9 +285,10 @@ def text_or(key: str, lang: str, default: str) -> str:
 
 def node_facts(item: Mapping, *, lang: str, weights: Mapping[str, float],
                recruitable: int) -> dict:
-    """Return what the side panel shows of one weak-link row (:func:`service.answers.weak_link_rows`
-    item), formatted in ``lang``: names, stage, rank, score, each component with its weight,
-    detail and whether its input was missing, each input given or missing, the explanation.
+    """Return what the side panel shows of one weak-link row
+    (:func:`service.answers.rankings.weak_link_rows` item), formatted in ``lang``: names, stage,
+    rank, score, each component with its weight, detail and whether its input was missing, each
+    input given or missing, the explanation.
 
     ``recruitable`` is how many nodes have a rank (for "3 of 38").
     """

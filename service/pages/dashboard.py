@@ -1,13 +1,13 @@
 """The dashboard (产业数据驾驶舱): the chain as a graph of its weak links, the ranked firms of
 one of them with the API's filters, those firms as CSV, XLSX or GeoJSON, and the target list.
 
-Every answer comes from the code the JSON API answers with (:mod:`service.answers`,
-:mod:`service.matching`, :mod:`service.downloads`) and its query schemas: the page reads the
-same parameters (``country``, ``size``, ``stage``, ``exclude_contacted``, ``k`` of the
-recommendations; ``k``, ``max_country_share``, ``top_links`` of the target list, here
-``targets_k``, ``max_country_share`` and ``top_links``), so a link on the page names what the
-API would be asked. Files are what the page lists, need the ``export`` permission and count
-against the key's rate limit, as the API's files do.
+Every answer comes from the code the JSON API answers with (:mod:`service.answers.rankings`,
+:mod:`service.answers.matching`, :mod:`service.http.downloads`) and its query schemas: the page
+reads the same parameters (``country``, ``size``, ``stage``, ``exclude_contacted``, ``k`` of the
+recommendations; ``k``, ``max_country_share``, ``top_links`` of the target list, here ``targets_k``,
+``max_country_share`` and ``top_links``), so a link on the page names what the API would be asked.
+Files are what the page lists, need the ``export`` permission and count against the key's rate
+limit, as the API's files do.
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ def _target_query(args: MultiDict) -> tuple[dict, dict]:
 
 def _firm_query_or_422(args: MultiDict) -> dict:
     """The firm list's query for a file; invalid parameters are a 422, as in the API."""
-    from service.errors import ApiError
+    from service.http.errors import ApiError
 
     query, errors = _firm_query(args)
     if errors:
@@ -180,9 +180,10 @@ def _filter_options(snapshot, node_id: str | None, firm: dict) -> dict:
 
 
 def _portfolio(snapshot, targets: dict, node_names: dict) -> dict:
-    """The target list as :func:`service.answers.target_list` answers it, and its countries."""
+    """The target list as :func:`service.answers.rankings.target_list` answers it, with its
+    countries."""
     from recommender.exceptions import DataError
-    from service import answers
+    from service.answers import rankings as answers
 
     try:
         answer = answers.target_list(snapshot, k=targets["k"],
@@ -207,8 +208,8 @@ def _refuse_without_rankings():
 @bp.route("/")
 @login_required
 def dashboard():
-    from service import answers
-    from service.state import state
+    from service.answers import rankings as answers
+    from service.runtime.state import state
 
     refused = _refuse_without_rankings()
     if refused:
@@ -263,10 +264,10 @@ def export_file(fmt: str):
     """The firms the dashboard lists for ``node`` (same ``k`` and filters) as the API's CSV or
     XLSX file, with the API's permission check and rate limit."""
     from recommender.targeting.exports import RECOMMENDATION_EXPORT_COLUMNS
-    from service import answers
-    from service.downloads import file_response, require_export
-    from service.limits import check_rate
-    from service.state import state
+    from service.answers import rankings as answers
+    from service.http.downloads import file_response, require_export
+    from service.http.limits import check_rate
+    from service.runtime.state import state
 
     refused = _refuse_without_rankings()
     if refused:
@@ -288,10 +289,10 @@ def export_geojson():
     """The firms the dashboard lists for ``node`` on the recruitment map, as the API's map
     (the parks the key may see, the firms assigned to them) in one GeoJSON attachment."""
     from recommender.maps import GEOJSON_MEDIA_TYPE
-    from service import matching
-    from service.downloads import content_disposition, media_response
-    from service.limits import check_rate
-    from service.state import state
+    from service.answers import matching
+    from service.http.downloads import content_disposition, media_response
+    from service.http.limits import check_rate
+    from service.runtime.state import state
 
     refused = _refuse_without_rankings()
     if refused:
@@ -321,7 +322,7 @@ def export_geojson():
 def _require_map_export() -> None:
     """Refuse the map file (403) to a key that may not read maps or may not export: on the
     pages a map download is an export, as a CSV is."""
-    from service.errors import ApiError
+    from service.http.errors import ApiError
 
     principal = g.principal
     for permission in (READ_MAPS, EXPORT):

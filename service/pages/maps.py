@@ -5,7 +5,7 @@ contacted firms), an SVG the page's own script (``static/map.js``) draws, zooms 
 a legend. The script fetches, with the session's cookie:
 
 - ``/map/basemap.geojson``: the world's countries from package data
-  (:func:`service.map_data.basemap_geojson`), built once a process; its URL carries the
+  (:func:`service.answers.map_data.basemap_geojson`), built once a process; its URL carries the
   content's digest, so the browser keeps it for a year;
 - ``/map/recruitment.geojson``: the recruitment map as the API answers it at
   ``/api/v1/maps/recruitment.geojson`` for the same parameters: the same query schema, the
@@ -39,14 +39,14 @@ _FALSE = {"0", "false", "off", "no"}
 def _query_parser():
     """The API's parser and the API's map query schema, made on first use."""
     from service.api.maps import MapQuerySchema
-    from service.limits import RequestParser
+    from service.http.limits import RequestParser
 
     return RequestParser(), MapQuerySchema()
 
 
 def _forbidden_json():
     """The API's 403 for a key without ``maps:read``."""
-    from service.errors import ApiError
+    from service.http.errors import ApiError
 
     roles = roles_with(READ_MAPS)
     return ApiError(403, "forbidden",
@@ -58,8 +58,8 @@ def _forbidden_json():
 @login_required
 def recruitment_map():
     from recommender.columns import SIZE_CLASSES
-    from service import map_data
-    from service.state import state
+    from service.answers import map_data
+    from service.runtime.state import state
 
     if not g.principal.can(READ_MAPS):
         return render_template("pages/forbidden.html", message="map_forbidden"), 403
@@ -114,10 +114,10 @@ def _stage_choices(asked: str) -> list[dict[str, str]]:
 def recruitment_map_geojson():
     """The API's recruitment map for the session's key (same parameters, checks and bytes)."""
     from recommender.maps import GEOJSON_MEDIA_TYPE
-    from service import map_data
-    from service.downloads import media_response
-    from service.limits import check_rate
-    from service.state import state
+    from service.answers import map_data
+    from service.http.downloads import media_response
+    from service.http.limits import check_rate
+    from service.runtime.state import state
 
     if not g.principal.can(READ_MAPS):
         raise _forbidden_json()
@@ -138,7 +138,7 @@ def recruitment_map_geojson():
 def map_basemap():
     """The world's countries (Natural Earth 1:110m, simplified), cached by the browser."""
     from recommender.maps import GEOJSON_MEDIA_TYPE
-    from service import map_data
+    from service.answers import map_data
 
     basemap = map_data.basemap_geojson()
     response = Response(basemap.body, status=200, content_type=GEOJSON_MEDIA_TYPE)

@@ -63,11 +63,11 @@ def firm(firm_id: str):
 @login_required
 def record_outcome(firm_id: str):
     """Record an outcome from the portrait's form: 422 with messages, or back to the page."""
-    from service import portraits
+    from service.answers import portraits
     from service.api.outcomes import OutcomeInSchema
-    from service.errors import ApiError
-    from service.limits import check_rate
-    from service.state import state
+    from service.http.errors import ApiError
+    from service.http.limits import check_rate
+    from service.runtime.state import state
 
     if not g.principal.can(RECORD_OUTCOMES):
         return _forbidden("firm_no_record")
@@ -128,8 +128,8 @@ def _blank_form(node_id: str | None) -> dict[str, str]:
 
 def _firm_page(firm_id: str, *, form: dict[str, str], errors: dict | None = None,
                status: int = 200):
-    from service import matching, portraits
-    from service.state import state
+    from service.answers import matching, portraits
+    from service.runtime.state import state
 
     app_state = state()
     principal = g.principal
@@ -187,8 +187,8 @@ def _node_groups(chain, portrait: Mapping) -> list[tuple[str, list[dict]]]:
 @bp.route("/parks")
 @login_required
 def parks():
-    from service import portraits
-    from service.state import state
+    from service.answers import portraits
+    from service.runtime.state import state
 
     if not g.principal.can(READ_PARKS):
         return _forbidden("park_no_read")
@@ -201,8 +201,8 @@ def parks():
 @bp.route("/parks/<park_id>")
 @login_required
 def park(park_id: str):
-    from service import portraits
-    from service.state import state
+    from service.answers import portraits
+    from service.runtime.state import state
 
     if not g.principal.can(READ_PARKS):
         return _forbidden("park_no_read")

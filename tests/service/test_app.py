@@ -7,7 +7,7 @@ import pytest
 
 from recommender.exceptions import ConfigError
 from service import create_app
-from service.state import ServiceState
+from service.runtime.state import ServiceState
 
 
 @pytest.fixture

@@ -276,7 +276,7 @@ def test_a_file_needs_a_login_and_valid_filters(visitor, keys, login, error_body
 @pytest.mark.parametrize("path", ["/export.csv", "/export.xlsx", "/export.geojson"])
 def test_files_count_against_the_key_s_rate_limit(visitor, keys, login, app, error_body,
                                                    monkeypatch, path):
-    from service.limits import RateLimiter
+    from service.http.limits import RateLimiter
 
     login(keys["officer"])
     monkeypatch.setattr(app.extensions["chainscout"], "limiter", RateLimiter(6, burst=2))

@@ -114,7 +114,7 @@ def test_the_page_s_map_draws_the_firms_at_the_stages_asked(logged_in, client, k
 
 
 def test_the_map_key_tells_stages_apart():
-    from service.map_data import map_key
+    from service.answers.map_data import map_key
 
     query = {"weak_link": NODE, "k": 5, "exclude_contacted": False, "parks": True}
     keys = {map_key({**query, "stage": stage}, None)
@@ -231,7 +231,7 @@ def test_bad_parameters_get_the_api_s_errors(logged_in, client, keys, error_body
 
 
 def test_a_downstream_node_gets_the_api_s_error(logged_in, client, keys, app):
-    from service.state import state
+    from service.runtime.state import state
 
     with app.app_context():
         links = state().snapshots.get().weak_links
@@ -244,7 +244,7 @@ def test_a_downstream_node_gets_the_api_s_error(logged_in, client, keys, app):
 
 # --- the shared map functions ----------------------------------------------------------------
 def test_the_basemap_is_built_once_a_process():
-    from service.map_data import basemap_geojson
+    from service.answers.map_data import basemap_geojson
 
     first = basemap_geojson()
     assert basemap_geojson() is first
@@ -252,8 +252,8 @@ def test_the_basemap_is_built_once_a_process():
 
 
 def test_weak_link_choices_rank_only_when_asked(app):
-    from service.map_data import weak_link_choices
-    from service.state import state
+    from service.answers.map_data import weak_link_choices
+    from service.runtime.state import state
 
     with app.app_context():
         snapshot = state().snapshots.get()

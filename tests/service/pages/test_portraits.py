@@ -315,7 +315,7 @@ def test_portraits_load_nothing_from_elsewhere(visitor, keys, login):
 
 def test_recording_outcomes_counts_against_the_key_s_rate_limit(visitor, keys, login, app,
                                                                  csrf, monkeypatch):
-    from service.limits import RateLimiter
+    from service.http.limits import RateLimiter
 
     login(keys["officer"])
     token = csrf("/firms/ref-keysight")

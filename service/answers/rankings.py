@@ -1,9 +1,8 @@
-"""What the ranking views answer, from one :class:`service.state.Snapshot` each.
+"""What the ranking views answer, from one :class:`service.runtime.state.Snapshot` each.
 
-Weak links, a weak link's recommendations and the target list, as JSON bytes (built with
-orjson, rows already serialised by :class:`service.ranking.ScoreTable`) or as rows for a CSV or
-XLSX file (:mod:`recommender.targeting.exports`). Every answer names the snapshot's model version
-and
+Weak links, a weak link's recommendations and the target list, as JSON bytes (built with orjson,
+rows already serialised by :class:`service.runtime.scores.ScoreTable`) or as rows for a CSV or XLSX
+file (:mod:`recommender.targeting.exports`). Every answer names the snapshot's model version and
 data version. Nothing here knows about Flask.
 """
 
@@ -48,8 +47,7 @@ def weak_link_rows(snapshot, settings, *, restrict: Sequence[str] = (),
     ``missing_inputs``, an explanation in Chinese and English), with what it was computed from.
 
     ``restrict`` is the what-if of :func:`recommender.diagnosis.weak_links.diagnose_weak_links`
-    (these
-    origins control every node's technology); ``top`` keeps the ``top`` weakest recruitable
+    (these origins control every node's technology); ``top`` keeps the ``top`` weakest recruitable
     nodes only.
     """
     from recommender.diagnosis.weak_links import (
@@ -102,7 +100,7 @@ def recommendation_positions(snapshot, node_id: str, *, k: int,
     """Return the positions of the top ``k`` firms for ``node_id`` and how many passed the
     filters (raises NotFoundError for an unknown node, NotRecruitable for a downstream one).
 
-    ``stage``: recruitment stages (:data:`service.ranking.RECRUITMENT_STAGES`) to keep.
+    ``stage``: recruitment stages (:data:`service.runtime.scores.RECRUITMENT_STAGES`) to keep.
     """
     ranked = snapshot.scores.ranked(node_id, country=country, size=size, stage=stage,
                                     exclude_contacted=exclude_contacted)
@@ -115,7 +113,7 @@ def recommendations_json(snapshot, node_id: str, *, k: int, page: int, page_size
                          stage: Sequence[str] | None = None,
                          exclude_contacted: bool = False) -> bytes:
     """Return one page of the top ``k`` firms for ``node_id`` as the JSON body."""
-    from service.queries import pagination
+    from service.answers.queries import pagination
 
     top, candidates = recommendation_positions(snapshot, node_id, k=k, country=country,
                                                size=size, stage=stage,
@@ -173,8 +171,7 @@ def target_list(snapshot, *, k: int, max_country_share: float, top_links: int,
     The picks of :func:`recommender.targeting.portfolio.target_portfolio` over the snapshot's
     scores, as
     :func:`recommender.targeting.recommend.target_list` makes them; each with the link it covers
-    best,
-    that pair's score, probability and reasons, and ``covers``. Kept per snapshot.
+    best, that pair's score, probability and reasons, and ``covers``. Kept per snapshot.
     """
     key = ("target-list", k, float(max_country_share), top_links, tuple(sorted(exclude)))
     return snapshot.memo.get(key, lambda: _target_list(snapshot, k=k,

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from service.state import Snapshots
+from service.runtime.state import Snapshots
 
 NODE = "vacuum_pumps"
 

@@ -4,9 +4,9 @@ import marshmallow as ma
 import pytest
 
 from service import create_app
-from service.encoding import InvalidJSON, loads_strict
-from service.limits import RateLimiter
-from service.schemas import PageQuerySchema, TopKQuerySchema
+from service.http.encoding import InvalidJSON, loads_strict
+from service.http.limits import RateLimiter
+from service.http.schemas import PageQuerySchema, TopKQuerySchema
 
 
 @pytest.mark.parametrize(("text", "reason"), [

@@ -8,7 +8,7 @@ import pytest
 from recommender import columns as C
 from recommender.chain import load_chain
 from recommender.exceptions import NotFoundError, ValidationError
-from service import queries
+from service.answers import queries
 
 
 @pytest.fixture(scope="module")

@@ -26,8 +26,8 @@ from recommender.targeting.exports import (
     to_csv_bytes,
     to_xlsx_bytes,
 )
-from service.auth import current_principal
-from service.errors import ApiError
+from service.http.auth import current_principal
+from service.http.errors import ApiError
 
 JSON_MEDIA_TYPE = "application/json"
 FILE_FORMATS = ("csv", "xlsx")

@@ -5,7 +5,7 @@ Nothing is opened or read when the app is built; each resource loads on first us
 lock so that threads of one worker load it once, and is reused by every later request.
 
 Rankings are served from an immutable :class:`Snapshot`: the model, the data it scored, the
-weak links and every candidate's score (:class:`service.ranking.ScoreTable`), for one model
+weak links and every candidate's score (:class:`service.runtime.scores.ScoreTable`), for one model
 version and one data version. A view reads the current snapshot once
 (:meth:`Snapshots.get`) and answers from it alone, so a response is computed by exactly one
 model version, which it names. :class:`Snapshots` notices a new active model or a new data
@@ -33,7 +33,7 @@ from flask import current_app
 from recommender.config import Settings
 
 PRIOR = "prior"
-log = logging.getLogger("service.state")
+log = logging.getLogger("service.runtime.state")
 
 
 @dataclass(frozen=True, eq=False)
@@ -223,8 +223,8 @@ class ServiceState:
                  snapshot_check_seconds: float = 2.0, snapshot_background: bool = True):
         self.settings = settings
         self.upgrade = upgrade
-        self.limiter = None  # a service.limits.RateLimiter, set by register_limits
-        self.principals = None  # a service.auth.PrincipalCache, set by register_auth
+        self.limiter = None  # a service.http.limits.RateLimiter, set by register_limits
+        self.principals = None  # a service.http.auth.PrincipalCache, set by register_auth
         self.api = None  # the flask_smorest.Api, set by register_blueprints
         self._lock = threading.Lock()
         self._store = None
@@ -312,7 +312,7 @@ class ServiceState:
                         ) -> Snapshot:
         from recommender.exceptions import ModelError, NotFoundError
         from recommender.targeting.recommend import model_version, prior_model
-        from service.ranking import Memo, build_scores
+        from service.runtime.scores import Memo, build_scores
 
         started = time.perf_counter()
         active, _ = key

@@ -1,12 +1,12 @@
 """What the firm and park portraits (企业画像, 园区画像) show, and recording an outcome.
 
 Built from the functions the JSON API answers with: a firm's portrait is
-:func:`service.queries.firm_portrait` with its standing in every weak link it is a candidate
+:func:`service.answers.queries.firm_portrait` with its standing in every weak link it is a candidate
 for (the snapshot's scores, as ``GET /weak-links/<node>/recommendations`` ranks them) and
-the parks it fits (:func:`service.matching.firm_park_rows`); a park's matches are
-:func:`service.matching.park_match_rows` over its validated profile, as
+the parks it fits (:func:`service.answers.matching.firm_park_rows`); a park's matches are
+:func:`service.answers.matching.park_match_rows` over its validated profile, as
 ``GET /parks/<park>/matches`` answers; an outcome is recorded by
-:func:`service.queries.record_outcome`, as ``POST /outcomes`` records it. The pages
+:func:`service.answers.queries.record_outcome`, as ``POST /outcomes`` records it. The pages
 (:mod:`service.pages.portraits`) call these; so can the API's views (:func:`park_matches`,
 :func:`record_outcome_label` hold what those views did inline). What a key may see is passed
 in (``with_*`` flags, the parks it may see): nothing here knows about Flask.
@@ -24,7 +24,7 @@ import pandas as pd
 from recommender import columns as C
 from recommender.exceptions import NotFoundError
 from recommender.store.store import PARK_COLUMNS
-from service import matching, queries
+from service.answers import matching, queries
 
 CANDIDATES = "candidates"  # how many firms a weak link ranks (the rank is out of these)
 
@@ -71,7 +71,7 @@ def firm_portrait(store, chain, snapshot, firm_id: str, *, with_outcomes: bool,
                   with_rankings: bool, parks: pd.DataFrame | None) -> dict[str, Any]:
     """Return what a firm's portrait page shows.
 
-    :func:`service.queries.firm_portrait` (profile, chain nodes with evidence, provenance,
+    :func:`service.answers.queries.firm_portrait` (profile, chain nodes with evidence, provenance,
     outcomes), the outcomes newest first as ``GET /outcomes`` lists them; ``standings``
     (:func:`firm_standings`) with ``with_rankings``; ``parks`` (:func:`firm_parks`) among
     ``parks``, the parks the key may see. What the key may not read is ``None``.
@@ -94,7 +94,7 @@ def firm_portrait(store, chain, snapshot, firm_id: str, *, with_outcomes: bool,
 def record_outcome_label(store, chain, snapshots, outcome: Mapping[str, Any], *,
                          recorded_by: str | None) -> tuple[dict[str, Any], bool]:
     """Record an outcome (``OutcomeInSchema``'s fields, validated by
-    :func:`service.queries.record_outcome`); return it and whether it is new.
+    :func:`service.answers.queries.record_outcome`); return it and whether it is new.
 
     A new outcome is a new training label and a new data version: ``snapshots`` are told, so
     that rankings are scored again over it (the old scores serve until then).

@@ -1,4 +1,4 @@
-"""What the park-matching and map views answer, from one :class:`service.state.Snapshot`.
+"""What the park-matching and map views answer, from one :class:`service.runtime.state.Snapshot`.
 
 Firms, their chain links, the chain and the region come from the snapshot (the data its
 scores were computed over); parks come from the store, filtered to what the caller's key may
@@ -150,7 +150,7 @@ def recruitment_layers(snapshot, node_id: str, *, k: int, parks: pd.DataFrame | 
     from recommender.maps import recruitment_map
     from recommender.parks.assignment import assign_firms_to_parks
     from recommender.parks.matching import EXCLUDED, matches_for_parks
-    from service.answers import recommendation_positions
+    from service.answers.rankings import recommendation_positions
 
     top, _ = recommendation_positions(snapshot, node_id, k=k, country=country, size=size,
                                       stage=stage, exclude_contacted=exclude_contacted)

@@ -39,7 +39,7 @@ def loads_strict(data: bytes | str, *, max_depth: int) -> Any:
     >>> loads_strict(b'{"a": NaN}', max_depth=20)
     Traceback (most recent call last):
     ...
-    service.encoding.InvalidJSON: NaN is not a JSON number
+    service.http.encoding.InvalidJSON: NaN is not a JSON number
     """
     try:
         value = orjson.loads(data)

@@ -6,7 +6,7 @@
                "request_id": "..."}}
 
 - HTTP errors (404 unknown route, 405, 413 body too large, 415, and the 401/403/429 that
-  :mod:`service.auth` and :mod:`service.limits` raise) keep their status; ``code`` is the
+  :mod:`service.http.auth` and :mod:`service.http.limits` raise) keep their status; ``code`` is the
   status name in snake case unless the raiser gives one.
 - Invalid request parameters or bodies are 422 ``validation_error``; ``details.fields`` maps
   each field (under ``json``, ``query`` or ``path``) to its messages. Rows rejected by the

@@ -28,7 +28,7 @@ from recommender.store import jobs as store_jobs
 from recommender.store import models as M
 
 TRAIN = "train"
-log = logging.getLogger("service.jobs")
+log = logging.getLogger("service.runtime.jobs")
 
 
 class JobConflict(RecommenderError):
@@ -107,6 +107,6 @@ def _json_ready(value: Any) -> Any:
     """Plain JSON values: numpy numbers and arrays, timestamps and NaN turned into JSON."""
     import orjson
 
-    from service.encoding import dumps_bytes
+    from service.http.encoding import dumps_bytes
 
     return orjson.loads(dumps_bytes(value))

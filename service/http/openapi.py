@@ -17,10 +17,10 @@ import flask_smorest
 from flask import Blueprint, send_from_directory
 
 from recommender.store.auth import roles_with
-from service.auth import require
-from service.errors import http_error
-from service.limits import RequestParser
-from service.schemas import ErrorSchema
+from service.http.auth import require
+from service.http.errors import http_error
+from service.http.limits import RequestParser
+from service.http.schemas import ErrorSchema
 from service.settings import API_PREFIX
 
 ASSETS_PACKAGE = "flask_swagger_ui"

@@ -9,12 +9,11 @@ orders them. A top-k request then filters one weak link's slice (country, size c
 recruitment stage) and takes its first ``k`` rows: no model call, no sort.
 
 Reasons (:mod:`recommender.ranking.reasons`) need each row's feature contributions; they are
-computed
-when the table is built for the first :data:`REASONS_AHEAD` rows of every weak link, and for
-any other row on the first request that shows it, then kept. They are taken relative to the
-mean contributions of the weak link's candidates (at most :data:`BASELINE_ROWS` of them,
-evenly spread); ``recommend`` takes up to 2,000, and those left after its filters, so a
-reason near the margin may differ from the library's.
+computed when the table is built for the first :data:`REASONS_AHEAD` rows of every weak link, and
+for any other row on the first request that shows it, then kept. They are taken relative to the mean
+contributions of the weak link's candidates (at most :data:`BASELINE_ROWS` of them, evenly spread);
+``recommend`` takes up to 2,000, and those left after its filters, so a reason near the margin may
+differ from the library's.
 
 Each served row is kept as JSON (without its rank, which depends on the filters), so a
 repeated request only joins bytes.

@@ -7,7 +7,7 @@ bytes, computed once: the answers are kept in the snapshot's memo under the same
 - :func:`map_key`: what a map depends on besides the snapshot (weak link, filters, parks,
   the caller's park scope);
 - :func:`recruitment_layers`, :func:`recruitment_geojson`, :func:`recruitment_png`: the
-  layers of :func:`service.matching.recruitment_layers` and their GeoJSON and PNG;
+  layers of :func:`service.answers.matching.recruitment_layers` and their GeoJSON and PNG;
 - :func:`basemap_geojson`: the world's countries for drawing under the layers (Natural
   Earth 1:110m as pyogrio ships it, simplified), built once per process;
 - :func:`weak_link_choices`, :func:`firm_countries`: what the map page offers to choose.
@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from recommender import columns as C
-from service import matching
+from service.answers import matching
 
 __all__ = [
     "BASEMAP_PRECISION",

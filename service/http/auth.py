@@ -23,7 +23,7 @@ from collections.abc import Callable
 from flask import Flask, Response, current_app, g, request
 
 from recommender.store.auth import Principal, authenticate, hash_key, roles_with
-from service.errors import ApiError
+from service.http.errors import ApiError
 
 BEARER = "bearer"
 API_KEY_HEADER = "X-API-Key"
@@ -101,7 +101,7 @@ def require(permission: str) -> Callable:
 
 
 def _authorise(permission: str, roles: list[str]) -> Principal:
-    from service.limits import check_rate
+    from service.http.limits import check_rate
 
     key = presented_key()
     if key is None:

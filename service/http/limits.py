@@ -2,9 +2,9 @@
 
 - ``MAX_CONTENT_LENGTH`` bytes of body (Flask refuses more with 413).
 - Bodies of JSON endpoints must be ``application/json`` (else 415) and strict JSON nested at
-  most ``JSON_MAX_DEPTH`` levels (else 400 ``invalid_json``); see :mod:`service.encoding`.
+  most ``JSON_MAX_DEPTH`` levels (else 400 ``invalid_json``); see :mod:`service.http.encoding`.
 - ``page_size`` at most ``PAGE_SIZE_MAX`` and ``k`` at most ``K_MAX`` (422 beyond); see
-  :mod:`service.schemas`.
+  :mod:`service.http.schemas`.
 - ``RATE_LIMIT_PER_MINUTE`` requests per API key, with bursts of ``RATE_LIMIT_BURST``: a token
   bucket **in each process**, so N gunicorn workers let a key through up to N times as often.
   Past the limit: 429 with ``Retry-After``. A limit shared across processes needs a shared
@@ -24,8 +24,8 @@ from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 
 from recommender.exceptions import ConfigError
-from service.encoding import InvalidJSON, loads_strict
-from service.errors import ApiError
+from service.http.encoding import InvalidJSON, loads_strict
+from service.http.errors import ApiError
 
 _INT_LIMITS = ("MAX_CONTENT_LENGTH", "JSON_MAX_DEPTH", "PAGE_SIZE_DEFAULT", "PAGE_SIZE_MAX",
                "K_DEFAULT", "K_MAX", "RATE_LIMIT_PER_MINUTE", "RATE_LIMIT_BURST")

@@ -1,0 +1,7 @@
+"""Per-process state: what one server process loads once and shares across its requests.
+
+- :mod:`~service.runtime.state`: the store, chain, region and model registry, and the current
+  snapshot, rebuilt and swapped atomically when the model or the data changes;
+- :mod:`~service.runtime.scores`: the snapshot's scores of every candidate, kept in memory;
+- :mod:`~service.runtime.jobs`: training jobs run in a background thread, tracked in the store.
+"""
