@@ -33,6 +33,7 @@ from recommender import exceptions as rx
 
 STATUS_BY_ERROR: list[tuple[type[rx.RecommenderError], int]] = [
     (rx.ValidationError, 422),
+    (rx.InvalidArgument, 422),
     (rx.NotFoundError, 404),
     (rx.NotFittedError, 503),
     (rx.ModelError, 503),
@@ -119,7 +120,8 @@ def _api_error(exc: ApiError) -> Response:
 
 def _library_error(exc: rx.RecommenderError) -> Response:
     status = next(s for cls, s in STATUS_BY_ERROR if isinstance(exc, cls))
-    details = {"problems": exc.problems} if isinstance(exc, rx.ValidationError) else {}
+    details = ({"problems": exc.problems}
+               if exc.problems or isinstance(exc, rx.ValidationError) else {})
     if status >= 500:
         current_app.logger.error("request %s failed: %s", request_id(), exc)
     if status == 500:  # a setting or an install is wrong: the client cannot act on it
