@@ -16,6 +16,8 @@ from typing import Any
 from recommender.exceptions import ConfigError
 from recommender.paths import default_chain_path, default_region_dir, var_dir
 
+__all__ = ["ENV_PREFIX", "Settings", "load_settings"]
+
 ENV_PREFIX = "CHAINSCOUT_"
 
 

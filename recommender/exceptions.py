@@ -19,7 +19,6 @@ The service maps each class to one HTTP status in a single handler.
 
 from __future__ import annotations
 
-
 __all__ = [
     "ChainError",
     "ConfigError",

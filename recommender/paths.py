@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+__all__ = ["data_dir", "default_chain_path", "default_region_dir", "shared_data_dir", "var_dir"]
+
 _REPO_ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -4,6 +4,8 @@ Each worker starts scoring its first ranking snapshot as soon as it has loaded t
 background thread, so that the first ranking request does not wait for all of it.
 """
 
+__all__ = ["graceful_timeout", "post_worker_init", "timeout"]
+
 timeout = 120  # seconds a worker may spend on one request (a first snapshot of a large store)
 graceful_timeout = 30
 

@@ -16,6 +16,8 @@ from flask import Flask
 from recommender.config import Settings, load_settings
 from recommender.exceptions import ConfigError
 
+__all__ = ["API_PREFIX", "DEFAULTS", "SNAPSHOT_REFRESH_MODES", "configure"]
+
 API_PREFIX = "/api/v1"
 SNAPSHOT_REFRESH_MODES = ("background", "inline")
 

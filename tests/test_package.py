@@ -67,3 +67,67 @@ def test_the_wheel_carries_templates_static_files_strings_and_migrations(tmp_pat
               for path in (ROOT / folder).rglob("*")
               if path.is_file() and "__pycache__" not in path.parts]
     assert needed and [name for name in needed if name not in packed] == []
+
+
+# --- every public module says what it exports, and exports what it says ----------------------
+
+def _module_files():
+    for package in ("recommender", "service"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            if "migrations" not in path.parts:
+                yield path
+
+
+def _names(path: Path) -> tuple[set[str], set[str], list[str] | None]:
+    """The public names ``path`` defines at its top level, those it imports, and its
+    ``__all__`` (None if absent)."""
+    import ast
+
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    own, imported, listed = set(), set(), None
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            own.add(node.name)
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names = {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+            if "__all__" in names:
+                # the root package builds its list from the lazy table: read it as Python does
+                listed = (recommender.__all__ if path == ROOT / "recommender" / "__init__.py"
+                          else list(ast.literal_eval(node.value)))
+            own |= names
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            imported |= {(a.asname or a.name).split(".")[0] for a in node.names}
+    public = {n for n in own if not n.startswith("_")}
+    return public, imported, listed
+
+
+def test_every_module_has_an_all():
+    missing = [str(p.relative_to(ROOT)) for p in _module_files() if _names(p)[2] is None]
+    assert missing == []
+
+
+def test_every_public_name_is_listed_in_all():
+    unlisted = {}
+    for path in _module_files():
+        own, _, listed = _names(path)
+        if listed is not None:
+            extra = sorted(own - set(listed))
+            if extra:
+                unlisted[str(path.relative_to(ROOT))] = extra
+    assert unlisted == {}
+
+
+def test_every_name_in_all_is_defined():
+    undefined = {}
+    for path in _module_files():
+        own, imported, listed = _names(path)
+        lazy = set(recommender._LAZY) if path == ROOT / "recommender" / "__init__.py" else set()
+        if listed is not None and (gone := sorted(set(listed) - own - imported - lazy)):
+            undefined[str(path.relative_to(ROOT))] = gone
+    assert undefined == {}
+
+
+def test_every_name_in_the_public_api_resolves():
+    for name in recommender.__all__:
+        assert getattr(recommender, name) is not None, name

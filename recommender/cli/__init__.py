@@ -12,6 +12,8 @@ import click
 
 from recommender.exceptions import RecommenderError, ValidationError
 
+__all__ = ["COMMAND_MODULES", "cli", "main"]
+
 COMMAND_MODULES = ("data", "keys", "weak_links", "ranking", "maps", "parks", "serve")
 
 

@@ -8,6 +8,8 @@ import time
 
 import click
 
+__all__ = ["Progress", "chain_of", "echo_json", "settings_of", "store_of"]
+
 
 def settings_of(ctx: click.Context):
     from recommender.config import load_settings

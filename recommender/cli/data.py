@@ -8,6 +8,25 @@ import click
 
 from recommender.cli.common import Progress, chain_of, echo_json, settings_of, store_of
 
+__all__ = [
+    "COMMANDS",
+    "chain",
+    "chain_show",
+    "chain_validate",
+    "classifier",
+    "classifier_train",
+    "db",
+    "db_upgrade",
+    "demo",
+    "demo_build",
+    "export",
+    "export_firms_cmd",
+    "ingest",
+    "ingest_firms_cmd",
+    "ingest_outcomes_cmd",
+    "summary",
+]
+
 
 # --- chain --------------------------------------------------------------------------------
 @click.group()

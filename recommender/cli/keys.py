@@ -6,6 +6,8 @@ import click
 
 from recommender.cli.common import echo_json, store_of
 
+__all__ = ["COMMANDS", "ROLE_CHOICES", "keys", "keys_create", "keys_list", "keys_revoke"]
+
 ROLE_CHOICES = ("admin", "officer", "park_manager", "viewer")  # recommender.store.auth.ROLES
 
 

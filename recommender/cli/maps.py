@@ -8,6 +8,8 @@ import click
 
 from recommender.cli.common import chain_of, settings_of, store_of
 
+__all__ = ["COMMANDS", "active_model", "map_command"]
+
 
 def active_model(settings, use_prior: bool):
     """The registry's active ranker, or None (the prior) when asked or when there is none."""

@@ -9,6 +9,16 @@ import click
 
 from recommender.cli.common import chain_of, echo_json, settings_of, store_of
 
+__all__ = [
+    "COMMANDS",
+    "assign_command",
+    "local_firm_ids",
+    "output_options",
+    "park_matches_command",
+    "records",
+    "write_csv",
+]
+
 
 def output_options(func):
     """--json and --csv FILE, shared by the commands that print a table."""

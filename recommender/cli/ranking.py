@@ -12,6 +12,8 @@ from recommender.columns import SIZE_CLASSES
 from recommender.ranking.training import TEST_SHARE
 from recommender.targeting.stages import NOT_CONTACTED, RECRUITMENT_STAGES, stage_label
 
+__all__ = ["COMMANDS", "evaluate", "recommend", "target_list", "train"]
+
 
 def _inputs(ctx: click.Context, progress: Progress | None = None):
     """Return (settings, data, weak links) read from the store."""

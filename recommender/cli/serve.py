@@ -15,6 +15,8 @@ import click
 
 from recommender.cli.common import Progress, chain_of, settings_of, store_of
 
+__all__ = ["COMMANDS", "GUNICORN_CONFIG", "serve"]
+
 GUNICORN_CONFIG = "python:service.gunicorn_conf"
 
 

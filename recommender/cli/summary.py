@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from recommender import columns as C
 
+__all__ = ["STAGE_ZH", "chain_summary", "store_summary_text"]
+
 STAGE_ZH = {"upstream": "上游", "midstream": "中游", "downstream": "下游"}
 
 

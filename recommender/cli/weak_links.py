@@ -9,6 +9,8 @@ import click
 
 from recommender.cli.common import chain_of, echo_json, settings_of, store_of
 
+__all__ = ["COMMANDS", "weak_links"]
+
 # table columns: header, row key, width, format
 _COMPONENTS = (("gap", "local_gap"), ("demand", "demand"), ("import", "import_dependence"),
                ("HHI", "source_concentration"), ("control", "export_control_exposure"),

@@ -7,3 +7,5 @@ Second wing of the data flow, over the firms of :mod:`recommender.firms`:
 2. :mod:`~recommender.diagnosis.weak_links` scores every node (local supply, demand, import
    dependence, source concentration, export-control exposure, criticality).
 """
+
+__all__: list[str] = []

@@ -13,3 +13,5 @@ this order for an import:
 6. :mod:`~recommender.firms.keywords` places firms in chain nodes by keyword evidence, and
    :mod:`~recommender.firms.node_classifier` by a learned model.
 """
+
+__all__: list[str] = []

@@ -6,3 +6,5 @@ Fifth wing of the data flow, over the firms and the chain:
    hard filters and scores park–firm pairs with reasons;
 2. :mod:`~recommender.parks.assignment` assigns firms to parks within their capacities.
 """
+
+__all__: list[str] = []

@@ -12,3 +12,5 @@ Third wing of the data flow. Its modules run in this order:
 6. :mod:`~recommender.ranking.registry` keeps trained models and
    :mod:`~recommender.ranking.training` runs train → measure → save → promote.
 """
+
+__all__: list[str] = []

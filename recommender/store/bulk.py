@@ -15,6 +15,18 @@ from sqlalchemy.dialects import postgresql, sqlite
 from recommender.exceptions import DataError
 from recommender.store.frames import CHUNK_ROWS, column_chunks, column_kind, empty_frame, from_rows
 
+__all__ = [
+    "IN_CHUNK",
+    "copy_rows",
+    "delete",
+    "execute_many",
+    "insert",
+    "load_rows",
+    "read_frame",
+    "table_defaults",
+    "upsert",
+]
+
 IN_CHUNK = 5_000  # keys per "IN (...)": below SQLite's and PostgreSQL's bound-parameter limits
 
 

@@ -9,6 +9,8 @@ from sqlalchemy.engine import URL, Engine
 
 from recommender.exceptions import ConfigError, DependencyError
 
+__all__ = ["POSTGRES_HINT", "SUPPORTED_BACKENDS", "create_store_engine", "database_url"]
+
 POSTGRES_HINT = "pip install 'chainscout[postgres]'"
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 

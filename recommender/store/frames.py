@@ -27,6 +27,18 @@ import sqlalchemy as sa
 
 from recommender.exceptions import DataError
 
+__all__ = [
+    "CHUNK_ROWS",
+    "canonical",
+    "changed_mask",
+    "column_chunks",
+    "column_kind",
+    "empty_frame",
+    "from_rows",
+    "python_values",
+    "same_values",
+]
+
 CHUNK_ROWS = 20_000
 
 

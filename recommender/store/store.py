@@ -18,6 +18,16 @@ from recommender.store import writes as W
 from recommender.store.database import create_store_engine
 from recommender.store.frames import column_kind
 
+__all__ = [
+    "BATCH_COLUMNS",
+    "BATCH_STATUSES",
+    "CAMPAIGN_COLUMNS",
+    "OUTCOME_READ_COLUMNS",
+    "PARK_COLUMNS",
+    "Store",
+    "open_store",
+]
+
 PARK_COLUMNS = [
     C.PARK_ID, C.PARK_NAME_ZH, C.PARK_NAME_EN, C.CITY_ID, C.LAT, C.LON, C.FOCUS_NODES,
     C.LAND_HA, C.BUILDING_M2, C.POWER_MVA, C.CLEAN_ROOM_M2, C.RENT, C.INCENTIVES_ZH,

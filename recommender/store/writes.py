@@ -26,6 +26,24 @@ from recommender.store import bulk
 from recommender.store import models as M
 from recommender.store.frames import canonical, changed_mask
 
+__all__ = [
+    "Plan",
+    "Prepare",
+    "VERSION_KEY",
+    "WRITE_CHUNK",
+    "add_rows",
+    "bump_version",
+    "current_version",
+    "describe_integrity_error",
+    "ingested_firm_id",
+    "plan_rows",
+    "replace_rows",
+    "require_columns",
+    "require_unique",
+    "upsert_firms",
+    "upsert_rows",
+]
+
 WRITE_CHUNK = 50_000  # incoming rows compared and written per round
 VERSION_KEY = "data_version"
 _BUMPED = "chainscout_version_bumped"

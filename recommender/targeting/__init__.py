@@ -7,3 +7,5 @@ Fourth wing of the data flow, over :mod:`recommender.ranking`:
    list (招商目标清单), chosen by :mod:`~recommender.targeting.portfolio`;
 3. :mod:`~recommender.targeting.exports` writes ranked lists as CSV and XLSX for people.
 """
+
+__all__: list[str] = []

@@ -9,3 +9,5 @@ Nothing here knows about Flask: the API (:mod:`service.api`) and the pages
 - :mod:`~service.answers.portraits`: firm and park portraits, recording an outcome;
 - :mod:`~service.answers.queries`: paged reads and writes of the store for the list endpoints.
 """
+
+__all__: list[str] = []

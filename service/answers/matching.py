@@ -24,6 +24,21 @@ import pandas as pd
 from recommender import columns as C
 from recommender.exceptions import NotFoundError
 
+__all__ = [
+    "ASSIGNMENT_COLUMNS",
+    "assignment",
+    "capacities",
+    "firm_park_rows",
+    "geojson_bytes",
+    "local_firm_ids",
+    "park_match_rows",
+    "png_bytes",
+    "records",
+    "recruitment_layers",
+    "visible_park",
+    "visible_parks",
+]
+
 ASSIGNMENT_COLUMNS = [C.PARK_ID, C.FIRM_ID, C.SCORE, C.NAME, C.NAME_ZH, C.COUNTRY, C.CITY,
                       "reason_zh", "reason_en"]
 _REC_COLUMNS = [C.FIRM_ID, C.NODE_ID, C.LAT, C.LON, C.SCORE, C.RANK, C.COUNTRY]

@@ -20,6 +20,23 @@ from recommender.exceptions import NotFoundError, ValidationError
 from recommender.store import models as M
 from recommender.store.migrate import head_revision
 
+__all__ = [
+    "API_SOURCE",
+    "FIRM_SUMMARY_COLUMNS",
+    "MAX_QUERY_TEXT",
+    "OUTCOME_COLUMNS",
+    "chain_graph",
+    "chain_summaries",
+    "firm_page",
+    "firm_portrait",
+    "outcome_page",
+    "pagination",
+    "park_page",
+    "park_profile",
+    "readiness",
+    "record_outcome",
+]
+
 FIRM_SUMMARY_COLUMNS = [
     C.FIRM_ID, C.NAME, C.NAME_ZH, C.COUNTRY, C.PROVINCE, C.CITY, C.FOUNDED_YEAR, C.SIZE_CLASS,
     C.IS_LISTED, C.SOURCE, C.IS_SYNTHETIC,

@@ -12,6 +12,8 @@ from flask import Flask
 
 from service.settings import API_PREFIX
 
+__all__ = ["RESOURCES", "register_blueprints"]
+
 RESOURCES = ("health", "chains", "firms", "outcomes", "parks", "park_matching", "weak_links",
              "targets", "maps", "models", "jobs")
 

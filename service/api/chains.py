@@ -10,6 +10,17 @@ from service.answers.queries import chain_graph, chain_summaries
 from service.http.openapi import ApiBlueprint
 from service.runtime.state import state
 
+__all__ = [
+    "ChainEdgeSchema",
+    "ChainListSchema",
+    "ChainNodeSchema",
+    "ChainSchema",
+    "ChainSummarySchema",
+    "bp",
+    "get_chain",
+    "list_chains",
+]
+
 bp = ApiBlueprint("chains", __name__, description="Industrial chains (产业链) and their graphs.")
 
 

@@ -14,6 +14,19 @@ from service.http.openapi import ApiBlueprint
 from service.http.schemas import PageQuerySchema, PaginationSchema, table_schema
 from service.runtime.state import state
 
+__all__ = [
+    "FirmNodeSchema",
+    "FirmPageSchema",
+    "FirmPortraitSchema",
+    "FirmProfileSchema",
+    "FirmQuerySchema",
+    "FirmSummarySchema",
+    "ProvenanceSchema",
+    "bp",
+    "get_firm",
+    "list_firms",
+]
+
 bp = ApiBlueprint("firms", __name__, description="Firm profiles and portraits (企业画像).")
 
 

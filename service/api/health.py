@@ -10,6 +10,8 @@ from service.http.errors import ApiError
 from service.http.openapi import ApiBlueprint
 from service.runtime.state import state
 
+__all__ = ["HealthSchema", "ReadySchema", "bp", "health", "ready"]
+
 bp = ApiBlueprint("health", __name__, description="Liveness and readiness (no key needed).")
 
 

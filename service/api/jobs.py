@@ -11,6 +11,8 @@ from service.http.openapi import ApiBlueprint
 from service.runtime.jobs import job_view
 from service.runtime.state import state
 
+__all__ = ["JobSchema", "bp", "get_job"]
+
 bp = ApiBlueprint("jobs", __name__, description="Background jobs (training) and their results.")
 
 

@@ -23,6 +23,8 @@ from service.http.downloads import media_response
 from service.http.openapi import ApiBlueprint
 from service.runtime.state import state
 
+__all__ = ["MapQuerySchema", "PNG_MEDIA_TYPE", "bp", "recruitment_geojson", "recruitment_png"]
+
 bp = ApiBlueprint("maps", __name__,
                   description="The global recruitment map of a weak link: firms, countries, "
                               "parks and flows, as GeoJSON (RFC 7946) or PNG.")

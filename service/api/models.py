@@ -15,6 +15,18 @@ from service.http.openapi import ApiBlueprint
 from service.runtime.jobs import JobConflict, job_view, start_training
 from service.runtime.state import state
 
+__all__ = [
+    "ActivationSchema",
+    "ModelListSchema",
+    "ModelSchema",
+    "ServingSchema",
+    "TrainInSchema",
+    "activate",
+    "bp",
+    "list_models",
+    "train",
+]
+
 bp = ApiBlueprint("models", __name__,
                   description="Saved ranking models, the active one, training jobs, activation.")
 

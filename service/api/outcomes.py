@@ -16,6 +16,17 @@ from service.http.openapi import ApiBlueprint
 from service.http.schemas import PageQuerySchema, PaginationSchema
 from service.runtime.state import state
 
+__all__ = [
+    "OutcomeInSchema",
+    "OutcomePageSchema",
+    "OutcomeQuerySchema",
+    "OutcomeSchema",
+    "STAGE_HELP",
+    "bp",
+    "create_outcome",
+    "list_outcomes",
+]
+
 bp = ApiBlueprint("outcomes", __name__,
                   description="Campaign outcomes: 0 declined, 1 responded, 2 site visit, "
                               "3 MoU, 4 invested.")

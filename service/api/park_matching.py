@@ -19,6 +19,25 @@ from service.http.openapi import ApiBlueprint
 from service.http.schemas import TopKQuerySchema
 from service.runtime.state import state
 
+__all__ = [
+    "AD_HOC_PARK",
+    "AdHocParkSchema",
+    "AssignSchema",
+    "AssignedFirmSchema",
+    "AssignmentSchema",
+    "FirmParkListSchema",
+    "FirmParksQuerySchema",
+    "MatchQuerySchema",
+    "MatchReasonSchema",
+    "ParkMatchListSchema",
+    "ParkMatchSchema",
+    "assign",
+    "bp",
+    "firm_parks",
+    "match_ad_hoc_park",
+    "park_matches",
+]
+
 bp = ApiBlueprint("park_matching", __name__,
                   description="Firms for a park and parks for a firm, with reasons; firms "
                               "assigned to parks within their capacities.")

@@ -27,6 +27,22 @@ from service.http.openapi import ApiBlueprint
 from service.http.schemas import PageQuerySchema, PaginationSchema, table_schema
 from service.runtime.state import state
 
+__all__ = [
+    "PARK_ID_PATTERN",
+    "ParkCreateSchema",
+    "ParkPageSchema",
+    "ParkPatchSchema",
+    "ParkProfileFields",
+    "ParkSchema",
+    "bp",
+    "create_park",
+    "delete_park",
+    "get_park",
+    "list_parks",
+    "replace_park",
+    "update_park",
+]
+
 bp = ApiBlueprint("parks", __name__, description="Industrial parks (园区) and their profiles.")
 
 ParkSchema = table_schema("Park", M.PARKS, PARK_COLUMNS)

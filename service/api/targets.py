@@ -15,6 +15,16 @@ from service.http.openapi import ApiBlueprint
 from service.http.schemas import at_most_setting
 from service.runtime.state import state
 
+__all__ = [
+    "CoverSchema",
+    "CoverageSchema",
+    "TargetListSchema",
+    "TargetPickSchema",
+    "TargetQuerySchema",
+    "bp",
+    "get_target_list",
+]
+
 bp = ApiBlueprint("targets", __name__,
                   description="The target list: K firms to visit that best cover the weak "
                               "links together, with at most a share of them from one country.")

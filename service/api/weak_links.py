@@ -23,6 +23,27 @@ from service.http.openapi import ApiBlueprint
 from service.http.schemas import PageQuerySchema, PaginationSchema, TopKQuerySchema
 from service.runtime.state import state
 
+__all__ = [
+    "ExplanationSchema",
+    "FORMAT_HELP",
+    "FileQuerySchema",
+    "FiltersSchema",
+    "ISO2",
+    "ReasonSchema",
+    "RecommendationPageSchema",
+    "RecommendationProvenanceSchema",
+    "RecommendationQuerySchema",
+    "RecommendedFirmSchema",
+    "STAGE_HELP",
+    "WeakLinkListSchema",
+    "WeakLinkQuerySchema",
+    "WeakLinkSchema",
+    "WeakLinkSummarySchema",
+    "bp",
+    "list_weak_links",
+    "recommendations",
+]
+
 bp = ApiBlueprint("weak_links", __name__,
                   description="Weak links of the region's chain and the firms to recruit for "
                               "them, ranked with reasons.")

@@ -7,3 +7,5 @@ parameters), makes one call into :mod:`service.answers`, and serialises the resu
 every kind leave through :mod:`~service.http.errors` as one JSON body;
 :mod:`~service.http.openapi` documents it all from the schemas.
 """
+
+__all__: list[str] = []

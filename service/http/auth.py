@@ -25,6 +25,19 @@ from flask import Flask, Response, current_app, g, request
 from recommender.store.auth import Principal, authenticate, hash_key, roles_with
 from service.http.errors import ApiError
 
+__all__ = [
+    "API_KEY_HEADER",
+    "BEARER",
+    "PrincipalCache",
+    "REALM",
+    "SECURITY",
+    "SECURITY_SCHEMES",
+    "current_principal",
+    "presented_key",
+    "register_auth",
+    "require",
+]
+
 BEARER = "bearer"
 API_KEY_HEADER = "X-API-Key"
 REALM = 'Bearer realm="chainscout"'

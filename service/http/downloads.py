@@ -29,6 +29,20 @@ from recommender.targeting.exports import (
 from service.http.auth import current_principal
 from service.http.errors import ApiError
 
+__all__ = [
+    "DATA_HEADER",
+    "FILE_DESCRIPTION",
+    "FILE_FORMATS",
+    "JSON_MEDIA_TYPE",
+    "MODEL_HEADER",
+    "content_disposition",
+    "file_response",
+    "file_responses",
+    "json_response",
+    "media_response",
+    "require_export",
+]
+
 JSON_MEDIA_TYPE = "application/json"
 FILE_FORMATS = ("csv", "xlsx")
 MODEL_HEADER = "X-Model-Version"

@@ -20,6 +20,15 @@ import pandas as pd
 from flask import Flask
 from flask.json.provider import JSONProvider
 
+__all__ = [
+    "InvalidJSON",
+    "OPTIONS",
+    "OrjsonProvider",
+    "dumps_bytes",
+    "loads_strict",
+    "register_json",
+]
+
 OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
 
 

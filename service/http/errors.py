@@ -31,6 +31,15 @@ from werkzeug.exceptions import HTTPException
 
 from recommender import exceptions as rx
 
+__all__ = [
+    "ApiError",
+    "STATUS_BY_ERROR",
+    "error_response",
+    "http_error",
+    "register_errorhandlers",
+    "request_id",
+]
+
 STATUS_BY_ERROR: list[tuple[type[rx.RecommenderError], int]] = [
     (rx.ValidationError, 422),
     (rx.InvalidArgument, 422),

@@ -27,6 +27,8 @@ from recommender.exceptions import ConfigError
 from service.http.encoding import InvalidJSON, loads_strict
 from service.http.errors import ApiError
 
+__all__ = ["RateLimiter", "RequestParser", "check_rate", "read_json_body", "register_limits"]
+
 _INT_LIMITS = ("MAX_CONTENT_LENGTH", "JSON_MAX_DEPTH", "PAGE_SIZE_DEFAULT", "PAGE_SIZE_MAX",
                "K_DEFAULT", "K_MAX", "RATE_LIMIT_PER_MINUTE", "RATE_LIMIT_BURST")
 

@@ -23,6 +23,15 @@ from service.http.limits import RequestParser
 from service.http.schemas import ErrorSchema
 from service.settings import API_PREFIX
 
+__all__ = [
+    "ASSETS_FOLDER",
+    "ASSETS_PACKAGE",
+    "ASSET_MAX_AGE",
+    "ApiBlueprint",
+    "ChainScoutApi",
+    "docs_assets_blueprint",
+]
+
 ASSETS_PACKAGE = "flask_swagger_ui"
 ASSETS_FOLDER = "dist"
 ASSET_MAX_AGE = 24 * 3600

@@ -11,6 +11,16 @@ import marshmallow as ma
 from flask import current_app
 from marshmallow import fields, validate
 
+__all__ = [
+    "ErrorDetailSchema",
+    "ErrorSchema",
+    "PageQuerySchema",
+    "PaginationSchema",
+    "TopKQuerySchema",
+    "at_most_setting",
+    "table_schema",
+]
+
 
 def _config(name: str) -> int:
     return int(current_app.config[name])

@@ -48,6 +48,26 @@ from recommender.store.auth import (
 from recommender.targeting.stages import stage_label, stage_names
 from service.pages.i18n import DEFAULT_LANGUAGE, LANGUAGES, translate
 
+__all__ = [
+    "COMPRESSIBLE",
+    "CSP",
+    "CSRF_KEY",
+    "GZIP_MIN_BYTES",
+    "LANG_KEY",
+    "LOGIN_AT",
+    "NAV",
+    "SESSION_KEY",
+    "bp",
+    "csrf_token",
+    "log",
+    "login",
+    "login_required",
+    "logout",
+    "principal_of",
+    "session_principal",
+    "stage_text",
+]
+
 log = logging.getLogger("service.pages")
 bp = Blueprint("pages", __name__)
 

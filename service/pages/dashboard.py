@@ -22,6 +22,18 @@ from recommender import columns as C
 from recommender.store.auth import EXPORT, READ_MAPS, READ_RANKINGS, roles_with
 from service.pages import bp, login_required
 
+__all__ = [
+    "FIRM_FIELDS",
+    "K_CHOICES",
+    "LIST_FIELDS",
+    "SCORE_BANDS",
+    "TARGET_PARAMS",
+    "TOP_FIRMS",
+    "dashboard",
+    "export_file",
+    "export_geojson",
+]
+
 TOP_FIRMS = 20
 K_CHOICES = (10, 20, 50, 100)
 SCORE_BANDS = 5

@@ -11,6 +11,8 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
+__all__ = ["DEFAULT_LANGUAGE", "LANGUAGES", "STRINGS", "STRINGS_DIR", "load_strings", "translate"]
+
 LANGUAGES = ("zh", "en")
 DEFAULT_LANGUAGE = "zh"
 STRINGS_DIR = Path(__file__).with_name("strings")

@@ -23,6 +23,15 @@ from recommender.store.auth import READ_MAPS, READ_RANKINGS, roles_with
 from service.pages import bp, login_required
 from service.pages.i18n import translate
 
+__all__ = [
+    "BASEMAP_MAX_AGE",
+    "BASEMAP_UNVERSIONED_MAX_AGE",
+    "SCRIPT_STRINGS",
+    "map_basemap",
+    "recruitment_map",
+    "recruitment_map_geojson",
+]
+
 # The UI strings the script shows (tooltips, status); the rest are in the template.
 SCRIPT_STRINGS = (
     "map_loading", "map_failed", "map_session_expired", "map_no_firms", "map_unplaced",

@@ -29,6 +29,20 @@ from recommender.store.auth import (
 from service.pages import bp, login_required
 from service.pages.i18n import translate
 
+__all__ = [
+    "DEFAULT_MATCHES",
+    "DUPLICATE",
+    "MATCH_SIZES",
+    "OUTCOME_FIELDS",
+    "OUTCOME_STAGES",
+    "RECORDED",
+    "REQUIRED",
+    "firm",
+    "park",
+    "parks",
+    "record_outcome",
+]
+
 OUTCOME_FIELDS = (C.NODE_ID, C.OUTCOME_STAGE, C.DATE, C.NOTE, C.CAMPAIGN_ID)
 OUTCOME_STAGES = range(5)  # 0 declined or no answer … 4 invested, as the API's schema says
 MATCH_SIZES = (10, 20, 50, 100)

@@ -5,3 +5,5 @@
 - :mod:`~service.runtime.scores`: the snapshot's scores of every candidate, kept in memory;
 - :mod:`~service.runtime.jobs`: training jobs run in a background thread, tracked in the store.
 """
+
+__all__: list[str] = []

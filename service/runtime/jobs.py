@@ -27,6 +27,8 @@ from recommender.exceptions import RecommenderError
 from recommender.store import jobs as store_jobs
 from recommender.store import models as M
 
+__all__ = ["JobConflict", "TRAIN", "job_view", "log", "run_training", "start_training"]
+
 TRAIN = "train"
 log = logging.getLogger("service.runtime.jobs")
 
