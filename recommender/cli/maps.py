@@ -51,7 +51,8 @@ def map_command(ctx: click.Context, node_id: str, k: int, out: str, with_parks: 
     from recommender.diagnosis.weak_links import diagnose_weak_links
     from recommender.maps import MAP_FORMATS, recruitment_map, write_map
     from recommender.parks.assignment import assign_firms_to_parks
-    from recommender.parks.matching import EXCLUDED, matches_for_parks
+    from recommender.parks.matching import matches_for_parks
+    from recommender.parks.scoring import EXCLUDED
     from recommender.ranking.dataset import load_chain_data
     from recommender.targeting.recommend import recommend
 

@@ -70,7 +70,8 @@ def park_matches_command(ctx: click.Context, park_id: str, k: int, include_exclu
                          csv_path: str | None) -> None:
     """Rank the firms that suit a park: hard filters on its offer, then synergy, focus fit,
     capacity fit and proximity, with reasons."""
-    from recommender.parks.matching import EXCLUDED_REASON_EN, EXCLUDED_REASON_ZH, park_matches
+    from recommender.parks.matching import park_matches
+    from recommender.parks.park_reasons import EXCLUDED_REASON_EN, EXCLUDED_REASON_ZH
 
     store = store_of(ctx)
     park = store.park(park_id)
@@ -112,7 +113,8 @@ def assign_command(ctx: click.Context, k_per_park: int, exclude_local: bool, as_
     the total match score as high as possible (scores: the park-matching prior)."""
     from recommender import columns as C
     from recommender.parks.assignment import assign_firms_to_parks
-    from recommender.parks.matching import EXCLUDED, matches_for_parks
+    from recommender.parks.matching import matches_for_parks
+    from recommender.parks.scoring import EXCLUDED
 
     store = store_of(ctx)
     parks, firms, links = store.parks(), store.firms(), store.firm_nodes()

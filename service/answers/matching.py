@@ -132,7 +132,8 @@ def assignment(snapshot, parks: pd.DataFrame, *, k_per_park: int,
     candidates.
     """
     from recommender.parks.assignment import assign_firms_to_parks
-    from recommender.parks.matching import EXCLUDED, matches_for_parks
+    from recommender.parks.matching import matches_for_parks
+    from recommender.parks.scoring import EXCLUDED
 
     data = snapshot.data
     caps = capacities(parks)
@@ -164,7 +165,8 @@ def recruitment_layers(snapshot, node_id: str, *, k: int, parks: pd.DataFrame | 
     """
     from recommender.maps import recruitment_map
     from recommender.parks.assignment import assign_firms_to_parks
-    from recommender.parks.matching import EXCLUDED, matches_for_parks
+    from recommender.parks.matching import matches_for_parks
+    from recommender.parks.scoring import EXCLUDED
     from service.answers.rankings import recommendation_positions
 
     top, _ = recommendation_positions(snapshot, node_id, k=k, country=country, size=size,

@@ -111,10 +111,10 @@ def park_matches(snapshot, chain, park: Mapping[str, Any], *, k: int,
     """Return the firms that suit ``park`` (stored or ad hoc), best first, with reasons.
 
     The profile is validated by the library's rules
-    (:func:`recommender.parks.matching.park_profiles`)
+    (:func:`recommender.parks.profiles.park_profiles`)
     and its focus nodes must be nodes of ``chain`` (ValidationError otherwise).
     """
-    from recommender.parks.matching import park_profiles
+    from recommender.parks.profiles import park_profiles
 
     profile = park_profiles({key: value for key, value in park.items() if key in PARK_COLUMNS})
     queries._require_nodes(chain, list(profile.at[0, C.FOCUS_NODES] or []), C.FOCUS_NODES)

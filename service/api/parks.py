@@ -4,7 +4,7 @@ A park manager's key sees its own parks only, and may change their profiles (ano
 a 404, as for one that does not exist); only an admin creates and deletes parks. Profiles are
 validated twice: by the request schema here (types, ranges, unknown fields: 422
 ``validation_error``) and by the library's ``parks`` table rules
-(:func:`recommender.parks.matching.park_profiles`), and focus nodes must be nodes of the chain.
+(:func:`recommender.parks.profiles.park_profiles`), and focus nodes must be nodes of the chain.
 """
 
 from __future__ import annotations
@@ -188,7 +188,7 @@ def _exists(store, park_id: str) -> bool:
 
 def _save(profile: dict[str, Any]) -> dict[str, Any]:
     """Validate a whole profile by the library's rules and store it; return the stored row."""
-    from recommender.parks.matching import park_profiles
+    from recommender.parks.profiles import park_profiles
 
     app_state = state()
     frame = park_profiles(profile)

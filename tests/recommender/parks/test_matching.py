@@ -9,17 +9,11 @@ from click.testing import CliRunner
 
 from recommender.chain import chain_from_dict
 from recommender.cli import cli
-from recommender.exceptions import DataError, NotFoundError, ValidationError
-from recommender.parks.matching import (
-    EXCLUDED,
-    EXCLUDED_REASON_EN,
-    EXCLUDED_REASON_ZH,
-    firm_needs,
-    firm_parks,
-    matches_for_parks,
-    park_matches,
-    park_profiles,
-)
+from recommender.exceptions import DataError, InvalidArgument, NotFoundError, ValidationError
+from recommender.parks.matching import firm_parks, matches_for_parks, park_matches
+from recommender.parks.park_reasons import EXCLUDED_REASON_EN, EXCLUDED_REASON_ZH
+from recommender.parks.profiles import firm_needs, park_profiles
+from recommender.parks.scoring import EXCLUDED
 
 
 @pytest.fixture
@@ -183,9 +177,37 @@ def test_k_and_exclusions(chain, park):
     link = links(*[(f, "chips", 1.0) for f in "abcd"])
     table = park_matches(park, firms, link, chain, k=2, exclude=["a"])
     assert table["firm_id"].tolist() == ["b", "c"] and table["rank"].tolist() == [1, 2]
-    with pytest.raises(DataError, match="k must be a positive"):
+    with pytest.raises(InvalidArgument, match="k must be a positive"):
         park_matches(park, firms, link, chain, k=0)
 
+
+
+@pytest.mark.parametrize("k", [0, -3, 2.5, "5"])
+def test_a_bad_k_is_an_invalid_argument_in_every_direction(chain, park, k):
+    firms = pd.DataFrame([firm("a")])
+    link = links(("a", "chips", 1.0))
+    with pytest.raises(InvalidArgument, match="k must be a positive"):
+        park_matches(park, firms, link, chain, k=k)
+    with pytest.raises(InvalidArgument, match="k must be a positive"):
+        matches_for_parks([park], firms, link, chain, k=k)
+    with pytest.raises(InvalidArgument, match="k must be a positive"):
+        firm_parks("a", [park], link, chain, firms=firms, k=k)
+
+
+def test_a_misshapen_argument_is_invalid_but_bad_rows_are_bad_data(chain, park):
+    firms = pd.DataFrame([firm("a"), firm("b")])
+    link = links(("a", "chips", 1.0))
+    with pytest.raises(InvalidArgument, match="park: expected one park, got 2 rows"):
+        park_matches(pd.DataFrame([park, park]), firms, link, chain)
+    with pytest.raises(InvalidArgument, match="firm: expected one firm, got 2 rows"):
+        firm_parks(firms, [park], link, chain)
+    with pytest.raises(InvalidArgument, match="needs the firms frame"):
+        firm_parks("a", [park], link, chain)
+    with pytest.raises(DataError, match="firm_id appears more than once") as caught:
+        park_matches(park, pd.DataFrame([firm("a"), firm("a")]), link, chain)
+    assert not isinstance(caught.value, InvalidArgument)
+    with pytest.raises(DataError, match="scores: a frame needs firm_id and score"):
+        park_matches(park, firms, link, chain, scores=pd.DataFrame({"firm_id": ["a"]}))
 
 # --- profiles and the other direction ---------------------------------------------------------
 
