@@ -30,16 +30,14 @@ import pandas as pd
 from recommender import columns as C
 from recommender.chain import load_chain
 from recommender.firms.keywords import KeywordMatcher
-from recommender.firms.listings import read_listing
-from recommender.firms.node_classifier import (
-    SECTOR,
-    NodeClassifier,
+from recommender.firms.listings import SECTOR, read_listing
+from recommender.firms.node_classifier import NodeClassifier
+from recommender.firms.node_evaluation import (
     evaluate_node_classifiers,
     multilabel_scores,
-    parse_node_ids,
-    read_node_labels,
     report_markdown,
 )
+from recommender.firms.node_labels import parse_node_ids, read_node_labels
 from recommender.paths import shared_data_dir
 
 LISTING_FILE = "open_firms_2022.csv"

@@ -185,7 +185,8 @@ def classifier_train(ctx: click.Context, listing: str, labels_path: str | None, 
     from recommender import columns as C
     from recommender.exceptions import DataError
     from recommender.firms.listings import SECTOR, read_listing
-    from recommender.firms.node_classifier import NodeClassifier, read_node_labels
+    from recommender.firms.node_classifier import NodeClassifier
+    from recommender.firms.node_labels import read_node_labels
 
     chain = chain_of(ctx)
     labels = read_node_labels(labels_path, chain=chain)

@@ -51,7 +51,13 @@ import pandas as pd
 from recommender.chain import KEYWORDS_EN, KEYWORDS_ZH, Chain
 from recommender.columns import CONFIDENCE, EVIDENCE, METHOD, NODE_ID
 
-__all__ = ["METHOD_KEYWORD", "ROW", "KeywordMatcher", "assign_nodes_by_keywords"]
+__all__ = [
+    "EVIDENCE_SEPARATOR",
+    "METHOD_KEYWORD",
+    "ROW",
+    "KeywordMatcher",
+    "assign_nodes_by_keywords",
+]
 
 ROW = "row"  # the index value of the text a link comes from
 METHOD_KEYWORD = "keyword"
