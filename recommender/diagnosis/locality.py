@@ -8,6 +8,8 @@ import pandas as pd
 from recommender import columns as C
 from recommender.firms.geocode import haversine_km
 
+__all__ = ["core_distance_km", "local_mask"]
+
 
 def local_mask(firms: pd.DataFrame, region, *, country: str = C.COUNTRY,
                province: str = C.PROVINCE, city: str = C.CITY) -> np.ndarray:

@@ -1,8 +1,8 @@
 """Weak-link diagnosis (薄弱环节): score every node of a region's chain, with its parts.
 
 :func:`diagnose_weak_links` reads the chain, the region's tables and the firm register, and
-returns one row per node with six components in [0, 1] and their weighted sum. Every
-component is documented where it is computed; in short, for node ``v``:
+returns one row per node with six components in [0, 1] and their weighted sum. The inputs of
+the components are computed in :mod:`recommender.diagnosis.components`; for node ``v``:
 
 ``local_gap``
     ``1 - s / (s + s_med)``: ``s`` is the size-weighted local activity in ``v`` (local firms
@@ -58,14 +58,21 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 
 from recommender import columns as C
-from recommender.chain import CONSUMER, SUPPLIER, WEIGHT, Chain
-from recommender.diagnosis.locality import core_distance_km, local_mask
-from recommender.exceptions import DataError
+from recommender.chain import Chain
+from recommender.diagnosis.components import (
+    control_table,
+    downstream_criticality,
+    imports_by_origin,
+    in_median_units,
+    leader_need,
+    local_supply,
+    scaled_to_max,
+)
+from recommender.exceptions import InvalidArgument
 
 __all__ = [
     "CAN_RECRUIT",
@@ -77,7 +84,6 @@ __all__ = [
     "HAS_LOCAL_FIRMS",
     "MISSING_INPUTS",
     "RECRUITABLE_STAGES",
-    "SIZE_CLASS_EMPLOYEES",
     "WEAK_LINK_COLUMNS",
     "component_weights",
     "diagnose_weak_links",
@@ -113,17 +119,6 @@ COMPONENT_SETTINGS = {
     C.EXPORT_CONTROL: "weight_export_control",
     C.CRITICALITY: "weight_criticality",
 }
-
-# Typical head count of a size class, for firms that give a class but no head count. The
-# classes are revenue bands (recommender.demo.generator.SIZE_BOUNDS_MUSD: < 2, 10, 50, 500,
-# 5000 million USD, then more); the counts are their rough geometric middles at 0.2 million
-# USD of revenue per employee.
-SIZE_CLASS_EMPLOYEES = {"nano": 5, "micro": 25, "small": 110, "mid": 800, "large": 8000,
-                        "mega": 40000}
-# Head count assumed when no local firm gives a head count or a size class at all.
-DEFAULT_EMPLOYEES = 50
-# Confidence of a firm-node link that gives none: the link counts in full.
-DEFAULT_CONFIDENCE = 1.0
 
 # components computed from each input, for ``missing_inputs``
 _FROM_INPUT = {
@@ -196,7 +191,7 @@ def diagnose_weak_links(
 
     Raises
     ------
-    ValueError
+    InvalidArgument
         Naming ``weights``, ``radius_km`` or ``restrict`` when one is malformed.
     DataError
         When a region table names a node the chain does not have, or an import code is
@@ -218,19 +213,20 @@ def diagnose_weak_links(
     component_w = component_weights(settings, weights)
     radius = float(settings.radius_km if radius_km is None else radius_km)
     if not radius > 0 or math.isinf(radius):
-        raise ValueError(f"radius_km must be a positive number of kilometres, got {radius_km!r}")
+        raise InvalidArgument(f"radius_km must be a positive number of kilometres, "
+                              f"got {radius_km!r}")
     restricted = _restricted_origins(restrict)
 
     nodes = chain.nodes.reset_index(drop=True)
     ids = list(nodes[C.NODE_ID])
-    supply, local_count = _local_supply(
+    supply, local_count = local_supply(
         ids, region, firms, firm_nodes, radius, firm_id=firm_id, node_id=node_id,
         confidence=confidence, employees=employees, size_class=size_class, country=country,
         province=province, city=city, lat=lat, lon=lon)
-    by_origin, matched, years, unmatched = _imports_by_origin(chain, region.imports)
-    controls = _control_table(ids, region.export_controls, restricted)
-    need = _leader_need(ids, region.leader_needs)
-    reach, criticality = _criticality(chain)
+    by_origin, matched, years, unmatched = imports_by_origin(chain, region.imports)
+    controls = control_table(ids, region.export_controls, restricted)
+    need = leader_need(ids, region.leader_needs)
+    reach, criticality = downstream_criticality(chain)
 
     imports = by_origin.sum(axis=1).reindex(ids, fill_value=0.0).to_numpy(float)
     shares = by_origin.div(by_origin.sum(axis=1).replace(0.0, np.nan), axis=0)
@@ -239,8 +235,8 @@ def diagnose_weak_links(
     exposure = np.nansum(shares.reindex(index=ids).to_numpy(float) * control.T.to_numpy(float),
                          axis=1) if len(by_origin.columns) else np.zeros(len(ids))
 
-    supply_units = _in_median_units(supply)
-    import_units = _in_median_units(imports)
+    supply_units = in_median_units(supply)
+    import_units = in_median_units(imports)
     total_units = supply_units + import_units
     out = pd.DataFrame({
         C.NODE_ID: ids,
@@ -254,7 +250,7 @@ def diagnose_weak_links(
         C.LOCAL_GAP: 1.0 / (1.0 + supply_units),
         C.IMPORT_VALUE: imports,
         C.LEADER_NEED: need,
-        C.DEMAND: 0.5 * (import_units / (1.0 + import_units) + _scaled_to_max(need)),
+        C.DEMAND: 0.5 * (import_units / (1.0 + import_units) + scaled_to_max(need)),
         C.IMPORT_DEPENDENCE: np.divide(import_units, total_units, out=np.zeros(len(ids)),
                                        where=total_units > 0),
         C.CONCENTRATION: concentration,
@@ -291,7 +287,7 @@ def component_weights(settings=None, weights: Mapping[str, float] | None = None
 
     Raises
     ------
-    ValueError
+    InvalidArgument
         Naming ``weights`` for an unknown component or a weight that is negative or not finite.
 
     Examples
@@ -311,12 +307,12 @@ def component_weights(settings=None, weights: Mapping[str, float] | None = None
         aliases.update({column: column, field: column, field.removeprefix("weight_"): column})
     for key, value in (weights or {}).items():
         if key not in aliases:
-            raise ValueError(f"weights: unknown component {key!r}; known: "
+            raise InvalidArgument(f"weights: unknown component {key!r}; known: "
                              f"{', '.join(COMPONENT_SETTINGS)}")
         out[aliases[key]] = float(value)
     for column, value in out.items():
         if not (math.isfinite(value) and value >= 0):
-            raise ValueError(f"weights: the weight of {column} must be a finite number >= 0, "
+            raise InvalidArgument(f"weights: the weight of {column} must be a finite number >= 0, "
                              f"got {value!r}")
     return out
 
@@ -330,7 +326,7 @@ def weak_link_weights(table: pd.DataFrame, *, top: int | None = None,
 
     Raises
     ------
-    ValueError
+    InvalidArgument
         If ``top`` is not a positive integer.
 
     Examples
@@ -341,7 +337,7 @@ def weak_link_weights(table: pd.DataFrame, *, top: int | None = None,
     {'a': 0.75, 'b': 0.25}
     """
     if top is not None and (isinstance(top, bool) or not isinstance(top, int) or top < 1):
-        raise ValueError(f"top must be a positive integer or None, got {top!r}")
+        raise InvalidArgument(f"top must be a positive integer or None, got {top!r}")
     keep = table[table[score] > 0]
     if CAN_RECRUIT in keep.columns:
         keep = keep[keep[CAN_RECRUIT].astype(bool)]
@@ -412,147 +408,6 @@ def explain_weak_link(row) -> dict[str, str]:
     return {"zh": text_zh + "。", "en": text_en[:1].upper() + text_en[1:] + "."}
 
 
-# --- parts ------------------------------------------------------------------------------------
-
-def _local_supply(ids: list[str], region, firms: pd.DataFrame, firm_nodes: pd.DataFrame,
-                  radius: float, *, firm_id, node_id, confidence, employees, size_class,
-                  country, province, city, lat, lon) -> tuple[np.ndarray, np.ndarray]:
-    """Return the size-weighted local activity and the count of local firms, per node."""
-    n = len(ids)
-    if firms.empty or firm_nodes.empty:
-        return np.zeros(n), np.zeros(n, dtype=np.int64)
-    local = firms.loc[local_mask(firms, region, country=country, province=province, city=city)]
-    local = local.drop_duplicates(firm_id)
-    links = firm_nodes.loc[firm_nodes[firm_id].isin(local[firm_id])
-                           & firm_nodes[node_id].isin(ids), [firm_id, node_id]].copy()
-    conf = (firm_nodes.loc[links.index, confidence] if confidence in firm_nodes.columns
-            else pd.Series(np.nan, index=links.index))
-    links["conf"] = pd.to_numeric(conf, errors="coerce").fillna(DEFAULT_CONFIDENCE).clip(0, 1)
-    links = links.groupby([firm_id, node_id], as_index=False, sort=False)["conf"].max()
-    links = links[links["conf"] > 0]
-    if links.empty:
-        return np.zeros(n), np.zeros(n, dtype=np.int64)
-
-    firm_weight = _size_weight(local, employees=employees, size_class=size_class)
-    distance = core_distance_km(local, region, lat=lat, lon=lon) if {lat, lon} <= set(
-        local.columns) else np.full(len(local), np.nan)
-    reach = np.where(np.isnan(distance) | (distance <= radius), 1.0,
-                     radius / np.maximum(distance, radius))
-    per_firm = pd.Series(firm_weight * reach, index=local[firm_id].to_numpy())
-    weight = per_firm.reindex(links[firm_id]).to_numpy(float)
-    position = pd.Series(np.arange(n), index=ids)
-    where = position.reindex(links[node_id]).to_numpy()
-    supply = np.bincount(where, weights=weight * links["conf"].to_numpy(float), minlength=n)
-    count = np.bincount(where, minlength=n)
-    return supply, count
-
-
-def _size_weight(local: pd.DataFrame, *, employees: str, size_class: str) -> np.ndarray:
-    """Return ln(1 + head count): the firm's own, else its size class's, else the median."""
-    n = len(local)
-    heads = (pd.to_numeric(local[employees], errors="coerce").to_numpy(float, na_value=np.nan)
-             if employees in local.columns else np.full(n, np.nan))
-    heads = np.where(heads >= 0, heads, np.nan)
-    if size_class in local.columns:
-        by_class = (local[size_class].astype("string").str.strip().str.lower()
-                    .map(SIZE_CLASS_EMPLOYEES).to_numpy(float, na_value=np.nan))
-        heads = np.where(np.isnan(heads), by_class, heads)
-    weight = np.log1p(heads)
-    known = weight[~np.isnan(weight)]
-    fallback = float(np.median(known)) if len(known) else math.log1p(DEFAULT_EMPLOYEES)
-    return np.where(np.isnan(weight), fallback, weight)
-
-
-def _imports_by_origin(chain: Chain, imports: pd.DataFrame
-                       ) -> tuple[pd.DataFrame, set[str], list[int], list[str]]:
-    """Return mean yearly imports (node x origin), nodes with import rows, years, unmatched codes.
-
-    A code's value is split evenly among the nodes it belongs to
-    (:meth:`recommender.chain.Chain.nodes_for_hs`: a 6-digit code matches a node listing it
-    or its 4-digit heading), then divided by the number of years in the table.
-    """
-    empty = pd.DataFrame(index=pd.Index([], name=C.NODE_ID), dtype="float64")
-    if imports is None or imports.empty:
-        return empty, set(), [], []
-    codes = imports[C.HS_CODE].astype(str).str.strip()
-    mapping = []
-    unmatched = []
-    for code in codes.unique():
-        found = chain.nodes_for_hs(code)
-        if not found:
-            unmatched.append(code)
-        mapping += [(code, node, 1.0 / len(found)) for node in found]
-    years = sorted(int(y) for y in pd.unique(imports[C.YEAR].dropna()))
-    table = pd.DataFrame(mapping, columns=[C.HS_CODE, C.NODE_ID, "split"])
-    rows = pd.DataFrame({C.HS_CODE: codes.to_numpy(),
-                         C.ORIGIN: imports[C.ORIGIN].astype(str).str.strip().str.upper()
-                         .to_numpy(),
-                         C.VALUE_USD: pd.to_numeric(imports[C.VALUE_USD], errors="coerce")
-                         .fillna(0.0).to_numpy(float)}).merge(table, on=C.HS_CODE)
-    if rows.empty:
-        return empty, set(), years, unmatched
-    rows["value"] = rows[C.VALUE_USD] * rows["split"] / max(len(years), 1)
-    by_origin = rows.pivot_table(index=C.NODE_ID, columns=C.ORIGIN, values="value",
-                                 aggfunc="sum", fill_value=0.0)
-    return by_origin, set(rows[C.NODE_ID]), years, unmatched
-
-
-def _control_table(ids: list[str], controls: pd.DataFrame, restricted: list[str]
-                   ) -> pd.DataFrame:
-    """Return control (origin x node, NaN where the region gives none), with the what-if."""
-    table = pd.DataFrame(index=pd.Index([], name=C.ORIGIN), columns=ids, dtype="float64")
-    if controls is not None and not controls.empty:
-        _require_known_nodes(controls, ids, "export_controls")
-        given = controls.assign(**{C.ORIGIN: controls[C.ORIGIN].astype(str).str.upper()})
-        table = given.pivot_table(index=C.ORIGIN, columns=C.NODE_ID, values=C.CONTROL,
-                                  aggfunc="max").reindex(columns=ids).clip(0.0, 1.0)
-    for origin in restricted:
-        table.loc[origin, :] = 1.0
-    return table
-
-
-def _leader_need(ids: list[str], needs: pd.DataFrame) -> np.ndarray:
-    if needs is None or needs.empty:
-        return np.zeros(len(ids))
-    _require_known_nodes(needs, ids, "leader_needs")
-    summed = needs.groupby(C.NODE_ID)[C.NEED].sum()
-    return summed.reindex(ids, fill_value=0.0).to_numpy(float)
-
-
-def _criticality(chain: Chain) -> tuple[np.ndarray, np.ndarray]:
-    """Return (downstream reach, criticality) per node in file order."""
-    ids = chain.node_ids
-    position = {v: i for i, v in enumerate(ids)}
-    n = len(ids)
-    reach = np.array([len(nx.descendants(chain.graph, v)) for v in ids], dtype=np.int64)
-    direct = np.zeros((n, n))
-    for s, c, w in chain.edges[[SUPPLIER, CONSUMER, WEIGHT]].itertuples(index=False):
-        direct[position[s], position[c]] = 0.0 if math.isnan(w) else w
-    # sum_k W^k: exact on an acyclic chain (W is nilpotent); paths up to n edges with cycles
-    total, power = np.zeros((n, n)), direct.copy()
-    for _ in range(n):
-        if not power.any():
-            break
-        total += power
-        power = power @ direct
-    linkage = total.sum(axis=1)
-    return reach, 0.5 * (_scaled_to_max(reach) + _scaled_to_max(linkage))
-
-
-# --- helpers ----------------------------------------------------------------------------------
-
-def _in_median_units(values: np.ndarray) -> np.ndarray:
-    """Return values over their median among the positive ones (zeros stay zero)."""
-    positive = values[values > 0]
-    return values / np.median(positive) if len(positive) else np.zeros_like(values, float)
-
-
-def _scaled_to_max(values: np.ndarray) -> np.ndarray:
-    values = np.asarray(values, dtype=float)
-    top = values.max() if len(values) else 0.0
-    return values / top if top > 0 else np.zeros_like(values)
-
-
 def _restricted_origins(restrict: Iterable[str]) -> list[str]:
     if isinstance(restrict, str):
         restrict = [part for part in restrict.split(",") if part.strip()]
@@ -560,16 +415,11 @@ def _restricted_origins(restrict: Iterable[str]) -> list[str]:
     for origin in restrict:
         code = str(origin).strip().upper()
         if not _ISO2.fullmatch(code):
-            raise ValueError(f"restrict: {origin!r} is not an ISO 3166-1 alpha-2 country code")
+            raise InvalidArgument(f"restrict: {origin!r} is not an ISO 3166-1 alpha-2 "
+                                  "country code")
         if code not in out:
             out.append(code)
     return out
-
-
-def _require_known_nodes(table: pd.DataFrame, ids: list[str], name: str) -> None:
-    unknown = sorted(set(table[C.NODE_ID].astype(str)) - set(ids))
-    if unknown:
-        raise DataError(f"region table {name}: node(s) not in the chain: {', '.join(unknown[:5])}")
 
 
 _INPUT_NAMES = {HAS_IMPORTS: ("进口", "imports"), HAS_LEADER_NEEDS: ("链主需求", "leader needs"),

@@ -21,7 +21,7 @@ from recommender.diagnosis.weak_links import (
     explain_weak_link,
     weak_link_weights,
 )
-from recommender.exceptions import DataError
+from recommender.exceptions import DataError, InvalidArgument
 from recommender.firms.geocode import EARTH_RADIUS_KM
 
 RADIUS = 100.0
@@ -234,10 +234,10 @@ def test_the_radius_comes_from_settings_when_not_given():
 
 
 @pytest.mark.parametrize(("kwargs", "error", "match"), [
-    ({"weights": {"bogus": 1.0}}, ValueError, "weights: unknown component 'bogus'"),
-    ({"weights": {"demand": -1.0}}, ValueError, "weights: the weight of demand"),
-    ({"radius_km": 0}, ValueError, "radius_km"),
-    ({"restrict": ["USA"]}, ValueError, "restrict: 'USA'"),
+    ({"weights": {"bogus": 1.0}}, InvalidArgument, "weights: unknown component 'bogus'"),
+    ({"weights": {"demand": -1.0}}, InvalidArgument, "weights: the weight of demand"),
+    ({"radius_km": 0}, InvalidArgument, "radius_km"),
+    ({"restrict": ["USA"]}, InvalidArgument, "restrict: 'USA'"),
 ])
 def test_bad_arguments_are_named(kwargs, error, match):
     with pytest.raises(error, match=match):
@@ -277,7 +277,7 @@ def test_weak_link_weights_keep_recruitable_nodes_and_sum_to_one(toy_table):
 
 @pytest.mark.parametrize("top", [0, -1, 1.5, True])
 def test_weak_link_weights_reject_a_bad_top(toy_table, top):
-    with pytest.raises(ValueError, match="top must be a positive integer"):
+    with pytest.raises(InvalidArgument, match="top must be a positive integer"):
         weak_link_weights(toy_table, top=top)
 
 
