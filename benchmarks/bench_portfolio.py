@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from recommender import columns as C
-from recommender.demo.generator import country_table
+from recommender.demo.universe import country_table
 from recommender.targeting import portfolio
 from recommender.targeting.portfolio import target_portfolio
 

@@ -1,61 +1,53 @@
 """The simulated history of the demo world: weak-link need, campaigns, contacts, outcomes, truth.
 
-The latent model (``data/README.md``, "The synthetic generator") gives every (campaign, firm)
-pair a utility ``u = observable_utility(terms) + hidden trait + noise``; outcome stages are
-thresholds on ``u``. Everything inside ``observable_utility`` is computed by
-:func:`firm_observables` and :func:`utility_terms` from what a ranker can see too: the stored
-firm profiles and firm nodes, the chain, the region's tables, and earlier outcomes.
+Campaigns pick nodes with probability growing with the generator's weak-link need
+(:func:`weak_link_need`); an officer contacts non-local firms active in the node or one chain
+hop from it, mostly the best by a noisy score of size, listing, fame and match, the rest at
+random. Each contact's stage is the number of thresholds below its utility ``u``
+(:mod:`recommender.demo.latent`: observable utility + hidden trait + noise), calibrated so
+that the stages have the shares :data:`BASE_RATES`; a decline tires the firm for later
+campaigns. The truth table keeps every candidate of every campaign with its true utility.
 
->>> terms = utility_terms(firm_observables(firms, region), match=m, need=w,   # doctest: +SKIP
-...                       control=x, prior_declines=k, year=2024)
->>> u = observable_utility(terms)                                              # doctest: +SKIP
+>>> from recommender.chain import load_chain
+>>> from recommender.demo.world import load_reference_firms, load_region
+>>> need = weak_link_need(load_chain(), load_region(), *load_reference_firms())
+>>> list(need.columns)
+['node_id', 'local_gap', 'imports', 'export_exposure', 'leader_need', 'need']
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from recommender import columns as C
+from recommender.demo.chain_index import ChainIndex
+from recommender.demo.latent import (
+    DISTANCE_KM,
+    HIDDEN_SD,
+    HOP_DISCOUNT,
+    NOISE_SD,
+    SIZE_PEAK,
+    TZ_GAP_H,
+    UTILITY_WEIGHTS,
+    control_matrix,
+    firm_observables,
+    firm_terms,
+    observable_utility,
+    pair_terms,
+)
 from recommender.exceptions import DataError
 
 __all__ = [
-    "LATENT_INPUTS", "UTILITY_WEIGHTS", "ChainIndex", "firm_observables", "firm_terms",
-    "latent_terms", "match_strength", "observable_utility", "pair_terms", "prior_declines",
-    "simulate_history", "utility_terms", "weak_link_need",
+    "BASE_RATES", "CALIBRATION_PASSES", "CAMPAIGNS_PER_MONTH", "CONTACTS", "DECLINE_AFTER_DAYS",
+    "History", "NEED_WEIGHTS", "OFFICER_TOP_SHARE", "OFFICER_WEIGHTS", "STAGE_LAG_DAYS",
+    "TARGET_POWER", "simulate_history", "weak_link_need",
 ]
 
-# firm attributes the latent model reads (country and coordinates give distance and language)
-LATENT_INPUTS = [C.COUNTRY, C.LAT, C.LON, C.FOUNDED_YEAR, C.EMPLOYEES, C.REVENUE,
-                 C.REVENUE_GROWTH, C.RD_INTENSITY, C.PATENTS, C.IS_LISTED, C.INTL_COUNTRIES,
-                 C.IN_CHINA, C.IN_GBA]
-LOG_EMPLOYEES, DISTANCE_KM, TZ_GAP_H, COMMON_LANGUAGE = (
-    "log10_employees", "distance_km", "tz_gap_h", "common_language")
-
-UTILITY_WEIGHTS = {
-    "match": 0.8,            # x match strength m (0..1)
-    "match_need": 2.0,       # x m * weak-link need w
-    "size": -0.35,           # x (log10 employees - SIZE_PEAK)^2: inverted U
-    "distance": -0.45,       # x ln(1 + km / 1000)
-    "in_china": 0.6,         # step for firms already in China
-    "in_gba": 0.5,           # a further step for firms already in the Greater Bay Area
-    "language": 0.35,        # x common language (1 for CN, TW, HK, MO, SG)
-    "export_control": -2.5,  # x control of the home country on the node (0..1)
-    "rd_patents": 0.9,       # x tanh(R&D / 0.08) * tanh(ln(1 + patents) / 3)
-    "age": 0.25,             # x tanh((age - 6) / 6)
-    "growth": 0.8,           # x tanh(2 * revenue growth)
-    "tz_gap": -0.05,         # x hours of time-zone gap
-    "fatigue": -0.5,         # x ln(1 + earlier declines)
-    "listed": 0.15,          # x listed
-    "footprint": 0.2,        # x tanh(ln(1 + countries) / 3)
-}
-SIZE_PEAK = 2.6  # log10 employees of the most responsive size (about 400 people)
-HIDDEN_SD, NOISE_SD = 0.5, 0.7
 BASE_RATES = (0.55, 0.25, 0.12, 0.05, 0.03)  # target shares of stages 0..4 among contacts
-HOP_DISCOUNT = 0.5  # match strength of a firm one chain hop from the node, times its confidence
 NEED_WEIGHTS = {"local_gap": 0.30, "imports": 0.25, "export_exposure": 0.25, "leader_need": 0.20}
 TARGET_POWER = 2.0  # campaigns pick nodes with probability proportional to need ** this
 CONTACTS = (20, 80)  # contacts per campaign, uniform
@@ -66,279 +58,6 @@ CAMPAIGNS_PER_MONTH = 4  # a province's campaigns across its cities, about one a
 DECLINE_AFTER_DAYS = 30  # no answer within this many days counts as a decline (stage 0)
 STAGE_LAG_DAYS = ((5, 30), (30, 120), (60, 240), (90, 360))  # from stage s-1 to s, uniform
 CALIBRATION_PASSES = 4
-
-
-# --- the chain as arrays --------------------------------------------------------------------
-
-def _words(value, fallback: str) -> list[str]:
-    if isinstance(value, str):
-        items = value.replace("、", ";").replace(",", ";").replace("|", ";").split(";")
-    elif value is None or (isinstance(value, float) and np.isnan(value)):
-        items = []
-    else:
-        items = list(value)
-    items = [str(i).strip() for i in items if str(i).strip()]
-    return items or [fallback]
-
-
-def _csr(groups: list[list]) -> tuple[np.ndarray, np.ndarray]:
-    offsets = np.concatenate([[0], np.cumsum([len(g) for g in groups])]).astype(np.int64)
-    flat = [x for g in groups for x in g]
-    return offsets, np.array(flat, dtype=object if flat and isinstance(flat[0], str) else np.int64)
-
-
-@dataclass(frozen=True, eq=False)
-class ChainIndex:
-    """A chain as arrays: node positions, segments, undirected neighbours, keywords."""
-
-    node_ids: tuple[str, ...]
-    names_zh: tuple[str, ...]
-    names_en: tuple[str, ...]
-    segments: tuple[str, ...]
-    segment_stage: tuple[str, ...]
-    segment_of: np.ndarray
-    hs_codes: tuple[tuple[str, ...], ...]
-    seg_nodes: tuple[np.ndarray, np.ndarray] = field(repr=False)
-    neighbours: tuple[np.ndarray, np.ndarray] = field(repr=False)
-    keywords: dict = field(repr=False)
-    nodes_for_hs: object = field(default=None, repr=False, compare=False)
-
-    @classmethod
-    def from_chain(cls, chain) -> ChainIndex:
-        nodes = chain.nodes.reset_index(drop=True)
-        ids = tuple(nodes[C.NODE_ID].astype(str))
-        pos = {v: i for i, v in enumerate(ids)}
-        segments = tuple(dict.fromkeys(nodes[C.SEGMENT].astype(str)))
-        seg_pos = {s: i for i, s in enumerate(segments)}
-        segment_of = nodes[C.SEGMENT].astype(str).map(seg_pos).to_numpy(np.int64)
-        stage = tuple(nodes.groupby(C.SEGMENT, sort=False)[C.STAGE].first().astype(str)
-                      .reindex(segments))
-        near = [set() for _ in ids]
-        for a, b in zip(chain.edges["supplier"], chain.edges["consumer"], strict=True):
-            if a in pos and b in pos and a != b:
-                near[pos[a]].add(pos[b])
-                near[pos[b]].add(pos[a])
-        zh = [_words(v, f) for v, f in zip(nodes["keywords_zh"], nodes[C.NODE_NAME_ZH],
-                                           strict=True)]
-        en = [_words(v, f) for v, f in zip(nodes["keywords_en"], nodes[C.NODE_NAME_EN],
-                                           strict=True)]
-        hs = tuple(tuple(w for w in _words(v, "") if w) for v in nodes[C.HS_CODES])
-        return cls(ids, tuple(nodes[C.NODE_NAME_ZH].astype(str)),
-                   tuple(nodes[C.NODE_NAME_EN].astype(str)), segments, stage, segment_of, hs,
-                   _csr([list(np.flatnonzero(segment_of == s)) for s in range(len(segments))]),
-                   _csr([sorted(s) for s in near]), {True: _csr(zh), False: _csr(en)},
-                   getattr(chain, "nodes_for_hs", None))
-
-    @property
-    def n(self) -> int:
-        return len(self.node_ids)
-
-    def index_of(self, ids) -> np.ndarray:
-        pos = {v: i for i, v in enumerate(self.node_ids)}
-        return np.array([pos[v] for v in ids], dtype=np.int64)
-
-    def _draw(self, rng, csr, group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        off, flat = csr
-        count = off[group + 1] - off[group]
-        return off[group] + (rng.random(len(group)) * np.maximum(count, 1)).astype(np.int64), \
-            count
-
-    def random_in_segment(self, rng, segment: np.ndarray) -> np.ndarray:
-        at, _ = self._draw(rng, self.seg_nodes, segment)
-        return self.seg_nodes[1][at]
-
-    def random_neighbour(self, rng, node: np.ndarray) -> np.ndarray:
-        """A random chain neighbour of each node (a node of its segment when it has none)."""
-        at, count = self._draw(rng, self.neighbours, node)
-        flat = self.neighbours[1]
-        fallback = self.random_in_segment(rng, self.segment_of[node])
-        if len(flat) == 0:
-            return fallback
-        return np.where(count > 0, flat[np.minimum(at, len(flat) - 1)], fallback)
-
-    def random_keywords(self, rng, node: np.ndarray, zh: np.ndarray):
-        """Two different keywords per node, as positions in ``keyword_table`` (-1: none).
-
-        Chinese keywords where ``zh``, English ones elsewhere; the second is -1 where the node
-        has a single keyword.
-        """
-        first = np.empty(len(node), np.int64)
-        second = np.full(len(node), -1, np.int64)
-        for lang in (True, False):
-            at = np.flatnonzero(zh == lang)
-            off, _ = self.keywords[lang]
-            start = off[node[at]] + (0 if lang else self.keywords[True][0][-1])
-            count = off[node[at] + 1] - off[node[at]]
-            j = (rng.random(len(at)) * count).astype(np.int64)
-            k = (j + 1 + (rng.random(len(at)) * np.maximum(count - 1, 1)).astype(np.int64)) \
-                % count
-            first[at] = start + j
-            second[at[count > 1]] = (start + k)[count > 1]
-        return first, second
-
-    @property
-    def keyword_table(self) -> np.ndarray:
-        """All keywords: the Chinese ones of every node, then the English ones."""
-        return np.concatenate([self.keywords[True][1], self.keywords[False][1]])
-
-
-# --- the observable part of the latent model ------------------------------------------------
-
-def distance_to_core(lat, lon, region) -> np.ndarray:
-    """Great-circle km from each point to the region's core (NaN where unknown)."""
-    from recommender.firms.geocode import haversine_km
-
-    km = haversine_km(np.asarray(lat, float), np.asarray(lon, float),
-                      float(region.core_lat), float(region.core_lon))
-    return np.asarray(km, float)
-
-
-def tz_gap_hours(lon, core_lon: float) -> np.ndarray:
-    """Time-zone gap in hours, from longitudes (15 degrees an hour, at most 12)."""
-    d = np.abs(np.asarray(lon, float) - core_lon) % 360
-    return np.minimum(d, 360 - d) / 15
-
-
-def common_language(country) -> np.ndarray:
-    """1.0 where Chinese is a business language of the home country, else 0.0."""
-    from recommender.firms.countries import COMMON_LANGUAGE_ZH
-
-    return pd.Series(np.asarray(country, dtype=object)).isin(COMMON_LANGUAGE_ZH).to_numpy(float)
-
-
-def firm_observables(firms: pd.DataFrame, region) -> pd.DataFrame:
-    """Return the per-firm inputs of the latent model, one row per row of ``firms``.
-
-    Columns: ``log10_employees``, ``distance_km``, ``tz_gap_h``, ``common_language`` and the
-    profile columns the model reads, as floats (missing stays NaN).
-    """
-    out = pd.DataFrame(index=firms.index)
-    for k in LATENT_INPUTS[3:]:
-        column = firms[k]
-        if not (pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)):
-            column = pd.to_numeric(column.astype(object).where(column.notna(), np.nan),
-                                   errors="coerce")
-        out[k] = column.to_numpy(float, na_value=np.nan)
-    out[LOG_EMPLOYEES] = np.log10(np.maximum(out.pop(C.EMPLOYEES).to_numpy(), 1.0))
-    out[DISTANCE_KM] = distance_to_core(firms[C.LAT], firms[C.LON], region)
-    out[TZ_GAP_H] = tz_gap_hours(firms[C.LON], float(region.core_lon))
-    out[COMMON_LANGUAGE] = common_language(firms[C.COUNTRY])
-    return out
-
-
-def firm_terms(obs) -> dict[str, np.ndarray]:
-    """The terms of the observable utility that depend on the firm alone."""
-    w = UTILITY_WEIGHTS
-
-    def get(key):
-        return np.asarray(obs[key], float)
-
-    return {
-        "size": w["size"] * (get(LOG_EMPLOYEES) - SIZE_PEAK) ** 2,
-        "distance": w["distance"] * np.log1p(get(DISTANCE_KM) / 1000),
-        "in_china": w["in_china"] * get(C.IN_CHINA),
-        "in_gba": w["in_gba"] * get(C.IN_GBA),
-        "language": w["language"] * get(COMMON_LANGUAGE),
-        "rd_patents": w["rd_patents"] * np.tanh(get(C.RD_INTENSITY) / 0.08)
-        * np.tanh(np.log1p(get(C.PATENTS)) / 3),
-        "growth": w["growth"] * np.tanh(2 * get(C.REVENUE_GROWTH)),
-        "tz_gap": w["tz_gap"] * get(TZ_GAP_H),
-        "listed": w["listed"] * get(C.IS_LISTED),
-        "footprint": w["footprint"] * np.tanh(np.log1p(get(C.INTL_COUNTRIES)) / 3),
-    }
-
-
-def pair_terms(*, match, need, control, prior_declines, age) -> dict[str, np.ndarray]:
-    """The terms of the observable utility that depend on the pair or on the campaign date."""
-    w = UTILITY_WEIGHTS
-    m = np.asarray(match, float)
-    return {
-        "match": w["match"] * m,
-        "match_need": w["match_need"] * m * np.asarray(need, float),
-        "export_control": w["export_control"] * np.asarray(control, float),
-        "age": w["age"] * np.tanh((np.asarray(age, float) - 6) / 6),
-        "fatigue": w["fatigue"] * np.log1p(np.asarray(prior_declines, float)),
-    }
-
-
-def utility_terms(obs, *, match, need, control, prior_declines, year) -> dict[str, np.ndarray]:
-    """Return each additive term of the observable utility, aligned with the rows of ``obs``.
-
-    ``obs`` holds rows of :func:`firm_observables` (one per pair); ``match`` is the firm's
-    match strength to the node (confidence, or ``HOP_DISCOUNT`` x confidence one hop away),
-    ``need`` the node's weak-link need, ``control`` the home country's export control on the
-    node, ``prior_declines`` the firm's declines (stage 0 outcomes dated before the campaign),
-    ``year`` the campaign's year (age = year - founded year).
-    """
-    age = np.asarray(year, float) - np.asarray(obs[C.FOUNDED_YEAR], float)
-    return {**pair_terms(match=match, need=need, control=control,
-                         prior_declines=prior_declines, age=age), **firm_terms(obs)}
-
-
-def observable_utility(terms: dict[str, np.ndarray]) -> np.ndarray:
-    """Sum the terms of :func:`utility_terms`."""
-    total = np.zeros(())
-    for term in terms.values():
-        total = total + term
-    return total
-
-
-def match_strength(pairs: pd.DataFrame, firm_nodes: pd.DataFrame, ix: ChainIndex) -> np.ndarray:
-    """Match strength of each (firm_id, node_id) pair: the firm's confidence in the node, or
-    ``HOP_DISCOUNT`` x its best confidence in a chain neighbour of the node, whichever is larger
-    (0 when neither)."""
-    links = firm_nodes[firm_nodes[C.NODE_ID].isin(ix.node_ids)]
-    conf = links.groupby([C.FIRM_ID, C.NODE_ID], sort=False)[C.CONFIDENCE].max()
-    off, flat = ix.neighbours
-    hop_rows = [(ix.node_ids[u], ix.node_ids[v]) for v in range(ix.n)
-                for u in flat[off[v]:off[v + 1]]]
-    hops = pd.DataFrame(hop_rows, columns=[C.NODE_ID, "to"])
-    near = conf.rename("c").reset_index().merge(hops, on=C.NODE_ID)
-    near = (near.groupby([C.FIRM_ID, "to"], sort=False)["c"].max() * HOP_DISCOUNT)
-    key = pd.MultiIndex.from_arrays([pairs[C.FIRM_ID].astype(str), pairs[C.NODE_ID].astype(str)])
-    direct = conf.reindex(key).to_numpy(float)
-    one_hop = near.reindex(key).to_numpy(float)
-    return np.fmax(np.nan_to_num(direct, nan=0.0), np.nan_to_num(one_hop, nan=0.0))
-
-
-def prior_declines(pairs: pd.DataFrame, outcomes: pd.DataFrame) -> np.ndarray:
-    """Stage-0 outcomes of each pair's firm dated on or before the pair's ``date``."""
-    declines = outcomes.loc[outcomes[C.OUTCOME_STAGE] == 0, [C.FIRM_ID, C.DATE]]
-    by_firm = declines.groupby(C.FIRM_ID)[C.DATE].apply(lambda d: np.sort(d.to_numpy()))
-    out = np.zeros(len(pairs), np.int64)
-    for i, (firm, date) in enumerate(zip(pairs[C.FIRM_ID], pairs[C.DATE], strict=True)):
-        if firm in by_firm.index:
-            out[i] = np.searchsorted(by_firm[firm], np.datetime64(date), side="right")
-    return out
-
-
-def latent_terms(pairs: pd.DataFrame, *, firms: pd.DataFrame, firm_nodes: pd.DataFrame,
-                 outcomes: pd.DataFrame, chain, region, need) -> pd.DataFrame:
-    """Recompute the observable utility of (firm_id, node_id, date) pairs from stored tables.
-
-    Everything comes from what a ranker sees: the firm profiles and firm nodes, the chain, the
-    region, earlier outcomes, and the weak-link ``need`` per node (a mapping; the generator's
-    is ``params["weak_link_need"]``). Returns one column per term of :func:`utility_terms`
-    and ``observable_utility``; a firm's missing profile values make its terms NaN. For a
-    synthetic firm, ``true_utility - observable_utility`` is its hidden trait, the same in
-    every campaign.
-    """
-    ix = ChainIndex.from_chain(chain)
-    profile = firms.drop_duplicates(C.FIRM_ID).set_index(C.FIRM_ID)
-    rows = profile.reindex(pairs[C.FIRM_ID].astype(str).to_numpy()).reset_index(drop=True)
-    obs = firm_observables(rows, region)
-    country = rows[C.COUNTRY].fillna("").astype(str).to_numpy()
-    pos, countries = pd.factorize(country)
-    node_pos = ix.index_of(pairs[C.NODE_ID].astype(str))
-    control = control_matrix(ix, region, countries)[pos, node_pos]
-    need_of = np.array([float(need[v]) for v in ix.node_ids])[node_pos]
-    year = pd.DatetimeIndex(pairs[C.DATE]).year.to_numpy()
-    terms = utility_terms(obs, match=match_strength(pairs, firm_nodes, ix), need=need_of,
-                          control=control, prior_declines=prior_declines(pairs, outcomes),
-                          year=year)
-    out = pd.DataFrame(terms, index=pairs.index)
-    out["observable_utility"] = observable_utility(terms)
-    return out
 
 
 # --- weak-link need -------------------------------------------------------------------------
@@ -390,15 +109,6 @@ def _need_table(ix: ChainIndex, region, local_node: np.ndarray, local_conf: np.n
     return pd.DataFrame({C.NODE_ID: ix.node_ids, **parts, "need": need})
 
 
-def control_matrix(ix: ChainIndex, region, origins) -> np.ndarray:
-    """Return export control (0..1) per origin row and node column; 0 where not listed."""
-    ctl = region.export_controls
-    table = ctl.pivot_table(index=C.ORIGIN, columns=C.NODE_ID, values=C.CONTROL,
-                            aggfunc="max") if len(ctl) else pd.DataFrame()
-    table = table.reindex(index=pd.Index(origins).unique(), columns=list(ix.node_ids))
-    return table.fillna(0.0).reindex(index=origins).to_numpy(float)
-
-
 def weak_link_need(chain, region, firms: pd.DataFrame, firm_nodes: pd.DataFrame) -> pd.DataFrame:
     """Return the generator's weak-link need per node, with its four parts.
 
@@ -424,6 +134,8 @@ def weak_link_need(chain, region, firms: pd.DataFrame, firm_nodes: pd.DataFrame)
 
 @dataclass(frozen=True)
 class History:
+    """A simulated history: campaigns, one outcome per contact, the truth, the parameters."""
+
     campaigns: pd.DataFrame
     outcomes: pd.DataFrame
     truth: pd.DataFrame

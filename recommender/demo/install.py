@@ -9,6 +9,8 @@ import pandas as pd
 from recommender import columns as C
 from recommender.firms.schemas import validate_table
 
+__all__ = ["build_demo", "demo_firms", "install_world"]
+
 
 def _noop(step: str, done: int, total: int) -> None:
     return None

@@ -9,19 +9,11 @@ from pandas.testing import assert_frame_equal
 
 from recommender import columns as C
 from recommender.chain import load_chain
-from recommender.demo import history
-from recommender.demo.generator import (
-    COUNTRIES,
-    GENERATOR_VERSION,
-    LOCAL_SHARE_CN,
-    SIZE_BOUNDS_MUSD,
-    SIZE_CLASSES,
-    generate_world,
-    read_world,
-    write_world,
-)
+from recommender.demo import history, latent
+from recommender.demo.generator import GENERATOR_VERSION, generate_world, read_world, write_world
+from recommender.demo.universe import COUNTRIES, LOCAL_SHARE_CN, SIZE_BOUNDS_MUSD
 from recommender.demo.world import load_reference_firms, load_region
-from recommender.exceptions import ConfigError, DataError
+from recommender.exceptions import DataError, InvalidArgument
 
 N = 2_000
 SEED = 11
@@ -104,7 +96,7 @@ def test_read_world_names_the_missing_file(world, tmp_path):
     ({"n_campaigns": 0}, "n_campaigns must be a positive integer"),
 ])
 def test_bad_arguments_are_refused(inputs, kwargs, message):
-    with pytest.raises(ConfigError, match=message):
+    with pytest.raises(InvalidArgument, match=message):
         generate_world(**{"n_firms": 50, **kwargs}, **inputs)
 
 
@@ -155,11 +147,11 @@ def test_a_share_of_chinese_firms_sits_in_the_region(synthetic, inputs):
 
 def test_size_classes_follow_revenue_and_head_count(synthetic):
     bounds = (0.0, *SIZE_BOUNDS_MUSD, np.inf)
-    for k, label in enumerate(SIZE_CLASSES):
+    for k, label in enumerate(C.SIZE_CLASSES):
         revenue = synthetic.loc[synthetic[C.SIZE_CLASS] == label, C.REVENUE]
         assert ((revenue >= bounds[k]) & (revenue < bounds[k + 1])).all(), label
     medians = synthetic.groupby(C.SIZE_CLASS)[C.EMPLOYEES].median()
-    order = [c for c in SIZE_CLASSES if c in medians.index]
+    order = [c for c in C.SIZE_CLASSES if c in medians.index]
     assert len(order) >= 5 and medians[order].is_monotonic_increasing
 
 
@@ -294,31 +286,31 @@ def test_truth_is_observable_utility_plus_a_hidden_firm_trait(world, inputs):
     truth = world.truth.astype({C.CAMPAIGN_ID: str, C.NODE_ID: str})
     truth = truth[truth[C.FIRM_ID].str.startswith("syn-")].sample(4_000, random_state=0)
     pairs = truth.merge(world.campaigns[[C.CAMPAIGN_ID, C.DATE]], on=C.CAMPAIGN_ID)
-    terms = history.latent_terms(pairs, firms=world.firms, firm_nodes=world.firm_nodes,
+    terms = latent.latent_terms(pairs, firms=world.firms, firm_nodes=world.firm_nodes,
                                  outcomes=world.outcomes, chain=inputs["chain"],
                                  region=inputs["region"], need=world.params["weak_link_need"])
     hidden = pairs[C.TRUE_UTILITY] - terms["observable_utility"]
     spread = hidden.groupby(pairs[C.FIRM_ID]).agg(lambda h: h.max() - h.min())
     assert spread.max() < 1e-4  # the same trait in every campaign
-    assert hidden.std() == pytest.approx(history.HIDDEN_SD, rel=0.15)
-    assert set(terms.columns) == set(history.UTILITY_WEIGHTS) | {"observable_utility"}
+    assert hidden.std() == pytest.approx(latent.HIDDEN_SD, rel=0.15)
+    assert set(terms.columns) == set(latent.UTILITY_WEIGHTS) | {"observable_utility"}
 
 
 def test_latent_effects_have_the_documented_signs():
     obs = pd.DataFrame({
-        history.LOG_EMPLOYEES: [1.0, 2.6, 4.5], history.DISTANCE_KM: [100.0, 2_000, 9_000],
-        history.TZ_GAP_H: [0.0, 1, 8], history.COMMON_LANGUAGE: [1.0, 1, 0],
+        latent.LOG_EMPLOYEES: [1.0, 2.6, 4.5], latent.DISTANCE_KM: [100.0, 2_000, 9_000],
+        latent.TZ_GAP_H: [0.0, 1, 8], latent.COMMON_LANGUAGE: [1.0, 1, 0],
         C.FOUNDED_YEAR: [2020.0, 2010, 1950], C.REVENUE_GROWTH: [0.1, 0.1, 0.1],
         C.RD_INTENSITY: [0.1, 0.1, 0.1], C.PATENTS: [10.0, 10, 10], C.IS_LISTED: [0.0, 0, 1],
         C.INTL_COUNTRIES: [1.0, 5, 40], C.IN_CHINA: [1.0, 1, 0], C.IN_GBA: [1.0, 0, 0],
     })
-    size = history.firm_terms(obs)["size"]
+    size = latent.firm_terms(obs)["size"]
     assert size[1] > size[0] and size[1] > size[2]  # inverted U
-    distance = history.firm_terms(obs)["distance"]
+    distance = latent.firm_terms(obs)["distance"]
     assert distance[0] > distance[1] > distance[2]
-    free = history.pair_terms(match=1.0, need=0.8, control=0.0, prior_declines=0, age=10)
-    blocked = history.pair_terms(match=1.0, need=0.8, control=1.0, prior_declines=2, age=10)
-    assert history.observable_utility(blocked) < history.observable_utility(free) - 2.5
-    strong = history.pair_terms(match=1.0, need=0.9, control=0, prior_declines=0, age=10)
-    weak = history.pair_terms(match=1.0, need=0.1, control=0, prior_declines=0, age=10)
+    free = latent.pair_terms(match=1.0, need=0.8, control=0.0, prior_declines=0, age=10)
+    blocked = latent.pair_terms(match=1.0, need=0.8, control=1.0, prior_declines=2, age=10)
+    assert latent.observable_utility(blocked) < latent.observable_utility(free) - 2.5
+    strong = latent.pair_terms(match=1.0, need=0.9, control=0, prior_declines=0, age=10)
+    weak = latent.pair_terms(match=1.0, need=0.1, control=0, prior_declines=0, age=10)
     assert strong["match_need"] > weak["match_need"]  # match x need interaction
