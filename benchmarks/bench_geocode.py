@@ -20,7 +20,8 @@ import pandas as pd
 
 from recommender import columns as C
 from recommender.firms.countries import normalise_countries
-from recommender.firms.geocode import default_gazetteer, geocode_frame, geocode_report, haversine_km
+from recommender.firms.gazetteer import default_gazetteer
+from recommender.firms.geocode import geocode_frame, geocode_report, haversine_km
 from recommender.paths import shared_data_dir
 
 FIRMS_FILE = "open_firms_2022.csv"

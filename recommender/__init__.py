@@ -24,7 +24,8 @@ from recommender.exceptions import (
     ValidationError,
 )
 from recommender.firms.countries import normalise_countries, normalise_country
-from recommender.firms.geocode import Gazetteer, geocode_frame, geocode_report, haversine_km
+from recommender.firms.gazetteer import Gazetteer
+from recommender.firms.geocode import geocode_frame, geocode_report, haversine_km
 from recommender.firms.ingest import (
     export_firms,
     ingest_firms,

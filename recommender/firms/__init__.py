@@ -8,10 +8,15 @@ this order for an import:
 3. :mod:`~recommender.firms.listings` turns public stock listings into firm rows;
 4. :mod:`~recommender.firms.ingest` normalises firms (keys, 注册资本, 成立日期), checks them
    whole against :mod:`~recommender.firms.schemas` and stores them;
-5. :mod:`~recommender.firms.countries` and :mod:`~recommender.firms.geocode` (over the
-   gazetteer of :mod:`~recommender.firms.gazetteer`) give ISO codes and coordinates;
+5. :mod:`~recommender.firms.countries` gives ISO codes, and :mod:`~recommender.firms.geocode`
+   coordinates, over the gazetteer of :mod:`~recommender.firms.gazetteer` (which compares
+   names as :mod:`~recommender.firms.place_names` says and knows China's divisions from
+   :mod:`~recommender.firms.china_divisions`);
 6. :mod:`~recommender.firms.keywords` places firms in chain nodes by keyword evidence, and
-   :mod:`~recommender.firms.node_classifier` by a learned model.
+   :mod:`~recommender.firms.node_classifier` by a learned model over the features of
+   :mod:`~recommender.firms.node_features`, trained on the hand labels read by
+   :mod:`~recommender.firms.node_labels`, saved as :mod:`~recommender.firms.node_classifier_file`
+   says and scored by :mod:`~recommender.firms.node_evaluation`.
 """
 
 __all__: list[str] = []

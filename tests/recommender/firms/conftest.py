@@ -1,4 +1,5 @@
-"""A tiny hand-written corpus for the node classifier and its evaluation."""
+"""Hand-written fixtures of the firms wing: six places for the gazetteer, and a tiny corpus
+for the node classifier and its evaluation."""
 
 from __future__ import annotations
 
@@ -8,6 +9,36 @@ import pandas as pd
 import pytest
 
 from recommender import columns as C
+from recommender.firms.gazetteer import Gazetteer, default_gazetteer
+
+
+def place(name, cc, lat, lon, pop, admin1="", alternates=()):
+    return {"name": name, "countrycode": cc, "latitude": lat, "longitude": lon,
+            "population": pop, "admin1code": admin1, "alternatenames": list(alternates),
+            "timezone": "UTC"}
+
+
+@pytest.fixture(scope="session")
+def tiny_places() -> list[dict]:
+    """Three Cambridges, Berlin, and a small Alpha beside a large Beta also called Alpha."""
+    return [
+        place("Cambridge", "GB", 52.20, 0.12, 145_000, "ENG"),
+        place("Cambridge", "US", 42.38, -71.11, 105_000, "MA"),
+        place("Cambridge", "US", 40.03, -81.59, 10_000, "OH"),
+        place("Berlin", "DE", 52.52, 13.40, 3_400_000, "16"),
+        place("Alpha", "DE", 50.00, 10.00, 100),
+        place("Beta", "DE", 51.00, 11.00, 1_000_000, alternates=["Alpha", "Betastadt"]),
+    ]
+
+
+@pytest.fixture
+def tiny(tiny_places):
+    return Gazetteer(tiny_places)
+
+
+@pytest.fixture(scope="session")
+def gaz():
+    return default_gazetteer()
 
 
 class NodeCorpus(NamedTuple):

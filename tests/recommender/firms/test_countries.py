@@ -6,8 +6,8 @@ from recommender.firms import countries
 from recommender.firms.countries import (
     COMMON_LANGUAGE_ZH,
     country_capital,
-    country_info,
     country_name,
+    country_row,
     normalise_countries,
     normalise_country,
     shares_language,
@@ -65,33 +65,6 @@ def test_normalise_countries_keeps_index_and_maps_each_value_once(monkeypatch):
     assert sorted(calls) == sorted(["China", "china", "UK", "Atlantis"])
 
 
-def test_country_info_of_germany():
-    info = country_info("Germany")
-    assert (info["iso2"], info["iso3"], info["name"], info["continent"]) == (
-        "DE", "DEU", "Germany", "EU")
-    assert info["capital"] == "Berlin" and info["point"] == "capital"
-    assert info["lat"] == pytest.approx(52.52, abs=0.1)
-    assert info["lon"] == pytest.approx(13.40, abs=0.1)
-    assert info["languages"][0] == "de"
-    assert info["utc_offset_h"] == 1.0
-
-
-@pytest.mark.parametrize(("iso2", "offset"), [("IN", 5.5), ("CN", 8.0), ("JP", 9.0),
-                                              ("US", -5.0), ("AU", 10.0)])
-def test_country_info_standard_utc_offset(iso2, offset):
-    assert country_info(iso2)["utc_offset_h"] == offset
-
-
-def test_utc_offset_falls_back_to_longitude():
-    assert countries._standard_offset_hours("Not/A_Zone", 121.0) == 8.0
-    assert countries._standard_offset_hours(None, -76.0) == -5.0
-
-
-def test_country_info_unknown_raises():
-    with pytest.raises(NotFoundError, match="unknown country 'Atlantis'"):
-        country_info("Atlantis")
-
-
 def test_country_name_and_capital():
     assert country_name("kr") == "South Korea"
     assert country_capital("KR") == "Seoul"
@@ -105,3 +78,9 @@ def test_shares_language():
     assert not shares_language("US")
     assert shares_language("AT", "de") and shares_language("Switzerland", "fr")
     assert not shares_language("Atlantis", "en")
+
+
+def test_country_row_by_code_or_name():
+    assert country_row("Germany")["iso3"] == country_row("de")["iso3"] == "DEU"
+    with pytest.raises(NotFoundError, match="unknown country 'Atlantis'"):
+        country_row("Atlantis")
