@@ -16,6 +16,7 @@ __all__ = [
     "CLEAN_ROOM_M2",
     "CONCENTRATION",
     "CONFIDENCE",
+    "CONTACTED",
     "CONTROL",
     "COUNTRY",
     "CREDIT_CODE",
@@ -54,6 +55,8 @@ __all__ = [
     "LAT",
     "LEADER_FIRM_ID",
     "LEADER_NEED",
+    "LINK_NAME_EN",
+    "LINK_NAME_ZH",
     "LOCAL_FIRMS",
     "LOCAL_GAP",
     "LOCAL_SUPPLY",
@@ -82,6 +85,9 @@ __all__ = [
     "RANK",
     "RD_INTENSITY",
     "REASONS",
+    "REASON_EN",
+    "REASON_ZH",
+    "RECRUITMENT_STAGE",
     "REGION_ID",
     "REGISTERED_CAPITAL",
     "RENT",
@@ -223,3 +229,11 @@ RANK = "rank"  # 1 = best
 REASONS = "reasons"  # list of {"feature", "zh", "en", "contribution"}
 MODEL_VERSION = "model_version"
 DISTANCE_KM = "distance_km"  # great-circle distance to the region's core
+
+# --- a firm ranked for a weak link, as the library and the service answer it ---------------
+LINK_NAME_ZH = "node_name_zh"  # the weak link's name, in a row that names a firm too
+LINK_NAME_EN = "node_name_en"
+RECRUITMENT_STAGE = "outcome_stage"  # the pair's best recorded stage by name; "none" if never
+CONTACTED = "contacted"  # an outcome is recorded for the pair
+REASON_ZH = "reason_zh"  # the reasons joined into one Chinese sentence
+REASON_EN = "reason_en"

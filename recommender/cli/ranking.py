@@ -16,20 +16,14 @@ __all__ = ["COMMANDS", "evaluate", "recommend", "target_list", "train"]
 
 
 def _inputs(ctx: click.Context, progress: Progress | None = None):
-    """Return (settings, data, weak links) read from the store."""
+    """Return (settings, data, weak links) read from the store, as the service reads them."""
     from recommender.demo.world import load_region
-    from recommender.diagnosis.weak_links import diagnose_weak_links
-    from recommender.ranking.dataset import load_chain_data
+    from recommender.targeting.score_table import ranking_inputs
 
-    step = progress or (lambda *a: None)
     settings = settings_of(ctx)
-    step("reading the store", 0, 0)
-    chain = chain_of(ctx)
-    region = load_region(settings.region_dir)
-    data = load_chain_data(store_of(ctx), chain=chain, region=region)
-    step("diagnosing weak links", 0, 0)
-    weak_links = diagnose_weak_links(chain, region, data.firms, data.firm_nodes,
-                                     settings=settings)
+    data, weak_links = ranking_inputs(store_of(ctx), chain_of(ctx),
+                                      load_region(settings.region_dir), settings=settings,
+                                      progress=progress)
     return settings, data, weak_links
 
 
@@ -77,9 +71,10 @@ def _model(ctx: click.Context, settings, use_prior: bool):
 
 def _output(frame, as_json: bool, csv_path: str | None, lang: str) -> None:
     from recommender import columns as C
+    from recommender.targeting.portfolio import COVERS
 
     if csv_path:
-        out = frame.drop(columns=[c for c in (C.REASONS, "covers") if c in frame.columns])
+        out = frame.drop(columns=[c for c in (C.REASONS, COVERS) if c in frame.columns])
         out.to_csv(csv_path, index=False, encoding="utf-8-sig")
         click.echo(f"wrote {len(out)} rows to {csv_path}", err=True)
     if as_json:
@@ -94,17 +89,16 @@ def _output(frame, as_json: bool, csv_path: str | None, lang: str) -> None:
     if frame.empty:
         click.echo("no firm matches")
         return
-    reason = f"reason_{lang}"
-    for row in frame.itertuples(index=False):
-        record = row._asdict()
-        zh = record.get("name_zh")
-        name = zh if lang == "zh" and isinstance(zh, str) and zh.strip() else record["name"]
-        stage = record.get("outcome_stage")
+    reason = C.REASON_ZH if lang == "zh" else C.REASON_EN
+    for record in frame.to_dict("records"):
+        zh = record.get(C.NAME_ZH)
+        name = zh if lang == "zh" and isinstance(zh, str) and zh.strip() else record[C.NAME]
+        stage = record.get(C.RECRUITMENT_STAGE)
         known = f"  [{stage_label(stage, lang)}]" if stage and stage != NOT_CONTACTED else ""
-        click.echo(f"{record['rank']:>3}. {name} ({record['country']}, {record['city']})  "
-                   f"score {record['score']:.3f}  p {record['p_success']:.2f}{known}")
+        click.echo(f"{record[C.RANK]:>3}. {name} ({record[C.COUNTRY]}, {record[C.CITY]})  "
+                   f"score {record[C.SCORE]:.3f}  p {record[C.P_SUCCESS]:.2f}{known}")
         click.echo(f"     {record[reason]}")
-    click.echo(f"[model {frame['model_version'].iloc[0]}]")
+    click.echo(f"[model {frame[C.MODEL_VERSION].iloc[0]}]")
 
 
 # --- train ----------------------------------------------------------------------------------

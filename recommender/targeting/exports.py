@@ -27,14 +27,22 @@ import numpy as np
 import pandas as pd
 
 from recommender import columns as C
+from recommender.diagnosis.weak_links import CAN_RECRUIT, MISSING_INPUTS
+from recommender.exceptions import InvalidArgument
+from recommender.targeting.portfolio import COVERAGE_SHARE, COVERS, MARGINAL_GAIN, OBJECTIVE, PICK
 from recommender.targeting.stages import stage_label
 
 __all__ = [
     "CSV_MEDIA_TYPE",
     "FORMATS",
+    "FORMULA_STARTS",
     "HEADERS",
+    "LANGUAGES",
+    "NODE_NAME",
+    "REASON",
     "RECOMMENDATION_EXPORT_COLUMNS",
     "TARGET_EXPORT_COLUMNS",
+    "XLSX_MAX_CELL",
     "XLSX_MEDIA_TYPE",
     "escape_cell",
     "export_frame",
@@ -50,11 +58,14 @@ FORMATS = ("csv", "xlsx")
 LANGUAGES = ("zh", "en")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 XLSX_MAX_CELL = 32_767  # characters Excel keeps in one cell
+# Columns of files only: the weak link's name and the reasons, in the file's language
+NODE_NAME = "node_name"
+REASON = "reason"
 
 # column -> (Chinese header, English header)
 HEADERS: dict[str, tuple[str, str]] = {
     C.RANK: ("排名", "Rank"),
-    "pick": ("入选顺序", "Pick"),
+    PICK: ("入选顺序", "Pick"),
     C.FIRM_ID: ("企业编号", "Firm ID"),
     C.NAME: ("企业名称", "Firm name"),
     "firm_name_zh": ("企业中文名称", "Chinese name"),
@@ -64,19 +75,19 @@ HEADERS: dict[str, tuple[str, str]] = {
     C.LON: ("经度", "Longitude"),
     C.SIZE_CLASS: ("规模", "Size class"),
     C.NODE_ID: ("薄弱环节", "Weak link"),
-    "node_name": ("薄弱环节名称", "Weak link name"),
+    NODE_NAME: ("薄弱环节名称", "Weak link name"),
     C.SCORE: ("得分", "Score"),
     C.P_SUCCESS: ("成功概率", "Probability of success"),
-    "reason": ("推荐理由", "Reasons"),
+    REASON: ("推荐理由", "Reasons"),
     C.REASONS: ("推荐理由", "Reasons"),
     C.SOURCE: ("数据来源", "Data source"),
     C.IS_SYNTHETIC: ("合成数据", "Synthetic"),
     C.MODEL_VERSION: ("模型版本", "Model version"),
-    "outcome_stage": ("招商进展", "Recruitment stage"),
-    "marginal_gain": ("边际增益", "Marginal gain"),
-    "objective": ("累计覆盖", "Coverage so far"),
-    "coverage_share": ("覆盖率", "Coverage share"),
-    "covers": ("覆盖的薄弱环节", "Weak links covered"),
+    C.RECRUITMENT_STAGE: ("招商进展", "Recruitment stage"),
+    MARGINAL_GAIN: ("边际增益", "Marginal gain"),
+    OBJECTIVE: ("累计覆盖", "Coverage so far"),
+    COVERAGE_SHARE: ("覆盖率", "Coverage share"),
+    COVERS: ("覆盖的薄弱环节", "Weak links covered"),
     C.HOP: ("链上距离", "Chain hop"),
     C.MATCH: ("匹配度", "Match"),
     C.NODE_NAME_EN: ("英文名称", "English name"),
@@ -90,20 +101,21 @@ HEADERS: dict[str, tuple[str, str]] = {
     C.CONCENTRATION: ("来源集中度", "Source concentration"),
     C.EXPORT_CONTROL: ("出口管制敞口", "Export-control exposure"),
     C.CRITICALITY: ("关键性", "Criticality"),
-    "can_recruit": ("可招商", "Can recruit"),
-    "missing_inputs": ("缺失数据", "Missing inputs"),
+    CAN_RECRUIT: ("可招商", "Can recruit"),
+    MISSING_INPUTS: ("缺失数据", "Missing inputs"),
 }
 
 # What a file of recommendations or of a target list holds, in order. ``name`` is the firm's
 # name in the file's language (its Chinese name with ``zh`` when it has one), ``node_name``
 # the weak link's, ``reason`` the reasons in that language.
 RECOMMENDATION_EXPORT_COLUMNS = [
-    C.RANK, C.FIRM_ID, C.NAME, C.COUNTRY, C.CITY, C.SIZE_CLASS, C.NODE_ID, "node_name",
-    C.SCORE, C.P_SUCCESS, "outcome_stage", "reason", C.SOURCE, C.IS_SYNTHETIC, C.MODEL_VERSION,
+    C.RANK, C.FIRM_ID, C.NAME, C.COUNTRY, C.CITY, C.SIZE_CLASS, C.NODE_ID, NODE_NAME,
+    C.SCORE, C.P_SUCCESS, C.RECRUITMENT_STAGE, REASON, C.SOURCE, C.IS_SYNTHETIC,
+    C.MODEL_VERSION,
 ]
 TARGET_EXPORT_COLUMNS = [
-    C.RANK, C.FIRM_ID, C.NAME, C.COUNTRY, C.CITY, C.NODE_ID, "node_name", C.SCORE,
-    C.P_SUCCESS, "marginal_gain", "coverage_share", "covers", "reason", C.SOURCE,
+    C.RANK, C.FIRM_ID, C.NAME, C.COUNTRY, C.CITY, C.NODE_ID, NODE_NAME, C.SCORE,
+    C.P_SUCCESS, MARGINAL_GAIN, COVERAGE_SHARE, COVERS, REASON, C.SOURCE,
     C.IS_SYNTHETIC, C.MODEL_VERSION,
 ]
 _LIST_SEPARATOR = {"zh": "、", "en": ", "}
@@ -113,7 +125,7 @@ _BOOLEAN = {"zh": ("是", "否"), "en": ("yes", "no")}
 
 def _language(lang: str) -> str:
     if lang not in LANGUAGES:
-        raise ValueError(f"lang must be one of {', '.join(LANGUAGES)}, got {lang!r}")
+        raise InvalidArgument(f"lang must be one of {', '.join(LANGUAGES)}, got {lang!r}")
     return lang
 
 
@@ -185,7 +197,7 @@ def export_frame(frame: pd.DataFrame, columns: Sequence[str] | None = None, *,
     out = pd.DataFrame(index=range(len(frame)))
     for name in names:
         column = frame[name].tolist()
-        if name == "outcome_stage":  # a stage's name as a person reads it
+        if name == C.RECRUITMENT_STAGE:  # a stage's name as a person reads it
             column = [None if pd.isna(v) else stage_label(str(v), lang) for v in column]
         values = [escape_cell(_readable(v, lang)) for v in column]
         out[header(name, lang)] = pd.Series(values, dtype=object)
@@ -242,6 +254,6 @@ def write_table(frame: pd.DataFrame, path, columns: Sequence[str] | None = None,
     path = Path(path)
     suffix = path.suffix.lower().lstrip(".")
     if suffix not in FORMATS:
-        raise ValueError(f"path: write .csv or .xlsx, not {path.suffix or 'no suffix'}")
+        raise InvalidArgument(f"path: write .csv or .xlsx, not {path.suffix or 'no suffix'}")
     data = (to_csv_bytes if suffix == "csv" else to_xlsx_bytes)(frame, columns, lang=lang)
     path.write_bytes(data)

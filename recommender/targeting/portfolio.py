@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from recommender import columns as C
+from recommender.exceptions import InvalidArgument
 
 __all__ = [
     "COVERAGE_SHARE",
@@ -35,6 +36,7 @@ __all__ = [
     "OBJECTIVE",
     "PICK",
     "PORTFOLIO_COLUMNS",
+    "UNKNOWN_COUNTRY",
     "coverage_objective",
     "greedy_bound_note",
     "target_portfolio",
@@ -131,10 +133,11 @@ def target_portfolio(
 
     Raises
     ------
-    ValueError
-        Naming the argument: ``p`` outside [0, 1] or missing, a negative or non-finite
-        ``link_weights`` value, ``k`` not a non-negative integer, ``max_country_share``
-        outside (0, 1], a firm with two home countries, or a missing column.
+    InvalidArgument
+        (a ValueError) naming the argument: ``p`` outside [0, 1] or missing, a negative or
+        non-finite ``link_weights`` value, ``k`` not a non-negative integer,
+        ``max_country_share`` outside (0, 1], a firm with two home countries, or a missing
+        column.
 
     Examples
     --------
@@ -318,25 +321,25 @@ def _prepare(candidates: pd.DataFrame, link_weights, *, exclude: set[str], firm_
     for argument, column in (("firm_id", firm_id), ("node_id", node_id), ("p", p),
                              ("country", country)):
         if column not in candidates.columns:
-            raise ValueError(f"{argument}: candidates have no column {column!r}")
+            raise InvalidArgument(f"{argument}: candidates have no column {column!r}")
     weights = _link_weight_series(link_weights)
     prob = pd.to_numeric(candidates[p], errors="coerce").to_numpy(float, na_value=np.nan)
     bad = ~((prob >= 0) & (prob <= 1))
     if bad.any():
         first = candidates[p].to_numpy()[bad][0]
-        raise ValueError(f"p: column {p!r} must hold probabilities in [0, 1]; {int(bad.sum())} "
-                         f"row(s) do not, e.g. {first!r}")
+        raise InvalidArgument(f"p: column {p!r} must hold probabilities in [0, 1]; "
+                              f"{int(bad.sum())} row(s) do not, e.g. {first!r}")
     firm_code, firm_ids = pd.factorize(candidates[firm_id], sort=False)  # first appearance
     if (firm_code < 0).any():
-        raise ValueError(f"firm_id: column {firm_id!r} has missing firm ids")
+        raise InvalidArgument(f"firm_id: column {firm_id!r} has missing firm ids")
     firm_ids = pd.Index(firm_ids)
     homes = candidates[country].astype("string").str.strip().str.upper()
     home_code, home_names = pd.factorize(homes.fillna(UNKNOWN_COUNTRY), sort=False)
     home_of = home_code[np.unique(firm_code, return_index=True)[1]]  # home on its first row
     clash = home_of[firm_code] != home_code
     if clash.any():
-        raise ValueError(f"country: firm {firm_ids[firm_code[clash][0]]!r} has more than one "
-                         f"home country in {country!r}")
+        raise InvalidArgument(f"country: firm {firm_ids[firm_code[clash][0]]!r} has more than one "
+                              f"home country in {country!r}")
 
     node_code, node_names = pd.factorize(candidates[node_id].astype("string"), sort=False)
     link_of_node = weights.index.get_indexer(pd.Index(node_names, dtype=object))
@@ -369,16 +372,16 @@ def _link_weight_series(link_weights) -> pd.Series:
     weights.index = weights.index.astype(str)
     values = weights.to_numpy(float)
     if not np.all(np.isfinite(values) & (values >= 0)):
-        raise ValueError("link_weights: every weight must be a finite number >= 0")
+        raise InvalidArgument("link_weights: every weight must be a finite number >= 0")
     if weights.index.duplicated().any():
-        raise ValueError(f"link_weights: node {weights.index[weights.index.duplicated()][0]!r} "
-                         "appears more than once")
+        twice = weights.index[weights.index.duplicated()][0]
+        raise InvalidArgument(f"link_weights: node {twice!r} appears more than once")
     return weights
 
 
 def _check_k(k) -> int:
     if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 0:
-        raise ValueError(f"k: expected a whole number of firms >= 0, got {k!r}")
+        raise InvalidArgument(f"k: expected a whole number of firms >= 0, got {k!r}")
     return int(k)
 
 
@@ -388,7 +391,7 @@ def _country_cap(max_country_share, k: int) -> int:
     except (TypeError, ValueError):
         share = math.nan
     if not 0 < share <= 1:
-        raise ValueError(
+        raise InvalidArgument(
             f"max_country_share: expected a share in (0, 1], got {max_country_share!r}")
     return max(1, math.floor(share * k + 1e-9))  # 0.29 * 100 is 28.999… in binary
 

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from recommender import columns as C
-from recommender.exceptions import ValidationError
+from recommender.exceptions import InvalidArgument
 
 __all__ = ["NOT_CONTACTED", "OUTCOME_STAGES", "RECRUITMENT_STAGES", "STAGE_LABELS",
            "best_stage_codes", "stage_codes", "stage_label", "stage_names"]
@@ -34,14 +34,14 @@ STAGE_LABELS: dict[str, tuple[str, str]] = {
 
 
 def stage_codes(stages: Sequence[str]) -> list[int]:
-    """Return the codes of recruitment stage names; a ValidationError names an unknown one.
+    """Return the codes of recruitment stage names; InvalidArgument names an unknown one.
 
     >>> stage_codes(["none", "mou"])
     [-1, 3]
     """
     unknown = [s for s in stages if s not in RECRUITMENT_STAGES]
     if unknown:
-        raise ValidationError(
+        raise InvalidArgument(
             f"unknown recruitment stage {unknown[0]!r}; one of {', '.join(RECRUITMENT_STAGES)}",
             [{"field": "stage", "message": f"unknown stage {s!r}"} for s in unknown])
     return [RECRUITMENT_STAGES.index(s) - 1 for s in stages]

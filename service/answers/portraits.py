@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import numpy as np
 import orjson
 import pandas as pd
 
@@ -25,6 +24,17 @@ from recommender import columns as C
 from recommender.exceptions import NotFoundError
 from recommender.store.store import PARK_COLUMNS
 from service.answers import matching, queries
+
+__all__ = [
+    "CANDIDATES",
+    "firm_parks",
+    "firm_portrait",
+    "firm_standings",
+    "park_list",
+    "park_matches",
+    "park_portrait",
+    "record_outcome_label",
+]
 
 CANDIDATES = "candidates"  # how many firms a weak link ranks (the rank is out of these)
 
@@ -37,17 +47,12 @@ def firm_standings(snapshot, firm_id: str) -> list[dict[str, Any]]:
     Chinese and English, provenance) with ``rank`` among all the link's candidates (no
     filters) and ``candidates``, their number. A firm the snapshot does not score has none.
     """
-    scores = snapshot.scores
-    found = np.flatnonzero(scores.firm_ids == firm_id)
-    if not len(found):
-        return []
-    positions = np.flatnonzero(scores.firm_at == found[0])
-    scores.reasons(positions)  # one model call for the rows whose reasons are not known yet
-    rows = []
-    for position in positions:
-        item = scores.item(position)
-        start, stop = scores.slices[item[C.NODE_ID]]
-        rows.append({**item, C.RANK: int(position - start + 1), CANDIDATES: int(stop - start)})
+    table = snapshot.scores.table
+    positions = table.firm_positions(firm_id)
+    ranks, counts = table.link_ranks(positions)
+    rows = [{**item, C.RANK: int(rank), CANDIDATES: int(count)}
+            for item, rank, count in zip(snapshot.scores.items(positions), ranks, counts,
+                                         strict=True)]
     return sorted(rows, key=lambda row: (row[C.RANK], -row[C.SCORE], row[C.NODE_ID]))
 
 

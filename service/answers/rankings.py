@@ -1,9 +1,12 @@
 """What the ranking views answer, from one :class:`service.runtime.state.Snapshot` each.
 
 Weak links, a weak link's recommendations and the target list, as JSON bytes (built with orjson,
-rows already serialised by :class:`service.runtime.scores.ScoreTable`) or as rows for a CSV or XLSX
-file (:mod:`recommender.targeting.exports`). Every answer names the snapshot's model version and
-data version. Nothing here knows about Flask.
+rows already serialised by :class:`service.runtime.scores.ServedScores`) or as rows for a CSV or
+XLSX file (:mod:`recommender.targeting.exports`). Which firms, in which order, with which reasons,
+is the library's answer: every query is one of the snapshot's
+:class:`recommender.targeting.score_table.ScoreTable`, the engine of the CLI's ``recommend`` and
+``target-list`` too. Every answer names the snapshot's model version and data version. Nothing
+here knows about Flask.
 """
 
 from __future__ import annotations
@@ -16,7 +19,22 @@ import orjson
 import pandas as pd
 
 from recommender import columns as C
-from recommender.exceptions import DataError
+from recommender.targeting.exports import NODE_NAME, REASON
+from recommender.targeting.portfolio import COVERAGE_SHARE, COVERS, MARGINAL_GAIN, OBJECTIVE, PICK
+from service.runtime.scores import PROVENANCE
+
+__all__ = [
+    "NODE_FIELDS",
+    "PICK_FIELDS",
+    "node_summary",
+    "recommendation_positions",
+    "recommendation_rows",
+    "recommendations_json",
+    "target_list",
+    "target_list_json",
+    "target_rows",
+    "weak_link_rows",
+]
 
 _OPTIONS = orjson.OPT_SERIALIZE_NUMPY
 NODE_FIELDS = [C.NODE_ID, C.NODE_NAME_ZH, C.NODE_NAME_EN, C.STAGE, C.SEGMENT,
@@ -100,11 +118,11 @@ def recommendation_positions(snapshot, node_id: str, *, k: int,
     """Return the positions of the top ``k`` firms for ``node_id`` and how many passed the
     filters (raises NotFoundError for an unknown node, NotRecruitable for a downstream one).
 
-    ``stage``: recruitment stages (:data:`service.runtime.scores.RECRUITMENT_STAGES`) to keep.
+    ``stage``: recruitment stages (:data:`recommender.targeting.stages.RECRUITMENT_STAGES`) to
+    keep. See :meth:`recommender.targeting.score_table.ScoreTable.top_k`.
     """
-    ranked = snapshot.scores.ranked(node_id, country=country, size=size, stage=stage,
-                                    exclude_contacted=exclude_contacted)
-    return ranked[:k], len(ranked)
+    return snapshot.scores.table.top_k(node_id, k, country=country, size=size, stage=stage,
+                                       exclude_contacted=exclude_contacted)
 
 
 def recommendations_json(snapshot, node_id: str, *, k: int, page: int, page_size: int,
@@ -153,25 +171,25 @@ def _file_rows(items: list[dict], lang: str) -> pd.DataFrame:
         return frame
     if lang == "zh":
         frame[C.NAME] = frame[C.NAME_ZH].where(frame[C.NAME_ZH].notna(), frame[C.NAME])
-    frame["node_name"] = frame[f"node_name_{lang}"]
-    frame["reason"] = frame[f"reason_{lang}"]
-    frame[C.SOURCE] = [p[C.SOURCE] for p in frame["provenance"]]
-    frame[C.IS_SYNTHETIC] = [p[C.IS_SYNTHETIC] for p in frame["provenance"]]
+    frame[NODE_NAME] = frame[C.LINK_NAME_ZH if lang == "zh" else C.LINK_NAME_EN]
+    frame[REASON] = frame[C.REASON_ZH if lang == "zh" else C.REASON_EN]
+    frame[C.SOURCE] = [p[C.SOURCE] for p in frame[PROVENANCE]]
+    frame[C.IS_SYNTHETIC] = [p[C.IS_SYNTHETIC] for p in frame[PROVENANCE]]
     return frame
 
 
 # --- the target list -------------------------------------------------------------------------
-PICK_FIELDS = ("marginal_gain", "objective", "coverage_share", "covers")
+PICK_FIELDS = (MARGINAL_GAIN, OBJECTIVE, COVERAGE_SHARE, COVERS)
 
 
 def target_list(snapshot, *, k: int, max_country_share: float, top_links: int,
                 exclude: Sequence[str] = ()) -> dict[str, Any]:
     """Return the ``k`` firms that together best cover the ``top_links`` weakest links.
 
-    The picks of :func:`recommender.targeting.portfolio.target_portfolio` over the snapshot's
-    scores, as
-    :func:`recommender.targeting.recommend.target_list` makes them; each with the link it covers
-    best, that pair's score, probability and reasons, and ``covers``. Kept per snapshot.
+    The picks of :meth:`recommender.targeting.score_table.ScoreTable.target_picks` over the
+    snapshot's table, as :func:`recommender.targeting.recommend.target_list` makes them; each
+    with the link it covers best, that pair's score, probability and reasons, and ``covers``.
+    Kept per snapshot.
     """
     key = ("target-list", k, float(max_country_share), top_links, tuple(sorted(exclude)))
     return snapshot.memo.get(key, lambda: _target_list(snapshot, k=k,
@@ -180,32 +198,13 @@ def target_list(snapshot, *, k: int, max_country_share: float, top_links: int,
 
 
 def _target_list(snapshot, *, k, max_country_share, top_links, exclude) -> dict[str, Any]:
-    from recommender.diagnosis.weak_links import weak_link_weights
-    from recommender.targeting.portfolio import COVERS, target_portfolio
+    from recommender.targeting.score_table import POSITION
 
-    scores = snapshot.scores
-    weights = weak_link_weights(snapshot.weak_links, top=top_links)
-    if weights.empty:
-        raise DataError("no recruitable weak link with a positive score: nothing to target")
-    positions = np.concatenate([np.arange(*scores.slices[str(node)]) for node in weights.index])
-    firm_rows = scores.firm_at[positions]
-    candidates = pd.DataFrame({
-        C.FIRM_ID: scores.firm_ids[firm_rows],
-        C.NODE_ID: np.asarray(scores.nodes, object)[scores.node_at[positions]],
-        C.P_SUCCESS: scores.p_success[positions],
-        C.COUNTRY: scores.firms[C.COUNTRY].to_numpy(object)[firm_rows],
-    })
-    picks = target_portfolio(candidates, weights, k=k, max_country_share=max_country_share,
-                             exclude=exclude)
-    at = pd.MultiIndex.from_arrays([candidates[C.FIRM_ID].astype(str),
-                                    candidates[C.NODE_ID].astype(str)])
-    main = [max(c, key=lambda x: x["gain"])[C.NODE_ID] for c in picks[COVERS]]
-    found = at.get_indexer(pd.MultiIndex.from_arrays(
-        [picks[C.FIRM_ID].astype(str), pd.Series(main, dtype=object).astype(str)]))
-    chosen = positions[found] if len(found) else np.zeros(0, np.int64)
-    items = scores.items(chosen)
+    picks = snapshot.scores.table.target_picks(k=k, max_country_share=max_country_share,
+                                               top_links=top_links, exclude=exclude)
+    items = snapshot.scores.items(picks[POSITION].to_numpy())
     for item, pick in zip(items, picks.to_dict("records"), strict=True):
-        item[C.RANK] = int(pick["pick"])
+        item[C.RANK] = int(pick[PICK])
         for name in PICK_FIELDS:
             item[name] = _plain(pick[name]) if name != COVERS else [
                 {key: _plain(value) for key, value in cover.items()} for cover in pick[name]]
@@ -219,7 +218,7 @@ def _target_list(snapshot, *, k, max_country_share, top_links, exclude) -> dict[
             "objective": objective, "total_weight": total,
             "coverage_share": objective / total if total > 0 else 0.0,
             "country_cap": _plain(attrs.get("country_cap")),
-            "link_weights": {str(n): float(w) for n, w in weights.items()},
+            "link_weights": attrs["link_weights"],
             "note": attrs.get("note") or "", "guarantee": attrs.get("guarantee") or "",
         },
         "items": items,

@@ -19,6 +19,7 @@ from flask import current_app, g, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from recommender import columns as C
+from recommender.diagnosis.weak_links import CAN_RECRUIT
 from recommender.store.auth import EXPORT, READ_MAPS, READ_RANKINGS, roles_with
 from service.pages import bp, login_required
 
@@ -147,7 +148,7 @@ def _chain_graph(snapshot, links: list[dict], *, lang: str, node_id: str | None,
             continue
         facts = node_facts(item, lang=lang, weights=weights, recruitable=recruitable)
         href = (url_for("pages.dashboard", **{**args, "node": box.node_id}, _anchor="ranked")
-                if facts["can_recruit"] else "")
+                if facts[CAN_RECRUIT] else "")
         nodes.append({"box": box, "item": item, "facts": facts, "href": href,
                       "band": score_band(item.get(C.WEAK_LINK_SCORE), top, SCORE_BANDS),
                       "selected": box.node_id == node_id})
@@ -166,13 +167,12 @@ def _filter_options(snapshot, node_id: str | None, firm: dict) -> dict:
     from recommender.firms.countries import country_name
     from recommender.targeting.stages import RECRUITMENT_STAGES
 
-    countries, sizes, stages = Counter(), Counter(), {}
+    countries, sizes, stages = {}, {}, {}
     if node_id is not None:
-        scores = snapshot.scores
-        rows = scores.firms.iloc[scores.firm_at[scores.ranked(node_id)]]
-        countries.update(rows[C.COUNTRY].dropna().astype(str).str.upper())
-        sizes.update(rows[C.SIZE_CLASS].dropna().astype(str).str.lower())
-        stages = scores.stage_counts(node_id)
+        table = snapshot.scores.table
+        countries = table.country_counts(node_id)
+        sizes = table.size_counts(node_id)
+        stages = table.stage_counts(node_id)
     for code in firm["country"] or ():
         countries.setdefault(code, 0)
 
@@ -230,7 +230,7 @@ def dashboard():
     snapshot = app_state.snapshots.get()
     diagnosis = answers.weak_link_rows(snapshot, app_state.settings)
     links = diagnosis["items"]
-    recruitable = sorted((i for i in links if i.get("can_recruit") and i.get(C.RANK)),
+    recruitable = sorted((i for i in links if i.get(CAN_RECRUIT) and i.get(C.RANK)),
                          key=lambda i: i[C.RANK])
     ids = [i[C.NODE_ID] for i in recruitable]
     node_id = request.args.get("node")

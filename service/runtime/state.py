@@ -5,15 +5,16 @@ Nothing is opened or read when the app is built; each resource loads on first us
 lock so that threads of one worker load it once, and is reused by every later request.
 
 Rankings are served from an immutable :class:`Snapshot`: the model, the data it scored, the
-weak links and every candidate's score (:class:`service.runtime.scores.ScoreTable`), for one model
-version and one data version. A view reads the current snapshot once
-(:meth:`Snapshots.get`) and answers from it alone, so a response is computed by exactly one
-model version, which it names. :class:`Snapshots` notices a new active model or a new data
-version (it asks at most every ``SNAPSHOT_CHECK_SECONDS``, and at once after this process
-recorded an outcome or activated a model), builds the next snapshot and swaps the reference;
-until then the old one serves. ``SNAPSHOT_REFRESH = "background"`` builds in a thread, off
-the request path; ``"inline"`` builds on the request that noticed the change (other threads
-keep the old one meanwhile). The very first snapshot is built on first use.
+weak links and every candidate's score (the library's
+:class:`recommender.targeting.score_table.ScoreTable`, served through
+:class:`service.runtime.scores.ServedScores`), for one model version and one data version. A
+view reads the current snapshot once (:meth:`Snapshots.get`) and answers from it alone, so a
+response is computed by exactly one model version, which it names. :class:`Snapshots` notices
+a new active model or a new data version (it asks at most every ``SNAPSHOT_CHECK_SECONDS``, and
+at once after this process recorded an outcome or activated a model), builds the next snapshot
+and swaps the reference; until then the old one serves. ``SNAPSHOT_REFRESH = "background"``
+builds in a thread, off the request path; ``"inline"`` builds on the request that noticed the
+change (other threads keep the old one meanwhile). The very first snapshot is built on first use.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ from flask import current_app
 
 from recommender.config import Settings
 
-PRIOR = "prior"
+__all__ = ["ServiceState", "Snapshot", "Snapshots", "log", "state"]
+
 log = logging.getLogger("service.runtime.state")
 
 
@@ -43,7 +45,9 @@ class Snapshot:
     ``key`` is (the active model version asked for, or None for none; the data version):
     what the snapshot was built for. ``model_version`` is what actually serves (``"prior"``
     when no model is active, or when the active one could not be loaded by this process).
-    ``memo`` keeps answers computed from this snapshot (weak-link what-ifs, target lists).
+    ``scores`` (:class:`service.runtime.scores.ServedScores`) serves the rows of the library's
+    score table, ``scores.table``, which answers every ranking query. ``memo`` keeps answers
+    computed from this snapshot (weak-link what-ifs, target lists).
     """
 
     model: Any
@@ -295,14 +299,11 @@ class ServiceState:
                 self._store = None
 
     def ranking_inputs(self):
-        """Read the data and diagnose the weak links now: (ChainData, weak-link table)."""
-        from recommender.diagnosis.weak_links import diagnose_weak_links
-        from recommender.ranking.dataset import load_chain_data
+        """Read the data and diagnose the weak links now: (ChainData, weak-link table), as
+        :func:`recommender.targeting.score_table.ranking_inputs` reads them for the CLI."""
+        from recommender.targeting.score_table import ranking_inputs
 
-        data = load_chain_data(self.store, chain=self.chain, region=self.region)
-        weak_links = diagnose_weak_links(self.chain, data.region, data.firms, data.firm_nodes,
-                                         settings=self.settings)
-        return data, weak_links
+        return ranking_inputs(self.store, self.chain, self.region, settings=self.settings)
 
     # --- snapshots ----------------------------------------------------------------------------
     def _wanted_snapshot(self) -> tuple[str | None, int]:
@@ -311,7 +312,7 @@ class ServiceState:
     def _build_snapshot(self, key: tuple[str | None, int], previous: Snapshot | None
                         ) -> Snapshot:
         from recommender.exceptions import ModelError, NotFoundError
-        from recommender.targeting.recommend import model_version, prior_model
+        from recommender.targeting.prior_model import prior_model
         from service.runtime.scores import Memo, build_scores
 
         started = time.perf_counter()
@@ -330,7 +331,7 @@ class ServiceState:
         if model is None:
             model = prior_model(data, weak_links)
         scores = build_scores(data, weak_links, model)
-        return Snapshot(model=model, model_version=model_version(model), data=data,
+        return Snapshot(model=model, model_version=scores.table.model_version, data=data,
                         data_version=int(data.data_version), weak_links=weak_links,
                         scores=scores, key=(active, int(data.data_version)),
                         built_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),

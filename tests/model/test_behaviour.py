@@ -10,7 +10,8 @@ import pytest
 
 from recommender import columns as C
 from recommender.ranking.features import serving_frame
-from recommender.targeting.recommend import prior_model, recommend
+from recommender.targeting.prior_model import prior_model
+from recommender.targeting.recommend import recommend
 
 MODELS = ["prior", "trained"]
 

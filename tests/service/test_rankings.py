@@ -370,7 +370,7 @@ def test_a_viewer_reads_rankings_but_may_not_export_them(client, as_role, error_
 def formula_firm(demo_store, app, active_version):
     """Rename the best-ranked firm of NODE to a spreadsheet formula; restore it afterwards."""
     snapshot = app.extensions["chainscout"].snapshots.get()
-    first = snapshot.scores.items(snapshot.scores.ranked(NODE)[:1])[0]
+    first = snapshot.scores.items(snapshot.scores.table.ranked(NODE)[:1])[0]
     firm = demo_store.firm(first["firm_id"])
     evil = '=HYPERLINK("http://evil.example/","click")'
     import pandas as pd

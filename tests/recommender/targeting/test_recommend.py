@@ -7,14 +7,15 @@ from recommender.chain import load_chain
 from recommender.demo.generator import generate_world
 from recommender.demo.world import load_region
 from recommender.diagnosis.weak_links import diagnose_weak_links
-from recommender.exceptions import DataError, NotFoundError
+from recommender.exceptions import InvalidArgument, NotFoundError, NotRecruitable
 from recommender.ranking.dataset import chain_data_from_world
-from recommender.ranking.features import contacted_pairs, feature_names, training_frame
+from recommender.ranking.feature_registry import feature_names
+from recommender.ranking.features import contacted_pairs, training_frame
 from recommender.ranking.ranker import ChainRanker
+from recommender.targeting.prior_model import prior_model
 from recommender.targeting.recommend import (
     RECOMMEND_COLUMNS,
     TARGET_COLUMNS,
-    prior_model,
     recommend,
     score_candidates,
     target_list,
@@ -104,7 +105,7 @@ def test_the_stage_filter_keeps_the_pairs_at_those_stages(world):
                                                    stage="none"))
     assert recommend(data, weak_links, NODE, k=10_000, stage="mou",
                      exclude_contacted=True).empty
-    with pytest.raises(DataError, match="unknown recruitment stage 'signed'"):
+    with pytest.raises(InvalidArgument, match="unknown recruitment stage 'signed'"):
         recommend(data, weak_links, NODE, stage=["none", "signed"])
 
 
@@ -113,7 +114,7 @@ def test_unknown_and_unrecruitable_nodes(world):
     with pytest.raises(NotFoundError, match="no such node"):
         recommend(data, weak_links, "perpetual_motion")
     downstream = weak_links.loc[~weak_links["can_recruit"], C.NODE_ID].iloc[0]
-    with pytest.raises(DataError, match="cannot be recruited"):
+    with pytest.raises(NotRecruitable, match="cannot be recruited"):
         recommend(data, weak_links, downstream)
     with pytest.raises(ValueError, match="k must be a positive integer"):
         recommend(data, weak_links, NODE, k=0)

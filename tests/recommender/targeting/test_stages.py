@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from recommender import columns as C
-from recommender.exceptions import ValidationError
+from recommender.exceptions import InvalidArgument
 from recommender.targeting.stages import (
     RECRUITMENT_STAGES,
     STAGE_LABELS,
@@ -27,7 +27,7 @@ def test_names_and_codes_round_trip():
 
 
 def test_an_unknown_stage_is_named():
-    with pytest.raises(ValidationError, match="unknown recruitment stage 'signed'") as error:
+    with pytest.raises(InvalidArgument, match="unknown recruitment stage 'signed'") as error:
         stage_codes(["mou", "signed"])
     assert error.value.problems == [{"field": "stage", "message": "unknown stage 'signed'"}]
 

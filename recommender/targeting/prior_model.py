@@ -1,0 +1,112 @@
+"""The cold-start prior as a model, and the version a model serves under.
+
+Until a trained ranker is active, rankings are served by the transparent prior
+(:mod:`recommender.ranking.prior`). :class:`PriorModel` gives it the interface of a fitted
+:class:`~recommender.ranking.ranker.ChainRanker`: ``predict``, ``predict_proba_success``,
+``contributions``, ``calibration_`` and ``version_``. The prior's scores need no fitting; its
+probabilities do: :meth:`PriorModel.fit` learns the calibration from the recorded history and
+keeps it on the estimator, as scikit-learn keeps fitted state. Fit once and pass the model
+along rather than fitting again (each fit builds the whole training frame).
+
+:func:`model_version` names the version any model serves under: the registry's, ``prior``,
+or ``unsaved``.
+
+>>> model = prior_model(data, weak_links)             # doctest: +SKIP
+>>> model.calibration_["fit_on"], model_version(model)  # doctest: +SKIP
+('history', 'prior')
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from recommender import columns as C
+from recommender.exceptions import NotFittedError
+
+__all__ = ["PRIOR_VERSION", "UNSAVED_VERSION", "PriorModel", "model_version", "prior_model"]
+
+PRIOR_VERSION = "prior"  # the version the prior serves under
+UNSAVED_VERSION = "unsaved"  # a fitted model that the registry never saved
+
+
+class PriorModel:
+    """The cold-start prior with the interface of a fitted ranker.
+
+    ``calibration_`` (set by :meth:`fit`) maps prior scores to ``P(stage >= 3)`` (see
+    :func:`recommender.ranking.ranker.apply_calibration`).
+
+    Examples
+    --------
+    >>> PriorModel()
+    PriorModel(not fitted)
+    >>> PriorModel().predict_proba_success(None)
+    Traceback (most recent call last):
+    ...
+    recommender.exceptions.NotFittedError: this PriorModel is not fitted yet; call fit first
+    """
+
+    version_ = PRIOR_VERSION
+
+    def __repr__(self) -> str:
+        if not hasattr(self, "calibration_"):
+            return "PriorModel(not fitted)"
+        return f"PriorModel(calibration={self.calibration_['method']!r})"
+
+    def fit(self, data, weak_links: pd.DataFrame) -> PriorModel:
+        """Calibrate the prior on the history of ``data``; return ``self``.
+
+        The calibration is a Platt fit of ``stage >= 3`` on the prior scores of every recorded
+        contact (:func:`recommender.ranking.features.training_frame`); without outcomes of both
+        kinds it is the smoothed base rate, the same for every firm.
+        """
+        from recommender.ranking.features import training_frame
+        from recommender.ranking.metrics import RELEVANT_STAGE
+        from recommender.ranking.prior import prior_scores
+        from recommender.ranking.ranker import fit_calibration
+
+        if len(data.outcomes):
+            frame = training_frame(data, weak_links)
+            scores, labels = prior_scores(frame), frame[C.LABEL].to_numpy()
+        else:
+            scores, labels = np.zeros(0), np.zeros(0, int)
+        self.calibration_ = fit_calibration(scores, labels, RELEVANT_STAGE, "history")
+        return self
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "calibration_"):
+            raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit first")
+
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        """Return the prior's score of each row."""
+        from recommender.ranking.prior import prior_scores
+
+        self._check_fitted()
+        return prior_scores(frame)
+
+    def predict_proba_success(self, frame: pd.DataFrame) -> np.ndarray:
+        """Return the calibrated probability of an MoU or better of each row."""
+        from recommender.ranking.ranker import apply_calibration
+
+        self._check_fitted()
+        return apply_calibration(self.predict(frame), self.calibration_)
+
+    def contributions(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Return each feature's part of each row's score, plus the ``bias`` column."""
+        from recommender.ranking.prior import prior_contributions
+
+        return prior_contributions(frame)
+
+
+def prior_model(data, weak_links: pd.DataFrame) -> PriorModel:
+    """Return the prior calibrated on the history of ``data`` (``PriorModel().fit(...)``)."""
+    return PriorModel().fit(data, weak_links)
+
+
+def model_version(model) -> str:
+    """Return the version ``model`` serves under: the registry's, ``prior``, or ``unsaved``.
+
+    >>> model_version(PriorModel()), model_version(object())
+    ('prior', 'unsaved')
+    """
+    return str(getattr(model, "version_", None) or UNSAVED_VERSION)

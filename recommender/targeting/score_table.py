@@ -1,0 +1,516 @@
+"""The one ranking engine: the candidates of weak links, scored once and kept sorted per link.
+
+:func:`build_score_table` scores every (firm, weak link) candidate of the asked recruitable weak
+links (every recruitable one by default) with a model, as
+:func:`recommender.ranking.features.serving_frame` lays them out, and keeps them sorted per link,
+best first, ties by firm id. Everything that ranks firms reads that :class:`ScoreTable`:
+:func:`recommender.targeting.recommend.recommend` and
+:func:`~recommender.targeting.recommend.target_list` query a table built for their links (and
+the CLI calls them); the service keeps one table per snapshot for its API and its pages. A query
+filters one link's slice and takes its first ``k`` positions: no model call, no sort.
+
+Reasons (:mod:`recommender.ranking.reasons`) need each row's feature contributions. They are
+taken relative to the link's *baseline*: the mean contributions of :data:`BASELINE_ROWS` of its
+candidates, evenly spread along its ranking, so that a row's reasons depend neither on the
+filters asked nor on the other links the table holds. A row's reasons are computed when first
+asked (the first ``reasons_ahead`` rows of each link when the table is built), then kept on the
+table.
+
+:func:`ranking_inputs` reads what a table is built from: the store's data and its weak links.
+
+>>> table = build_score_table(data, weak_links, model, node_ids=["vacuum_pumps"])  # doctest: +SKIP
+>>> positions, passed = table.top_k("vacuum_pumps", 20, country=["DE", "JP"])    # doctest: +SKIP
+>>> table.rows(positions)[["firm_id", "score", "reason_en"]].head(3)          # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from recommender import columns as C
+from recommender.diagnosis.weak_links import CAN_RECRUIT
+from recommender.exceptions import DataError, InvalidArgument, NotFoundError, NotRecruitable
+from recommender.targeting.prior_model import model_version, prior_model
+from recommender.targeting.stages import RECRUITMENT_STAGES, best_stage_codes, stage_codes
+
+__all__ = [
+    "BASELINE_ROWS",
+    "FIRM_FIELDS",
+    "POSITION",
+    "ROW_COLUMNS",
+    "TOP_REASONS",
+    "ScoreTable",
+    "best_first",
+    "build_score_table",
+    "check_k",
+    "check_link",
+    "ranking_inputs",
+    "scores_of",
+]
+
+# Candidates of a link (evenly spread along its ranking) whose mean contributions are the
+# reasons' reference. Contributions cost about 0.1 ms a row with LightGBM: 500 a link keep a
+# table of 70 links within seconds, while their mean moves little.
+BASELINE_ROWS = 500
+TOP_REASONS = 3  # positive reasons per row after the weak link
+FIRM_FIELDS = [C.NAME, C.NAME_ZH, C.COUNTRY, C.CITY, C.LAT, C.LON, C.SIZE_CLASS, C.IS_SYNTHETIC,
+               C.SOURCE]
+# A row as :meth:`ScoreTable.rows` gives it: the firm, the link, the scores, the reasons.
+ROW_COLUMNS = [C.FIRM_ID, C.NAME, C.NAME_ZH, C.COUNTRY, C.CITY, C.LAT, C.LON, C.SIZE_CLASS,
+               C.NODE_ID, C.LINK_NAME_ZH, C.LINK_NAME_EN, C.SCORE, C.P_SUCCESS, C.MATCH, C.HOP,
+               C.CONTACTED, C.RECRUITMENT_STAGE, C.REASONS, C.REASON_ZH, C.REASON_EN, C.SOURCE,
+               C.IS_SYNTHETIC, C.MODEL_VERSION]
+POSITION = "position"  # the table row a target-list pick is shown with
+
+
+class ScoreTable:
+    """Candidates of weak links, scored by one model, sorted per link, best first.
+
+    Built by :func:`build_score_table`. A *position* is a row of the sorted table; the
+    queries return positions, :meth:`rows` and :meth:`records` show them. Safe to read from
+    many threads at once: nothing changes after the build but the reasons kept.
+
+    Attributes
+    ----------
+    model, data, weak_links : what the table was scored from.
+    nodes : the weak links it holds, in the order they were asked.
+    model_version : the version the model serves under.
+    as_of : the serving date of the features.
+    top_reasons : positive reasons per row after the weak link.
+    """
+
+    def __init__(self, *, model, data, weak_links: pd.DataFrame, nodes: list[str],
+                 pairs: pd.DataFrame, slices: dict[str, tuple[int, int]],
+                 baselines: dict[str, pd.Series], as_of: pd.Timestamp,
+                 top_reasons: int = TOP_REASONS):
+        self.model = model
+        self.data = data
+        self.weak_links = weak_links
+        self.nodes = list(nodes)
+        self.model_version = model_version(model)
+        self.as_of = as_of
+        self.top_reasons = top_reasons
+        self._slices = slices  # node id -> (start, stop) of its positions
+        self._baselines = baselines
+        firms = data.firms.drop_duplicates(C.FIRM_ID).reset_index(drop=True)
+        self._firms = firms.reindex(columns=[C.FIRM_ID, *FIRM_FIELDS])
+        self._firm_index = pd.Index(self._firms[C.FIRM_ID].astype(str))
+        self._firm_at = self._firm_index.get_indexer(pairs[C.FIRM_ID].astype(str))
+        self._node_at = pd.Index(self.nodes).get_indexer(pairs[C.NODE_ID].astype(str))
+        self._score = pairs[C.SCORE].to_numpy(float)
+        self._p_success = pairs[C.P_SUCCESS].to_numpy(float)
+        self._match = pairs[C.MATCH].to_numpy(float)
+        self._hop = pairs[C.HOP].to_numpy(np.int64)
+        self._stage = pairs[C.OUTCOME_STAGE].to_numpy(np.int8)  # -1: never contacted
+        self._country_codes, self._countries = pd.factorize(
+            self._firms[C.COUNTRY].astype("string").str.upper())
+        self._size_codes, self._sizes = pd.factorize(
+            self._firms[C.SIZE_CLASS].astype("string").str.lower())
+        names = weak_links.drop_duplicates(C.NODE_ID).set_index(C.NODE_ID)
+        self._node_names = {n: (names.at[n, C.NODE_NAME_ZH], names.at[n, C.NODE_NAME_EN])
+                            for n in self.nodes}
+        self._reasons: dict[int, dict[str, Any]] = {}
+        self._model_lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._score)
+
+    def __repr__(self) -> str:
+        return (f"ScoreTable(links={len(self.nodes)}, pairs={len(self)}, "
+                f"model_version={self.model_version!r})")
+
+    # --- choosing positions -------------------------------------------------------------------
+    def _slice(self, node_id: str) -> tuple[int, int]:
+        found = self._slices.get(node_id)
+        if found is not None:
+            return found
+        check_link(node_id, self.data.chain, self.weak_links)
+        raise NotFoundError(f"weak link {node_id!r}: not scored in this table, which holds "
+                            f"{len(self.nodes)} link(s)")
+
+    def ranked(self, node_id: str, *, country: Sequence[str] | None = None,
+               size: Sequence[str] | None = None, stage: Sequence[str] | None = None,
+               exclude_contacted: bool = False) -> np.ndarray:
+        """Return the positions of ``node_id``'s candidates that pass the filters, best first.
+
+        ``country``: ISO alpha-2 codes; ``size``: size classes (:data:`~recommender.columns.
+        SIZE_CLASSES`); ``stage``: recruitment stages (:data:`~recommender.targeting.stages.
+        RECRUITMENT_STAGES`, the best outcome recorded for the pair, ``none`` if never
+        contacted); ``exclude_contacted`` equals ``stage=["none"]``, and given both, a firm
+        passes both. None keeps every firm.
+
+        Raises
+        ------
+        NotFoundError
+            If the node is not in the chain or not in the table.
+        NotRecruitable
+            If the node is a downstream application sector.
+        InvalidArgument
+            If a size class or a stage is unknown.
+        """
+        start, stop = self._slice(str(node_id))
+        keep = np.ones(stop - start, bool)
+        firms = self._firm_at[start:stop]
+        if country is not None:
+            wanted = self._countries.get_indexer([str(c).upper() for c in country])
+            keep &= np.isin(self._country_codes[firms], wanted[wanted >= 0])
+        if size is not None:
+            wanted = self._sizes.get_indexer(_size_classes(size))
+            keep &= np.isin(self._size_codes[firms], wanted[wanted >= 0])
+        if stage is not None:
+            keep &= np.isin(self._stage[start:stop], stage_codes(list(stage)))
+        if exclude_contacted:
+            keep &= self._stage[start:stop] < 0
+        return start + np.flatnonzero(keep)
+
+    def top_k(self, node_id: str, k: int, **filters) -> tuple[np.ndarray, int]:
+        """Return the positions of the best ``k`` firms for ``node_id`` that pass the filters
+        (those of :meth:`ranked`), and how many passed."""
+        ranked = self.ranked(node_id, **filters)
+        return ranked[:check_k(k)], len(ranked)
+
+    def firm_positions(self, firm_id: str) -> np.ndarray:
+        """Return the positions of ``firm_id``: one per link it is a candidate for."""
+        found = self._firm_index.get_indexer([str(firm_id)])[0]
+        return np.flatnonzero(self._firm_at == found) if found >= 0 else np.zeros(0, np.int64)
+
+    def link_ranks(self, positions: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """Return the rank of each position among all its link's candidates (1 = best, no
+        filters) and the number of those candidates."""
+        positions = np.asarray(positions, np.int64)
+        bounds = np.asarray([self._slices[n] for n in self.nodes], np.int64).reshape(-1, 2)
+        starts, stops = bounds[self._node_at[positions], 0], bounds[self._node_at[positions], 1]
+        return positions - starts + 1, stops - starts
+
+    # --- counts for choosing filters ------------------------------------------------------------
+    def stage_counts(self, node_id: str) -> dict[str, int]:
+        """Return how many of ``node_id``'s candidates are at each recruitment stage."""
+        start, stop = self._slice(str(node_id))
+        counts = np.bincount(self._stage[start:stop].astype(np.int64) + 1,
+                             minlength=len(RECRUITMENT_STAGES))
+        return {name: int(n) for name, n in zip(RECRUITMENT_STAGES, counts, strict=True)}
+
+    def country_counts(self, node_id: str) -> dict[str, int]:
+        """Return how many of ``node_id``'s candidates come from each country (upper-case
+        ISO alpha-2; firms without one are left out), most first."""
+        return self._counts(node_id, self._country_codes, self._countries)
+
+    def size_counts(self, node_id: str) -> dict[str, int]:
+        """Return how many of ``node_id``'s candidates are of each size class, most first."""
+        return self._counts(node_id, self._size_codes, self._sizes)
+
+    def _counts(self, node_id: str, codes: np.ndarray, names: pd.Index) -> dict[str, int]:
+        start, stop = self._slice(str(node_id))
+        found = codes[self._firm_at[start:stop]]
+        counts = np.bincount(found[found >= 0], minlength=len(names))
+        order = np.lexsort((np.asarray(names, dtype=object).astype(str), -counts))
+        return {str(names[i]): int(counts[i]) for i in order if counts[i]}
+
+    # --- rows ---------------------------------------------------------------------------------
+    def reasons(self, positions: Sequence[int]) -> list[dict[str, Any]]:
+        """Return ``reasons``, ``reason_zh`` and ``reason_en`` of each position (computing, in
+        one model call, those not known yet)."""
+        missing = [int(p) for p in dict.fromkeys(positions) if int(p) not in self._reasons]
+        if missing:
+            self._add_reasons(np.asarray(missing, np.int64))
+        return [self._reasons[int(p)] for p in positions]
+
+    def rows(self, positions: Sequence[int]) -> pd.DataFrame:
+        """Return the rows at ``positions`` (:data:`ROW_COLUMNS`), in the order given."""
+        positions = np.asarray(positions, np.int64).reshape(-1)
+        out = self._firms.iloc[self._firm_at[positions]].reset_index(drop=True)
+        nodes = np.asarray(self.nodes, dtype=object)[self._node_at[positions]]
+        reasons = self.reasons(positions)
+        stage = self._stage[positions]
+        out = out.assign(**{
+            C.NODE_ID: nodes,
+            C.LINK_NAME_ZH: [self._node_names[n][0] for n in nodes],
+            C.LINK_NAME_EN: [self._node_names[n][1] for n in nodes],
+            C.SCORE: self._score[positions], C.P_SUCCESS: self._p_success[positions],
+            C.MATCH: self._match[positions], C.HOP: self._hop[positions],
+            C.CONTACTED: stage >= 0,
+            C.RECRUITMENT_STAGE: [RECRUITMENT_STAGES[s + 1] for s in stage],
+            C.REASONS: pd.Series([r[C.REASONS] for r in reasons], dtype=object),
+            C.REASON_ZH: pd.Series([r[C.REASON_ZH] for r in reasons], dtype=object),
+            C.REASON_EN: pd.Series([r[C.REASON_EN] for r in reasons], dtype=object),
+            C.MODEL_VERSION: self.model_version,
+        })
+        return out.reindex(columns=ROW_COLUMNS)
+
+    def records(self, positions: Sequence[int]) -> list[dict[str, Any]]:
+        """Return the rows at ``positions`` as dicts of plain values (None when missing)."""
+        frame = self.rows(positions).astype(object)
+        return frame.where(frame.notna(), None).to_dict("records")
+
+    # --- the target list ----------------------------------------------------------------------
+    def target_picks(self, *, k: int, max_country_share: float = 0.4, top_links: int = 10,
+                     exclude: Iterable[str] = ()) -> pd.DataFrame:
+        """Return the ``k`` firms that together best cover the ``top_links`` weakest links.
+
+        The picks of :func:`recommender.targeting.portfolio.target_portfolio` over the
+        table's candidates of those links (weighted by
+        :func:`recommender.diagnosis.weak_links.weak_link_weights`), each with
+        :data:`POSITION`, its row for the link it covers best; ``attrs`` carries the
+        portfolio's notes and ``link_weights``.
+
+        Raises
+        ------
+        DataError
+            If no recruitable weak link has a positive score.
+        """
+        from recommender.diagnosis.weak_links import weak_link_weights
+        from recommender.targeting.portfolio import COVERS, target_portfolio
+
+        weights = weak_link_weights(self.weak_links, top=top_links)
+        if weights.empty:
+            raise DataError("no recruitable weak link with a positive score: nothing to target")
+        positions = np.concatenate([np.arange(*self._slice(str(node)), dtype=np.int64)
+                                    for node in weights.index])
+        firm_rows = self._firm_at[positions]
+        candidates = pd.DataFrame({
+            C.FIRM_ID: self._firm_index.to_numpy(object)[firm_rows],
+            C.NODE_ID: np.asarray(self.nodes, dtype=object)[self._node_at[positions]],
+            C.P_SUCCESS: self._p_success[positions],
+            C.COUNTRY: self._firms[C.COUNTRY].to_numpy(object)[firm_rows],
+        })
+        picks = target_portfolio(candidates, weights, k=k, max_country_share=max_country_share,
+                                 exclude=exclude)
+        best = [max(c, key=lambda x: x["gain"])[C.NODE_ID] if len(c) else ""
+                for c in picks[COVERS]]
+        pairs = pd.MultiIndex.from_arrays([candidates[C.FIRM_ID], candidates[C.NODE_ID]])
+        at = pairs.get_indexer(pd.MultiIndex.from_arrays(
+            [picks[C.FIRM_ID].astype(str).to_numpy(object), np.asarray(best, dtype=object)]))
+        first = pd.Series(np.arange(len(candidates)), index=candidates[C.FIRM_ID])
+        first = first[~first.index.duplicated()]  # a firm's row for its first link
+        fallback = first.reindex(picks[C.FIRM_ID].astype(str)).to_numpy()
+        picks[POSITION] = positions[np.where(at >= 0, at, fallback).astype(np.int64)] \
+            if len(picks) else np.zeros(0, np.int64)
+        picks.attrs["link_weights"] = {str(n): float(w) for n, w in weights.items()}
+        return picks
+
+    # --- machinery ----------------------------------------------------------------------------
+    def _add_reasons(self, positions: np.ndarray) -> None:
+        """Rebuild the rows' features and keep their reasons. Always from rebuilt features, even
+        while the serving frame is at hand: a row's reasons are then the same whenever they are
+        asked (the frame's ``weak_link_fit`` was made from an unrounded ``match``)."""
+        from recommender.ranking.features import build_features
+
+        pairs = pd.DataFrame({
+            C.FIRM_ID: self._firm_index.to_numpy(object)[self._firm_at[positions]],
+            C.NODE_ID: np.asarray(self.nodes, dtype=object)[self._node_at[positions]],
+            C.MATCH: self._match[positions], C.HOP: self._hop[positions],
+            C.DATE: np.full(len(positions), np.datetime64(self.as_of, "ms")),
+        })
+        features = build_features(pairs, self.data, self.weak_links)
+        with self._model_lock:  # one model call at a time per table: LightGBM uses every core
+            contributions = self.model.contributions(features)
+        self._store_reasons(positions, features, contributions)
+
+    def _store_reasons(self, positions: np.ndarray, features: pd.DataFrame,
+                       contributions: pd.DataFrame) -> None:
+        from recommender.ranking.reasons import join_reasons, reasons_for
+
+        region = self.data.region
+        region_name = (getattr(region, "name_zh", None), getattr(region, "name_en", None))
+        features = features.reset_index(drop=True)
+        contributions = contributions.reset_index(drop=True)
+        nodes = features[C.NODE_ID].astype(str).to_numpy()
+        for node in pd.unique(nodes):
+            at = np.flatnonzero(nodes == node)
+            found = reasons_for(features.iloc[at], contributions.iloc[at],
+                                node_names=self._node_names, top=self.top_reasons,
+                                region_name=region_name, baseline=self._baselines.get(node))
+            for position, reasons in zip(positions[at], found, strict=True):
+                self._reasons[int(position)] = {
+                    C.REASONS: reasons, C.REASON_ZH: join_reasons(reasons, "zh"),
+                    C.REASON_EN: join_reasons(reasons, "en")}
+
+
+# --- building a table -------------------------------------------------------------------------
+def build_score_table(data, weak_links: pd.DataFrame, model=None, *,
+                      node_ids: Sequence[str] | None = None, as_of=None,
+                      top_reasons: int = TOP_REASONS, reasons_ahead: int = 0) -> ScoreTable:
+    """Score the candidates of ``node_ids`` with ``model``; see the module.
+
+    Parameters
+    ----------
+    data : recommender.ranking.dataset.ChainData
+    weak_links : the weak-link table of the region.
+    model : a fitted ranker or a :class:`~recommender.targeting.prior_model.PriorModel`; None
+        for the prior calibrated on ``data``.
+    node_ids : the weak links to score; every recruitable one when None.
+    as_of : the serving date (the day after the latest outcome when None).
+    top_reasons : positive reasons per row after the weak link.
+    reasons_ahead : rows per link whose reasons are computed now rather than when asked.
+
+    Raises
+    ------
+    NotFoundError
+        If a node of ``node_ids`` is not in the chain or the weak-link table.
+    NotRecruitable
+        If one is a downstream application sector.
+    """
+    from recommender.ranking.features import contacted_pairs, default_as_of, serving_frame
+
+    if node_ids is None:
+        recruitable = weak_links[weak_links[CAN_RECRUIT].astype(bool)]
+        nodes = list(dict.fromkeys(str(n) for n in recruitable[C.NODE_ID]))
+    else:
+        nodes = list(dict.fromkeys(str(n) for n in node_ids))
+        for node in nodes:
+            check_link(node, data.chain, weak_links)
+    model = prior_model(data, weak_links) if model is None else model
+    when = pd.Timestamp(as_of).normalize() if as_of is not None else default_as_of(data)
+    frame = serving_frame(data, weak_links, nodes, as_of=when)
+    score, p_success = scores_of(model, frame)
+    order = best_first(frame[C.FIRM_ID], frame[C.NODE_ID], score, nodes)
+    frame = frame.iloc[order].reset_index(drop=True)
+    pairs = pd.DataFrame({
+        C.FIRM_ID: frame[C.FIRM_ID].astype(str), C.NODE_ID: frame[C.NODE_ID].astype(str),
+        C.SCORE: score[order], C.P_SUCCESS: p_success[order],
+        C.MATCH: frame[C.MATCH].to_numpy(float), C.HOP: frame[C.HOP].to_numpy(np.int64),
+        C.OUTCOME_STAGE: best_stage_codes(frame, contacted_pairs(data)),
+    })
+    counts = pd.Index(nodes).get_indexer(pairs[C.NODE_ID])
+    counts = np.bincount(counts, minlength=len(nodes)) if len(counts) else np.zeros(len(nodes),
+                                                                                   np.int64)
+    stops = np.cumsum(counts)
+    slices = {node: (int(stop - n), int(stop))
+              for node, n, stop in zip(nodes, counts, stops, strict=True)}
+    table = ScoreTable(model=model, data=data, weak_links=weak_links, nodes=nodes, pairs=pairs,
+                       slices=slices, baselines=_baselines(frame, model, slices), as_of=when,
+                       top_reasons=top_reasons)
+    ahead = np.concatenate([np.arange(start, min(stop, start + reasons_ahead), dtype=np.int64)
+                            for start, stop in slices.values()] or [np.zeros(0, np.int64)])
+    table.reasons(ahead)
+    return table
+
+
+def _baselines(frame: pd.DataFrame, model, slices: dict[str, tuple[int, int]]
+               ) -> dict[str, pd.Series]:
+    """Mean contributions of each link's candidates: at most BASELINE_ROWS of its rows of the
+    sorted ``frame``, evenly spread from the best to the worst."""
+    picked, owner = [], []
+    for node, (start, stop) in slices.items():
+        rows = np.arange(start, stop)
+        if len(rows) > BASELINE_ROWS:
+            rows = rows[np.linspace(0, len(rows) - 1, BASELINE_ROWS).astype(int)]
+        picked.append(rows)
+        owner += [node] * len(rows)
+    if not owner:
+        return {}
+    contributions = model.contributions(frame.iloc[np.concatenate(picked)])
+    means = contributions.groupby(np.asarray(owner, dtype=object), sort=False).mean()
+    return {str(node): means.loc[node] for node in means.index}
+
+
+def scores_of(model, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``model``'s score and calibrated probability of success of each row of ``frame``.
+
+    The probabilities come from the scores already made when the model says how (its
+    ``calibration_``), instead of scoring every row a second time.
+    """
+    if not len(frame):
+        return np.zeros(0), np.zeros(0)
+    score = np.asarray(model.predict(frame), float)
+    calibration = getattr(model, "calibration_", None)
+    if isinstance(calibration, dict):
+        from recommender.ranking.ranker import apply_calibration
+
+        return score, np.asarray(apply_calibration(score, calibration), float)
+    return score, np.asarray(model.predict_proba_success(frame), float)
+
+
+def best_first(firm_ids: pd.Series, node_ids: pd.Series, score: np.ndarray,
+               nodes: Sequence[str]) -> np.ndarray:
+    """Return the order of rows: by link in the order of ``nodes``, then best score first, then
+    by firm id, so that the order never depends on the rows' order.
+
+    >>> best_first(pd.Series(["b", "a", "c"]), pd.Series(["x", "x", "y"]),
+    ...            np.array([1.0, 1.0, 5.0]), ["y", "x"]).tolist()
+    [2, 1, 0]
+    """
+    link = pd.Index(list(nodes)).get_indexer(pd.Series(node_ids).astype(str))
+    return np.lexsort((pd.Series(firm_ids).astype(str).to_numpy(),
+                       -np.asarray(score, float), link))
+
+
+# --- argument checks --------------------------------------------------------------------------
+def check_link(node_id: str, chain, weak_links: pd.DataFrame) -> None:
+    """Raise unless ``node_id`` is a recruitable weak link of ``chain``.
+
+    Raises
+    ------
+    NotFoundError
+        If the node is not in the chain or not in the weak-link table.
+    NotRecruitable
+        If it is a downstream application sector.
+    """
+    if node_id not in set(chain.node_ids):
+        raise NotFoundError(f"weak link {node_id!r}: no such node in chain "
+                            f"{getattr(chain, 'id', '')!r}")
+    rows = weak_links[weak_links[C.NODE_ID].astype(str) == node_id]
+    if rows.empty:
+        raise NotFoundError(f"weak link {node_id!r}: not in the weak-link table")
+    row = rows.iloc[0]
+    if CAN_RECRUIT in rows.columns and not bool(row[CAN_RECRUIT]):
+        stage = row.get(C.STAGE) or chain.node(node_id).get(C.STAGE)
+        raise NotRecruitable(
+            f"node {node_id!r} ({stage}) cannot be recruited for: only upstream and midstream "
+            f"nodes are weak links to fill; downstream nodes are application sectors",
+            [{"field": C.NODE_ID, "message": f"{node_id!r} is a {stage} node"}])
+
+
+def check_k(k) -> int:
+    """Return ``k`` if it is a positive integer; InvalidArgument otherwise.
+
+    >>> check_k(5)
+    5
+    >>> check_k(0)
+    Traceback (most recent call last):
+    ...
+    recommender.exceptions.InvalidArgument: k must be a positive integer, got 0
+    """
+    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
+        raise InvalidArgument(f"k must be a positive integer, got {k!r}",
+                              [{"field": "k", "message": "must be a positive integer"}])
+    return int(k)
+
+
+def _size_classes(sizes: Sequence[str]) -> list[str]:
+    """Size classes in lower case; InvalidArgument names an unknown one."""
+    wanted = [str(s).strip().lower() for s in sizes]
+    unknown = [s for s in wanted if s not in C.SIZE_CLASSES]
+    if unknown:
+        raise InvalidArgument(f"size: unknown size class(es) {unknown}; use "
+                              f"{', '.join(C.SIZE_CLASSES)}",
+                              [{"field": "size", "message": f"unknown size class {s!r}"}
+                               for s in unknown])
+    return wanted
+
+
+# --- what a table is built from ---------------------------------------------------------------
+def ranking_inputs(store, chain, region, *, settings=None,
+                   progress: Callable[[str, int, int], Any] | None = None):
+    """Read the store's data of ``chain`` and ``region`` and diagnose its weak links.
+
+    Returns ``(data, weak_links)``: the :class:`~recommender.ranking.dataset.ChainData` and
+    the weak-link table over it (:func:`recommender.diagnosis.weak_links.diagnose_weak_links`
+    with ``settings``), what :func:`build_score_table` scores. ``progress(step, done, total)``
+    hears of each step.
+    """
+    from recommender.diagnosis.weak_links import diagnose_weak_links
+    from recommender.ranking.dataset import load_chain_data
+
+    step = progress or (lambda *args: None)
+    step("reading the store", 0, 0)
+    data = load_chain_data(store, chain=chain, region=region)
+    step("diagnosing weak links", 0, 0)
+    weak_links = diagnose_weak_links(chain, data.region, data.firms, data.firm_nodes,
+                                     settings=settings)
+    return data, weak_links
