@@ -8,8 +8,9 @@ Usage::
 Generates the demo world (``generate_world(n_firms=N, seed=S)``: synthetic firms, flagged
 ``is_synthetic``; not timed), diagnoses its weak links, takes the ``K`` weakest recruitable
 nodes and times ``candidate_pairs`` (every firm, those nodes) and ``build_features`` on the
-pairs, twice: the first call also builds the per-table context (firm index, country codes,
-per-node counts), the second reuses it, as a service does between requests. Prints rows,
+pairs, twice: the first call also builds the bundle's feature context (firm index, country
+codes, per-node counts; ``ChainData.feature_context``), the second reuses it, as a service
+does between requests on one data version. Prints rows,
 seconds, rows per second, and peak memory: the ``tracemalloc`` peak of the timed steps
 (Python objects and NumPy buffers) and the process's maximum resident set size
 (``ru_maxrss``, which includes generating the world).

@@ -8,14 +8,14 @@ Usage::
 
 For each seed, a world of ``--firms`` synthetic firms (``recommender.demo.generator``), the
 weak links diagnosed from it, its training frame split by time (the later 30 % of the
-campaigns held out), and every method of ``recommender.ranking.evaluation`` measured on the
+campaigns held out), and every method of ``recommender.ranking.methods`` measured on the
 contacted later window and on every candidate of its campaigns (outcomes drawn from the truth), as
 ``chainscout evaluate`` does on the demo world; with ``--backtest N``, the rolling-origin backtest
 in N windows too. Prints the margin of LambdaRank over the prior (NDCG@10, paired bootstrap 95 %
 interval) per seed, then each table's means over the seeds.
 
 ``--trait-bound`` also measures how far reading the outcome history could take a ranker: each
-world's generator gives every firm a hidden trait (``recommender.demo.history``: true utility
+world's generator gives every firm a hidden trait (``recommender.demo.latent``: true utility
 minus observable utility, the same in every campaign), which only a firm's earlier outcomes
 reveal. LambdaRank is trained once more with one extra feature, that exact trait for the firms
 contacted before the row's date (NaN for the others), and measured like the other methods. No
@@ -39,29 +39,21 @@ import pandas as pd
 
 from recommender import columns as C
 from recommender.chain import load_chain
-from recommender.demo import history
+from recommender.demo import latent
 from recommender.demo.generator import generate_world
 from recommender.demo.world import load_region
 from recommender.diagnosis.weak_links import diagnose_weak_links
 from recommender.ranking.dataset import chain_data_from_world
-from recommender.ranking.evaluation import (
-    BACKTEST_SHARE,
-    METHODS,
-    METRICS,
-    backtest,
-    default_features,
-    evaluate,
-    group_dates,
-    json_ready,
-    time_split,
-)
-from recommender.ranking.features import (
+from recommender.ranking.evaluation import METRICS, backtest, evaluate
+from recommender.ranking.evaluation_report import json_ready
+from recommender.ranking.feature_registry import (
     BEST_PRIOR_STAGE,
     MEAN_PRIOR_STAGE,
     PRIOR_CONTACTS,
-    training_frame,
-    truth_frame,
 )
+from recommender.ranking.features import training_frame, truth_frame
+from recommender.ranking.methods import METHODS, default_features
+from recommender.ranking.splits import BACKTEST_SHARE, group_dates, time_split
 
 TABLES = {"contacted": lambda r: r, "every candidate": lambda r: r["every_candidate"],
           "backtest contacted": lambda r: r.get("backtest"),
@@ -84,7 +76,7 @@ def hidden_traits(world, data, chain, region) -> pd.Series:
         C.FIRM_ID: rows[C.FIRM_ID].astype(str).to_numpy(),
         C.NODE_ID: rows[C.NODE_ID].astype(str).to_numpy(),
         C.DATE: started.reindex(rows[C.CAMPAIGN_ID].astype(str)).to_numpy()})
-    terms = history.latent_terms(pairs, firms=data.firms, firm_nodes=data.firm_nodes,
+    terms = latent.latent_terms(pairs, firms=data.firms, firm_nodes=data.firm_nodes,
                                  outcomes=data.outcomes, chain=chain, region=region,
                                  need=world.params["weak_link_need"])
     trait = pd.Series(rows[C.TRUE_UTILITY].to_numpy(float)

@@ -28,10 +28,10 @@ import pyarrow.compute as pc
 
 from recommender import columns as C
 from recommender.diagnosis.locality import local_mask
-from recommender.exceptions import ConfigError
+from recommender.exceptions import InvalidArgument
 
 __all__ = ["DEFAULT_CONFIDENCE", "HOP_DISCOUNT", "arrow_strings", "candidate_pairs",
-           "index_in", "pair_match"]
+           "index_in", "is_in", "pair_match"]
 
 HOP_DISCOUNT = 0.5  # match of a firm one hop from the node, per unit of its confidence there
 DEFAULT_CONFIDENCE = 0.9  # a link stored without a confidence (asserted, not scored)
@@ -76,7 +76,7 @@ def candidate_pairs(firms: pd.DataFrame, firm_nodes: pd.DataFrame, chain,
     ------
     NotFoundError
         If a target node is not in the chain.
-    ConfigError
+    InvalidArgument
         If ``hop_discount`` is outside [0, 1].
 
     Examples
@@ -171,11 +171,22 @@ def index_in(values, universe: pa.ChunkedArray) -> np.ndarray:
     return found.fill_null(-1).to_numpy().astype(np.int64)
 
 
+def is_in(values, wanted) -> np.ndarray:
+    """Whether each of ``values`` is one of ``wanted`` (an Arrow hash lookup; missing: False).
+
+    >>> is_in(pd.Series(["b", "z", None]), {"a", "b"}).tolist()
+    [True, False, False]
+    """
+    found = pc.is_in(arrow_strings(values),
+                     value_set=arrow_strings(pd.Series(list(wanted), dtype="str")).combine_chunks())
+    return np.asarray(found.fill_null(False).to_numpy(), bool)
+
+
 # --- machinery ------------------------------------------------------------------------------
 
 def _check_discount(hop_discount: float) -> None:
     if not 0.0 <= float(hop_discount) <= 1.0:
-        raise ConfigError(f"hop_discount must be in [0, 1], got {hop_discount!r}")
+        raise InvalidArgument(f"hop_discount must be in [0, 1], got {hop_discount!r}")
 
 
 class _Spans:

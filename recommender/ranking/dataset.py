@@ -4,7 +4,8 @@
 needs), the firms and their chain nodes, the campaigns and outcomes of the region, the store's
 data version and, for the demo world only, the synthetic ground truth. Candidates, features,
 the prior, the ranker and its evaluation all take a ``ChainData``; nothing in it is mutated, a
-new outcome gives a new bundle (:func:`with_outcomes`).
+new outcome gives a new bundle (:func:`with_outcomes`). What building features reads of a
+bundle is computed once and kept on it (:attr:`ChainData.feature_context`).
 
 >>> data = chain_data_from_world(generate_world(n_firms=500, seed=1),      # doctest: +SKIP
 ...                              chain=load_chain(), region=load_region())
@@ -16,13 +17,14 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
 from recommender import columns as C
 from recommender.exceptions import DataError
 from recommender.firms.schemas import validate_table
+from recommender.ranking.feature_context import FeatureContext
 
 __all__ = ["ChainData", "chain_data_from_world", "load_chain_data", "outcome_model_of",
            "with_outcomes"]
@@ -74,6 +76,21 @@ class ChainData:
     data_version: int = 0
     truth: pd.DataFrame | None = None
     outcome_model: Mapping | None = None
+    # built on first use by feature_context; not an argument, never copied by replace()
+    _feature_context: FeatureContext | None = field(default=None, init=False, compare=False,
+                                                    repr=False)
+
+    @property
+    def feature_context(self) -> FeatureContext:
+        """The firm and node arrays that building features reads, computed once per bundle.
+
+        Built on first use and kept on the bundle (its tables are never mutated); a new bundle,
+        from :func:`with_outcomes` or a new read, builds its own. See
+        :mod:`recommender.ranking.feature_context`.
+        """
+        if self._feature_context is None:  # frozen: set once, the dataclass way around it
+            object.__setattr__(self, "_feature_context", FeatureContext.of(self))
+        return self._feature_context
 
     def __repr__(self) -> str:
         return (f"ChainData(chain={getattr(self.chain, 'id', '?')!r}, "

@@ -30,6 +30,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from recommender.exceptions import InvalidArgument
+
 __all__ = [
     "DEFAULT_CUTOFFS",
     "RELEVANT_STAGE",
@@ -50,12 +52,12 @@ def _inputs(labels, scores, groups) -> tuple[np.ndarray, np.ndarray, np.ndarray,
     s = np.asarray(scores, dtype=float).ravel()
     g = np.asarray(groups).ravel()
     if not (len(y) == len(s) == len(g)):
-        raise ValueError(f"labels, scores and groups must have the same length, got "
-                         f"{len(y)}, {len(s)} and {len(g)}")
+        raise InvalidArgument(f"labels, scores and groups must have the same length, got "
+                              f"{len(y)}, {len(s)} and {len(g)}")
     if np.isnan(y).any():
-        raise ValueError("labels must not be missing")
+        raise InvalidArgument("labels must not be missing")
     if np.isnan(s).any():
-        raise ValueError("scores must not be missing; give unscored rows -inf")
+        raise InvalidArgument("scores must not be missing; give unscored rows -inf")
     codes = pd.factorize(g, sort=False)[0]
     # one sort: by group, then score descending, then label ascending (pessimistic ties)
     order = np.lexsort((y, -s, codes))
@@ -106,7 +108,7 @@ def _ap_recall(y, codes, starts, k_map, k_recall, relevant) -> tuple[np.ndarray,
 
 def _check_k(name: str, k) -> int:
     if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
-        raise ValueError(f"{name} must be a positive integer, got {k!r}")
+        raise InvalidArgument(f"{name} must be a positive integer, got {k!r}")
     return int(k)
 
 

@@ -30,10 +30,10 @@ import numpy as np
 import pandas as pd
 
 from recommender import columns as C
-from recommender.ranking import features as F
+from recommender.ranking import feature_registry as F
 
-__all__ = ["BIAS", "PRIOR_BIAS", "PRIOR_SCALES", "PRIOR_WEIGHTS", "normalise",
-           "prior_contributions", "prior_scores"]
+__all__ = ["BIAS", "MID_SIZE_LOG10", "MODERATE", "PRIOR_BIAS", "PRIOR_SCALES", "PRIOR_WEIGHTS",
+           "PURPOSE", "STRONG", "WEAK", "normalise", "prior_contributions", "prior_scores"]
 
 BIAS = "bias"  # name of the constant column of prior_contributions
 # the head counts the prior prefers, log10: the band of the EU's mid-caps (250 .. 3,000 people)

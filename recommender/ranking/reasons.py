@@ -15,10 +15,10 @@ it, so that the reasons say what sets the firm apart from the other candidates r
 all share (no export control at home, say).
 
 Each sentence is the feature registry's template filled with the row's value
-(``recommender.ranking.features.Feature.reason``). Features with a missing value (the contribution
-is then about missingness, which says nothing to a reader), features that are the same for every
-firm of a node (the weak link's own score and parts, chain leaders and local competitors next to it)
-and contributions of zero are never a reason.
+(``recommender.ranking.feature_registry.Feature.reason``). Features with a missing value (the
+contribution is then about missingness, which says nothing to a reader), features that are the
+same for every firm of a node (the weak link's own score and parts, chain leaders and local
+competitors next to it) and contributions of zero are never a reason.
 
 >>> reasons = reasons_for(frame, ranker.contributions(frame), node_names=names)  # doctest: +SKIP
 >>> [r["en"] for r in reasons[0]]                                                 # doctest: +SKIP
@@ -33,20 +33,30 @@ import numpy as np
 import pandas as pd
 
 from recommender import columns as C
+from recommender.exceptions import InvalidArgument
+from recommender.ranking.feature_registry import (
+    LEADER_CUSTOMERS,
+    LEADER_SUPPLIERS,
+    LOCAL_COMPETITORS,
+    WEAK_LINK_FIT,
+    feature,
+)
 
 __all__ = [
+    "AGAINST",
     "FIT_FEATURES",
     "NODE_LEVEL_FEATURES",
+    "SEPARATOR",
     "WEAK_LINK_REASON",
     "join_reasons",
     "node_name_table",
     "reasons_for",
 ]
 
-WEAK_LINK_REASON = "weak_link_fit"  # the feature the always-first reason is filed under
+WEAK_LINK_REASON = WEAK_LINK_FIT  # the feature the always-first reason is filed under
 FIT_FEATURES = (C.MATCH, C.HOP, WEAK_LINK_REASON)
-NODE_LEVEL_FEATURES = (C.WEAK_LINK_SCORE, *C.WEAK_LINK_COMPONENTS, "leader_customers",
-                       "leader_suppliers", "local_competitors")
+NODE_LEVEL_FEATURES = (C.WEAK_LINK_SCORE, *C.WEAK_LINK_COMPONENTS, LEADER_CUSTOMERS,
+                       LEADER_SUPPLIERS, LOCAL_COMPETITORS)
 SEPARATOR = {"zh": "；", "en": "; "}
 AGAINST = {"zh": "不利因素：", "en": "against: "}
 
@@ -67,7 +77,7 @@ def node_name_table(source) -> dict[str, tuple[str, str]]:
         return out
     frame = getattr(source, "nodes", source)
     if not isinstance(frame, pd.DataFrame):
-        raise ValueError("node_names: expected a mapping, a chain or a frame with node names")
+        raise InvalidArgument("node_names: expected a mapping, a chain or a frame with node names")
     zh = frame[C.NODE_NAME_ZH] if C.NODE_NAME_ZH in frame.columns else frame[C.NODE_ID]
     en = frame[C.NODE_NAME_EN] if C.NODE_NAME_EN in frame.columns else frame[C.NODE_ID]
     return {str(v): (str(a), str(b)) for v, a, b in zip(frame[C.NODE_ID], zh, en, strict=True)}
@@ -119,13 +129,11 @@ def reasons_for(features: pd.DataFrame, contributions: pd.DataFrame, *, node_nam
     ...                               node_names={"vacuum_pumps": ("真空泵", "Vacuum pumps")})[0]]
     ['fills weak link 真空泵 / Vacuum pumps', 'already sells in China', '9,300 km from Guangdong']
     """
-    from recommender.ranking.features import feature
-
     if len(features) != len(contributions):
-        raise ValueError(f"contributions: {len(contributions)} rows for {len(features)} "
-                         f"feature rows")
+        raise InvalidArgument(f"contributions: {len(contributions)} rows for {len(features)} "
+                              f"feature rows")
     if not isinstance(top, int) or top < 0:
-        raise ValueError(f"top must be a non-negative integer, got {top!r}")
+        raise InvalidArgument(f"top must be a non-negative integer, got {top!r}")
     names = node_name_table(node_names)
     known = {}
     for column in contributions.columns:

@@ -45,11 +45,12 @@ import numpy as np
 import pandas as pd
 
 from recommender import columns as C
-from recommender.exceptions import ModelError, NotFoundError
+from recommender.exceptions import InvalidArgument, ModelError, NotFoundError
 
 __all__ = [
     "ACTIVE_FILE",
     "FORMAT",
+    "FORMAT_VERSION",
     "METADATA_FILE",
     "MODEL_FILE",
     "ModelRegistry",
@@ -77,7 +78,7 @@ def data_fingerprint(frame: pd.DataFrame, *, columns: Sequence[str] = (
     """
     present = [c for c in columns if c in frame.columns]
     if not present:
-        raise ValueError(f"frame: none of the fingerprint columns {list(columns)} is present")
+        raise InvalidArgument(f"frame: none of the fingerprint columns {list(columns)} is present")
     lines = frame[present].astype(str).agg("\t".join, axis=1).sort_values(kind="stable")
     digest = hashlib.sha256()
     digest.update(("\t".join(present) + "\n").encode())
@@ -158,7 +159,8 @@ class ModelRegistry:
     ----------
     root : folder of the registry; ``var_dir() / "models"`` when None.
     feature_names : the feature list a loaded model must have; the feature registry's
-        (``recommender.ranking.features.feature_names()``) when None, read at the first load.
+        (``recommender.ranking.feature_registry.feature_names()``) when None, read at the first
+        load.
     """
 
     def __init__(self, root=None, *, feature_names: Sequence[str] | None = None):
@@ -176,7 +178,7 @@ class ModelRegistry:
     def feature_names(self) -> list[str]:
         """The current feature list every loaded model must match."""
         if self._feature_names is None:
-            from recommender.ranking.features import feature_names
+            from recommender.ranking.feature_registry import feature_names
 
             self._feature_names = list(feature_names())
         return self._feature_names

@@ -8,6 +8,8 @@ from __future__ import annotations
 from recommender import columns as C
 from recommender.exceptions import DataError
 
+__all__ = ["MIN_GROUPS", "TEST_SHARE", "train_model"]
+
 TEST_SHARE = 0.3  # the later share of campaigns held out to measure a model
 MIN_GROUPS = 10  # campaign groups needed to train and still hold out a window
 
@@ -38,9 +40,10 @@ def train_model(data, weak_links, registry, *, test_share: float = TEST_SHARE, s
     >>> result["promotion"]["activated"]  # doctest: +SKIP
     True
     """
-    from recommender.ranking.evaluation import evaluate, time_split, window_of
+    from recommender.ranking.evaluation import evaluate
     from recommender.ranking.features import training_frame
     from recommender.ranking.registry import data_fingerprint
+    from recommender.ranking.splits import time_split, window_of
 
     progress("building the training frame", 0, 0)
     frame = training_frame(data, weak_links)

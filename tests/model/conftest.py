@@ -17,9 +17,10 @@ from recommender.demo.generator import generate_world
 from recommender.demo.world import load_region
 from recommender.diagnosis.weak_links import diagnose_weak_links
 from recommender.ranking.dataset import ChainData, chain_data_from_world
-from recommender.ranking.evaluation import time_split
-from recommender.ranking.features import feature_names, training_frame
+from recommender.ranking.feature_registry import feature_names
+from recommender.ranking.features import training_frame
 from recommender.ranking.ranker import ChainRanker
+from recommender.ranking.splits import time_split
 
 NODE = "vacuum_pumps"  # a recruitable weak link with a few hundred candidates
 

@@ -8,8 +8,10 @@ from recommender import columns as C
 from recommender.demo.generator import generate_world
 from recommender.diagnosis.weak_links import diagnose_weak_links
 from recommender.ranking.dataset import chain_data_from_world
-from recommender.ranking.evaluation import evaluate, report_markdown, time_split
+from recommender.ranking.evaluation import evaluate
+from recommender.ranking.evaluation_report import report_markdown
 from recommender.ranking.features import training_frame, truth_frame
+from recommender.ranking.splits import time_split
 
 # Measured on this world (3,000 firms, seed 5), NDCG@10 on the contacted later window:
 # lambdarank 0.846, logistic 0.840, prior 0.770, random 0.223, oracle 0.875; on every candidate

@@ -7,7 +7,7 @@ from pandas.testing import assert_frame_equal
 
 from recommender import columns as C
 from recommender.demo.world import load_region
-from recommender.exceptions import ConfigError, NotFoundError
+from recommender.exceptions import InvalidArgument, NotFoundError
 from recommender.ranking.candidates import (
     DEFAULT_CONFIDENCE,
     arrow_strings,
@@ -91,7 +91,7 @@ def test_hop_discount_scales_neighbour_links(toy, region):
 @pytest.mark.parametrize("bad", [-0.1, 1.5])
 def test_hop_discount_outside_unit_interval_is_refused(toy, region, bad):
     chain, firms, links = toy
-    with pytest.raises(ConfigError, match="hop_discount"):
+    with pytest.raises(InvalidArgument, match="hop_discount"):
         candidate_pairs(firms, links, chain, ["c"], region=region, hop_discount=bad)
 
 

@@ -5,17 +5,11 @@ import pandas as pd
 import pytest
 
 from recommender import columns as C
-from recommender.ranking.evaluation import (
-    METHODS,
-    backtest,
-    draw_stages,
-    evaluate,
-    group_dates,
-    report_markdown,
-    size_score,
-    time_split,
-    write_report,
-)
+from recommender.exceptions import InvalidArgument
+from recommender.ranking.evaluation import backtest, draw_stages, evaluate
+from recommender.ranking.evaluation_report import report_markdown, write_report
+from recommender.ranking.methods import METHODS
+from recommender.ranking.splits import time_split
 
 FEATURES = ["match", "weak_link_fit", "distance_km", "in_china", "log10_employees"]
 
@@ -55,21 +49,7 @@ def results(split):
                     ranker_params={"n_estimators": 200, "num_leaves": 7})
 
 
-# --- the split ------------------------------------------------------------------------------
-def test_time_split_by_hand():
-    frame = pd.DataFrame({C.GROUP_ID: ["a", "a", "b", "c", "c"],
-                          C.DATE: ["2024-01-05", "2024-03-01", "2024-02-01", "2024-06-01",
-                                   "2023-12-31"]})
-    # group dates: a 2024-01-05, b 2024-02-01, c 2023-12-31 -> order c, a, b
-    assert group_dates(frame).index.tolist() == ["c", "a", "b"]
-    earlier, later = time_split(frame, test_share=0.34)  # ceil(0.34 x 3) = 2 groups
-    assert earlier[C.GROUP_ID].unique().tolist() == ["c"]
-    assert later[C.GROUP_ID].unique().tolist() == ["a", "b"]
-    assert later.index.tolist() == [0, 1, 2]  # rows keep their order, groups stay whole
-    earlier, later = time_split(frame, cutoff="2024-01-05")
-    assert set(earlier[C.GROUP_ID]) == {"c"} and set(later[C.GROUP_ID]) == {"a", "b"}
-
-
+# --- the split (by hand: test_splits.py) ---------------------------------------------------
 def test_time_split_keeps_whole_groups_and_time_order(split):
     train, test = split
     assert not set(train[C.GROUP_ID]) & set(test[C.GROUP_ID])
@@ -77,36 +57,7 @@ def test_time_split_keeps_whole_groups_and_time_order(split):
     assert test[C.GROUP_ID].nunique() == 12  # ceil(0.3 x 40)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"test_share": 0.3, "cutoff": "2024-01-01"}, "not both"),
-    ({"test_share": 1.2}, r"test_share must be in \(0, 1\)"),
-    ({"cutoff": "2030-01-01"}, "leaves no group in the later window"),
-    ({"cutoff": "2000-01-01"}, "leaves every group in the later window"),
-    ({"cutoff": "not a date"}, "cutoff: not a date"),
-])
-def test_time_split_refuses_bad_arguments(kwargs, match):
-    with pytest.raises(ValueError, match=match):
-        time_split(_frame(4, 5), **kwargs)
-
-
-def test_time_split_needs_two_groups_and_the_columns():
-    with pytest.raises(ValueError, match="at least two"):
-        time_split(_frame(1, 5))
-    with pytest.raises(ValueError, match="missing column 'group_id'"):
-        time_split(_frame(4, 5).drop(columns=C.GROUP_ID))
-
-
-# --- the methods ----------------------------------------------------------------------------
-def test_size_score_by_hand():
-    frame = pd.DataFrame({"log10_revenue": [1.0, 3.0, np.nan],
-                          "log10_employees": [2.0, np.nan, np.nan]})
-    score = size_score(frame)
-    # z of revenue: -1, +1; employees: only one value, so 0 -> means: -0.5, 1, -inf
-    assert score.tolist() == [-0.5, 1.0, -np.inf]
-    with pytest.raises(ValueError, match="no size column"):
-        size_score(pd.DataFrame({"x": [1.0]}))
-
-
+# --- the methods on the later window -------------------------------------------------------
 def test_evaluate_compares_every_method(results):
     assert list(results["metrics"]) == list(METHODS)
     m = {k: v["ndcg@10"] for k, v in results["metrics"].items()}
@@ -149,9 +100,9 @@ def test_oracle_is_skipped_without_truth(split):
 
 def test_evaluate_refuses_unknown_methods_and_missing_columns(split):
     train, test = split
-    with pytest.raises(ValueError, match="methods: unknown"):
+    with pytest.raises(InvalidArgument, match="methods: unknown"):
         evaluate(train, test, features=FEATURES, methods=("magic",))
-    with pytest.raises(ValueError, match=r"test: missing columns \['label'\]"):
+    with pytest.raises(InvalidArgument, match=r"test: missing columns \['label'\]"):
         evaluate(train, test.drop(columns=C.LABEL), features=FEATURES, methods=("random",))
 
 
@@ -194,7 +145,7 @@ def test_draw_stages_by_hand():
     ([0.0, 1.0, 2.0, 3.0], -1.0, "noise_sd"),
 ])
 def test_draw_stages_refuses_a_bad_outcome_model(thresholds, noise, match):
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(InvalidArgument, match=match):
         draw_stages([0.0], thresholds, noise)
 
 
@@ -222,10 +173,10 @@ def test_every_candidate_is_ranked_by_the_same_fitted_methods(every, results):
 
 def test_every_candidate_needs_an_outcome_model_and_the_columns(split):
     train, test = split
-    with pytest.raises(ValueError, match="outcome_model: thresholds and noise_sd"):
+    with pytest.raises(InvalidArgument, match="outcome_model: thresholds and noise_sd"):
         evaluate(train, test, features=FEATURES, methods=("random",),
                  candidates=_candidates(test))
-    with pytest.raises(ValueError, match=r"candidates: missing columns \['true_utility'\]"):
+    with pytest.raises(InvalidArgument, match=r"candidates: missing columns \['true_utility'\]"):
         evaluate(train, test, features=FEATURES, methods=("random",),
                  candidates=_candidates(test).drop(columns=C.TRUE_UTILITY),
                  outcome_model=OUTCOME_MODEL)
@@ -271,7 +222,7 @@ def test_backtest_learns_only_from_groups_dated_before_each_window():
     ({"folds": 30, "test_share": 0.5}, "cannot give 30 later windows"),
 ])
 def test_backtest_refuses_bad_arguments(kwargs, match):
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(InvalidArgument, match=match):
         backtest(_frame(), features=FEATURES, methods=("random",), **kwargs)
 
 
@@ -291,24 +242,3 @@ def test_report_markdown_and_files(results, tmp_path):
     stored = json.loads(paths["json"].read_text())
     assert stored["metrics"]["lambdarank"] == pytest.approx(results["metrics"]["lambdarank"])
     assert paths["markdown"].read_text() == text
-
-
-def test_write_report_stores_undefined_values_as_null(tmp_path):
-    results = {"metrics": {"random": {"ndcg@10": float("nan"), "map@10": 0.1,
-                                      "recall@50": 0.2}},
-               "groups": {"random": {"groups": 1, "groups_ndcg": 0, "groups_relevant": 0}},
-               "train": {"rows": 1, "groups": 1, "start": "2024-01-01", "end": "2024-01-01"},
-               "test": {"rows": 1, "groups": 1, "start": "2024-02-01", "end": "2024-02-01"},
-               "relevant": 3}
-    paths = write_report(results, tmp_path)
-    assert json.loads(paths["json"].read_text())["metrics"]["random"]["ndcg@10"] is None
-    assert "| random | – | 0.100 | 0.200 |" in paths["markdown"].read_text()
-
-
-def test_default_features_are_the_registry_features_the_frame_holds_in_registry_order():
-    from recommender.ranking.evaluation import default_features
-    from recommender.ranking.features import feature_names
-
-    names = feature_names()
-    frame = pd.DataFrame(columns=["label", names[3], "extra", names[0]])
-    assert default_features(frame) == [names[0], names[3]]

@@ -1,8 +1,7 @@
-"""The feature registry and frame: hand-computed cases, no leakage, partitions, the sanity fit."""
+"""The feature frame: hand-computed cases, no leakage, partitions, the context, the sanity fit."""
 
 import dataclasses
 import math
-import re
 
 import numpy as np
 import pandas as pd
@@ -14,11 +13,13 @@ from recommender.chain import load_chain
 from recommender.demo import history
 from recommender.demo.generator import generate_world
 from recommender.demo.world import load_reference_firms, load_region
-from recommender.exceptions import DataError, NotFoundError
+from recommender.exceptions import DataError
+from recommender.ranking import feature_registry as R
 from recommender.ranking import features as F
 from recommender.ranking.dataset import ChainData, chain_data_from_world, with_outcomes
+from recommender.ranking.feature_context import FeatureContext
+from recommender.ranking.splits import labels_as_of
 
-CJK = re.compile(r"[\u4e00-\u9fff]")
 DAY = pd.Timestamp("2024-06-01")
 KM_PER_DEGREE = 2 * math.pi * 6371.0088 / 360  # 111.195 km along a meridian
 
@@ -114,116 +115,66 @@ def row(frame, i):
     return frame.iloc[i]
 
 
-# --- the registry -----------------------------------------------------------------------------
-
-def test_registry_is_complete_and_names_are_unique():
-    names = F.feature_names()
-    assert len(names) == len(set(names)) == len(F.FEATURES) >= 30
-    assert {f.group for f in F.FEATURES} == set(F.FEATURE_GROUPS)
-    assert F.feature_names("firm") + F.feature_names("pair") + F.feature_names(
-        "engagement") == names  # grouped, in order
-    for f in F.FEATURES:
-        assert f.dtype == "float32" and f.direction in (-1, 0, 1) and f.shown in F.SHOWN
-        for text in (f.description_zh, f.description_en, f.reason_zh, f.reason_en):
-            assert text.strip(), f.name
-        assert CJK.search(f.description_zh) and CJK.search(f.reason_zh), f.name
-        assert not CJK.search(f.description_en + f.reason_en + f.negation_en), f.name
-        for lang in ("zh", "en"):
-            for value in (0.0, 1.0, 2.5):
-                assert f.reason(value, lang, node="真空泵", region="广东")  # formats
-
-
-def test_a_malformed_entry_is_refused():
-    with pytest.raises(ValueError, match="group must be one of"):
-        F.Feature("x", "other", "float32", "甲", "x", "甲", "x", 1)
-    with pytest.raises(ValueError, match="direction"):
-        F.Feature("x", "firm", "float32", "甲", "x", "甲", "x", 2)
-
-
-def test_registry_lookup():
-    assert F.feature("distance_km").group == "pair"
-    with pytest.raises(NotFoundError, match="no feature 'nope'"):
-        F.feature("nope")
-    with pytest.raises(NotFoundError, match="unknown feature group"):
-        F.feature_names("other")
-
-
-def test_reason_sentences():
-    assert F.feature("distance_km").reason(9300.4, "en", region="Guangdong") == \
-        "9,300 km from Guangdong"
-    assert F.feature("distance_km").reason(9300.4, "zh", region="广东") == "距广东9,300公里"
-    assert F.feature("in_china").reason(1.0, "en") == "already sells in China"
-    assert F.feature("in_china").reason(0.0, "zh") == "尚未进入中国市场"
-    assert F.feature("log10_employees").reason(3.0, "en") == "about 1,000 employees"
-    assert F.feature("log1p_patents").reason(math.log(10), "en") == "holds 9 patent families"
-    assert F.feature("weak_link_fit").reason(0.6, "zh", node="真空泵") == "可补齐薄弱环节真空泵"
-    assert F.feature("hop").reason(0.0, "en", node="lasers") == "makes lasers itself"
-    assert F.feature("revenue_growth").reason(float("nan"), "en") == \
-        "Revenue growth year on year (0.1 = +10 %): unknown"
-    with pytest.raises(NotFoundError, match="language 'fr'"):
-        F.feature("in_china").reason(1.0, "fr")
-
-
 # --- the frame: shape, firm, pair and engagement features ------------------------------------
 
 def test_frame_keeps_pairs_columns_index_and_order(frame):
-    assert list(frame.columns) == [C.FIRM_ID, C.NODE_ID, C.DATE, "note", *F.feature_names()]
+    assert list(frame.columns) == [C.FIRM_ID, C.NODE_ID, C.DATE, "note", *R.feature_names()]
     assert list(frame.index) == list(range(100, 108))
     assert frame["note"].tolist() == list("abcdefgh")
-    assert (frame[F.feature_names()].dtypes == np.float32).all()
+    assert (frame[R.feature_names()].dtypes == np.float32).all()
 
 
 def test_firm_features_by_hand(frame):
     us = row(frame, 0)
-    assert us[F.LOG10_EMPLOYEES] == pytest.approx(3.0)
-    assert us[F.LOG10_REVENUE] == pytest.approx(2.0)
+    assert us[R.LOG10_EMPLOYEES] == pytest.approx(3.0)
+    assert us[R.LOG10_REVENUE] == pytest.approx(2.0)
     assert us[C.REVENUE_GROWTH] == pytest.approx(0.1)
     assert us[C.RD_INTENSITY] == pytest.approx(0.05)
-    assert us[F.LOG1P_PATENTS] == pytest.approx(math.log(10))
-    assert us[F.AGE_YEARS] == 24  # 2024 - 2000
-    assert (us[C.IS_LISTED], us[F.SIZE_RANK], us[C.INTL_COUNTRIES]) == (1, 3, 10)
+    assert us[R.LOG1P_PATENTS] == pytest.approx(math.log(10))
+    assert us[R.AGE_YEARS] == 24  # 2024 - 2000
+    assert (us[C.IS_LISTED], us[R.SIZE_RANK], us[C.INTL_COUNTRIES]) == (1, 3, 10)
     assert (us[C.IN_CHINA], us[C.IN_GBA]) == (1, 0)
 
 
 def test_missing_values_stay_missing(frame):
     de, xx, nobody = row(frame, 1), row(frame, 4), row(frame, 7)
-    assert np.isnan(de[F.LOG10_EMPLOYEES]) and np.isnan(de[C.IN_CHINA])
-    assert np.isnan(de[F.SIZE_RANK]) and np.isnan(de[C.IN_GBA])
-    assert np.isnan(xx[F.AGE_YEARS]) and np.isnan(xx[C.RD_INTENSITY])
-    firm_features = F.feature_names("firm")
+    assert np.isnan(de[R.LOG10_EMPLOYEES]) and np.isnan(de[C.IN_CHINA])
+    assert np.isnan(de[R.SIZE_RANK]) and np.isnan(de[C.IN_GBA])
+    assert np.isnan(xx[R.AGE_YEARS]) and np.isnan(xx[C.RD_INTENSITY])
+    firm_features = R.feature_names("firm")
     assert nobody[firm_features].isna().all()  # an unknown firm: nothing invented
-    assert np.isnan(nobody[C.DISTANCE_KM]) and np.isnan(nobody[F.COMMON_LANGUAGE])
+    assert np.isnan(nobody[C.DISTANCE_KM]) and np.isnan(nobody[R.COMMON_LANGUAGE])
 
 
 def test_distance_and_time_zone_gap_by_hand(frame):
     us, de, jp, tw, xx = (row(frame, i) for i in range(5))
     assert de[C.DISTANCE_KM] == pytest.approx(KM_PER_DEGREE, rel=1e-6)  # one degree north
-    assert de[F.TZ_GAP_H] == pytest.approx(0.0)
-    assert jp[F.TZ_GAP_H] == pytest.approx(2.0)  # 30 degrees east
-    assert us[F.TZ_GAP_H] == pytest.approx((360 - (114 + 71.0589)) / 15, rel=1e-6)  # wraps
+    assert de[R.TZ_GAP_H] == pytest.approx(0.0)
+    assert jp[R.TZ_GAP_H] == pytest.approx(2.0)  # 30 degrees east
+    assert us[R.TZ_GAP_H] == pytest.approx((360 - (114 + 71.0589)) / 15, rel=1e-6)  # wraps
     assert np.isnan(tw[C.DISTANCE_KM])
-    assert tw[F.TZ_GAP_H] == pytest.approx(0.0)  # no coordinates: TW and CN are both UTC+8
-    assert np.isnan(xx[F.TZ_GAP_H]) and np.isnan(xx[C.DISTANCE_KM])
+    assert tw[R.TZ_GAP_H] == pytest.approx(0.0)  # no coordinates: TW and CN are both UTC+8
+    assert np.isnan(xx[R.TZ_GAP_H]) and np.isnan(xx[C.DISTANCE_KM])
 
 
 def test_common_language_and_home_export_control_by_hand(frame):
     us, de, jp, tw, xx, us_d = (row(frame, i) for i in range(6))
-    assert [r[F.COMMON_LANGUAGE] for r in (us, de, jp, tw)] == [0, 0, 0, 1]
-    assert np.isnan(xx[F.COMMON_LANGUAGE])  # no country
-    assert us[F.HOME_EXPORT_CONTROL] == pytest.approx(0.8)  # the stricter of two rows
-    assert us_d[F.HOME_EXPORT_CONTROL] == 0  # no row for US on d
-    assert de[F.HOME_EXPORT_CONTROL] == 0  # DE controls d, not c
-    assert np.isnan(xx[F.HOME_EXPORT_CONTROL])
+    assert [r[R.COMMON_LANGUAGE] for r in (us, de, jp, tw)] == [0, 0, 0, 1]
+    assert np.isnan(xx[R.COMMON_LANGUAGE])  # no country
+    assert us[R.HOME_EXPORT_CONTROL] == pytest.approx(0.8)  # the stricter of two rows
+    assert us_d[R.HOME_EXPORT_CONTROL] == 0  # no row for US on d
+    assert de[R.HOME_EXPORT_CONTROL] == 0  # DE controls d, not c
+    assert np.isnan(xx[R.HOME_EXPORT_CONTROL])
 
 
 def test_leaders_and_local_competitors_by_hand(frame):
     on_c, on_d, on_e = row(frame, 0), row(frame, 5), row(frame, 6)
     # c: consumers {e} hold leader ld2; suppliers {a, b} hold ld1 and ld2; loc1 makes c
-    assert (on_c[F.LEADER_CUSTOMERS], on_c[F.LEADER_SUPPLIERS], on_c[F.LOCAL_COMPETITORS]) == (
+    assert (on_c[R.LEADER_CUSTOMERS], on_c[R.LEADER_SUPPLIERS], on_c[R.LOCAL_COMPETITORS]) == (
         1, 2, 1)
-    assert (on_d[F.LEADER_CUSTOMERS], on_d[F.LEADER_SUPPLIERS], on_d[F.LOCAL_COMPETITORS]) == (
+    assert (on_d[R.LEADER_CUSTOMERS], on_d[R.LEADER_SUPPLIERS], on_d[R.LOCAL_COMPETITORS]) == (
         1, 0, 0)
-    assert (on_e[F.LEADER_CUSTOMERS], on_e[F.LEADER_SUPPLIERS], on_e[F.LOCAL_COMPETITORS]) == (
+    assert (on_e[R.LEADER_CUSTOMERS], on_e[R.LEADER_SUPPLIERS], on_e[R.LOCAL_COMPETITORS]) == (
         0, 0, 1)
 
 
@@ -235,7 +186,7 @@ def test_match_hop_and_weak_link_values(frame):
     us = row(frame, 0)
     assert us[C.WEAK_LINK_SCORE] == pytest.approx(0.7)
     assert us[C.LOCAL_GAP] == pytest.approx(0.9) and us[C.CRITICALITY] == pytest.approx(0.2)
-    assert us[F.WEAK_LINK_FIT] == pytest.approx(0.63)
+    assert us[R.WEAK_LINK_FIT] == pytest.approx(0.63)
     assert np.isnan(row(frame, 5)[C.CRITICALITY])  # missing in the table
     assert row(frame, 6)[[C.WEAK_LINK_SCORE, *C.WEAK_LINK_COMPONENTS]].isna().all()  # no row
 
@@ -250,15 +201,15 @@ def test_match_and_hop_given_with_the_pairs_are_used(toy):
 
 def test_engagement_by_hand(frame):
     us, de, jp = row(frame, 0), row(frame, 1), row(frame, 2)
-    assert (us[F.PRIOR_CONTACTS], us[F.PRIOR_DECLINES], us[F.BEST_PRIOR_STAGE]) == (2, 1, 3)
-    assert us[F.MEAN_PRIOR_STAGE] == 1.5  # K1 declined (0); K2 went 1 then 3: counts once, 3
-    assert us[F.DAYS_SINCE_CONTACT] == 366  # 2023-06-01 .. 2024-06-01
-    assert (de[F.PRIOR_CONTACTS], de[F.PRIOR_DECLINES], de[F.BEST_PRIOR_STAGE]) == (2, 2, 0)
-    assert de[F.MEAN_PRIOR_STAGE] == 0
-    assert de[F.DAYS_SINCE_CONTACT] == 152  # 2024-01-01 .. 2024-06-01
-    assert (jp[F.PRIOR_CONTACTS], jp[F.PRIOR_DECLINES]) == (0, 0)
-    assert np.isnan(jp[F.BEST_PRIOR_STAGE]) and np.isnan(jp[F.DAYS_SINCE_CONTACT])
-    assert np.isnan(jp[F.MEAN_PRIOR_STAGE])
+    assert (us[R.PRIOR_CONTACTS], us[R.PRIOR_DECLINES], us[R.BEST_PRIOR_STAGE]) == (2, 1, 3)
+    assert us[R.MEAN_PRIOR_STAGE] == 1.5  # K1 declined (0); K2 went 1 then 3: counts once, 3
+    assert us[R.DAYS_SINCE_CONTACT] == 366  # 2023-06-01 .. 2024-06-01
+    assert (de[R.PRIOR_CONTACTS], de[R.PRIOR_DECLINES], de[R.BEST_PRIOR_STAGE]) == (2, 2, 0)
+    assert de[R.MEAN_PRIOR_STAGE] == 0
+    assert de[R.DAYS_SINCE_CONTACT] == 152  # 2024-01-01 .. 2024-06-01
+    assert (jp[R.PRIOR_CONTACTS], jp[R.PRIOR_DECLINES]) == (0, 0)
+    assert np.isnan(jp[R.BEST_PRIOR_STAGE]) and np.isnan(jp[R.DAYS_SINCE_CONTACT])
+    assert np.isnan(jp[R.MEAN_PRIOR_STAGE])
 
 
 def test_mean_prior_stage_counts_what_a_contact_had_reached_by_the_date(toy):
@@ -267,8 +218,8 @@ def test_mean_prior_stage_counts_what_a_contact_had_reached_by_the_date(toy):
     pairs = pd.DataFrame({C.FIRM_ID: ["us1", "us1", "us1"], C.NODE_ID: ["c", "c", "c"],
                           C.DATE: pd.to_datetime(["2023-05-01", "2023-05-02", "2023-06-02"])})
     got = F.build_features(pairs, toy, toy_weak_links())
-    assert got[F.PRIOR_CONTACTS].tolist() == [1, 2, 2]
-    assert got[F.MEAN_PRIOR_STAGE].tolist() == [0.0, 0.5, 1.5]
+    assert got[R.PRIOR_CONTACTS].tolist() == [1, 2, 2]
+    assert got[R.MEAN_PRIOR_STAGE].tolist() == [0.0, 0.5, 1.5]
 
 
 def test_outcomes_on_or_after_the_date_do_not_leak(toy, frame):
@@ -280,16 +231,16 @@ def test_outcomes_on_or_after_the_date_do_not_leak(toy, frame):
     assert_frame_equal(later, frame)
     earlier = with_outcomes(toy, late.assign(**{C.DATE: "2024-05-31"}))
     moved = F.build_features(toy_pairs(), earlier, toy_weak_links())
-    assert moved.iloc[0][F.PRIOR_CONTACTS] == 4 and moved.iloc[2][F.PRIOR_DECLINES] == 1
+    assert moved.iloc[0][R.PRIOR_CONTACTS] == 4 and moved.iloc[2][R.PRIOR_DECLINES] == 1
 
 
 def test_pairs_without_dates_take_as_of_or_the_day_after_the_history(toy):
     pairs = toy_pairs().drop(columns=C.DATE).head(1)
     at = F.build_features(pairs, toy, toy_weak_links(), as_of="2030-01-15")
-    assert at.iloc[0][F.AGE_YEARS] == 30
+    assert at.iloc[0][R.AGE_YEARS] == 30
     assert F.default_as_of(toy) == pd.Timestamp("2024-01-02")
     served = F.build_features(pairs, toy, toy_weak_links())
-    assert served.iloc[0][F.AGE_YEARS] == 24 and served.iloc[0][F.PRIOR_CONTACTS] == 2
+    assert served.iloc[0][R.AGE_YEARS] == 24 and served.iloc[0][R.PRIOR_CONTACTS] == 2
 
 
 def test_three_partitions_of_pairs_concatenate_to_the_whole(toy, frame):
@@ -311,6 +262,40 @@ def test_malformed_inputs_are_data_errors(toy, what):
         F.build_features(pairs, data, weak)
 
 
+# --- the context kept on the bundle ------------------------------------------------------------
+
+def test_a_second_build_on_the_same_bundle_reuses_its_context(toy, frame, monkeypatch):
+    built = []
+    build = FeatureContext.of.__func__
+
+    def counted(cls, data):
+        built.append(data)
+        return build(cls, data)
+
+    monkeypatch.setattr(FeatureContext, "of", classmethod(counted))
+    data = dataclasses.replace(toy)  # a fresh bundle of the same tables: nothing built yet
+    first = F.build_features(toy_pairs(), data, toy_weak_links())
+    context = data.feature_context
+    second = F.build_features(toy_pairs().iloc[::-1], data, toy_weak_links())
+    assert built == [data] and data.feature_context is context
+    assert_frame_equal(first, frame)
+    assert_frame_equal(second, frame.iloc[::-1])
+
+
+def test_two_bundles_never_share_a_context(toy, frame):
+    one, other = dataclasses.replace(toy), dataclasses.replace(toy)  # the very same tables
+    assert one.feature_context is not other.feature_context
+    assert with_outcomes(one, toy.outcomes.head(1)).feature_context is not one.feature_context
+    assert dataclasses.replace(one).feature_context is not one.feature_context
+    # a bundle without us1 knows nothing of it, whatever the bundle before it held
+    without = dataclasses.replace(toy, firms=toy.firms[toy.firms[C.FIRM_ID] != "us1"])
+    assert_frame_equal(F.build_features(toy_pairs(), one, toy_weak_links()), frame)
+    lost = F.build_features(toy_pairs(), without, toy_weak_links())
+    assert lost.iloc[0][R.feature_names("firm")].isna().all()
+    assert_frame_equal(lost.iloc[1:5], frame.iloc[1:5])
+    assert_frame_equal(F.build_features(toy_pairs(), other, toy_weak_links()), frame)
+
+
 # --- training, serving, contacted pairs --------------------------------------------------------
 
 def test_training_frame_has_one_row_per_contact_as_of_its_campaign(toy):
@@ -321,7 +306,7 @@ def test_training_frame_has_one_row_per_contact_as_of_its_campaign(toy):
         ("K1|c", "de1", 0), ("K1|c", "us1", 0), ("K2|d", "us1", 3), ("K5|c", "de1", 0)]
     assert frame[C.DATE].tolist() == list(pd.to_datetime(
         ["2022-12-10", "2022-12-10", "2023-04-01", "2023-12-01"]))
-    assert frame[F.PRIOR_DECLINES].tolist() == [0, 0, 1, 1]  # only outcomes before the campaign
+    assert frame[R.PRIOR_DECLINES].tolist() == [0, 0, 1, 1]  # only outcomes before the campaign
     assert C.TRUE_UTILITY not in frame.columns
     assert frame.index.equals(pd.RangeIndex(4))
 
@@ -336,7 +321,7 @@ def test_serving_frame_ranks_non_local_candidates_as_of_a_date(toy):
     live = F.serving_frame(toy, toy_weak_links(), ["c"], as_of="2025-01-01")
     assert set(live[C.FIRM_ID]) == {"us1", "tw1", "xx1", "de1", "jp1"}  # loc1, ld1, ld2 local
     assert (live[C.DATE] == pd.Timestamp("2025-01-01")).all()
-    assert list(live.columns) == [C.FIRM_ID, C.NODE_ID, C.DATE, *F.feature_names()]
+    assert list(live.columns) == [C.FIRM_ID, C.NODE_ID, C.DATE, *R.feature_names()]
 
 
 def test_contacted_pairs_and_dropping_them(toy):
@@ -394,7 +379,7 @@ def test_partitions_of_demo_pairs_concatenate_to_the_whole(demo, demo_frame):
     parts = [F.build_features(pairs.iloc[rows], data, weak)
              for rows in np.array_split(np.arange(len(pairs)), 3)]
     assert_frame_equal(pd.concat(parts), whole)
-    assert_frame_equal(whole[F.feature_names()], demo_frame[F.feature_names()])
+    assert_frame_equal(whole[R.feature_names()], demo_frame[R.feature_names()])
 
 
 def _ndcg_at_10(frame: pd.DataFrame, score: np.ndarray) -> float:
@@ -417,7 +402,7 @@ def test_truth_frame_holds_every_candidate_of_the_campaigns(demo, demo_frame):
     truth = data.truth[data.truth[C.CAMPAIGN_ID].isin(campaigns)]
     assert len(every) == len(truth) and set(every[C.CAMPAIGN_ID]) == set(campaigns)
     assert every[C.DATE].is_monotonic_increasing and every[C.TRUE_UTILITY].notna().all()
-    assert (every[F.feature_names()].dtypes == np.float32).all()
+    assert (every[R.feature_names()].dtypes == np.float32).all()
     # the contacted rows are among them, with the same features and true utility
     contacted = demo_frame[demo_frame[C.CAMPAIGN_ID].isin(campaigns)]
     keys = [C.CAMPAIGN_ID, C.FIRM_ID]
@@ -425,7 +410,7 @@ def test_truth_frame_holds_every_candidate_of_the_campaigns(demo, demo_frame):
     assert len(both) == len(contacted)
     np.testing.assert_allclose(both[C.TRUE_UTILITY], both[C.TRUE_UTILITY + "_every"],
                                rtol=1e-6)
-    np.testing.assert_allclose(both[F.MEAN_PRIOR_STAGE], both[F.MEAN_PRIOR_STAGE + "_every"])
+    np.testing.assert_allclose(both[R.MEAN_PRIOR_STAGE], both[R.MEAN_PRIOR_STAGE + "_every"])
     assert len(every) > 10 * len(contacted)
     with pytest.raises(DataError, match="no synthetic truth"):
         F.truth_frame(dataclasses.replace(data, truth=None), weak)
@@ -440,9 +425,9 @@ def test_a_quick_lambdarank_fit_beats_random_on_later_groups(demo_frame):
     model = lightgbm.LGBMRanker(objective="lambdarank", n_estimators=150, learning_rate=0.05,
                                 num_leaves=15, min_child_samples=20, random_state=0, n_jobs=1,
                                 verbose=-1)
-    model.fit(train[F.feature_names()], train[C.LABEL],
+    model.fit(train[R.feature_names()], train[C.LABEL],
               group=train.groupby(C.GROUP_ID, sort=False).size().to_numpy())
-    fitted = _ndcg_at_10(test, model.predict(test[F.feature_names()]))
+    fitted = _ndcg_at_10(test, model.predict(test[R.feature_names()]))
     rng = np.random.default_rng(0)
     random = np.mean([_ndcg_at_10(test, rng.random(len(test))) for _ in range(20)])
     oracle = _ndcg_at_10(test, test[C.TRUE_UTILITY].to_numpy())
@@ -456,8 +441,8 @@ def test_no_history_gives_an_empty_training_frame_and_zero_engagement(toy):
     assert frame.empty and list(frame.columns[:6]) == [
         C.FIRM_ID, C.NODE_ID, C.CAMPAIGN_ID, C.DATE, C.LABEL, C.GROUP_ID]
     served = F.build_features(toy_pairs(), empty, toy_weak_links())
-    assert (served[F.PRIOR_CONTACTS] == 0).all() and served[F.BEST_PRIOR_STAGE].isna().all()
-    assert served[F.MEAN_PRIOR_STAGE].isna().all()
+    assert (served[R.PRIOR_CONTACTS] == 0).all() and served[R.BEST_PRIOR_STAGE].isna().all()
+    assert served[R.MEAN_PRIOR_STAGE].isna().all()
 
 
 def test_labels_as_of_keep_what_was_known_before_the_date(toy):
@@ -467,14 +452,14 @@ def test_labels_as_of_keep_what_was_known_before_the_date(toy):
     steps = first.to_numpy("datetime64[ms]")
     assert ((steps[:, 1:] >= steps[:, :-1]) | np.isnat(steps[:, 1:])).all()  # in stage order
     when = pd.Timestamp(np.sort(steps[:, 0])[len(steps) // 2])
-    known = F.labels_as_of(frame, when)
+    known = labels_as_of(frame, when)
     assert len(known) == int((frame[F.REACHED[0]] < when).sum()) and len(known) < len(frame)
     assert (known[F.REACHED[0]] < when).all()
     expected = (known[list(F.REACHED)] < when).sum(axis=1) - 1
     assert known[C.LABEL].tolist() == expected.tolist()
     assert (known[C.LABEL].to_numpy() <= frame.set_index([C.GROUP_ID, C.FIRM_ID]).loc[
         list(zip(known[C.GROUP_ID], known[C.FIRM_ID], strict=True)), C.LABEL].to_numpy()).all()
-    later = F.labels_as_of(frame, steps[~np.isnat(steps)].max() + np.timedelta64(1, "D"))
+    later = labels_as_of(frame, steps[~np.isnat(steps)].max() + np.timedelta64(1, "D"))
     pd.testing.assert_frame_equal(later, frame)
     bare = frame.drop(columns=list(F.REACHED))
-    assert F.labels_as_of(bare, when) is bare
+    assert labels_as_of(bare, when) is bare

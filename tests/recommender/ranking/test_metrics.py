@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import ndcg_score
 
+from recommender.exceptions import InvalidArgument
 from recommender.ranking.metrics import (
     group_metrics,
     map_at_k,
@@ -99,13 +100,13 @@ def test_ranking_metrics_names_and_group_counts():
 
 # --- arguments ------------------------------------------------------------------------------
 def test_bad_arguments_are_refused():
-    with pytest.raises(ValueError, match="same length"):
+    with pytest.raises(InvalidArgument, match="same length"):
         ndcg_at_k([1, 0], [1.0], [0, 0])
-    with pytest.raises(ValueError, match="k must be a positive integer"):
+    with pytest.raises(InvalidArgument, match="k must be a positive integer"):
         ndcg_at_k([1, 0], [1, 0], [0, 0], k=0)
-    with pytest.raises(ValueError, match="scores must not be missing"):
+    with pytest.raises(InvalidArgument, match="scores must not be missing"):
         map_at_k([1, 0], [np.nan, 0], [0, 0])
-    with pytest.raises(ValueError, match="labels must not be missing"):
+    with pytest.raises(InvalidArgument, match="labels must not be missing"):
         recall_at_k([np.nan, 0], [1, 0], [0, 0])
 
 

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from recommender import columns as C
+from recommender.ranking import feature_registry as R
 from recommender.ranking import features as F
 from recommender.ranking.prior import (
     BIAS,
@@ -25,18 +26,18 @@ from recommender.ranking.prior import (
 
 def firm(**values) -> dict:
     """A typical candidate: every registry feature at a middling value, overridden by values."""
-    base = {name: np.nan for name in F.feature_names()}
+    base = {name: np.nan for name in R.feature_names()}
     base.update({
-        F.LOG10_EMPLOYEES: 2.5, F.LOG10_REVENUE: 1.5, C.REVENUE_GROWTH: 0.08,
-        C.RD_INTENSITY: 0.08, F.LOG1P_PATENTS: math.log1p(12), F.AGE_YEARS: 15.0,
-        C.IS_LISTED: 0.0, F.SIZE_RANK: 2.0, C.INTL_COUNTRIES: 5.0, C.IN_CHINA: 0.0,
+        R.LOG10_EMPLOYEES: 2.5, R.LOG10_REVENUE: 1.5, C.REVENUE_GROWTH: 0.08,
+        C.RD_INTENSITY: 0.08, R.LOG1P_PATENTS: math.log1p(12), R.AGE_YEARS: 15.0,
+        C.IS_LISTED: 0.0, R.SIZE_RANK: 2.0, C.INTL_COUNTRIES: 5.0, C.IN_CHINA: 0.0,
         C.IN_GBA: 0.0, C.MATCH: 0.6, C.HOP: 0.0, C.WEAK_LINK_SCORE: 0.5,
-        C.DISTANCE_KM: 8000.0, F.COMMON_LANGUAGE: 0.0, F.TZ_GAP_H: 7.0,
-        F.HOME_EXPORT_CONTROL: 0.0, F.LEADER_CUSTOMERS: 1.0, F.LEADER_SUPPLIERS: 1.0,
-        F.LOCAL_COMPETITORS: 3.0, F.PRIOR_CONTACTS: 0.0, F.PRIOR_DECLINES: 0.0,
+        C.DISTANCE_KM: 8000.0, R.COMMON_LANGUAGE: 0.0, R.TZ_GAP_H: 7.0,
+        R.HOME_EXPORT_CONTROL: 0.0, R.LEADER_CUSTOMERS: 1.0, R.LEADER_SUPPLIERS: 1.0,
+        R.LOCAL_COMPETITORS: 3.0, R.PRIOR_CONTACTS: 0.0, R.PRIOR_DECLINES: 0.0,
     })
     base.update(values)
-    base[F.WEAK_LINK_FIT] = base[C.MATCH] * base[C.WEAK_LINK_SCORE]
+    base[R.WEAK_LINK_FIT] = base[C.MATCH] * base[C.WEAK_LINK_SCORE]
     return base
 
 
@@ -46,9 +47,9 @@ def scores(*rows: dict) -> np.ndarray:
 
 def test_weights_and_scales_cover_the_same_registry_features():
     assert set(PRIOR_WEIGHTS) == set(PRIOR_SCALES)
-    assert set(PRIOR_WEIGHTS) <= set(F.feature_names())
+    assert set(PRIOR_WEIGHTS) <= set(R.feature_names())
     for name, weight in PRIOR_WEIGHTS.items():
-        direction = F.feature(name).direction
+        direction = R.feature(name).direction
         assert direction == 0 or np.sign(weight) == direction, name
         lo, hi, _ = PRIOR_SCALES[name]
         assert lo < hi, name
@@ -59,7 +60,7 @@ def test_every_weight_is_one_of_the_documented_tiers():
     # set by domain reasoning before any data: a tier, not a fitted coefficient
     assert (PURPOSE, STRONG, MODERATE, WEAK) == (2.0, 1.0, 0.5, 0.25)
     assert {abs(w) for w in PRIOR_WEIGHTS.values()} <= {PURPOSE, STRONG, MODERATE, WEAK}
-    assert [n for n, w in PRIOR_WEIGHTS.items() if w == PURPOSE] == [F.WEAK_LINK_FIT]
+    assert [n for n, w in PRIOR_WEIGHTS.items() if w == PURPOSE] == [R.WEAK_LINK_FIT]
 
 
 def test_normalise_uses_fixed_bounds_and_missing_is_neutral():
@@ -70,9 +71,9 @@ def test_normalise_uses_fixed_bounds_and_missing_is_neutral():
     assert normalise(C.DISTANCE_KM, [1000.0])[0] == pytest.approx(1 / math.log10(200))
     # head count: the EU's mid-caps (250 .. 3,000 people) are best; a decade off the band
     # loses two thirds, a decade and a half everything
-    assert normalise(F.LOG10_EMPLOYEES, np.log10([250, 800, 3000, 25, 30_000, 2, 10 ** 6])
+    assert normalise(R.LOG10_EMPLOYEES, np.log10([250, 800, 3000, 25, 30_000, 2, 10 ** 6])
                      ).tolist() == pytest.approx([1.0, 1.0, 1.0, 1 / 3, 1 / 3, 0.0, 0.0])
-    assert normalise(F.PRIOR_DECLINES, [0, 1, 3, 7]).tolist() == pytest.approx(
+    assert normalise(R.PRIOR_DECLINES, [0, 1, 3, 7]).tolist() == pytest.approx(
         [0.0, 1 / 3, 1.0, 1.0])
 
 
@@ -87,7 +88,7 @@ def test_monotone_in_weak_link_score():
 
 
 def test_home_export_control_lowers_the_score():
-    got = scores(*(firm(**{F.HOME_EXPORT_CONTROL: x}) for x in (0.0, 0.3, 0.9)))
+    got = scores(*(firm(**{R.HOME_EXPORT_CONTROL: x}) for x in (0.0, 0.3, 0.9)))
     assert np.all(np.diff(got) < 0)
 
 
@@ -112,7 +113,7 @@ def test_contributions_sum_to_the_score_with_the_bias():
     frame = pd.DataFrame([firm(), firm(**{C.IN_CHINA: 1.0, C.DISTANCE_KM: np.nan})],
                          index=["x", "y"])
     parts = prior_contributions(frame)
-    assert list(parts.columns) == [*F.feature_names(), BIAS]
+    assert list(parts.columns) == [*R.feature_names(), BIAS]
     assert list(parts.index) == ["x", "y"]
     assert (parts[BIAS] == PRIOR_BIAS).all()
     np.testing.assert_allclose(parts.sum(axis=1), prior_scores(frame))
@@ -120,7 +121,7 @@ def test_contributions_sum_to_the_score_with_the_bias():
                                prior_scores(frame) - PRIOR_BIAS)
     assert parts.loc["y", C.DISTANCE_KM] == 0  # missing: neutral
     assert parts.loc["y", C.IN_CHINA] == pytest.approx(0.5 * PRIOR_WEIGHTS[C.IN_CHINA])
-    assert (parts[F.LOCAL_COMPETITORS] == 0).all()  # not weighted
+    assert (parts[R.LOCAL_COMPETITORS] == 0).all()  # not weighted
 
 
 def test_nothing_known_scores_the_bias_and_absent_columns_are_neutral():
@@ -151,6 +152,6 @@ def test_prior_agrees_with_the_true_utility_of_a_generated_world():
     frame = F.training_frame(chain_data_from_world(world, chain=chain, region=region), weak)
     rho = spearmanr(prior_scores(frame), frame[C.TRUE_UTILITY]).statistic
     assert rho > 0.5
-    for name in (C.IN_CHINA, F.COMMON_LANGUAGE, C.MATCH):  # simple signals point the right way
+    for name in (C.IN_CHINA, R.COMMON_LANGUAGE, C.MATCH):  # simple signals point the right way
         known = frame[name].notna()
         assert spearmanr(frame.loc[known, name], frame.loc[known, C.TRUE_UTILITY]).statistic > 0

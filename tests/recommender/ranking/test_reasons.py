@@ -2,6 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from recommender.exceptions import InvalidArgument
 from recommender.ranking.reasons import join_reasons, node_name_table, reasons_for
 
 NAMES = {"vacuum_pumps": ("真空泵", "Vacuum pumps (dry, turbomolecular)"),
@@ -88,9 +89,9 @@ def test_node_names_from_frames_and_mappings():
 
 def test_bad_arguments():
     features, contributions = _rows()
-    with pytest.raises(ValueError, match="contributions: 1 rows for 2 feature rows"):
+    with pytest.raises(InvalidArgument, match="contributions: 1 rows for 2 feature rows"):
         reasons_for(features, contributions.iloc[:1], node_names=NAMES)
-    with pytest.raises(ValueError, match="top must be a non-negative integer"):
+    with pytest.raises(InvalidArgument, match="top must be a non-negative integer"):
         reasons_for(features, contributions, node_names=NAMES, top=-1)
-    with pytest.raises(ValueError, match="node_names"):
+    with pytest.raises(InvalidArgument, match="node_names"):
         node_name_table(42)

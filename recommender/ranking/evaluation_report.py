@@ -1,0 +1,169 @@
+"""The evaluation report: Markdown for people, strict JSON for machines.
+
+:func:`report_markdown` renders the results of
+:func:`~recommender.ranking.evaluation.evaluate` (with the rolling-origin backtest under
+``backtest`` and every candidate under ``every_candidate`` when they were run): the windows,
+one table row per method, the paired bootstrap comparisons and LambdaRank's trees.
+:func:`write_report` writes ``evaluation.json`` and ``evaluation.md`` atomically;
+:func:`json_ready` turns NaN and infinities into null for strict JSON.
+
+>>> json_ready({"ndcg@10": float("nan"), "folds": [1.5, float("inf")], "models": {}})
+{'ndcg@10': None, 'folds': [1.5, None]}
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+
+from recommender.ranking.evaluation import METRICS
+
+__all__ = ["json_ready", "report_markdown", "write_report"]
+
+
+def _fmt(value) -> str:
+    return "–" if value is None or (isinstance(value, float) and math.isnan(value)) \
+        else f"{value:.3f}"
+
+
+def report_markdown(results: Mapping) -> str:
+    """Render :func:`evaluate`'s results as a short Markdown report."""
+    train, test = results["train"], results["test"]
+    lines = [
+        "# Ranking evaluation", "",
+        f"- earlier window (training): {train['start']} … {train['end']}, "
+        f"{train['groups']} groups, {train['rows']} contacts",
+        f"- later window (held out): {test['start']} … {test['end']}, "
+        f"{test['groups']} groups, {test['rows']} contacts",
+        f"- relevant: stage >= {results['relevant']} (MoU or better) for MAP and Recall; "
+        f"NDCG gains 2^stage - 1; ties broken pessimistically; groups without a relevant "
+        f"contact are left out of each mean", "",
+        *_TABLE_HEAD,
+    ]
+    lines += _metric_rows(results["metrics"], results["groups"])
+    for method, reason in results.get("skipped", {}).items():
+        lines.append(f"| {method} | " + " | ".join("–" for _ in METRICS) + f" | {reason} |")
+    lines += _comparison_lines(results.get("comparisons", {}).get("ndcg@10", {}))
+    every = results.get("every_candidate")
+    if every:
+        model = every["outcome_model"]
+        lines += [
+            "", "## Every candidate of the held-out campaigns (demo world only)", "",
+            f"- {every['rows']} candidates in {every['group_count']} groups: every firm the "
+            f"generator considered for each held-out campaign's weak link, contacted or not, "
+            f"ranked by the same fitted methods",
+            f"- each candidate's outcome drawn {every['draws']} times from its true utility, "
+            f"as the generator draws a contact's: the stage is how many of the thresholds "
+            f"{', '.join(f'{t:.2f}' for t in model['thresholds'])} lie below utility + "
+            f"N(0, {model['noise_sd']:g}²); a group's metric is averaged over the draws", "",
+            *_TABLE_HEAD,
+        ]
+        lines += _metric_rows(every["metrics"], every["groups"])
+        lines += _comparison_lines(every["comparisons"]["ndcg@10"])
+    details = results.get("lambdarank")
+    if details:
+        top = ", ".join(list(details["importance"])[:5])
+        lines += ["", f"LambdaRank: {details['best_iteration']} trees (early stopping on "
+                      f"{details['validation']['start']} … {details['validation']['end']}, "
+                      f"validation NDCG@10 {_fmt(details['validation_ndcg@10'])}); "
+                      f"most used features: {top}."]
+    rolling = results.get("backtest")
+    if rolling:
+        lines += _backtest_lines(rolling)
+    return "\n".join(lines) + "\n"
+
+
+def _backtest_lines(rolling: Mapping) -> list[str]:
+    test = rolling["test"]
+    trees = ", ".join(str(w["lambdarank_trees"]) for w in rolling["folds"]
+                      if w["lambdarank_trees"] is not None)
+    head = ["| method | " + " | ".join(METRICS) + " | groups (NDCG / MAP, Recall) |",
+            "|---|" + "---:|" * len(METRICS) + "---:|"]
+    lines = [
+        "", "## Rolling-origin backtest", "",
+        f"- the latest {rolling['test_share']:.0%} of the groups ({test['start']} … "
+        f"{test['end']}, {test['groups']} groups, {test['rows']} contacts) in "
+        f"{len(rolling['folds'])} consecutive windows, each held out in turn with every method "
+        f"fitted on all groups before it; held-out groups pooled"
+        + (f"; LambdaRank trees per window: {trees}" if trees else ""), "",
+        *head, *_metric_rows(rolling["metrics"], rolling["groups"]),
+    ]
+    lines += _comparison_lines(rolling["comparisons"]["ndcg@10"])
+    every = rolling.get("every_candidate")
+    if every:
+        lines += ["", f"Every candidate of those campaigns ({every['rows']} candidates, "
+                      f"{every['group_count']} groups, {every['draws']} outcome draws):", "",
+                  *head, *_metric_rows(every["metrics"], every["groups"])]
+        lines += _comparison_lines(every["comparisons"]["ndcg@10"])
+    return lines
+
+
+_TABLE_HEAD = ("| method | " + " | ".join(METRICS) + " | groups (NDCG / MAP, Recall) |",
+               "|---|" + "---:|" * len(METRICS) + "---:|")
+
+
+def _metric_rows(metrics: Mapping, groups: Mapping) -> list[str]:
+    return [f"| {method} | " + " | ".join(_fmt(values[m]) for m in METRICS)
+            + f" | {groups[method]['groups_ndcg']} / {groups[method]['groups_relevant']} |"
+            for method, values in metrics.items()]
+
+
+def _comparison_lines(comparisons: Mapping) -> list[str]:
+    if not comparisons:
+        return []
+    lines = ["", "Per-group NDCG@10 differences (paired bootstrap over held-out groups):", ""]
+    for name, c in comparisons.items():
+        if c["mean"] is None:
+            continue
+        lines.append(f"- {name}: {c['mean']:+.3f} (95 % CI {c['ci95'][0]:+.3f} … "
+                     f"{c['ci95'][1]:+.3f}; better in {c['wins']}, worse in {c['losses']} "
+                     f"of {c['groups']} groups)")
+    return lines
+
+
+def _write_text(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(tmp, path)
+
+
+def write_report(results: Mapping, out_dir) -> dict[str, Path]:
+    """Write ``evaluation.json`` and ``evaluation.md`` under ``out_dir``; return their paths."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    plain = json_ready(results)
+    paths = {"json": out / "evaluation.json", "markdown": out / "evaluation.md"}
+    _write_text(paths["json"], json.dumps(plain, indent=2, ensure_ascii=False, default=_jsonable,
+                                          allow_nan=False) + "\n")
+    _write_text(paths["markdown"], report_markdown(results))
+    return paths
+
+
+def json_ready(value):
+    """Return ``value`` with NaN and infinities as None (recursively), for strict JSON.
+
+    The fitted models that ``evaluate(..., return_models=True)`` adds (key ``models``) are left
+    out.
+    """
+    if isinstance(value, Mapping):
+        return {k: json_ready(v) for k, v in value.items() if k != "models"}
+    if isinstance(value, (list, tuple)):
+        return [json_ready(v) for v in value]
+    if isinstance(value, (float, np.floating)) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _jsonable(value):
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    return str(value)

@@ -1,0 +1,168 @@
+"""The ranking methods an evaluation compares, each fitted on an earlier window.
+
+``random``      uniform scores from a fixed seed
+``size_only``   the officers' instinct: bigger first (log revenue, log head count, size class)
+``prior``       the transparent cold-start prior (``recommender.ranking.prior.prior_scores``)
+``logistic``    scikit-learn ``LogisticRegression`` on ``stage >= logistic_stage`` (2: a site
+                visit or better), imputation and scaling inside a ``Pipeline``
+``lambdarank``  :class:`~recommender.ranking.ranker.ChainRanker`, early stopping on the last
+                ``valid_share`` of the earlier window's groups (never on the later window);
+                it boosts from the prior (``prior_weight``)
+``lambdarank_plain``  the same from scratch (``prior_weight=0``); not in :data:`METHODS`,
+                ask for it
+``oracle``      the synthetic ``true_utility`` where known (the demo world): the ceiling
+
+:data:`SCORERS` maps each name to a function ``(train, ctx) -> scorer``: it fits on the earlier
+window ``train`` and returns ``scorer(frame) -> scores`` (None where it cannot score, e.g. the
+oracle without truth). ``ctx`` carries the evaluation's settings (``seed``, ``features``,
+``label``, ``group_id``, ``date``, ``truth``, ``valid_share``, ``logistic_stage``,
+``ranker_params``) and collects what the fitted models report (``details``) and the models
+themselves (``models``). Fitted once, a scorer ranks the contacted later window and, on a demo
+world, every candidate of its campaigns (:mod:`recommender.ranking.evaluation`).
+
+>>> size_score(pd.DataFrame({"log10_revenue": [1.0, 3.0, np.nan]})).tolist()
+[-1.0, 1.0, -inf]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from recommender import columns as C
+from recommender.exceptions import InvalidArgument
+from recommender.ranking.feature_registry import (
+    LOG10_EMPLOYEES,
+    LOG10_REVENUE,
+    SIZE_RANK,
+    feature_names,
+)
+from recommender.ranking.splits import time_split, window_of
+
+__all__ = ["METHODS", "SCORERS", "SIZE_CLASS_RANK", "SIZE_COLUMNS", "default_features",
+           "size_score"]
+
+METHODS = ("random", "size_only", "prior", "logistic", "lambdarank", "oracle")
+# size proxies, in order of preference; any that the frame holds is used
+SIZE_COLUMNS = (LOG10_REVENUE, LOG10_EMPLOYEES, SIZE_RANK, C.REVENUE, C.EMPLOYEES)
+SIZE_CLASS_RANK = {name: rank for rank, name in enumerate(C.SIZE_CLASSES)}
+
+
+def default_features(frame: pd.DataFrame) -> list[str]:
+    """The registry features present in ``frame``, in registry order: what every method
+    learns from when an evaluation is given no ``features``."""
+    return [f for f in feature_names() if f in frame.columns]
+
+
+def size_score(frame: pd.DataFrame, *, columns: Sequence[str] = SIZE_COLUMNS,
+               size_class: str = C.SIZE_CLASS) -> np.ndarray:
+    """Return a size score: the mean of the standardised size proxies the frame holds.
+
+    Raw revenue and head counts enter as logarithms, the size class by its rank. A row with
+    no proxy at all scores -inf (last).
+    """
+    parts = []
+    for name in columns:
+        if name in frame.columns:
+            values = pd.to_numeric(frame[name], errors="coerce").to_numpy(float, na_value=np.nan)
+            if name in (C.REVENUE, C.EMPLOYEES):
+                values = np.log1p(np.maximum(values, 0))
+            parts.append(values)
+    if size_class in frame.columns and SIZE_RANK not in frame.columns:
+        parts.append(frame[size_class].map(SIZE_CLASS_RANK).to_numpy(float, na_value=np.nan))
+    if not parts:
+        raise InvalidArgument(f"frame: no size column among {[*columns, size_class]}")
+    z = []
+    for values in parts:
+        sd = np.nanstd(values) if np.isfinite(values).any() else 0.0
+        z.append((values - np.nanmean(values)) / sd if sd > 0 else np.where(
+            np.isnan(values), np.nan, 0.0))
+    stacked = np.vstack(z)
+    known = ~np.isnan(stacked)
+    total = np.where(known, stacked, 0.0).sum(axis=0)
+    count = known.sum(axis=0)
+    return np.where(count > 0, total / np.maximum(count, 1), -np.inf)
+
+
+def _random(train, ctx) -> Callable:
+    return lambda frame: np.random.default_rng(ctx["seed"]).random(len(frame))
+
+
+def _size_only(train, ctx) -> Callable:
+    return size_score
+
+
+def _prior(train, ctx) -> Callable:
+    from recommender.ranking.prior import prior_scores
+
+    return lambda frame: np.asarray(prior_scores(frame[ctx["features"]]), float)
+
+
+def _logistic(train, ctx) -> Callable:
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from recommender.ranking.ranker import feature_matrix
+
+    X, _ = feature_matrix(train, ctx["features"])
+    target = (train[ctx["label"]].to_numpy() >= ctx["logistic_stage"]).astype(int)
+    if target.min() == target.max():
+        return lambda frame: np.zeros(len(frame))
+    model = make_pipeline(SimpleImputer(strategy="median", add_indicator=True,
+                                        keep_empty_features=True),
+                          StandardScaler(), LogisticRegression(C=1.0, max_iter=5000))
+    model.fit(X, target)
+    return lambda frame: model.decision_function(feature_matrix(frame, ctx["features"])[0])
+
+
+def _fit_ranker(train, ctx, name: str, **overrides):
+    from recommender.ranking.ranker import ChainRanker
+
+    fit, valid = time_split(train, test_share=ctx["valid_share"], date=ctx["date"],
+                            group_id=ctx["group_id"])
+    params = dict(ctx["ranker_params"] or {})
+    params.setdefault("random_state", ctx["seed"])
+    params.update(overrides)
+    ranker = ChainRanker(**params).fit(
+        fit[ctx["features"]], fit[ctx["label"]], group_id=fit[ctx["group_id"]],
+        eval_set=(valid[ctx["features"]], valid[ctx["label"]]),
+        eval_group=valid[ctx["group_id"]])
+    ctx["details"][name] = {
+        "best_iteration": ranker.best_iteration_, "validation_ndcg@10": ranker.best_score_,
+        "validation": window_of(valid, date=ctx["date"], group_id=ctx["group_id"]),
+        "params": ranker.get_params(), "calibration": ranker.calibration_,
+        "importance": {k: round(float(v), 1) for k, v in
+                       ranker.feature_importance().head(10).items()},
+    }
+    ctx["models"][name] = ranker
+    return lambda frame: ranker.predict(frame[ctx["features"]])
+
+
+def _lambdarank(train, ctx) -> Callable:
+    return _fit_ranker(train, ctx, "lambdarank")
+
+
+def _lambdarank_plain(train, ctx) -> Callable:
+    """LambdaRank from scratch (``prior_weight=0``): what boosting from the prior adds."""
+    return _fit_ranker(train, ctx, "lambdarank_plain", prior_weight=0.0)
+
+
+def _oracle(train, ctx) -> Callable:
+    truth = ctx["truth"]
+
+    def score(frame) -> np.ndarray | None:
+        if truth not in frame.columns or frame[truth].isna().all():
+            return None
+        return pd.to_numeric(frame[truth], errors="coerce").fillna(-np.inf).to_numpy(float)
+
+    return score
+
+
+SCORERS: dict[str, Callable] = {
+    "random": _random, "size_only": _size_only, "prior": _prior, "logistic": _logistic,
+    "lambdarank": _lambdarank, "lambdarank_plain": _lambdarank_plain, "oracle": _oracle,
+}
