@@ -42,10 +42,12 @@ from recommender.demo.generator import generate_world
 from recommender.demo.world import load_region
 from recommender.diagnosis.weak_links import diagnose_weak_links
 from recommender.exceptions import DependencyError
+from recommender.ranking.compiled import CompiledRanker, top_k_positions
 from recommender.ranking.dataset import chain_data_from_world
-from recommender.ranking.features import build_features, feature_names, serving_frame
+from recommender.ranking.feature_registry import feature_names
+from recommender.ranking.features import build_features, serving_frame
 from recommender.ranking.prior import prior_scores
-from recommender.ranking.ranker import ChainRanker, CompiledRanker, feature_matrix, top_k_positions
+from recommender.ranking.ranker import ChainRanker, feature_matrix
 
 GROUP_SIZE = 50
 

@@ -7,7 +7,7 @@ and every prediction first checks that the estimator is fitted.
 - **Groups are explicit.** ``fit`` takes either ``group`` (group sizes, in row order) or
   ``group_id`` (one id per row, each group's rows contiguous), never neither nor both. Missing
   or inconsistent groups, labels outside 0..4 and misshapen evaluation sets raise
-  ``ValueError`` naming the argument, before any training.
+  ``InvalidArgument`` (a ``ValueError``) naming the argument, before any training.
 - **Early stopping on a later window.** The caller passes ``eval_set=(X, y)`` and
   ``eval_group`` (in the same form as the training groups: sizes with ``group``, per-row ids
   with ``group_id``), normally the most recent campaigns of the training window. Training stops
@@ -44,8 +44,8 @@ and every prediction first checks that the estimator is fitted.
 ...                                           eval_group=groups_later)
 >>> ranker.predict(X_new), ranker.predict_proba_success(X_new)               # doctest: +SKIP
 
-:class:`CompiledRanker` (optional extra ``fast``) scores with the trees compiled to native
-code by lleaves, and finds an exact top k several times faster than ``Booster.predict``.
+:class:`~recommender.ranking.compiled.CompiledRanker` (optional extra ``fast``) scores with the
+trees compiled to native code, for bulk scoring.
 """
 
 from __future__ import annotations
@@ -58,21 +58,19 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 
 from recommender import columns as C
-from recommender.exceptions import NotFittedError
+from recommender.exceptions import InvalidArgument, NotFittedError
+from recommender.ranking.feature_registry import TZ_GAP_H, WEAK_LINK_FIT
 from recommender.ranking.metrics import RELEVANT_STAGE
 
 __all__ = [
     "BIAS",
     "DEFAULT_MONOTONE",
-    "FAST_HINT",
     "MAX_LABEL",
     "ChainRanker",
-    "CompiledRanker",
     "apply_calibration",
     "feature_matrix",
     "fit_calibration",
     "group_sizes",
-    "top_k_positions",
 ]
 
 MAX_LABEL = 4  # outcome stages 0..4
@@ -80,7 +78,7 @@ MAX_LABEL = 4  # outcome stages 0..4
 # scored lower for being nearer, a stronger match to the weak link never lowers the score. The
 # prior agrees, and so does the demo world's latent model; on synthetic worlds other than the
 # demo's the constraints cost no NDCG.
-DEFAULT_MONOTONE = ((C.DISTANCE_KM, -1), ("tz_gap_h", -1), (C.MATCH, 1), ("weak_link_fit", 1))
+DEFAULT_MONOTONE = ((C.DISTANCE_KM, -1), (TZ_GAP_H, -1), (C.MATCH, 1), (WEAK_LINK_FIT, 1))
 BIAS = "bias"  # the column of contributions that holds the expected score
 
 
@@ -91,31 +89,31 @@ def feature_matrix(X, feature_names: Sequence[str] | None = None, *,
 
     A DataFrame gives its column names, or, with ``feature_names``, those columns in that order
     (other columns are ignored). An array gives ``f0, f1, …`` unless ``feature_names`` is given.
-    Booleans become 0/1; a column of text raises ``ValueError`` naming it.
+    Booleans become 0/1; a column of text raises ``InvalidArgument`` naming it.
     """
     if isinstance(X, pd.DataFrame):
         names = [str(c) for c in X.columns] if feature_names is None else list(feature_names)
         missing = [n for n in names if n not in X.columns]
         if missing:
-            raise ValueError(f"{argument}: missing feature columns {missing}")
+            raise InvalidArgument(f"{argument}: missing feature columns {missing}")
         out = np.empty((len(X), len(names)), dtype=np.float64)
         for j, name in enumerate(names):
             column = X[name]
             if not (pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)):
-                raise ValueError(f"{argument}: column {name!r} is not numeric "
-                                 f"(dtype {column.dtype})")
+                raise InvalidArgument(f"{argument}: column {name!r} is not numeric "
+                                      f"(dtype {column.dtype})")
             out[:, j] = column.to_numpy(dtype=np.float64, na_value=np.nan)
         return out, names
     try:
         arr = np.asarray(X, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{argument}: not a numeric matrix ({exc})") from exc
+        raise InvalidArgument(f"{argument}: not a numeric matrix ({exc})") from exc
     if arr.ndim != 2:
-        raise ValueError(f"{argument}: expected a 2-d matrix, got {arr.ndim} dimension(s)")
+        raise InvalidArgument(f"{argument}: expected a 2-d matrix, got {arr.ndim} dimension(s)")
     names = ([f"f{j}" for j in range(arr.shape[1])] if feature_names is None
              else list(feature_names))
     if len(names) != arr.shape[1]:
-        raise ValueError(f"{argument}: {arr.shape[1]} columns, expected {len(names)}")
+        raise InvalidArgument(f"{argument}: {arr.shape[1]} columns, expected {len(names)}")
     return arr, names
 
 
@@ -123,10 +121,11 @@ def _labels(y, n_rows: int, argument: str) -> np.ndarray:
     arr = np.asarray(y.to_numpy(dtype=float, na_value=np.nan) if isinstance(y, pd.Series)
                      else y, dtype=float).ravel()
     if len(arr) != n_rows:
-        raise ValueError(f"{argument}: {len(arr)} labels for {n_rows} rows")
+        raise InvalidArgument(f"{argument}: {len(arr)} labels for {n_rows} rows")
     if np.isnan(arr).any() or (arr != np.round(arr)).any() or (arr < 0).any() \
             or (arr > MAX_LABEL).any():
-        raise ValueError(f"{argument}: labels must be integers 0..{MAX_LABEL} (outcome stages)")
+        raise InvalidArgument(f"{argument}: labels must be integers 0..{MAX_LABEL} "
+                              f"(outcome stages)")
     return arr.astype(np.int32)
 
 
@@ -139,30 +138,30 @@ def group_sizes(group=None, group_id=None, *, n_rows: int,
     """
     g_name, id_name = names
     if (group is None) == (group_id is None):
-        raise ValueError(f"pass exactly one of {g_name}= (group sizes) or {id_name}= "
-                         f"(one group id per row); ranking needs explicit query groups")
+        raise InvalidArgument(f"pass exactly one of {g_name}= (group sizes) or {id_name}= "
+                              f"(one group id per row); ranking needs explicit query groups")
     if group is not None:
         sizes = np.asarray(group).ravel()
         if sizes.size == 0 or not np.issubdtype(sizes.dtype, np.number):
-            raise ValueError(f"{g_name}: expected a non-empty sequence of group sizes")
+            raise InvalidArgument(f"{g_name}: expected a non-empty sequence of group sizes")
         if (sizes != np.round(sizes)).any() or (sizes < 1).any():
-            raise ValueError(f"{g_name}: group sizes must be positive integers")
+            raise InvalidArgument(f"{g_name}: group sizes must be positive integers")
         if int(sizes.sum()) != n_rows:
-            raise ValueError(f"{g_name}: group sizes sum to {int(sizes.sum())}, "
-                             f"but there are {n_rows} rows")
+            raise InvalidArgument(f"{g_name}: group sizes sum to {int(sizes.sum())}, "
+                                  f"but there are {n_rows} rows")
         return sizes.astype(np.int64)
     ids = np.asarray(group_id.to_numpy() if isinstance(group_id, pd.Series) else group_id,
                      dtype=object).ravel()
     if len(ids) != n_rows:
-        raise ValueError(f"{id_name}: {len(ids)} group ids for {n_rows} rows")
+        raise InvalidArgument(f"{id_name}: {len(ids)} group ids for {n_rows} rows")
     if pd.isna(ids).any():
-        raise ValueError(f"{id_name}: group ids must not be missing")
+        raise InvalidArgument(f"{id_name}: group ids must not be missing")
     change = np.r_[True, ids[1:] != ids[:-1]] if n_rows else np.array([], bool)
     runs = ids[change]
     if len(runs) != len(pd.unique(runs)):
         repeated = pd.Series(runs)[pd.Series(runs).duplicated()].iloc[0]
-        raise ValueError(f"{id_name}: the rows of group {repeated!r} are not contiguous; "
-                         f"sort the rows by group")
+        raise InvalidArgument(f"{id_name}: the rows of group {repeated!r} are not contiguous; "
+                              f"sort the rows by group")
     return np.diff(np.r_[np.flatnonzero(change), n_rows]).astype(np.int64)
 
 
@@ -170,21 +169,21 @@ def _eval_parts(eval_set, eval_group, by_id: bool, n_features: int,
                 feature_names: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     if eval_set is None:
         if eval_group is not None:
-            raise ValueError("eval_group: given without eval_set")
+            raise InvalidArgument("eval_group: given without eval_set")
         return None
     if isinstance(eval_set, list):
         if len(eval_set) != 1:
-            raise ValueError("eval_set: expected one (X, y) pair, the later window")
+            raise InvalidArgument("eval_set: expected one (X, y) pair, the later window")
         eval_set = eval_set[0]
     if not isinstance(eval_set, tuple) or len(eval_set) != 2:
-        raise ValueError("eval_set: expected an (X, y) pair")
+        raise InvalidArgument("eval_set: expected an (X, y) pair")
     if eval_group is None:
-        raise ValueError("eval_group: required with eval_set (the groups of the later window)")
+        raise InvalidArgument("eval_group: required with eval_set (the groups of the later window)")
     X_eval, y_eval = eval_set
     names = feature_names if isinstance(X_eval, pd.DataFrame) else None
     Xe, _ = feature_matrix(X_eval, names, argument="eval_set")
     if Xe.shape[1] != n_features:
-        raise ValueError(f"eval_set: {Xe.shape[1]} features, X has {n_features}")
+        raise InvalidArgument(f"eval_set: {Xe.shape[1]} features, X has {n_features}")
     ye = _labels(y_eval, len(Xe), "eval_set")
     sizes = group_sizes(*((None, eval_group) if by_id else (eval_group, None)), n_rows=len(Xe),
                         names=("eval_group", "eval_group"))
@@ -285,8 +284,8 @@ class ChainRanker(BaseEstimator):
     def lightgbm_params(self) -> dict:
         """Return the LightGBM parameters ``fit`` trains with."""
         if not isinstance(self.n_jobs, (int, np.integer)) or self.n_jobs < 1:
-            raise ValueError(f"n_jobs must be a positive integer (a fixed thread count), "
-                             f"got {self.n_jobs!r}")
+            raise InvalidArgument(f"n_jobs must be a positive integer (a fixed thread count), "
+                                  f"got {self.n_jobs!r}")
         return {
             "objective": "lambdarank", "metric": "ndcg", "eval_at": [int(self.eval_at)],
             "learning_rate": float(self.learning_rate), "num_leaves": int(self.num_leaves),
@@ -316,20 +315,20 @@ class ChainRanker(BaseEstimator):
         """
         Xm, names = feature_matrix(X)
         if len(Xm) == 0:
-            raise ValueError("X: no rows to train on")
+            raise InvalidArgument("X: no rows to train on")
         labels = _labels(y, len(Xm), "y")
         sizes = group_sizes(group, group_id, n_rows=len(Xm))
         evaluation = _eval_parts(eval_set, eval_group, group_id is not None, Xm.shape[1], names)
         if self.n_estimators < 1:
-            raise ValueError(f"n_estimators must be at least 1, got {self.n_estimators!r}")
+            raise InvalidArgument(f"n_estimators must be at least 1, got {self.n_estimators!r}")
         params = self.lightgbm_params()
         constraints = self._monotone(names)
         if any(constraints):
             params["monotone_constraints"] = constraints
 
         if not (np.isfinite(self.prior_weight) and self.prior_weight >= 0):
-            raise ValueError(f"prior_weight must be a finite number >= 0, got "
-                             f"{self.prior_weight!r}")
+            raise InvalidArgument(f"prior_weight must be a finite number >= 0, got "
+                                  f"{self.prior_weight!r}")
         train = lgb.Dataset(Xm, labels, group=sizes, feature_name=names, free_raw_data=True,
                             init_score=self._base(Xm, names), params={"verbose": -1})
         valid_sets, callbacks = [], []
@@ -367,7 +366,7 @@ class ChainRanker(BaseEstimator):
                      else (self.monotone or ()))
         bad = {k: v for k, v in pairs.items() if v not in (-1, 0, 1)}
         if bad:
-            raise ValueError(f"monotone: directions must be -1, 0 or +1, got {bad}")
+            raise InvalidArgument(f"monotone: directions must be -1, 0 or +1, got {bad}")
         return [int(pairs.get(name, 0)) for name in names]
 
     def _base(self, Xm: np.ndarray, names: list[str]) -> np.ndarray | None:
@@ -404,24 +403,34 @@ class ChainRanker(BaseEstimator):
         if not hasattr(self, "booster_"):
             raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit first")
 
-    def _matrix(self, X) -> np.ndarray:
+    def as_matrix(self, X) -> np.ndarray:
+        """Return ``X`` as the float64 matrix the booster reads: the model's features, in order.
+
+        A DataFrame is read by feature name; a matrix must have the model's column count.
+        """
         self._check_fitted()
         names = self.feature_names_ if isinstance(X, pd.DataFrame) else None
         Xm, _ = feature_matrix(X, names)
         if Xm.shape[1] != self.n_features_in_:
-            raise ValueError(f"X: {Xm.shape[1]} features, the model has {self.n_features_in_}")
+            raise InvalidArgument(f"X: {Xm.shape[1]} features, the model has {self.n_features_in_}")
         return Xm
 
     def predict(self, X) -> np.ndarray:
         """Return ranking scores (higher = better); a DataFrame is read by feature name."""
-        return self.booster_predict(self._matrix(X))
+        return self.booster_predict(self.as_matrix(X))
 
     def booster_predict(self, Xm: np.ndarray) -> np.ndarray:
         """Score a float matrix already in feature order: the trees, plus the prior's part."""
         self._check_fitted()
         scores = self.booster_.predict(Xm, num_threads=int(self.n_jobs))
-        base = self._base(Xm, self.feature_names_)
+        base = self.prior_part(Xm)
         return scores if base is None else scores + base
+
+    def prior_part(self, Xm: np.ndarray) -> np.ndarray | None:
+        """The prior's part of the score of each row of a matrix in feature order:
+        ``prior_weight`` x the prior's score (None when not boosting from the prior)."""
+        self._check_fitted()
+        return self._base(Xm, self.feature_names_)
 
     def predict_proba_success(self, X) -> np.ndarray:
         """Return the calibrated probability of an MoU or better (``stage >= relevant``)."""
@@ -433,7 +442,7 @@ class ChainRanker(BaseEstimator):
         Rows sum to :meth:`predict`: LightGBM ``pred_contrib=True`` (SHAP values of the
         trees), plus ``prior_weight`` x the prior's contributions when boosting from the prior.
         """
-        Xm = self._matrix(X)
+        Xm = self.as_matrix(X)
         values = self.booster_.predict(Xm, pred_contrib=True, num_threads=int(self.n_jobs))
         index = X.index if isinstance(X, pd.DataFrame) else None
         out = pd.DataFrame(values, columns=[*self.feature_names_, BIAS], index=index)
@@ -452,112 +461,3 @@ class ChainRanker(BaseEstimator):
         return pd.Series(values, index=self.feature_names_, name=importance_type) \
             .sort_values(ascending=False, kind="stable")
 
-
-# --- fast bulk scoring --------------------------------------------------------------------
-FAST_HINT = "pip install 'chainscout[fast]' (lleaves, with llvmlite < 0.45)"
-
-
-def top_k_positions(scores, k: int) -> np.ndarray:
-    """Return the positions of the ``k`` highest scores, best first; ties by position.
-
-    >>> top_k_positions([0.2, 0.9, 0.2, 0.5], 3).tolist()
-    [1, 3, 0]
-    """
-    s = np.asarray(scores, float)
-    k = min(int(k), len(s))
-    if k <= 0:
-        return np.zeros(0, np.int64)
-    if k < len(s):
-        kth = np.partition(s, len(s) - k)[len(s) - k]
-        keep = np.flatnonzero(s >= kth)  # every row tied with the k-th stays in
-    else:
-        keep = np.arange(len(s))
-    order = np.lexsort((keep, -s[keep]))
-    return keep[order][:k]
-
-
-class CompiledRanker:
-    """A fitted ranker whose trees are compiled to native code by lleaves, for bulk scoring.
-
-    :meth:`predict` equals :meth:`ChainRanker.predict` up to the order of floating-point sums
-    (differences around 1e-15). :meth:`top_k` is exact: it scores every row with the compiled
-    trees, re-scores with LightGBM the rows whose compiled score is within a safe margin of the
-    k-th (a row outside it cannot reach the top k), and ranks those. Probabilities and
-    contributions come from the ranker itself. Needs the optional ``fast`` extra
-    (``FAST_HINT``).
-
-    Parameters
-    ----------
-    ranker : a fitted :class:`ChainRanker`.
-    cache_dir : folder for the compiled object file, named by the model's sha256, so that a
-        model compiles once (a few seconds); a temporary folder when None. The folder holds
-        native code: keep it private to the service.
-    n_jobs : threads of the compiled scorer (the ranker's ``n_jobs`` when None).
-    """
-
-    MARGIN = 1e-9  # relative bound on |compiled - LightGBM| used by top_k (actual: ~1e-15)
-
-    def __init__(self, ranker: ChainRanker, *, cache_dir=None, n_jobs: int | None = None):
-        import hashlib
-        import tempfile
-        from pathlib import Path
-
-        ranker._check_fitted()
-        try:
-            import lleaves
-        except ImportError as exc:
-            from recommender.exceptions import DependencyError
-
-            raise DependencyError(f"fast scoring needs lleaves: {FAST_HINT}") from exc
-        self.ranker = ranker
-        self.n_jobs = int(n_jobs or ranker.n_jobs)
-        text = ranker.booster_.model_to_string()
-        digest = hashlib.sha256(text.encode()).hexdigest()
-        with tempfile.TemporaryDirectory() as tmp:
-            model_path = Path(tmp) / "model.txt"
-            model_path.write_text(text)
-            folder = Path(cache_dir) if cache_dir is not None else Path(tmp)
-            folder.mkdir(parents=True, exist_ok=True)
-            self._model = lleaves.Model(model_file=str(model_path))
-            self._model.compile(cache=str(folder / f"lleaves-{digest}.o"))
-        self.version_ = getattr(ranker, "version_", None)
-        self.feature_names_ = ranker.feature_names_
-        self.calibration_ = ranker.calibration_
-
-    def predict_trees(self, Xm: np.ndarray) -> np.ndarray:
-        """The compiled trees' raw score of a float64 matrix in feature order (no prior part)."""
-        return self._model.predict(np.ascontiguousarray(Xm, dtype=np.float64),
-                                   n_jobs=self.n_jobs)
-
-    def predict_matrix(self, Xm: np.ndarray) -> np.ndarray:
-        """Score a float64 matrix in feature order: compiled trees plus the prior's part."""
-        Xm = np.ascontiguousarray(Xm, dtype=np.float64)
-        scores = self.predict_trees(Xm)
-        base = self.ranker._base(Xm, self.feature_names_)
-        return scores if base is None else scores + base
-
-    def predict(self, X) -> np.ndarray:
-        return self.predict_matrix(self.ranker._matrix(X))
-
-    def predict_proba_success(self, X) -> np.ndarray:
-        return apply_calibration(self.predict(X), self.calibration_)
-
-    def contributions(self, X) -> pd.DataFrame:
-        return self.ranker.contributions(X)
-
-    def top_k(self, X, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Return (positions, exact scores) of the ``k`` best rows, best first, ties by position.
-
-        The same rows, order and scores as ranking :meth:`ChainRanker.predict`.
-        """
-        Xm = self.ranker._matrix(X) if not isinstance(X, np.ndarray) else np.asarray(X, float)
-        fast = self.predict_matrix(Xm)
-        k = min(int(k), len(fast))
-        if k <= 0:
-            return np.zeros(0, np.int64), np.zeros(0)
-        kth = np.partition(fast, len(fast) - k)[len(fast) - k]
-        margin = 2 * self.MARGIN * (1.0 + np.abs(fast).max())
-        near = np.flatnonzero(fast >= kth - margin)
-        exact = self.ranker.booster_predict(Xm[near])
-        best = top_k_positions(exact, k)
-        return near[best], exact[best]

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 
-from recommender.exceptions import NotFittedError
+from recommender.exceptions import InvalidArgument, NotFittedError
 from recommender.ranking.metrics import ndcg_at_k
 from recommender.ranking.ranker import (
     BIAS,
@@ -68,7 +68,8 @@ def test_fit_returns_self_and_sets_learned_attributes(data):
 
 def test_unfitted_model_refuses_to_predict(data):
     X = data[0][0]
-    for method in ("predict", "predict_proba_success", "contributions"):
+    for method in ("predict", "predict_proba_success", "contributions", "as_matrix",
+                   "prior_part"):
         with pytest.raises(NotFittedError, match="not fitted"):
             getattr(ChainRanker(), method)(X)
 
@@ -80,6 +81,17 @@ def test_model_learns_the_utility(fitted, data):
     assert learned > random + 0.2
     assert fitted.feature_importance().index[-1] == "noise" or \
         fitted.feature_importance()["noise"] < fitted.feature_importance()["size"]
+
+
+def test_a_score_is_the_trees_plus_the_prior_part(fitted, data):
+    Xt = data[2][0]
+    Xm = fitted.as_matrix(Xt[list(reversed(FEATURES))])  # read by name, in model order
+    np.testing.assert_array_equal(Xm, fitted.as_matrix(Xt))
+    trees = fitted.booster_.predict(Xm)
+    np.testing.assert_allclose(trees + fitted.prior_part(Xm), fitted.predict(Xt), rtol=1e-12)
+    plain = ChainRanker.from_booster(fitted.booster_, calibration=fitted.calibration_,
+                                     params={"prior_weight": 0.0})
+    assert plain.prior_part(Xm) is None
 
 
 def test_same_seed_same_model_and_seed_matters(data):
@@ -110,9 +122,9 @@ def test_predict_reads_dataframes_by_name(fitted, data):
     Xt = data[2][0]
     shuffled = Xt[FEATURES[::-1]].assign(firm_id="x")
     np.testing.assert_array_equal(fitted.predict(shuffled), fitted.predict(Xt))
-    with pytest.raises(ValueError, match=r"missing feature columns \['noise'\]"):
+    with pytest.raises(InvalidArgument, match=r"missing feature columns \['noise'\]"):
         fitted.predict(Xt.drop(columns="noise"))
-    with pytest.raises(ValueError, match="4 features, the model has 5"):
+    with pytest.raises(InvalidArgument, match="4 features, the model has 5"):
         fitted.predict(Xt.to_numpy(float)[:, :4])
 
 
@@ -159,7 +171,7 @@ def test_bad_groups_raise_naming_the_argument(kwargs, match):
     X, y, _ = _frame(4)
     if kwargs.get("group_id") == "ids":
         kwargs["group_id"] = np.repeat([0, 1], 60)
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(InvalidArgument, match=match):
         ChainRanker(n_estimators=2).fit(X, y, **kwargs)
 
 
@@ -171,7 +183,7 @@ def test_bad_groups_raise_naming_the_argument(kwargs, match):
 ])
 def test_bad_labels_raise_naming_y(y, match):
     X, _, g = _frame(4)
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(InvalidArgument, match=match):
         ChainRanker(n_estimators=2).fit(X, y, group_id=g)
 
 
@@ -179,25 +191,25 @@ def test_bad_evaluation_window_raises_naming_the_argument():
     X, y, g = _frame(4)
     Xe, ye, ge = _frame(2, seed=1)
     model = ChainRanker(n_estimators=2)
-    with pytest.raises(ValueError, match="eval_group: required with eval_set"):
+    with pytest.raises(InvalidArgument, match="eval_group: required with eval_set"):
         model.fit(X, y, group_id=g, eval_set=(Xe, ye))
-    with pytest.raises(ValueError, match="eval_group: given without eval_set"):
+    with pytest.raises(InvalidArgument, match="eval_group: given without eval_set"):
         model.fit(X, y, group_id=g, eval_group=ge)
-    with pytest.raises(ValueError, match="eval_group: group sizes sum to 30"):
+    with pytest.raises(InvalidArgument, match="eval_group: group sizes sum to 30"):
         model.fit(X, y, group=[30] * 4, eval_set=(Xe, ye), eval_group=[30])
-    with pytest.raises(ValueError, match="eval_set: labels must be integers"):
+    with pytest.raises(InvalidArgument, match="eval_set: labels must be integers"):
         model.fit(X, y, group_id=g, eval_set=(Xe, ye + 5), eval_group=ge)
-    with pytest.raises(ValueError, match="eval_set: missing feature columns"):
+    with pytest.raises(InvalidArgument, match="eval_set: missing feature columns"):
         model.fit(X, y, group_id=g, eval_set=(Xe.drop(columns="size"), ye), eval_group=ge)
-    with pytest.raises(ValueError, match="eval_set: expected one"):
+    with pytest.raises(InvalidArgument, match="eval_set: expected one"):
         model.fit(X, y, group_id=g, eval_set=[(Xe, ye), (Xe, ye)], eval_group=ge)
 
 
 def test_bad_features_and_parameters_raise():
     X, y, g = _frame(2)
-    with pytest.raises(ValueError, match="X: column 'name' is not numeric"):
+    with pytest.raises(InvalidArgument, match="X: column 'name' is not numeric"):
         ChainRanker(n_estimators=2).fit(X.assign(name="a"), y, group_id=g)
-    with pytest.raises(ValueError, match="n_jobs must be a positive integer"):
+    with pytest.raises(InvalidArgument, match="n_jobs must be a positive integer"):
         ChainRanker(n_jobs=0).fit(X, y, group_id=g)
 
 
@@ -219,7 +231,7 @@ def test_the_score_is_the_prior_plus_the_trees(fitted, data):
     plain = ChainRanker(n_estimators=20, prior_weight=0.0).fit(*data[0][:2],
                                                                group_id=data[0][2])
     np.testing.assert_array_equal(plain.predict(Xt), plain.booster_.predict(Xt.to_numpy(float)))
-    with pytest.raises(ValueError, match="prior_weight must be a finite number >= 0"):
+    with pytest.raises(InvalidArgument, match="prior_weight must be a finite number >= 0"):
         ChainRanker(prior_weight=-1.0).fit(*data[0][:2], group_id=data[0][2])
 
 
@@ -231,24 +243,31 @@ def test_monotone_features_never_reverse(data):
     for column, direction in (("distance", -1), ("match", 1)):
         moved = rows.assign(**{column: rows[column] + direction * 0.5})
         assert np.all(model.predict(moved) >= model.predict(rows) - 1e-12)
-    with pytest.raises(ValueError, match="monotone: directions must be -1, 0 or \\+1"):
+    with pytest.raises(InvalidArgument, match="monotone: directions must be -1, 0 or \\+1"):
         ChainRanker(monotone={"match": 2}).fit(X, y, group_id=g)
 
 
 # --- fast scoring -------------------------------------------------------------------------
 def test_top_k_positions_by_hand():
-    from recommender.ranking.ranker import top_k_positions
+    from recommender.ranking.compiled import top_k_positions
 
     assert top_k_positions([0.2, 0.9, 0.2, 0.5], 3).tolist() == [1, 3, 0]
     assert top_k_positions([0.2, 0.9], 5).tolist() == [1, 0]
     assert top_k_positions([], 5).tolist() == []
 
 
+def test_compiled_ranker_needs_a_fitted_ranker():
+    from recommender.ranking.compiled import CompiledRanker
+
+    with pytest.raises(NotFittedError, match="call fit first"):
+        CompiledRanker(ChainRanker())
+
+
 def test_compiled_ranker_needs_lleaves(fitted, monkeypatch):
     import sys
 
     from recommender.exceptions import DependencyError
-    from recommender.ranking.ranker import CompiledRanker
+    from recommender.ranking.compiled import CompiledRanker
 
     monkeypatch.setitem(sys.modules, "lleaves", None)
     with pytest.raises(DependencyError, match=r"pip install 'chainscout\[fast\]'"):
@@ -257,7 +276,7 @@ def test_compiled_ranker_needs_lleaves(fitted, monkeypatch):
 
 def test_compiled_ranker_gives_the_exact_top_k(fitted, data, tmp_path):
     pytest.importorskip("lleaves")
-    from recommender.ranking.ranker import CompiledRanker, top_k_positions
+    from recommender.ranking.compiled import CompiledRanker, top_k_positions
 
     Xt = data[2][0]
     fast = CompiledRanker(fitted, cache_dir=tmp_path)
