@@ -46,7 +46,7 @@ _LAZY = {
     "candidate_pairs": "recommender.ranking.candidates",
     "build_features": "recommender.ranking.features",
     "training_frame": "recommender.ranking.features",
-    "FEATURES": "recommender.ranking.features",
+    "FEATURES": "recommender.ranking.feature_registry",
     "prior_scores": "recommender.ranking.prior",
     "ChainRanker": "recommender.ranking.ranker",
     "ModelRegistry": "recommender.ranking.registry",
