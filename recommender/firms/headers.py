@@ -13,6 +13,8 @@ import pandas as pd
 
 from recommender import columns as C
 
+__all__ = ["FIRM_HEADERS", "OUTCOME_HEADERS", "looks_chinese", "map_headers"]
+
 FIRM_HEADERS: dict[str, tuple[str, ...]] = {
     C.FIRM_ID: ("firm_id", "企业id", "企业编号"),
     C.FIRM_KEY: ("firm_key",),

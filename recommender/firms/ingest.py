@@ -22,10 +22,31 @@ import numpy as np
 import pandas as pd
 
 from recommender import columns as C
-from recommender.exceptions import DataError, ValidationError
+from recommender.exceptions import InvalidArgument, ValidationError
 from recommender.firms.headers import FIRM_HEADERS, OUTCOME_HEADERS, looks_chinese, map_headers
 from recommender.firms.schemas import HEADER_ROW_OFFSET, validate_table
 from recommender.firms.tables import normalise_name, read_table
+
+__all__ = [
+    "CURRENCY_TO_CNY",
+    "FORMATS",
+    "WRITE_CHUNK",
+    "IngestResult",
+    "Progress",
+    "export_firms",
+    "file_sha256",
+    "firm_ids",
+    "firm_keys",
+    "ingest_firms",
+    "ingest_outcomes",
+    "normalise_firms",
+    "parse_founded_year",
+    "parse_registered_capital",
+    "prepare_firms",
+    "prepare_outcomes",
+    "read_firm_source",
+    "store_firms",
+]
 
 Progress = Callable[[str, int, int], None]
 """Called as ``progress(step, done, total)`` during long work."""
@@ -242,7 +263,7 @@ def read_firm_source(path: str | Path, *, format: str = "table") -> pd.DataFrame
     ``size_class``, and keys each firm by ISIN, else by symbol.
     """
     if format not in FORMATS:
-        raise DataError(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
+        raise InvalidArgument(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
     if format == "table":
         return read_table(path)
     from recommender.firms.listings import listing_key, read_listing
@@ -333,7 +354,7 @@ def export_firms(store, out: str | Path) -> Path:
     """Write firm profiles with their ids, chain nodes and attributes to Parquet or CSV."""
     out = Path(out)
     if out.suffix.lower() not in (".parquet", ".csv"):
-        raise DataError(f"{out.name}: export to .parquet or .csv")
+        raise InvalidArgument(f"{out.name}: export to .parquet or .csv")
     firms = store.firms()
     links = store.firm_nodes()
     nodes = (links.sort_values([C.FIRM_ID, C.CONFIDENCE], ascending=[True, False])

@@ -50,6 +50,7 @@ import pandas as pd
 
 from recommender.chain import KEYWORDS_EN, KEYWORDS_ZH, Chain
 from recommender.columns import CONFIDENCE, EVIDENCE, METHOD, NODE_ID
+from recommender.exceptions import InvalidArgument
 
 __all__ = [
     "EVIDENCE_SEPARATOR",
@@ -191,7 +192,7 @@ class KeywordMatcher:
         See :func:`assign_nodes_by_keywords`, which this implements.
         """
         if isinstance(min_hits, bool) or not isinstance(min_hits, int) or min_hits < 1:
-            raise ValueError(f"min_hits must be a positive integer, got {min_hits!r}")
+            raise InvalidArgument(f"min_hits must be a positive integer, got {min_hits!r}")
         if not isinstance(texts, pd.Series):
             texts = pd.Series(list(texts), dtype=object)
         columns = [row_col, node_col, confidence_col, evidence_col, method_col]

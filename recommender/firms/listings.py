@@ -36,14 +36,19 @@ import numpy as np
 import pandas as pd
 
 from recommender import columns as C
-from recommender.exceptions import ValidationError
+from recommender.exceptions import InvalidArgument, ValidationError
 from recommender.firms.schemas import HEADER_ROW_OFFSET
 from recommender.firms.tables import normalise_name, read_table
 
 __all__ = [
+    "CURRENCY",
+    "EXCHANGE",
     "EXTRA_COLUMNS",
+    "INDUSTRY_GROUP",
     "LISTING_COLUMNS",
+    "SECTOR",
     "SIZE_ORDER",
+    "ZIPCODE",
     "isins_by_symbol",
     "listing_key",
     "read_listing",
@@ -172,7 +177,7 @@ def read_listing(path_or_frame, *, file: str | None = None,
         raw = read_table(path_or_frame)
         file = file or Path(path_or_frame).name
     if conflicts not in ("raise", "symbol"):
-        raise ValueError(f"conflicts must be 'raise' or 'symbol', not {conflicts!r}")
+        raise InvalidArgument(f"conflicts must be 'raise' or 'symbol', not {conflicts!r}")
     raw = raw.rename(columns=_fold_header)
 
     missing = [{"file": file, "row": 1, "column": column, "message": message}

@@ -22,7 +22,25 @@ import numpy as np
 import pandas as pd
 
 from recommender import columns as C
-from recommender.exceptions import ValidationError
+from recommender.exceptions import InvalidArgument, ValidationError
+
+__all__ = [
+    "EXPORT_CONTROLS",
+    "FIRMS",
+    "FIRM_NODES",
+    "HEADER_ROW_OFFSET",
+    "IMPORTS",
+    "KINDS",
+    "LEADER_NEEDS",
+    "MAX_PROBLEMS",
+    "OUTCOMES",
+    "PARKS",
+    "SCHEMAS",
+    "Column",
+    "TableSchema",
+    "get_schema",
+    "validate_table",
+]
 
 HEADER_ROW_OFFSET = 2  # data row 0 is spreadsheet row 2
 MAX_PROBLEMS = 1000  # a report lists at most this many; the count covers all
@@ -163,11 +181,11 @@ SCHEMAS: dict[str, TableSchema] = {
 
 
 def get_schema(name: str) -> TableSchema:
-    """Return the schema called ``name``; raise ``KeyError`` listing the known ones."""
+    """Return the schema called ``name``; raise ``InvalidArgument`` listing the known ones."""
     try:
         return SCHEMAS[name]
     except KeyError:
-        raise KeyError(f"unknown table {name!r}; known: {', '.join(SCHEMAS)}") from None
+        raise InvalidArgument(f"unknown table {name!r}; known: {', '.join(SCHEMAS)}") from None
 
 
 class _Report:
@@ -236,7 +254,7 @@ def _coerce(series: pd.Series, col: Column, report: _Report) -> pd.Series:
     elif col.kind == "list":
         out = series.map(_to_list)
     else:  # pragma: no cover - schemas are defined in this module
-        raise ValueError(f"unknown kind {col.kind!r}")
+        raise InvalidArgument(f"unknown kind {col.kind!r}")
     if not col.nullable:
         report.add(np.flatnonzero(blank), col.name, "is required and empty")
     return out

@@ -5,7 +5,7 @@ import pytest
 
 from recommender import columns as C
 from recommender.chain import load_chain
-from recommender.exceptions import DataError, ValidationError
+from recommender.exceptions import DataError, InvalidArgument, ValidationError
 from recommender.firms.ingest import (
     export_firms,
     ingest_firms,
@@ -200,7 +200,7 @@ def test_export_firms_carries_ids_nodes_and_attributes(tmp_path, chain, en_csv, 
 
 def test_export_refuses_other_formats(tmp_path):
     store = open_store(f"sqlite:///{tmp_path / 'e.db'}")
-    with pytest.raises(DataError, match=r"\.parquet or \.csv"):
+    with pytest.raises(InvalidArgument, match=r"\.parquet or \.csv"):
         export_firms(store, tmp_path / "firms.json")
 
 
@@ -257,7 +257,7 @@ def test_listing_format_keeps_identifiers_and_keys_by_isin_or_symbol(store, chai
 
 
 def test_unknown_source_format_is_refused(store, chain, en_csv):
-    with pytest.raises(DataError, match="unknown format 'xml'"):
+    with pytest.raises(InvalidArgument, match="unknown format 'xml'"):
         ingest_firms(en_csv, store, chain, format="xml")
 
 

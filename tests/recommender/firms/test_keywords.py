@@ -6,6 +6,7 @@ import pytest
 
 from recommender import columns as C
 from recommender.chain import chain_from_dict, load_chain
+from recommender.exceptions import InvalidArgument
 from recommender.firms.keywords import KeywordMatcher, assign_nodes_by_keywords
 
 
@@ -145,7 +146,7 @@ def test_min_hits_keeps_only_strong_links(chain):
     out = links(["示波器、逻辑分析仪、真空泵"], chain, min_hits=2)
     assert pairs(out) == [(0, "scopes")]
     for bad in (0, -1, 1.5, True):
-        with pytest.raises(ValueError, match="min_hits"):
+        with pytest.raises(InvalidArgument, match="min_hits"):
             links(["示波器"], chain, min_hits=bad)
 
 

@@ -2,7 +2,7 @@ import pandas as pd
 import pytest
 
 from recommender import columns as C
-from recommender.exceptions import ValidationError
+from recommender.exceptions import InvalidArgument, ValidationError
 from recommender.firms.listings import (
     EXTRA_COLUMNS,
     LISTING_COLUMNS,
@@ -183,7 +183,7 @@ def test_bad_cells_name_row_and_column(column, value, message):
 
 
 def test_unknown_conflict_mode_is_a_value_error():
-    with pytest.raises(ValueError, match="conflicts"):
+    with pytest.raises(InvalidArgument, match="conflicts"):
         read_listing(NEW_LAYOUT, conflicts="merge")
 
 

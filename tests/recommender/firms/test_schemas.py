@@ -2,7 +2,7 @@ import pandas as pd
 import pytest
 
 from recommender import columns as C
-from recommender.exceptions import ValidationError
+from recommender.exceptions import InvalidArgument, ValidationError
 from recommender.firms.schemas import SCHEMAS, get_schema, validate_table
 
 
@@ -109,5 +109,5 @@ def test_every_schema_rejects_an_empty_frame_missing_its_required_columns(name):
 
 
 def test_unknown_schema_name():
-    with pytest.raises(KeyError, match="known: firms"):
+    with pytest.raises(InvalidArgument, match="known: firms"):
         get_schema("nope")
