@@ -100,6 +100,8 @@ class ScoreTable:
         firms = data.firms.drop_duplicates(C.FIRM_ID).reset_index(drop=True)
         self._firms = firms.reindex(columns=[C.FIRM_ID, *FIRM_FIELDS])
         self._firm_index = pd.Index(self._firms[C.FIRM_ID].astype(str))
+        shown = self._firms.astype(object)
+        self._firm_records = shown.where(shown.notna(), None).to_dict("records")
         self._firm_at = self._firm_index.get_indexer(pairs[C.FIRM_ID].astype(str))
         self._node_at = pd.Index(self.nodes).get_indexer(pairs[C.NODE_ID].astype(str))
         self._score = pairs[C.SCORE].to_numpy(float)
@@ -220,32 +222,30 @@ class ScoreTable:
             self._add_reasons(np.asarray(missing, np.int64))
         return [self._reasons[int(p)] for p in positions]
 
+    def records(self, positions: Sequence[int]) -> list[dict[str, Any]]:
+        """Return the rows at ``positions`` as dicts of plain values (None when missing), with
+        the keys of :data:`ROW_COLUMNS`."""
+        positions = [int(p) for p in positions]
+        out = []
+        for position, why in zip(positions, self.reasons(positions), strict=True):
+            firm = self._firm_records[self._firm_at[position]]
+            node = self.nodes[self._node_at[position]]
+            stage = int(self._stage[position])
+            out.append({
+                **firm, C.NODE_ID: node, C.LINK_NAME_ZH: self._node_names[node][0],
+                C.LINK_NAME_EN: self._node_names[node][1],
+                C.SCORE: float(self._score[position]),
+                C.P_SUCCESS: float(self._p_success[position]),
+                C.MATCH: float(self._match[position]), C.HOP: int(self._hop[position]),
+                C.CONTACTED: stage >= 0, C.RECRUITMENT_STAGE: RECRUITMENT_STAGES[stage + 1],
+                C.REASONS: why[C.REASONS], C.REASON_ZH: why[C.REASON_ZH],
+                C.REASON_EN: why[C.REASON_EN], C.MODEL_VERSION: self.model_version,
+            })
+        return out
+
     def rows(self, positions: Sequence[int]) -> pd.DataFrame:
         """Return the rows at ``positions`` (:data:`ROW_COLUMNS`), in the order given."""
-        positions = np.asarray(positions, np.int64).reshape(-1)
-        out = self._firms.iloc[self._firm_at[positions]].reset_index(drop=True)
-        nodes = np.asarray(self.nodes, dtype=object)[self._node_at[positions]]
-        reasons = self.reasons(positions)
-        stage = self._stage[positions]
-        out = out.assign(**{
-            C.NODE_ID: nodes,
-            C.LINK_NAME_ZH: [self._node_names[n][0] for n in nodes],
-            C.LINK_NAME_EN: [self._node_names[n][1] for n in nodes],
-            C.SCORE: self._score[positions], C.P_SUCCESS: self._p_success[positions],
-            C.MATCH: self._match[positions], C.HOP: self._hop[positions],
-            C.CONTACTED: stage >= 0,
-            C.RECRUITMENT_STAGE: [RECRUITMENT_STAGES[s + 1] for s in stage],
-            C.REASONS: pd.Series([r[C.REASONS] for r in reasons], dtype=object),
-            C.REASON_ZH: pd.Series([r[C.REASON_ZH] for r in reasons], dtype=object),
-            C.REASON_EN: pd.Series([r[C.REASON_EN] for r in reasons], dtype=object),
-            C.MODEL_VERSION: self.model_version,
-        })
-        return out.reindex(columns=ROW_COLUMNS)
-
-    def records(self, positions: Sequence[int]) -> list[dict[str, Any]]:
-        """Return the rows at ``positions`` as dicts of plain values (None when missing)."""
-        frame = self.rows(positions).astype(object)
-        return frame.where(frame.notna(), None).to_dict("records")
+        return pd.DataFrame(self.records(positions), columns=ROW_COLUMNS)
 
     # --- the target list ----------------------------------------------------------------------
     def target_picks(self, *, k: int, max_country_share: float = 0.4, top_links: int = 10,
