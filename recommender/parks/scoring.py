@@ -69,7 +69,11 @@ LINK_CONFIDENCE = 0.9  # a stored link without a confidence (asserted, not score
 
 
 class Matcher:
-    """Chain arrays, firm and tenant node vectors, needs: everything a pair score reads."""
+    """Chain arrays, firm and tenant node vectors, needs: everything a pair score reads.
+
+    The arguments are those of :func:`recommender.parks.matching.park_matches`; ``needs``
+    defaults to :func:`~recommender.parks.profiles.firm_needs` of ``firms``.
+    """
 
     def __init__(self, firms: pd.DataFrame, firm_nodes: pd.DataFrame, chain, *,
                  needs: pd.DataFrame | None = None, scores=None, firm_id: str = C.FIRM_ID,
