@@ -18,7 +18,7 @@ __all__ = ["COMMANDS", "evaluate", "recommend", "target_list", "train"]
 def _inputs(ctx: click.Context, progress: Progress | None = None):
     """Return (settings, data, weak links) read from the store, as the service reads them."""
     from recommender.demo.world import load_region
-    from recommender.targeting.score_table import ranking_inputs
+    from recommender.targeting.scoring import ranking_inputs
 
     settings = settings_of(ctx)
     data, weak_links = ranking_inputs(store_of(ctx), chain_of(ctx),
@@ -119,7 +119,7 @@ def train(ctx: click.Context, activate: bool, test_share: float, seed: int,
     on the last part of them, is measured on the held-out window (NDCG@10, MAP@10, Recall@50)
     next to the prior, and is saved to the registry with those metrics.
     """
-    from recommender.ranking.evaluation import json_ready
+    from recommender.ranking.evaluation_report import json_ready
     from recommender.ranking.training import train_model
 
     progress = Progress()
@@ -165,18 +165,12 @@ def evaluate(ctx: click.Context, as_json: bool, out_dir: str | None, test_share:
     shows what boosting from the prior adds.
     """
     from recommender import columns as C
-    from recommender.ranking.evaluation import (
-        BACKTEST_SHARE,
-        METHODS,
-        backtest,
-        group_dates,
-        json_ready,
-        report_markdown,
-        time_split,
-        write_report,
-    )
+    from recommender.ranking.evaluation import backtest
     from recommender.ranking.evaluation import evaluate as run
+    from recommender.ranking.evaluation_report import json_ready, report_markdown, write_report
     from recommender.ranking.features import training_frame, truth_frame
+    from recommender.ranking.methods import METHODS
+    from recommender.ranking.splits import BACKTEST_SHARE, group_dates, time_split
 
     progress = Progress()
     settings, data, weak_links = _inputs(ctx, progress)

@@ -7,8 +7,9 @@ Fourth wing of the data flow, over :mod:`recommender.ranking`:
    is active, and names the version a model serves under;
 3. :mod:`~recommender.targeting.score_table` is the one ranking engine: the candidates of weak
    links scored once, sorted per link, queried with filters, with reasons and the target-list
-   picks (chosen by :mod:`~recommender.targeting.portfolio`); it also reads what a table is
-   built from (the store's data and its weak links);
+   picks (chosen by :mod:`~recommender.targeting.portfolio`), built with
+   :mod:`~recommender.targeting.scoring` (what rankings are computed from, the scores, the
+   best-first order);
 4. :mod:`~recommender.targeting.recommend` answers ranked firms for a weak link and the target
    list (招商目标清单) as frames, queries over a score table;
 5. :mod:`~recommender.targeting.exports` writes ranked lists as CSV and XLSX for people.

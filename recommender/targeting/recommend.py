@@ -37,11 +37,10 @@ from recommender.targeting.score_table import (
     FIRM_FIELDS,
     POSITION,
     TOP_REASONS,
-    best_first,
     build_score_table,
     check_k,
-    scores_of,
 )
+from recommender.targeting.scoring import best_first, scores_of
 
 __all__ = [
     "RECOMMEND_COLUMNS",

@@ -16,7 +16,8 @@ filters asked nor on the other links the table holds. A row's reasons are comput
 asked (the first ``reasons_ahead`` rows of each link when the table is built), then kept on the
 table.
 
-:func:`ranking_inputs` reads what a table is built from: the store's data and its weak links.
+:func:`recommender.targeting.scoring.ranking_inputs` reads what a table is built from: the
+store's data and its weak links.
 
 >>> table = build_score_table(data, weak_links, model, node_ids=["vacuum_pumps"])  # doctest: +SKIP
 >>> positions, passed = table.top_k("vacuum_pumps", 20, country=["DE", "JP"])    # doctest: +SKIP
@@ -26,7 +27,7 @@ table.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -36,6 +37,7 @@ from recommender import columns as C
 from recommender.diagnosis.weak_links import CAN_RECRUIT
 from recommender.exceptions import DataError, InvalidArgument, NotFoundError, NotRecruitable
 from recommender.targeting.prior_model import model_version, prior_model
+from recommender.targeting.scoring import best_first, scores_of
 from recommender.targeting.stages import RECRUITMENT_STAGES, best_stage_codes, stage_codes
 
 __all__ = [
@@ -45,12 +47,9 @@ __all__ = [
     "ROW_COLUMNS",
     "TOP_REASONS",
     "ScoreTable",
-    "best_first",
     "build_score_table",
     "check_k",
     "check_link",
-    "ranking_inputs",
-    "scores_of",
 ]
 
 # Candidates of a link (evenly spread along its ranking) whose mean contributions are the
@@ -409,37 +408,6 @@ def _baselines(frame: pd.DataFrame, model, slices: dict[str, tuple[int, int]]
     return {str(node): means.loc[node] for node in means.index}
 
 
-def scores_of(model, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Return ``model``'s score and calibrated probability of success of each row of ``frame``.
-
-    The probabilities come from the scores already made when the model says how (its
-    ``calibration_``), instead of scoring every row a second time.
-    """
-    if not len(frame):
-        return np.zeros(0), np.zeros(0)
-    score = np.asarray(model.predict(frame), float)
-    calibration = getattr(model, "calibration_", None)
-    if isinstance(calibration, dict):
-        from recommender.ranking.ranker import apply_calibration
-
-        return score, np.asarray(apply_calibration(score, calibration), float)
-    return score, np.asarray(model.predict_proba_success(frame), float)
-
-
-def best_first(firm_ids: pd.Series, node_ids: pd.Series, score: np.ndarray,
-               nodes: Sequence[str]) -> np.ndarray:
-    """Return the order of rows: by link in the order of ``nodes``, then best score first, then
-    by firm id, so that the order never depends on the rows' order.
-
-    >>> best_first(pd.Series(["b", "a", "c"]), pd.Series(["x", "x", "y"]),
-    ...            np.array([1.0, 1.0, 5.0]), ["y", "x"]).tolist()
-    [2, 1, 0]
-    """
-    link = pd.Index(list(nodes)).get_indexer(pd.Series(node_ids).astype(str))
-    return np.lexsort((pd.Series(firm_ids).astype(str).to_numpy(),
-                       -np.asarray(score, float), link))
-
-
 # --- argument checks --------------------------------------------------------------------------
 def check_link(node_id: str, chain, weak_links: pd.DataFrame) -> None:
     """Raise unless ``node_id`` is a recruitable weak link of ``chain``.
@@ -492,25 +460,3 @@ def _size_classes(sizes: Sequence[str]) -> list[str]:
                               [{"field": "size", "message": f"unknown size class {s!r}"}
                                for s in unknown])
     return wanted
-
-
-# --- what a table is built from ---------------------------------------------------------------
-def ranking_inputs(store, chain, region, *, settings=None,
-                   progress: Callable[[str, int, int], Any] | None = None):
-    """Read the store's data of ``chain`` and ``region`` and diagnose its weak links.
-
-    Returns ``(data, weak_links)``: the :class:`~recommender.ranking.dataset.ChainData` and
-    the weak-link table over it (:func:`recommender.diagnosis.weak_links.diagnose_weak_links`
-    with ``settings``), what :func:`build_score_table` scores. ``progress(step, done, total)``
-    hears of each step.
-    """
-    from recommender.diagnosis.weak_links import diagnose_weak_links
-    from recommender.ranking.dataset import load_chain_data
-
-    step = progress or (lambda *args: None)
-    step("reading the store", 0, 0)
-    data = load_chain_data(store, chain=chain, region=region)
-    step("diagnosing weak links", 0, 0)
-    weak_links = diagnose_weak_links(chain, data.region, data.firms, data.firm_nodes,
-                                     settings=settings)
-    return data, weak_links

@@ -300,8 +300,8 @@ class ServiceState:
 
     def ranking_inputs(self):
         """Read the data and diagnose the weak links now: (ChainData, weak-link table), as
-        :func:`recommender.targeting.score_table.ranking_inputs` reads them for the CLI."""
-        from recommender.targeting.score_table import ranking_inputs
+        :func:`recommender.targeting.scoring.ranking_inputs` reads them for the CLI."""
+        from recommender.targeting.scoring import ranking_inputs
 
         return ranking_inputs(self.store, self.chain, self.region, settings=self.settings)
 

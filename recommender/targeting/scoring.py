@@ -1,0 +1,73 @@
+"""Scoring candidates: what rankings are computed from, the scores, and the best-first order.
+
+- :func:`ranking_inputs` reads the store's data of a chain and a region and diagnoses its weak
+  links, as the CLI and the service both read them before ranking;
+- :func:`scores_of` gives a model's score and calibrated probability of success of each
+  candidate row;
+- :func:`best_first` orders scored rows by link, best first, ties by firm id.
+
+:class:`~recommender.targeting.score_table.ScoreTable` is built with these, and so is
+:func:`~recommender.targeting.recommend.score_candidates`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["best_first", "ranking_inputs", "scores_of"]
+
+
+def ranking_inputs(store, chain, region, *, settings=None,
+                   progress: Callable[[str, int, int], Any] | None = None):
+    """Read the store's data of ``chain`` and ``region`` and diagnose its weak links.
+
+    Returns ``(data, weak_links)``: the :class:`~recommender.ranking.dataset.ChainData` and
+    the weak-link table over it (:func:`recommender.diagnosis.weak_links.diagnose_weak_links`
+    with ``settings``), what :func:`~recommender.targeting.score_table.build_score_table`
+    scores. ``progress(step, done, total)`` hears of each step.
+    """
+    from recommender.diagnosis.weak_links import diagnose_weak_links
+    from recommender.ranking.dataset import load_chain_data
+
+    step = progress or (lambda *args: None)
+    step("reading the store", 0, 0)
+    data = load_chain_data(store, chain=chain, region=region)
+    step("diagnosing weak links", 0, 0)
+    weak_links = diagnose_weak_links(chain, data.region, data.firms, data.firm_nodes,
+                                     settings=settings)
+    return data, weak_links
+
+
+def scores_of(model, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``model``'s score and calibrated probability of success of each row of ``frame``.
+
+    The probabilities come from the scores already made when the model says how (its
+    ``calibration_``), instead of scoring every row a second time.
+    """
+    if not len(frame):
+        return np.zeros(0), np.zeros(0)
+    score = np.asarray(model.predict(frame), float)
+    calibration = getattr(model, "calibration_", None)
+    if isinstance(calibration, dict):
+        from recommender.ranking.ranker import apply_calibration
+
+        return score, np.asarray(apply_calibration(score, calibration), float)
+    return score, np.asarray(model.predict_proba_success(frame), float)
+
+
+def best_first(firm_ids: pd.Series, node_ids: pd.Series, score: np.ndarray,
+               nodes: Sequence[str]) -> np.ndarray:
+    """Return the order of rows: by link in the order of ``nodes``, then best score first, then
+    by firm id, so that the order never depends on the rows' order.
+
+    >>> best_first(pd.Series(["b", "a", "c"]), pd.Series(["x", "x", "y"]),
+    ...            np.array([1.0, 1.0, 5.0]), ["y", "x"]).tolist()
+    [2, 1, 0]
+    """
+    link = pd.Index(list(nodes)).get_indexer(pd.Series(node_ids).astype(str))
+    return np.lexsort((pd.Series(firm_ids).astype(str).to_numpy(),
+                       -np.asarray(score, float), link))
