@@ -29,10 +29,17 @@ DEFAULTS: dict[str, Any] = {
     "PAGE_SIZE_MAX": 200,
     "K_DEFAULT": 50,  # length of a ranked list
     "K_MAX": 500,
-    # Token bucket per API key and per process: with N gunicorn workers a key may get up to
-    # N times this. 0 turns the limit off.
+    # Token bucket per API key, shared by the workers of one gunicorn server
+    # (service.http.limits). 0 turns the limit off.
     "RATE_LIMIT_PER_MINUTE": 600,
     "RATE_LIMIT_BURST": 60,
+    # Failed authentications (unknown or revoked keys) per client address. 0: no limit.
+    "AUTH_FAILURES_PER_MINUTE": 30,
+    "AUTH_FAILURE_BURST": 10,
+    # Request line and header fields, in bytes; gunicorn's own limits sit above these.
+    "MAX_REQUEST_LINE": 4094,
+    "MAX_HEADER_FIELDS": 100,
+    "MAX_HEADER_FIELD_BYTES": 16384,
     # Seconds a process trusts a key it verified before asking the store again (a revoked key
     # works on for at most this long there). 0 asks the store on every request.
     "AUTH_CACHE_SECONDS": 5,

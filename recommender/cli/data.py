@@ -15,8 +15,6 @@ __all__ = [
     "chain_validate",
     "classifier",
     "classifier_train",
-    "db",
-    "db_upgrade",
     "demo",
     "demo_build",
     "export",
@@ -58,20 +56,7 @@ def chain_validate(path: str) -> None:
     click.echo(f"ok: {ch.id}: {len(ch.node_ids)} nodes, {len(ch.edges)} edges")
 
 
-# --- store --------------------------------------------------------------------------------
-@click.group()
-def db() -> None:
-    """Manage the database."""
-
-
-@db.command("upgrade")
-@click.pass_context
-def db_upgrade(ctx: click.Context) -> None:
-    """Create or migrate the database schema to the latest version."""
-    store = store_of(ctx)
-    click.echo(f"database at the latest schema: {store.url}")
-
-
+# --- store (``chainscout db`` is in recommender.cli.db) ------------------------------------
 @click.command()
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
@@ -223,4 +208,4 @@ def export_firms_cmd(ctx: click.Context, out: str) -> None:
     click.echo(f"wrote {path}")
 
 
-COMMANDS = [chain, db, summary, demo, ingest, classifier, export]
+COMMANDS = [chain, summary, demo, ingest, classifier, export]

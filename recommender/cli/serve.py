@@ -3,6 +3,11 @@
 On a store without firms it builds the demo world; with no active model it trains one; it
 makes the demo's API keys once and prints them with the URL; then it replaces itself with
 gunicorn serving ``service.wsgi:app``. ``--no-build`` serves the store as it is.
+
+Unless ``CHAINSCOUT_SECRET_KEY`` is set, the secret that signs the pages' login sessions is
+made once in ``var/session_secret`` (mode 0600; :mod:`recommender.store.session_secret`)
+before gunicorn starts: every worker, and every later run, signs with it, so a login holds
+across workers and restarts.
 """
 
 from __future__ import annotations
@@ -34,6 +39,11 @@ def serve(ctx: click.Context, host: str, port: int, workers: int, build: bool) -
     """Serve the API with gunicorn; first build, train and make keys for the demo."""
     settings = settings_of(ctx)
     url = f"http://{host}:{port}/api/v1"
+    if not os.environ.get("CHAINSCOUT_SECRET_KEY"):
+        from recommender.store.session_secret import SECRET_FILE, session_secret
+
+        session_secret(settings.var_dir)
+        click.echo(f"login sessions signed with {Path(settings.var_dir) / SECRET_FILE}", err=True)
     if build:
         store = store_of(ctx)
         _build_world(ctx, settings, store)

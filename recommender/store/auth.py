@@ -53,14 +53,17 @@ __all__ = [
     "DEMO_LABEL",
     "EDIT_PARKS",
     "EXPORT",
-    "MANAGE_PARKS",
     "KEY_LENGTH",
+    "KEY_MARK",
     "MANAGE_KEYS",
+    "MANAGE_PARKS",
+    "MAX_PRESENTED_LENGTH",
     "OFFICER",
     "PARK_MANAGER",
     "PARK_SCOPED_ROLES",
     "PERMISSIONS",
     "PREFIX_LENGTH",
+    "Principal",
     "READ_CHAINS",
     "READ_FIRMS",
     "READ_JOBS",
@@ -73,8 +76,8 @@ __all__ = [
     "ROLES",
     "TRAIN_MODELS",
     "VIEWER",
-    "Principal",
     "authenticate",
+    "authenticate_digest",
     "create_key",
     "ensure_demo_key",
     "ensure_demo_keys",
@@ -130,6 +133,8 @@ PREFIX_LENGTH = 8
 MAX_PRESENTED_LENGTH = 256  # longer strings are not keys; refuse before hashing
 _ALPHABET = string.ascii_letters + string.digits
 DEMO_LABEL = "demo {role}"
+_KEY_CHARACTERS = frozenset(_ALPHABET)
+_HEX = frozenset("0123456789abcdef")
 
 
 @dataclass(frozen=True)
@@ -228,7 +233,7 @@ def create_key(
 
 def authenticate(store, presented: str | None) -> Principal | None:
     """Return the principal of an active key, or None for a missing, wrong or revoked one."""
-    if not presented or len(presented) > MAX_PRESENTED_LENGTH:
+    if not presented or len(presented) > MAX_PRESENTED_LENGTH or not _looks_like_key(presented):
         return None
     digest = hash_key(presented)
     for row in store_keys.keys_with_prefix(store, presented[:PREFIX_LENGTH]):
@@ -240,7 +245,7 @@ def authenticate(store, presented: str | None) -> Principal | None:
 def authenticate_digest(store, digest: str | None) -> Principal | None:
     """Return the principal of the active key whose SHA-256 hex digest is ``digest`` (what a
     login session keeps instead of the key itself), or None."""
-    if not digest or len(digest) != 64:
+    if not digest or len(digest) != 64 or not set(digest) <= _HEX:
         return None
     for row in store_keys.keys_with_hash(store, digest):
         if hmac.compare_digest(row[M.KEY_HASH], digest) and row[M.KEY_REVOKED_AT] is None:
@@ -300,6 +305,12 @@ def ensure_demo_keys(store, roles: Sequence[str] = (OFFICER, ADMIN)) -> dict[str
     """Make sure the demo has a key of each role; return ``{role: key}`` for the new ones."""
     created = {role: ensure_demo_key(store, role=role) for role in roles}
     return {role: key for role, key in created.items() if key is not None}
+
+
+def _looks_like_key(text: str) -> bool:
+    """Return whether ``text`` is made of a key's letters (a NUL or a quote never reaches the
+    store)."""
+    return set(text) <= _KEY_CHARACTERS
 
 
 def _checked_parks(store, role: str, park_ids: Iterable[str]) -> list[str]:

@@ -37,6 +37,7 @@ __all__ = [
     "from_rows",
     "python_values",
     "same_values",
+    "text_reader",
 ]
 
 CHUNK_ROWS = 20_000
@@ -196,3 +197,17 @@ def changed_mask(
     for name in names:
         changed |= ~same_values(incoming[name], existing[name])
     return changed
+
+
+def text_reader(table: sa.Table):
+    """Return a function giving text columns the dtype pandas infers for strings."""
+    string = pd.Series(["text"]).dtype  # ``str`` since pandas 3, ``object`` before
+    text = [c.name for c in table.columns if column_kind(c) == "text"]
+
+    def convert(frame: pd.DataFrame) -> pd.DataFrame:
+        present = [n for n in text if n in frame.columns]
+        if pd.api.types.is_object_dtype(string) or not present:
+            return frame
+        return frame.astype(dict.fromkeys(present, string))
+
+    return convert

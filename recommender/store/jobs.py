@@ -30,8 +30,10 @@ from recommender.store import models as M
 __all__ = [
     "DONE",
     "FAILED",
+    "MAX_ERROR_LENGTH",
     "QUEUED",
     "RUNNING",
+    "TABLE",
     "active_jobs",
     "create_job",
     "fail_job",
@@ -58,9 +60,12 @@ def create_job(
         raise DataError(f"a job needs a kind, got {kind!r}")
     values = {M.JOB_KIND: kind, M.JOB_STATUS: QUEUED, M.JOB_CREATED_BY: created_by,
               M.CREATED_AT: M.utcnow(), M.JOB_PARAMS: dict(params or {})}
-    with store.transaction() as conn:
+
+    def insert(conn: sa.Connection) -> dict[str, Any]:
         new_id = conn.execute(sa.insert(TABLE).values(values)).inserted_primary_key[0]
         return _row(conn, int(new_id))
+
+    return store.write(insert)
 
 
 def start_job(store, job_id: int) -> dict[str, Any]:
@@ -122,10 +127,13 @@ def active_jobs(store, kind: str, *, since: dt.datetime | None = None) -> list[d
 
 def _move(store, job_id: int, from_status, values: dict[str, Any]) -> dict[str, Any]:
     allowed = (from_status,) if isinstance(from_status, str) else tuple(from_status)
-    with store.transaction() as conn:
-        where = (TABLE.c[M.ID] == job_id) & TABLE.c[M.JOB_STATUS].in_(allowed)
+    where = (TABLE.c[M.ID] == job_id) & TABLE.c[M.JOB_STATUS].in_(allowed)
+
+    def move(conn: sa.Connection) -> tuple[int, dict[str, Any] | None]:
         moved = conn.execute(sa.update(TABLE).where(where).values(values)).rowcount
-        row = _row(conn, job_id)
+        return moved, _row(conn, job_id)
+
+    moved, row = store.write(move)
     if row is None:
         raise NotFoundError(f"no job {job_id}")
     if not moved:

@@ -28,6 +28,7 @@ from recommender.exceptions import DataError, NotFoundError
 from recommender.store import models as M
 
 __all__ = [
+    "TABLE",
     "add_key",
     "key_by_id",
     "keys",
@@ -54,10 +55,13 @@ def add_key(
         M.KEY_PREFIX: prefix, M.KEY_HASH: key_hash, M.KEY_ROLE: role,
         M.KEY_PARK_IDS: list(park_ids), M.KEY_LABEL: label, M.CREATED_AT: M.utcnow(),
     }
+
+    def insert(conn: sa.Connection) -> dict[str, Any]:
+        new_id = conn.execute(sa.insert(TABLE).values(values)).inserted_primary_key[0]
+        return _row(conn, TABLE.c[M.ID] == new_id)
+
     try:
-        with store.transaction() as conn:
-            new_id = conn.execute(sa.insert(TABLE).values(values)).inserted_primary_key[0]
-            return _row(conn, TABLE.c[M.ID] == new_id)
+        return store.write(insert)
     except sa_exc.IntegrityError as exc:
         raise DataError("cannot store API key: a key with this hash is already stored") from exc
 
@@ -97,10 +101,13 @@ def key_by_id(store, key_id: int) -> dict[str, Any]:
 def revoke_key(store, key_id: int, *, at: dt.datetime | None = None) -> dict[str, Any]:
     """Mark a key revoked (once: a revoked key keeps its first date) and return its row."""
     when = at or M.utcnow()
-    with store.transaction() as conn:
-        still_active = (TABLE.c[M.ID] == key_id) & TABLE.c[M.KEY_REVOKED_AT].is_(None)
+    still_active = (TABLE.c[M.ID] == key_id) & TABLE.c[M.KEY_REVOKED_AT].is_(None)
+
+    def revoke(conn: sa.Connection) -> dict[str, Any] | None:
         conn.execute(sa.update(TABLE).where(still_active).values({M.KEY_REVOKED_AT: when}))
-        row = _row(conn, TABLE.c[M.ID] == key_id)
+        return _row(conn, TABLE.c[M.ID] == key_id)
+
+    row = store.write(revoke)
     if row is None:
         raise NotFoundError(f"no API key {key_id}")
     return row

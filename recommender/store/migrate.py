@@ -19,6 +19,7 @@ __all__ = [
     "current_revision",
     "downgrade",
     "head_revision",
+    "known_revisions",
     "upgrade",
 ]
 
@@ -56,3 +57,9 @@ def current_revision(engine: sa.Engine) -> str | None:
 def head_revision() -> str | None:
     """Return the newest revision the package ships."""
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def known_revisions() -> set[str]:
+    """Return every revision the package ships."""
+    script = ScriptDirectory.from_config(alembic_config())
+    return {revision.revision for revision in script.walk_revisions()}

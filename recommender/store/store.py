@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 import sqlalchemy as sa
@@ -15,8 +15,8 @@ from recommender.exceptions import DataError, NotFoundError
 from recommender.store import bulk, migrate
 from recommender.store import models as M
 from recommender.store import writes as W
-from recommender.store.database import create_store_engine
-from recommender.store.frames import column_kind
+from recommender.store.database import create_store_engine, run_transaction, writer
+from recommender.store.frames import text_reader
 
 __all__ = [
     "BATCH_COLUMNS",
@@ -39,6 +39,7 @@ CAMPAIGN_COLUMNS = [
 OUTCOME_READ_COLUMNS = [*C.OUTCOME_COLUMNS, C.NOTE, C.SOURCE, M.RECORDED_AT, M.RECORDED_BY]
 BATCH_COLUMNS = [c.name for c in M.IMPORT_BATCHES.columns]
 BATCH_STATUSES = ("ok", "failed")
+_T = TypeVar("_T")
 
 
 def open_store(url: str | None = None, *, upgrade: bool = True) -> Store:
@@ -98,9 +99,15 @@ class Store:
 
     def __init__(self, engine: sa.Engine):
         self.engine = engine
+        self.writer = writer(engine)  # the same pool; SQLite transactions BEGIN IMMEDIATE
 
     def __repr__(self) -> str:
         return f"Store({self.url!r})"
+
+    @property
+    def backend(self) -> str:
+        """The kind of database: ``sqlite`` or ``postgresql``."""
+        return self.engine.url.get_backend_name()
 
     @property
     def url(self) -> str:
@@ -120,11 +127,11 @@ class Store:
     # --- schema ---------------------------------------------------------------------------
     def upgrade(self, revision: str = "head") -> None:
         """Run the migrations up to ``revision``; a store already there is left alone."""
-        migrate.upgrade(self.engine, revision)
+        migrate.upgrade(self.writer, revision)
 
     def downgrade(self, revision: str) -> None:
         """Run the migrations down to ``revision`` (``"base"`` drops every table)."""
-        migrate.downgrade(self.engine, revision)
+        migrate.downgrade(self.writer, revision)
 
     def revision(self) -> str | None:
         """Return the schema revision of the database (None before any migration)."""
@@ -135,21 +142,41 @@ class Store:
     def transaction(self) -> Iterator[sa.Connection]:
         """Yield a connection whose writes are committed together at the end, or not at all.
 
+        It is a writer's (on SQLite it holds the write lock from the start: other writers
+        wait). A failure is not tried again; :meth:`write` tries again.
+
         >>> with store.transaction() as conn:  # doctest: +SKIP
         ...     store.upsert_firms(firms, conn=conn)
         ...     store.replace_firm_nodes(links, conn=conn)
         """
-        with self.engine.begin() as conn:
+        with self.writer.begin() as conn:
             yield conn
 
     @contextmanager
-    def _writing(self, conn: sa.Connection | None, action: str) -> Iterator[sa.Connection]:
+    def snapshot(self) -> Iterator[sa.Connection]:
+        """Yield a connection whose reads all see one state of the store (no writes).
+
+        On SQLite it does not hold the write lock, so writers go on meanwhile.
+        """
+        with self.engine.begin() as conn:
+            yield conn
+
+    def write(self, work: Callable[[sa.Connection], _T]) -> _T:
+        """Run ``work(conn)`` in one write transaction and return its result.
+
+        A transient failure (another writer, a dropped connection) is tried again briefly
+        (:func:`~recommender.store.database.run_transaction`), so ``work`` must be safe to
+        run more than once.
+        """
+        return run_transaction(self.writer, work)
+
+    def _write(
+        self, conn: sa.Connection | None, action: str, work: Callable[[sa.Connection], _T]
+    ) -> _T:
+        """Run ``work`` in ``conn`` or in a transaction of its own (tried again on a
+        transient failure); a broken constraint is a DataError saying ``action``."""
         try:
-            if conn is not None:
-                yield conn
-            else:
-                with self.engine.begin() as own:
-                    yield own
+            return work(conn) if conn is not None else self.write(work)
         except (sa_exc.IntegrityError, sa_exc.DataError) as exc:
             raise DataError(f"{action}: {W.describe_integrity_error(exc)}") from exc
 
@@ -180,8 +207,7 @@ class Store:
         dict
             ``inserted``, ``updated`` and ``unchanged`` row counts.
         """
-        with self._writing(conn, "cannot store firms") as c:
-            return W.upsert_firms(c, df, M.utcnow())
+        return self._write(conn, "cannot store firms", lambda c: W.upsert_firms(c, df, M.utcnow()))
 
     def replace_firm_nodes(
         self,
@@ -204,20 +230,20 @@ class Store:
         """
         table = M.FIRM_NODES
         W.require_columns(df, [C.FIRM_ID, C.NODE_ID], "firm nodes")
-        df = _fill_column(df, C.METHOD, method, "firm nodes")
+        df = W.fill_column(df, C.METHOD, method, "firm nodes")
         scope = list(dict.fromkeys(firm_ids if firm_ids is not None else df[C.FIRM_ID]))
         outside = ~df[C.FIRM_ID].isin(scope)
         if outside.any():
             raise DataError(f"firm nodes: {int(outside.sum())} rows are for firms not in firm_ids")
         where = table.c[C.METHOD] == method if method is not None else None
-        with self._writing(conn, "cannot store firm nodes") as c:
-            return W.replace_rows(c, table, df, where=where, scope_column=C.FIRM_ID, scope=scope)
+        return self._write(conn, "cannot store firm nodes", lambda c: W.replace_rows(
+            c, table, df, where=where, scope_column=C.FIRM_ID, scope=scope))
 
     # --- campaigns and outcomes -----------------------------------------------------------
     def upsert_campaigns(self, df: pd.DataFrame, *, conn: sa.Connection | None = None) -> dict:
         """Insert new campaigns and update changed ones, keyed by ``campaign_id``."""
-        with self._writing(conn, "cannot store campaigns") as c:
-            return W.upsert_rows(c, M.CAMPAIGNS, df, key=C.CAMPAIGN_ID)
+        return self._write(conn, "cannot store campaigns",
+                           lambda c: W.upsert_rows(c, M.CAMPAIGNS, df, key=C.CAMPAIGN_ID))
 
     def add_outcomes(self, df: pd.DataFrame, *, conn: sa.Connection | None = None) -> dict:
         """Add outcomes; one already stored (same firm, node, campaign, date, stage) is skipped.
@@ -237,8 +263,8 @@ class Store:
         if M.RECORDED_AT in df.columns:
             df = df.assign(**{M.RECORDED_AT: pd.to_datetime(df[M.RECORDED_AT]).fillna(now)})
         extra = None if M.RECORDED_AT in df.columns else {M.RECORDED_AT: now}
-        with self._writing(conn, "cannot add outcomes") as c:
-            return W.add_rows(c, table, df, key=key, names=names, extra=extra)
+        return self._write(conn, "cannot add outcomes", lambda c: W.add_rows(
+            c, table, df, key=key, names=names, extra=extra))
 
     # --- parks ----------------------------------------------------------------------------
     def upsert_parks(self, df: pd.DataFrame, *, conn: sa.Connection | None = None) -> dict:
@@ -246,17 +272,20 @@ class Store:
 
         ``focus_nodes`` and ``tenants`` are lists (a JSON text of a list is read too).
         """
-        with self._writing(conn, "cannot store parks") as c:
-            return W.upsert_rows(c, M.PARKS, df, key=C.PARK_ID, stamp=M.UPDATED_AT, now=M.utcnow())
+        return self._write(conn, "cannot store parks", lambda c: W.upsert_rows(
+            c, M.PARKS, df, key=C.PARK_ID, stamp=M.UPDATED_AT, now=M.utcnow()))
 
     def delete_park(self, park_id: str, *, conn: sa.Connection | None = None) -> None:
         """Delete a park; NotFoundError if there is none with this id."""
         table = M.PARKS
-        with self._writing(conn, "cannot delete park") as c:
+
+        def delete(c: sa.Connection) -> None:
             gone = c.execute(sa.delete(table).where(table.c[C.PARK_ID] == park_id)).rowcount
             if not gone:
                 raise NotFoundError(f"no park {park_id!r}")
             W.bump_version(c)
+
+        self._write(conn, "cannot delete park", delete)
 
     # --- region tables --------------------------------------------------------------------
     def replace_region_table(
@@ -271,10 +300,10 @@ class Store:
             ``inserted``, ``updated``, ``deleted`` and ``unchanged`` row counts.
         """
         table = _region_table(name)
-        df = _fill_column(df, C.REGION_ID, region_id, name)
+        df = W.fill_column(df, C.REGION_ID, region_id, name)
         where = table.c[C.REGION_ID] == region_id
-        with self._writing(conn, f"cannot store {name}") as c:
-            return W.replace_rows(c, table, df, where=where)
+        return self._write(conn, f"cannot store {name}",
+                           lambda c: W.replace_rows(c, table, df, where=where))
 
     # --- audit trail ----------------------------------------------------------------------
     def record_batch(
@@ -296,9 +325,8 @@ class Store:
             M.BATCH_KIND: kind, M.BATCH_FILE: file, M.BATCH_SHA256: sha256,
             M.BATCH_ROWS: rows, M.BATCH_STARTED: M.utcnow(), M.BATCH_STATUS: "running",
         }
-        with self._writing(conn, "cannot record import batch") as c:
-            result = c.execute(sa.insert(M.IMPORT_BATCHES).values(values))
-            return int(result.inserted_primary_key[0])
+        return self._write(conn, "cannot record import batch", lambda c: int(
+            c.execute(sa.insert(M.IMPORT_BATCHES).values(values)).inserted_primary_key[0]))
 
     def finish_batch(
         self,
@@ -319,10 +347,13 @@ class Store:
             M.BATCH_STATUS: status, M.BATCH_FINISHED: M.utcnow(), M.BATCH_MESSAGE: message,
             M.BATCH_INSERTED: inserted, M.BATCH_UPDATED: updated, M.BATCH_UNCHANGED: unchanged,
         }
-        with self._writing(conn, "cannot finish import batch") as c:
+
+        def finish(c: sa.Connection) -> None:
             done = c.execute(sa.update(table).where(table.c[M.ID] == batch_id).values(values))
             if not done.rowcount:
                 raise NotFoundError(f"no import batch {batch_id}")
+
+        self._write(conn, "cannot finish import batch", finish)
 
     # --- readers --------------------------------------------------------------------------
     def firms(
@@ -336,7 +367,7 @@ class Store:
         """Return firms (columns ``FIRM_COLUMNS``) ordered by ``firm_id``, optionally filtered."""
         table = M.FIRMS
         where = table.c[C.COUNTRY].in_(list(countries)) if countries is not None else None
-        convert = _reader(table)
+        convert = text_reader(table)
         with self._reading(conn) as c:
             if firm_ids is None:
                 query = sa.select(*(table.c[n] for n in C.FIRM_COLUMNS))
@@ -385,7 +416,7 @@ class Store:
                 c, table, C.FIRM_NODE_COLUMNS, where=where, order_by=order,
                 in_column=C.FIRM_ID if firm_ids is not None else None,
                 in_values=list(firm_ids) if firm_ids is not None else None,
-                convert=_reader(table),
+                convert=text_reader(table),
             )
 
     def campaigns(self, *, conn: sa.Connection | None = None) -> pd.DataFrame:
@@ -457,7 +488,7 @@ class Store:
         query = sa.select(*(table.c[n] for n in names)).order_by(*(table.c[n] for n in order))
         query = query.where(where) if where is not None else query
         with self._reading(conn) as c:
-            return bulk.read_frame(c, query, table, names, convert=_reader(table))
+            return bulk.read_frame(c, query, table, names, convert=text_reader(table))
 
     def _one(
         self, table: sa.Table, key: str, value: str, what: str, conn: sa.Connection | None
@@ -475,33 +506,3 @@ def _region_table(name: str) -> sa.Table:
     except KeyError:
         known = ", ".join([*M.REGION_TABLES, *M.REGION_TABLE_ALIASES])
         raise NotFoundError(f"no region table {name!r}; known: {known}") from None
-
-
-def _fill_column(df: pd.DataFrame, name: str, value: str | None, what: str) -> pd.DataFrame:
-    """Return ``df`` with column ``name`` set to ``value`` where it is absent or empty.
-
-    A row that holds another value is an error: the caller asked for ``value`` only.
-    """
-    if value is None:
-        W.require_columns(df, [name], what)
-        return df
-    if name not in df.columns:
-        return df.assign(**{name: value})
-    other = df[name].notna() & (df[name] != value)
-    if other.any():
-        raise DataError(f"{what}: {int(other.sum())} rows have {name} other than {value!r}")
-    return df.assign(**{name: df[name].fillna(value)})
-
-
-def _reader(table: sa.Table):
-    """Return a function giving text columns the dtype pandas infers for strings."""
-    string = pd.Series(["text"]).dtype  # ``str`` since pandas 3, ``object`` before
-    text = [c.name for c in table.columns if column_kind(c) == "text"]
-
-    def convert(frame: pd.DataFrame) -> pd.DataFrame:
-        present = [n for n in text if n in frame.columns]
-        if pd.api.types.is_object_dtype(string) or not present:
-            return frame
-        return frame.astype(dict.fromkeys(present, string))
-
-    return convert

@@ -35,6 +35,7 @@ __all__ = [
     "bump_version",
     "current_version",
     "describe_integrity_error",
+    "fill_column",
     "ingested_firm_id",
     "plan_rows",
     "replace_rows",
@@ -149,6 +150,22 @@ def require_columns(frame: pd.DataFrame, names: Sequence[str], what: str) -> Non
     missing = [n for n in names if n not in frame.columns]
     if missing:
         raise DataError(f"{what}: the table has no column {', '.join(map(repr, missing))}")
+
+
+def fill_column(df: pd.DataFrame, name: str, value: str | None, what: str) -> pd.DataFrame:
+    """Return ``df`` with column ``name`` set to ``value`` where it is absent or empty.
+
+    A row that holds another value is an error: the caller asked for ``value`` only.
+    """
+    if value is None:
+        require_columns(df, [name], what)
+        return df
+    if name not in df.columns:
+        return df.assign(**{name: value})
+    other = df[name].notna() & (df[name] != value)
+    if other.any():
+        raise DataError(f"{what}: {int(other.sum())} rows have {name} other than {value!r}")
+    return df.assign(**{name: df[name].fillna(value)})
 
 
 def _chunks(frame: pd.DataFrame) -> Iterator[pd.DataFrame]:

@@ -11,7 +11,7 @@ from service.answers.queries import FIRM_SUMMARY_COLUMNS, MAX_QUERY_TEXT, firm_p
 from service.api.outcomes import OutcomeSchema
 from service.http.auth import current_principal
 from service.http.openapi import ApiBlueprint
-from service.http.schemas import PageQuerySchema, PaginationSchema, table_schema
+from service.http.schemas import PageQuerySchema, PaginationSchema, UtcDateTime, table_schema
 from service.runtime.state import state
 
 __all__ = [
@@ -70,8 +70,8 @@ class ProvenanceSchema(ma.Schema):
         "description": "Where the firm's row came from: reference, synthetic, a file name"})
     is_synthetic = fields.Boolean(required=True, metadata={
         "description": "True for the demo world's generated firms"})
-    created_at = fields.DateTime(required=True)
-    updated_at = fields.DateTime(required=True)
+    created_at = UtcDateTime(required=True)
+    updated_at = UtcDateTime(required=True)
     data_version = fields.Integer(required=True)
     link_methods = fields.List(fields.String(), required=True)
 

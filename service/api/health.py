@@ -21,6 +21,8 @@ class HealthSchema(ma.Schema):
 
 class ReadySchema(ma.Schema):
     status = fields.String(required=True, metadata={"example": "ready"})
+    database = fields.String(required=True, metadata={
+        "enum": ["sqlite", "postgresql"], "description": "The kind of database of the store"})
     schema_revision = fields.String(required=True, allow_none=True,
                                     metadata={"description": "The store's schema revision"})
     schema_head = fields.String(required=True, allow_none=True,
@@ -42,12 +44,14 @@ def health():
 @bp.alt_response(503, response="SERVICE_UNAVAILABLE")
 @bp.response(200, ReadySchema)
 def ready():
-    """The store answers, its schema is the newest, and its data version.
+    """The store answers, its kind of database, its schema revision (the newest?) and its
+    data version.
 
     503 when the store cannot be reached or its schema lags behind (run
     ``chainscout db upgrade``).
     """
-    answer = readiness(state().store)
+    store = state().store
+    answer = {"database": store.backend, **readiness(store)}
     if answer["status"] != "ready":
         raise ApiError(503, "not_ready", "the store's schema is not the newest; run "
                        "`chainscout db upgrade`", answer)

@@ -8,6 +8,7 @@ from marshmallow import fields
 from recommender.store import jobs as store_jobs
 from recommender.store.auth import READ_JOBS
 from service.http.openapi import ApiBlueprint
+from service.http.schemas import UtcDateTime
 from service.runtime.jobs import job_view
 from service.runtime.state import state
 
@@ -23,9 +24,9 @@ class JobSchema(ma.Schema):
         "enum": ["queued", "running", "done", "failed"]})
     created_by = fields.String(required=True, allow_none=True, metadata={
         "description": "Prefix of the API key that started it"})
-    created_at = fields.DateTime(required=True)
-    started_at = fields.DateTime(required=True, allow_none=True)
-    finished_at = fields.DateTime(required=True, allow_none=True)
+    created_at = UtcDateTime(required=True)
+    started_at = UtcDateTime(required=True, allow_none=True)
+    finished_at = UtcDateTime(required=True, allow_none=True)
     params = fields.Dict(required=True, allow_none=True)
     result = fields.Dict(required=True, allow_none=True, metadata={
         "description": "A training job's: version, metrics (the new model and the prior on "
@@ -33,7 +34,7 @@ class JobSchema(ma.Schema):
     error = fields.String(required=True, allow_none=True)
 
 
-@bp.route("/jobs/<int:job_id>", methods=["GET"])
+@bp.route("/jobs/<int(min=1, max=2147483647):job_id>", methods=["GET"])
 @bp.require(READ_JOBS)
 @bp.alt_response(404, response="NOT_FOUND")
 @bp.response(200, JobSchema)

@@ -12,6 +12,7 @@ from service.api.jobs import JobSchema
 from service.http.auth import current_principal
 from service.http.errors import ApiError
 from service.http.openapi import ApiBlueprint
+from service.http.schemas import UtcDateTime
 from service.runtime.jobs import JobConflict, job_view, start_training
 from service.runtime.state import state
 
@@ -50,7 +51,7 @@ class ServingSchema(ma.Schema):
     model_version = fields.String(required=True, metadata={
         "description": "What serves rankings in the process that answered (prior: no model)"})
     data_version = fields.Integer(required=True)
-    built_at = fields.DateTime(required=True)
+    built_at = UtcDateTime(required=True)
     build_seconds = fields.Float(required=True)
     model_error = fields.String(required=True, allow_none=True, metadata={
         "description": "Why the active model does not serve in this process, if so"})

@@ -13,7 +13,7 @@ from service.answers.queries import outcome_page
 from service.http.auth import current_principal
 from service.http.errors import ApiError
 from service.http.openapi import ApiBlueprint
-from service.http.schemas import PageQuerySchema, PaginationSchema
+from service.http.schemas import PageQuerySchema, PaginationSchema, UtcDateTime
 from service.runtime.state import state
 
 __all__ = [
@@ -43,7 +43,7 @@ class OutcomeSchema(ma.Schema):
     stage = fields.Integer(required=True, metadata={"description": STAGE_HELP})
     note = fields.String(required=True, allow_none=True)
     source = fields.String(required=True, allow_none=True)
-    recorded_at = fields.DateTime(required=True)
+    recorded_at = UtcDateTime(required=True)
     recorded_by = fields.String(required=True, allow_none=True, metadata={
         "description": "Prefix of the API key that recorded it"})
 

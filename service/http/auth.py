@@ -3,7 +3,9 @@
 Every endpoint but health, readiness and the API's documentation names the permission it
 needs with :func:`require`; roles grant permissions as :data:`recommender.store.auth.PERMISSIONS`
 says. A missing, unknown or revoked key is a 401 with ``WWW-Authenticate: Bearer``; a key
-whose role lacks the permission is a 403; then the key's rate limit applies (429).
+whose role lacks the permission is a 403; then the key's rate limit applies (429). An address
+that sent too many unknown or revoked keys gets 429 before its next key is looked up
+(:mod:`service.http.limits`).
 A park manager's key sees its own parks only: views ask :func:`current_principal` and answer
 404 for any other park, as for one that does not exist.
 
@@ -114,7 +116,7 @@ def require(permission: str) -> Callable:
 
 
 def _authorise(permission: str, roles: list[str]) -> Principal:
-    from service.http.limits import check_rate
+    from service.http.limits import check_auth_failures, check_rate, count_auth_failure
 
     key = presented_key()
     if key is None:
@@ -124,10 +126,12 @@ def _authorise(permission: str, roles: list[str]) -> Principal:
     app_state = current_app.extensions["chainscout"]
     principal = app_state.principals.get(key)
     if principal is None:
+        check_auth_failures()  # an address guessing keys is refused before the store is asked
         principal = authenticate(app_state.store, key)
         if principal is not None:
             app_state.principals.put(key, principal)
     if principal is None:
+        count_auth_failure()
         raise ApiError(401, "unauthorized", "the API key is unknown or revoked",
                        headers={"WWW-Authenticate": f'{REALM}, error="invalid_token"'})
     if not principal.can(permission):

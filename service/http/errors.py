@@ -12,7 +12,8 @@
   each field (under ``json``, ``query`` or ``path``) to its messages. Rows rejected by the
   library's table rules are 422 too, with ``details.problems``.
 - Library errors map to statuses in ``STATUS_BY_ERROR``; a store that does not answer (or
-  lacks its tables) is a 503 ``store_unavailable``.
+  lacks its tables) is a 503 ``store_unavailable``. Every 503 says when to try again in
+  ``Retry-After`` (``RETRY_AFTER_SECONDS`` unless the raiser says otherwise).
 - Anything else is logged with the request id and answered as a 500 without internals.
 
 Every response carries the request id in ``X-Request-ID`` (the client's, if it sent one).
@@ -33,6 +34,7 @@ from recommender import exceptions as rx
 
 __all__ = [
     "ApiError",
+    "RETRY_AFTER_SECONDS",
     "STATUS_BY_ERROR",
     "error_response",
     "http_error",
@@ -51,6 +53,7 @@ STATUS_BY_ERROR: list[tuple[type[rx.RecommenderError], int]] = [
     (rx.DependencyError, 500),
     (rx.RecommenderError, 500),
 ]
+RETRY_AFTER_SECONDS = 5  # a 503's advice: the store or the model is back within seconds
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 _KEPT_HEADERS = ("Allow", "WWW-Authenticate", "Retry-After")
 
@@ -100,6 +103,8 @@ def error_response(
     response.status_code = status
     for name, value in (headers or {}).items():
         response.headers[name] = value
+    if status == 503:
+        response.headers.setdefault("Retry-After", str(RETRY_AFTER_SECONDS))
     return response
 
 

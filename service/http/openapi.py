@@ -45,6 +45,12 @@ class ChainScoutApi(flask_smorest.Api):
     def handle_http_exception(self, error):
         return http_error(error)
 
+    def register_blueprint(self, blp, *, parameters=None, **options):
+        """Register ``blp`` in the app's context, so that limits that are settings
+        (:class:`~service.http.schemas.AtMostSetting`) are documented with the app's values."""
+        with self._app.app_context():
+            super().register_blueprint(blp, parameters=parameters, **options)
+
 
 class ApiBlueprint(flask_smorest.Blueprint):
     """A resource's blueprint: strict JSON parsing, and :meth:`require` to guard a view."""

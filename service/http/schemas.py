@@ -1,40 +1,83 @@
-"""Schemas shared by every resource: the error body, paging, ``k``.
+"""Schemas shared by every resource: the error body, paging, ``k``, times.
 
 Limits that are settings (``PAGE_SIZE_DEFAULT``, ``PAGE_SIZE_MAX``, ``K_DEFAULT``, ``K_MAX``)
 are read from the app's config when a request is parsed, so tests and deployments can change
-them without new schemas.
+them without new schemas; the OpenAPI document, made in the app's context, states the app's.
+
+Every integer a request may send has a range (a page number at most ``MAX_PAGE``), so that
+no number past what the store's integers hold reaches it.
+
+Times are stored in UTC without a zone; :class:`UtcDateTime` writes them with ``+00:00``, as
+RFC 3339 (and the OpenAPI ``date-time`` format) wants.
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 import marshmallow as ma
 from flask import current_app
 from marshmallow import fields, validate
 
 __all__ = [
+    "AtMostSetting",
     "ErrorDetailSchema",
     "ErrorSchema",
+    "MAX_PAGE",
     "PageQuerySchema",
     "PaginationSchema",
     "TopKQuerySchema",
+    "UtcDateTime",
     "at_most_setting",
     "table_schema",
 ]
+
+MAX_PAGE = 1_000_000
 
 
 def _config(name: str) -> int:
     return int(current_app.config[name])
 
 
-def at_most_setting(setting: str):
-    """Return a validator refusing values above the app's setting ``setting``."""
+class AtMostSetting:
+    """A validator refusing values above the app's setting ``setting``.
 
-    def check(value: int) -> None:
-        most = _config(setting)
+    It has ``min`` and ``max`` like marshmallow's ``Range``, so that apispec documents the
+    setting's value as the field's ``maximum``.
+    """
+
+    min = None
+
+    def __init__(self, setting: str):
+        self.setting = setting
+
+    @property
+    def max(self) -> int:
+        return _config(self.setting)
+
+    def __call__(self, value: int) -> int:
+        most = self.max
         if value > most:
             raise ma.ValidationError(f"must be at most {most}")
+        return value
 
-    return check
+
+def at_most_setting(setting: str) -> AtMostSetting:
+    """Return a validator refusing values above the app's setting ``setting``."""
+    return AtMostSetting(setting)
+
+
+class UtcDateTime(fields.DateTime):
+    """An ISO 8601 time with its zone; a time without one is UTC (as the store keeps them).
+
+    >>> UtcDateTime().serialize("t", {"t": dt.datetime(2026, 1, 2, 3, 4, 5)})
+    '2026-01-02T03:04:05+00:00'
+    """
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if isinstance(value, dt.datetime) and value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return super()._serialize(value, attr, obj, **kwargs)
 
 
 # --- errors ---------------------------------------------------------------------------------
@@ -58,7 +101,7 @@ class ErrorSchema(ma.Schema):
 
 # --- paging ---------------------------------------------------------------------------------
 class PageQuerySchema(ma.Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1),
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE),
                           metadata={"description": "1-based page number"})
     page_size = fields.Integer(
         load_default=lambda: _config("PAGE_SIZE_DEFAULT"),
@@ -90,7 +133,7 @@ class TopKQuerySchema(ma.Schema):
 # --- schemas of store tables ----------------------------------------------------------------
 _FIELD_BY_KIND = {
     "text": fields.String, "float": fields.Float, "int": fields.Integer,
-    "bool": fields.Boolean, "date": fields.Date, "time": fields.DateTime,
+    "bool": fields.Boolean, "date": fields.Date, "time": UtcDateTime,
 }
 
 

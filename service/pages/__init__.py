@@ -8,8 +8,14 @@ JavaScript in ``service/static``, and a Content-Security-Policy of ``'self'`` sa
 browser.
 
 ``SECRET_KEY`` (``CHAINSCOUT_SECRET_KEY`` in the environment) signs the session; without it
-each process makes one up and logs a warning (sessions then do not survive a restart, nor
-move between the workers of one server).
+the secret kept in ``var/session_secret`` does (:mod:`recommender.store.session_secret`:
+made once, mode 0600), so a session is good in every worker of a server and survives a
+restart. Only when that file can be neither read nor made does a process make up a secret of
+its own, and log a warning.
+
+Failed logins count against the client's address as failed API keys do
+(:mod:`service.http.limits`): past ``AUTH_FAILURES_PER_MINUTE`` the login page answers 429
+without looking at the key.
 """
 
 from __future__ import annotations
@@ -46,6 +52,8 @@ from recommender.store.auth import (
     hash_key,
 )
 from recommender.targeting.stages import stage_label, stage_names
+from service.http.errors import ApiError
+from service.http.limits import check_auth_failures, count_auth_failure
 from service.pages.i18n import DEFAULT_LANGUAGE, LANGUAGES, translate
 
 __all__ = [
@@ -83,14 +91,21 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self';
 
 @bp.record_once
 def _configure(setup_state) -> None:
-    """Sign sessions with the configured secret (or one made up per process); keep the
+    """Sign sessions with the configured secret, else the one kept in ``var/``; keep the
     cookie away from scripts and other sites' POSTs."""
+    from recommender.store.session_secret import session_secret
+
     config = setup_state.app.config
     secret = config.get("CHAINSCOUT_SECRET_KEY") or config.get("SECRET_KEY")
     if not secret:
-        secret = secrets.token_hex(32)
-        log.warning("no CHAINSCOUT_SECRET_KEY set: sessions are signed with a key made up "
-                    "by this process and end when it does")
+        var_dir = setup_state.app.extensions["chainscout"].settings.var_dir
+        try:
+            secret = session_secret(var_dir)
+        except OSError as exc:
+            secret = secrets.token_hex(32)
+            log.warning("no CHAINSCOUT_SECRET_KEY set and no session secret in %s (%s): "
+                        "sessions are signed with a key made up by this process and end "
+                        "when it does", var_dir, exc)
     config["SECRET_KEY"] = secret
     config["SESSION_COOKIE_HTTPONLY"] = True
     config["SESSION_COOKIE_SAMESITE"] = "Lax"
@@ -267,6 +282,9 @@ def login():
     status = 200
     if request.method == "POST":
         key = request.form.get("api_key", "").strip()
+        refused = _guessing()
+        if refused is not None:
+            return refused
         principal = principal_of(key)
         if principal is not None:
             lang = session.get(LANG_KEY)
@@ -278,8 +296,21 @@ def login():
             csrf_token()  # a new token for the new login
             return redirect(_safe_next(request.form.get("next"), principal))
         error, status = "bad_key", 401
+        count_auth_failure()
     return render_template("pages/login.html", error=error,
                            next=request.values.get("next", "")), status
+
+
+def _guessing():
+    """The login page, 429 with ``Retry-After``, for an address that sent too many bad keys;
+    None for any other."""
+    try:
+        check_auth_failures()
+    except ApiError as exc:
+        page = render_template("pages/login.html", error="too_many_attempts",
+                               next=request.values.get("next", ""))
+        return page, 429, {"Retry-After": exc.headers["Retry-After"]}
+    return None
 
 
 @bp.route("/logout", methods=["POST"])

@@ -117,10 +117,10 @@ class StubTrainer:
 
 def service_app(store, var_dir, **config):
     """An app over ``store`` with its registry under ``var_dir``; snapshots refreshed on the
-    request that notices a change (checked on every request), rate limit off."""
+    request that notices a change (checked on every request), rate limits off."""
     settings = {"TESTING": True, "database_url": store.url, "var_dir": str(var_dir),
-                "RATE_LIMIT_PER_MINUTE": 0, "SNAPSHOT_REFRESH": "inline",
-                "SNAPSHOT_CHECK_SECONDS": 0, **config}
+                "RATE_LIMIT_PER_MINUTE": 0, "AUTH_FAILURES_PER_MINUTE": 0,
+                "SNAPSHOT_REFRESH": "inline", "SNAPSHOT_CHECK_SECONDS": 0, **config}
     return create_app(settings)
 
 

@@ -16,7 +16,8 @@ def get(client, as_role):
 # --- health ---------------------------------------------------------------------------------
 def test_ready_reports_the_schema_and_data_version(client, demo_store):
     body = client.get("/api/v1/ready").get_json()
-    assert body == {"status": "ready", "schema_revision": "0003", "schema_head": "0003",
+    assert body == {"status": "ready", "database": "sqlite", "schema_revision": "0003",
+                    "schema_head": "0003",
                     "data_version": demo_store.data_version()}
 
 

@@ -166,7 +166,7 @@ def _pattern(path: str) -> str:
     for name, value in (("chain_id", "precision_instruments"), ("firm_id", "ref-keyence"),
                         ("park_id", OWN), ("park_id", OTHER), ("park_id", MADE),
                         ("node_id", NODE),
-                        ("version", "{version}"), ("int:job_id", "{job}")):
+                        ("version", "{version}"), ("int(min=1, max=2147483647):job_id", "{job}")):
         path = path.replace(value, f"<{name}>")
     return path
 
