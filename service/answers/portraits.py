@@ -22,6 +22,7 @@ import pandas as pd
 
 from recommender import columns as C
 from recommender.exceptions import NotFoundError
+from recommender.store.models import DATA_VERSION
 from recommender.store.store import PARK_COLUMNS
 from service.answers import matching, queries
 
@@ -92,7 +93,7 @@ def firm_portrait(store, chain, snapshot, firm_id: str, *, with_outcomes: bool,
     portrait["standings"] = firm_standings(snapshot, firm_id) if with_rankings else None
     portrait["parks"] = firm_parks(snapshot, firm_id, parks) if parks is not None else None
     portrait[C.MODEL_VERSION] = snapshot.model_version
-    portrait["data_version"] = snapshot.data_version
+    portrait[DATA_VERSION] = snapshot.data_version
     return portrait
 
 
@@ -130,8 +131,8 @@ def park_matches(snapshot, chain, park: Mapping[str, Any], *, k: int,
            include_excluded, exclude_local)
     items = snapshot.memo.get(key, lambda: matching.park_match_rows(
         snapshot, profile, k=k, include_excluded=include_excluded, exclude_local=exclude_local))
-    return {"park": record, "model_version": snapshot.model_version,
-            "data_version": snapshot.data_version, "k": k,
+    return {"park": record, C.MODEL_VERSION: snapshot.model_version,
+            DATA_VERSION: snapshot.data_version, "k": k,
             "include_excluded": include_excluded, "exclude_local": exclude_local,
             "items": items}
 

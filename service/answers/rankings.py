@@ -19,6 +19,7 @@ import orjson
 import pandas as pd
 
 from recommender import columns as C
+from recommender.store.models import DATA_VERSION
 from recommender.targeting.exports import NODE_NAME, REASON
 from recommender.targeting.portfolio import COVERAGE_SHARE, COVERS, MARGINAL_GAIN, OBJECTIVE, PICK
 from service.runtime.scores import PROVENANCE
@@ -95,7 +96,7 @@ def weak_link_rows(snapshot, settings, *, restrict: Sequence[str] = (),
     data = snapshot.data
     return {
         "chain": data.chain.id, "region": getattr(data.region, "id", None),
-        "data_version": snapshot.data_version, "restrict": list(restrict),
+        DATA_VERSION: snapshot.data_version, "restrict": list(restrict),
         "weights": {k: float(v) for k, v in table.attrs.get("weights", {}).items()},
         "radius_km": _plain(table.attrs.get("radius_km")),
         "import_years": _plain(list(table.attrs.get("import_years", []))),
@@ -141,7 +142,7 @@ def recommendations_json(snapshot, node_id: str, *, k: int, page: int, page_size
     items = snapshot.scores.items_json(shown, first_rank=start + 1)
     body = {
         "node": snapshot.memo.get(("node", node_id), lambda: node_summary(snapshot, node_id)),
-        "model_version": snapshot.model_version, "data_version": snapshot.data_version,
+        C.MODEL_VERSION: snapshot.model_version, DATA_VERSION: snapshot.data_version,
         "k": k, "candidates": candidates,
         "filters": {"country": list(country) if country else None,
                     "size": list(size) if size else None,
@@ -210,13 +211,13 @@ def _target_list(snapshot, *, k, max_country_share, top_links, exclude) -> dict[
                 {key: _plain(value) for key, value in cover.items()} for cover in pick[name]]
     attrs = picks.attrs
     total = float(attrs.get("total_weight") or 0.0)
-    objective = float(attrs.get("objective") or 0.0)
+    objective = float(attrs.get(OBJECTIVE) or 0.0)
     return {
-        "model_version": snapshot.model_version, "data_version": snapshot.data_version,
+        C.MODEL_VERSION: snapshot.model_version, DATA_VERSION: snapshot.data_version,
         "k": k, "max_country_share": float(max_country_share), "top_links": top_links,
         "coverage": {
             "objective": objective, "total_weight": total,
-            "coverage_share": objective / total if total > 0 else 0.0,
+            COVERAGE_SHARE: objective / total if total > 0 else 0.0,
             "country_cap": _plain(attrs.get("country_cap")),
             "link_weights": attrs["link_weights"],
             "note": attrs.get("note") or "", "guarantee": attrs.get("guarantee") or "",
