@@ -259,9 +259,17 @@ def _refuse_control(location: str, fields: dict[str, list[str]]) -> None:
 
 
 def _read_chunked_body(limit: int) -> None:
-    """Read a body sent without a length up to ``limit`` bytes; 413 past it."""
-    raw = request.environ["wsgi.input"].read(limit + 1)
+    """Read a body sent without a length up to ``limit`` bytes; 413 past it.
+
+    Past it, up to ``limit`` more bytes are read and dropped first, so that a client that
+    sent a little too much reads the answer rather than a reset connection.
+    """
+    stream = request.environ["wsgi.input"]
+    raw = stream.read(limit + 1)
     if len(raw) > limit:
+        dropped = 0
+        while dropped < limit and (piece := stream.read(min(65536, limit - dropped))):
+            dropped += len(piece)
         raise ApiError(413, "request_entity_too_large",
                        f"the body is larger than {limit} bytes")
     request.environ["wsgi.input"] = io.BytesIO(raw)

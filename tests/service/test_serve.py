@@ -65,3 +65,26 @@ def test_no_build_serves_the_store_as_it_is(world, execs, tmp_path):
     assert result.exit_code == 0, result.output
     assert not (tmp_path / "serve.db").exists()
     assert execs[0][1][4] == "0.0.0.0:8000"
+
+
+def test_serve_makes_the_session_secret_once_in_var(world, execs, tmp_path, monkeypatch):
+    import stat
+
+    monkeypatch.delenv("CHAINSCOUT_SECRET_KEY", raising=False)
+    runner = CliRunner()
+    first = runner.invoke(cli, ["--database-url", world, "serve", "--no-build"])
+    secret = (tmp_path / "session_secret").read_text()
+    again = runner.invoke(cli, ["--database-url", world, "serve", "--no-build"])
+
+    assert first.exit_code == 0 and again.exit_code == 0, first.output + again.output
+    assert "session_secret" in first.output
+    assert (tmp_path / "session_secret").read_text() == secret  # the same on every run
+    assert stat.S_IMODE((tmp_path / "session_secret").stat().st_mode) == 0o600
+    assert "CHAINSCOUT_SECRET_KEY" not in execs[0][2]  # the workers read the file
+
+
+def test_a_configured_secret_leaves_var_alone(world, execs, tmp_path, monkeypatch):
+    monkeypatch.setenv("CHAINSCOUT_SECRET_KEY", "configured")
+    result = CliRunner().invoke(cli, ["--database-url", world, "serve", "--no-build"])
+    assert result.exit_code == 0, result.output
+    assert not (tmp_path / "session_secret").exists()
