@@ -1,18 +1,27 @@
 """The fault matrix through a real gunicorn on 127.0.0.1, started as ``chainscout serve``
 starts it (``-c python:service.gunicorn_conf``): concurrent writes, logins across workers, a
-killed worker, a model switch under reads, and what the server refuses. Every load is bounded
-in requests and in time. PostgreSQL stopped under load is in ``test_faults_postgres.py``.
+killed worker, a model switch under reads, what the server refuses, and PostgreSQL stopped
+for 10 s. Every load is bounded in requests and in time.
+
+The PostgreSQL outage runs on a throwaway cluster of the test's own (``initdb`` and
+``pg_ctl`` on a free port of 127.0.0.1, in a temporary folder), never the shared server other
+tests use; it is skipped where the server binaries are missing, or where the test runs as
+root without a ``postgres`` user to run them as.
 """
 
 from __future__ import annotations
 
+import glob
 import http.client
 import json
 import os
+import pwd
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -361,3 +370,117 @@ def test_a_keys_rate_limit_is_shared_by_the_workers(demo_store, keys, serve, tmp
     assert statuses[429] + statuses[200] == 40
     assert 10 <= statuses[200] <= 10 + refills  # one allowance, not one per worker (20)
     assert len(server.served_by()) == 2
+
+
+# --- PostgreSQL stopped under load ---------------------------------------------------------
+OUTAGE_SECONDS = 10
+
+
+def _bin(name: str) -> str | None:
+    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    return found[-1] if found else shutil.which(name)
+
+
+class Cluster:
+    """A PostgreSQL cluster of its own in ``folder``, listening on 127.0.0.1:``port``."""
+
+    def __init__(self, folder: Path, port: int):
+        self.folder, self.port = folder, port
+        self.data = folder / "data"
+        self.prefix: list[str] = []
+        if os.geteuid() == 0:  # initdb refuses root: run the server as postgres
+            self.prefix = ["runuser", "-u", "postgres", "--"]
+            owner = pwd.getpwnam("postgres")
+            folder.mkdir(parents=True, exist_ok=True)
+            os.chown(folder, owner.pw_uid, owner.pw_gid)
+        self.url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
+
+    def run(self, *args: str) -> None:
+        done = subprocess.run([*self.prefix, *args], capture_output=True, text=True, timeout=60)
+        if done.returncode != 0:
+            raise subprocess.CalledProcessError(done.returncode, args, done.stdout, done.stderr)
+
+    def init(self) -> None:
+        self.run(_bin("initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres",
+                 "--no-sync", "-E", "UTF8")
+
+    def start(self) -> None:
+        options = (f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 "
+                   "-c fsync=off -c full_page_writes=off")
+        self.run(_bin("pg_ctl"), "-D", str(self.data), "-o", options, "-l",
+                 str(self.folder / "server.log"), "-w", "-t", "30", "start")
+
+    def stop(self) -> None:
+        self.run(_bin("pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    if not (_bin("initdb") and _bin("pg_ctl")):
+        pytest.skip("no PostgreSQL server binaries (initdb, pg_ctl) to run a cluster of its own")
+    if os.geteuid() == 0:
+        try:
+            pwd.getpwnam("postgres")
+        except KeyError:
+            pytest.skip("running as root without a postgres user to run a cluster as")
+        if not shutil.which("runuser"):
+            pytest.skip("running as root without runuser")
+    # not under pytest's temporary folder: that one is private to the user running the tests
+    base = Path(tempfile.mkdtemp(prefix="chainscout-pg-"))
+    base.chmod(0o755)
+    made = Cluster(base / "cluster", free_port())
+    try:
+        made.init()
+        made.start()
+        yield made
+    finally:
+        try:
+            made.stop()
+        except subprocess.CalledProcessError:
+            pass
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_postgres_stopped_for_10_s_is_a_clean_503_then_recovery_without_restart(
+        cluster, serve, tmp_path):
+    _, key = small_store(cluster.url)
+    server = serve({"CHAINSCOUT_DATABASE_URL": cluster.url, "CHAINSCOUT_VAR_DIR": str(tmp_path),
+                    "CHAINSCOUT_RATE_LIMIT_PER_MINUTE": "0",
+                    "CHAINSCOUT_AUTH_CACHE_SECONDS": "0"}, workers=2)
+    officer = {"Authorization": f"Bearer {key}"}
+    answers: list[tuple[float, int, dict, bytes]] = []
+
+    def read() -> int:
+        status, headers, body = call(server.port, "GET", "/api/v1/firms?page_size=1",
+                                     headers=officer)
+        answers.append((time.monotonic(), status, headers, body))
+        time.sleep(0.02)
+        return status
+
+    with Load(read, threads=2, limit=20_000) as load:
+        load.wait_for(20)
+        cluster.stop()
+        stopped = time.monotonic()
+        time.sleep(OUTAGE_SECONDS)
+        cluster.start()
+        restarted = time.monotonic()
+        while time.monotonic() - restarted < 20:
+            if answers and answers[-1][0] > restarted and answers[-1][1] == 200:
+                break
+            time.sleep(0.1)
+        load.wait_for(len(load.results) + 20)
+    during = [a for a in answers if stopped + 0.5 < a[0] < restarted]
+    after = [a for a in answers if a[0] > restarted + 0.5]
+    statuses = Counter(a[1] for a in answers)
+    assert set(statuses) <= {200, 503}, statuses
+    assert len(during) > 20 and {a[1] for a in during} == {503}
+    for _, _, headers, body in during:
+        assert headers["Content-Type"] == "application/json"
+        assert int(headers["Retry-After"]) >= 1
+        assert json.loads(body)["error"]["code"] == "store_unavailable"
+    assert after and after[-1][1] == 200  # the same gunicorn answers again
+    recovered = next(a[0] for a in answers if a[0] > restarted and a[1] == 200)
+    print(f"\npostgres outage: {dict(statuses)}; first 200 {recovered - restarted:.2f} s after "
+          "the restart")
