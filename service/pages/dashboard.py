@@ -21,7 +21,7 @@ from werkzeug.datastructures import MultiDict
 from recommender import columns as C
 from recommender.diagnosis.weak_links import CAN_RECRUIT
 from recommender.store.auth import EXPORT, READ_MAPS, READ_RANKINGS, roles_with
-from service.pages import bp, login_required
+from service.pages.blueprint import bp, login_required
 
 __all__ = [
     "FIRM_FIELDS",

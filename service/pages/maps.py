@@ -20,7 +20,7 @@ import functools
 from flask import Response, current_app, g, render_template, request, url_for
 
 from recommender.store.auth import READ_MAPS, READ_RANKINGS, roles_with
-from service.pages import bp, login_required
+from service.pages.blueprint import bp, login_required
 from service.pages.i18n import translate
 
 __all__ = [
@@ -102,7 +102,7 @@ def _stage_choices(asked: str) -> list[dict[str, str]]:
     texts of its stages): each stage, and any contact at all; a valid combination asked in the
     URL is offered too, so the form shows what the map draws."""
     from recommender.targeting.stages import NOT_CONTACTED, OUTCOME_STAGES, RECRUITMENT_STAGES
-    from service.pages import stage_text
+    from service.pages.blueprint import stage_text
 
     def label(stage: str) -> str:
         return stage_text(stage, g.lang)

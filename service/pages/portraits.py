@@ -26,7 +26,7 @@ from recommender.store.auth import (
     READ_RANKINGS,
     RECORD_OUTCOMES,
 )
-from service.pages import bp, login_required
+from service.pages.blueprint import bp, login_required
 from service.pages.i18n import translate
 
 __all__ = [

@@ -63,7 +63,7 @@ def test_every_key_a_template_names_exists(app):
 @pytest.fixture
 def asked(monkeypatch) -> set[str]:
     """The UI string keys looked up while a test runs that have no entry."""
-    import service.pages
+    import service.pages.blueprint
     import service.pages.chain_graph
     import service.pages.maps
     import service.pages.portraits
@@ -75,7 +75,7 @@ def asked(monkeypatch) -> set[str]:
             unknown.add(key)
         return translate(key, lang)
 
-    for module in (service.pages, service.pages.chain_graph, service.pages.maps,
+    for module in (service.pages.blueprint, service.pages.chain_graph, service.pages.maps,
                    service.pages.portraits):
         monkeypatch.setattr(module, "translate", recording)
     return unknown
