@@ -36,9 +36,25 @@ from recommender.maps.geodesic import MAX_SEGMENT_KM, great_circle_line
 from recommender.maps.naturalearth import CONTINENT, ISO2, natural_earth_countries
 
 __all__ = [
-    "BEST_SCORE", "CANDIDATES", "FIRM_PROPERTIES", "FLOW_PROPERTIES", "NODE_NAME_EN_PROP",
-    "NODE_NAME_ZH_PROP", "PARK_NAME_EN_PROP", "PARK_NAME_ZH_PROP", "REASON_EN", "REASON_ZH",
-    "WEAK_LINKS", "country_layer", "firm_layer", "flow_layer", "park_layer", "recruitment_map",
+    "BEST_SCORE",
+    "CANDIDATES",
+    "COUNTRY_PROPERTIES",
+    "FIRM_PROPERTIES",
+    "FLOW_PROPERTIES",
+    "NODE_NAME_EN_PROP",
+    "NODE_NAME_ZH_PROP",
+    "PARK_NAME_EN_PROP",
+    "PARK_NAME_ZH_PROP",
+    "PARK_PROPERTIES",
+    "REASON_EN",
+    "REASON_ZH",
+    "WEAK_LINKS",
+    "country_layer",
+    "firm_layer",
+    "flow_layer",
+    "node_name_table",
+    "park_layer",
+    "recruitment_map",
 ]
 
 # property names that recommender.columns does not have (a firm's name_zh is not its node's)

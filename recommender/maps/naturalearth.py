@@ -29,7 +29,14 @@ import shapely
 from recommender import columns as C
 from recommender.exceptions import DependencyError
 
-__all__ = ["ISO2", "NATURAL_EARTH_FIXTURE", "NE_ISO2_FIXES", "natural_earth_countries"]
+__all__ = [
+    "CONTINENT",
+    "ISO2",
+    "NATURAL_EARTH_FIXTURE",
+    "NE_ISO2_FIXES",
+    "natural_earth_countries",
+    "natural_earth_path",
+]
 
 ISO2 = "iso2"
 CONTINENT = "continent"

@@ -46,8 +46,27 @@ COMPONENTS = (C.LOCAL_GAP, C.DEMAND, C.IMPORT_DEPENDENCE, C.CONCENTRATION, C.EXP
               C.CRITICALITY)
 INPUT_FLAGS = (HAS_LOCAL_FIRMS, HAS_IMPORTS, HAS_LEADER_NEEDS, HAS_EXPORT_CONTROLS)
 
-__all__ = ["COMPONENTS", "INPUT_FLAGS", "ChainLayout", "EdgeBox", "NodeBox", "StageBand",
-           "layout_chain", "node_facts", "score_band", "short_label", "text_or"]
+__all__ = [
+    "ARC_ROOM",
+    "COLUMN_GAP",
+    "COMPONENTS",
+    "ChainLayout",
+    "EdgeBox",
+    "HEADER",
+    "INPUT_FLAGS",
+    "NODE_HEIGHT",
+    "NodeBox",
+    "PAD",
+    "ROW",
+    "SEGMENT_GAP",
+    "SWEEPS",
+    "StageBand",
+    "layout_chain",
+    "node_facts",
+    "score_band",
+    "short_label",
+    "text_or",
+]
 
 NODE_HEIGHT = 18
 ROW = 23  # vertical pitch of the nodes in a column
