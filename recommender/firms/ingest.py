@@ -300,6 +300,8 @@ def ingest_firms(path: str | Path, store, chain, *, default_country: str | None 
                                            default_country=default_country,
                                            source=path.name, classifier=classifier,
                                            progress=progress)
+    if format == "listing":  # the listing reader writes the source column itself
+        unmapped = [header for header in unmapped if header != C.SOURCE]
     result = IngestResult("firms", path.name, len(firms), unmapped_headers=unmapped,
                           geocoding=geocode_report(firms))
     if dry_run:

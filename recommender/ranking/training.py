@@ -8,9 +8,10 @@ from __future__ import annotations
 from recommender import columns as C
 from recommender.exceptions import DataError
 
-__all__ = ["MIN_GROUPS", "TEST_SHARE", "train_model"]
+__all__ = ["MIN_GROUPS", "TEST_SHARE", "VALID_SHARE", "train_model"]
 
 TEST_SHARE = 0.3  # the later share of campaigns held out to measure a model
+VALID_SHARE = 0.2  # the latest share of the earlier campaigns, kept for early stopping
 MIN_GROUPS = 10  # campaign groups needed to train and still hold out a window
 
 
@@ -24,7 +25,9 @@ def train_model(data, weak_links, registry, *, test_share: float = TEST_SHARE, s
 
     The latest campaigns (``test_share`` of the groups) are held out; the model trains on the
     earlier ones with early stopping on their last part, is measured on the held-out window
-    next to the prior, and is saved with those metrics. With ``activate`` it becomes the active
+    next to the prior, and is saved with those metrics. Its ``training_window`` is the groups
+    the trees were fitted on: the earlier window less its last ``VALID_SHARE`` (the
+    ``validation_window``, used only to stop early). With ``activate`` it becomes the active
     model only if it beats the active one (``ModelRegistry.promote_if_better``).
 
     Returns
@@ -43,7 +46,7 @@ def train_model(data, weak_links, registry, *, test_share: float = TEST_SHARE, s
     from recommender.ranking.evaluation import evaluate
     from recommender.ranking.features import training_frame
     from recommender.ranking.registry import data_fingerprint
-    from recommender.ranking.splits import time_split, window_of
+    from recommender.ranking.splits import labels_as_of, time_split, window_of
 
     progress("building the training frame", 0, 0)
     frame = training_frame(data, weak_links)
@@ -54,12 +57,14 @@ def train_model(data, weak_links, registry, *, test_share: float = TEST_SHARE, s
     earlier, later = time_split(frame, test_share=test_share)
     progress("training and measuring", 0, 0)
     results = evaluate(earlier, later, methods=("prior", "lambdarank"), seed=seed,
-                       return_models=True)
+                       valid_share=VALID_SHARE, return_models=True)
+    # The rows and split evaluate's LambdaRank uses: it fits on ``fitted``, stops on the rest.
+    fitted, _ = time_split(labels_as_of(earlier, later[C.DATE].min()), test_share=VALID_SHARE)
     ranker = results.pop("models")["lambdarank"]
     metrics = results["metrics"]
     version = registry.save(ranker, {
         "metrics": metrics["lambdarank"], "prior_metrics": metrics["prior"],
-        "training_window": window_of(earlier), "test_window": results["test"],
+        "training_window": window_of(fitted), "test_window": results["test"],
         "validation_window": results["lambdarank"]["validation"],
         "data_fingerprint": data_fingerprint(earlier), "data_version": data.data_version,
         "chain_id": getattr(data.chain, "id", None), "region_id": getattr(data.region, "id", None),

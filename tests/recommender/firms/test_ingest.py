@@ -246,6 +246,9 @@ def test_listing_format_keeps_identifiers_and_keys_by_isin_or_symbol(store, chai
     }).to_csv(path, index=False)
     result = ingest_firms(path, store, chain, format="listing")
     assert result.counts["inserted"] == 2
+    # the reader's own source column is not one of the file's headers
+    assert C.SOURCE not in result.unmapped_headers
+    assert "website" not in result.unmapped_headers
     firms = store.firms().set_index(C.SYMBOL)
     assert firms.loc["OPTX", C.FIRM_KEY] == "sym:OPTX"
     assert firms.loc["VACU.DE", C.FIRM_KEY] == "isin:DE0000000001"

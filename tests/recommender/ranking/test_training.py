@@ -51,3 +51,19 @@ def test_too_few_campaign_groups_is_a_data_error(world, tmp_path):
         outcomes=data.outcomes[data.outcomes["campaign_id"].isin(few["campaign_id"])])
     with pytest.raises(DataError, match="campaign groups"):
         train_model(thin, weak_links, ModelRegistry(tmp_path / "models"))
+
+
+def test_training_window_is_the_groups_the_trees_were_fitted_on(world, tmp_path):
+    data, weak_links = world
+    registry = ModelRegistry(tmp_path / "models")
+    result = train_model(data, weak_links, registry, activate=False)
+    meta = registry.metadata(result["version"])
+    fitted, stopped, earlier = (meta["training_window"], meta["validation_window"],
+                                result["train"])
+    # The earlier window is the fitted groups plus the early-stopping groups, in that order.
+    assert fitted["groups"] + stopped["groups"] == earlier["groups"]
+    assert fitted["rows"] + stopped["rows"] == earlier["rows"]
+    assert 0 < fitted["groups"] < earlier["groups"]
+    assert fitted["start"] == earlier["start"]
+    assert fitted["end"] <= stopped["start"] <= stopped["end"] == earlier["end"]
+    assert stopped["end"] < result["test"]["start"]
