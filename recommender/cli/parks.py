@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from recommender import columns as C
 from recommender.cli.common import chain_of, echo_json, settings_of, store_of
 
 __all__ = [
@@ -29,7 +30,6 @@ def output_options(func):
 
 def local_firm_ids(ctx: click.Context, firms) -> list[str]:
     """Ids of the firms located in the region of the settings (they are supply already)."""
-    from recommender import columns as C
     from recommender.demo.world import load_region
     from recommender.diagnosis.locality import local_mask
 
@@ -72,6 +72,7 @@ def park_matches_command(ctx: click.Context, park_id: str, k: int, include_exclu
     capacity fit and proximity, with reasons."""
     from recommender.parks.matching import park_matches
     from recommender.parks.park_reasons import EXCLUDED_REASON_EN, EXCLUDED_REASON_ZH
+    from recommender.parks.scoring import EXCLUDED
 
     store = store_of(ctx)
     park = store.park(park_id)
@@ -82,13 +83,13 @@ def park_matches_command(ctx: click.Context, park_id: str, k: int, include_exclu
     if csv_path:
         write_csv(table, csv_path)
     if as_json:
-        echo_json({"park_id": park_id, "matches": records(table)})
+        echo_json({C.PARK_ID: park_id, "matches": records(table)})
         return
     if csv_path:
         return
-    click.echo(f"{park['park_id']}  {park['name_zh']} / {park['name_en']}: "
-               f"{int((~table['excluded']).sum())} firms")
-    reason = "reason_zh" if lang == "zh" else "reason_en"
+    click.echo(f"{park[C.PARK_ID]}  {park[C.PARK_NAME_ZH]} / {park[C.PARK_NAME_EN]}: "
+               f"{int((~table[EXCLUDED]).sum())} firms")
+    reason = C.REASON_ZH if lang == "zh" else C.REASON_EN
     excluded = EXCLUDED_REASON_ZH if lang == "zh" else EXCLUDED_REASON_EN
     for row in table.itertuples(index=False):
         rank = "  -" if row.excluded else f"{row.rank:3d}"
@@ -111,7 +112,6 @@ def assign_command(ctx: click.Context, k_per_park: int, exclude_local: bool, as_
                    csv_path: str | None) -> None:
     """Assign firms to parks: each firm at most one park, each park at most max_new_firms,
     the total match score as high as possible (scores: the park-matching prior)."""
-    from recommender import columns as C
     from recommender.parks.assignment import assign_firms_to_parks
     from recommender.parks.matching import matches_for_parks
     from recommender.parks.scoring import EXCLUDED
@@ -121,8 +121,8 @@ def assign_command(ctx: click.Context, k_per_park: int, exclude_local: bool, as_
     exclude = local_firm_ids(ctx, firms) if exclude_local else []
     table = matches_for_parks(parks, firms, links, chain_of(ctx), k=k_per_park, exclude=exclude)
     result = assign_firms_to_parks(table[~table[EXCLUDED]], parks[[C.PARK_ID, C.MAX_NEW_FIRMS]])
-    columns = [C.PARK_ID, C.FIRM_ID, C.SCORE, C.NAME, C.NAME_ZH, C.COUNTRY, "reason_zh",
-               "reason_en"]
+    columns = [C.PARK_ID, C.FIRM_ID, C.SCORE, C.NAME, C.NAME_ZH, C.COUNTRY, C.REASON_ZH,
+               C.REASON_EN]
     result = result[[c for c in columns if c in result.columns]]
     if csv_path:
         write_csv(result, csv_path)

@@ -7,14 +7,15 @@ import unicodedata
 
 import click
 
+from recommender import columns as C
 from recommender.cli.common import chain_of, echo_json, settings_of, store_of
 
 __all__ = ["COMMANDS", "weak_links"]
 
 # table columns: header, row key, width, format
-_COMPONENTS = (("gap", "local_gap"), ("demand", "demand"), ("import", "import_dependence"),
-               ("HHI", "source_concentration"), ("control", "export_control_exposure"),
-               ("critical", "criticality"))
+_COMPONENTS = (("gap", C.LOCAL_GAP), ("demand", C.DEMAND), ("import", C.IMPORT_DEPENDENCE),
+               ("HHI", C.CONCENTRATION), ("control", C.EXPORT_CONTROL),
+               ("critical", C.CRITICALITY))
 _INPUT_ABBREVIATIONS = (("has_imports", "imports"), ("has_leader_needs", "leaders"),
                         ("has_export_controls", "controls"), ("has_local_firms", "local"))
 
@@ -109,10 +110,11 @@ def _render(table, region, chain, n_firms: int, origins: list[str], n_nodes: int
     lines.append(_row(["-" * w if w else "-------" for w in widths], widths))
     for row in table.to_dict("records"):
         rank = "" if pd.isna(row["rank"]) else str(int(row["rank"]))
-        name_en = row["name_en"] if len(row["name_en"]) <= 34 else row["name_en"][:33] + "…"
+        name_en = row[C.NODE_NAME_EN]
+        name_en = name_en if len(name_en) <= 34 else name_en[:33] + "…"
         missing = [abbr for flag, abbr in _INPUT_ABBREVIATIONS if not row[flag]]
-        cells = [rank or "-", row["name_zh"], name_en, f"{row['weak_link_score']:.3f}",
-                 *(f"{row[key]:.2f}" for _, key in _COMPONENTS), str(row["local_firms"]),
+        cells = [rank or "-", row[C.NODE_NAME_ZH], name_en, f"{row[C.WEAK_LINK_SCORE]:.3f}",
+                 *(f"{row[key]:.2f}" for _, key in _COMPONENTS), str(row[C.LOCAL_FIRMS]),
                  ",".join(missing)]
         lines.append(_row(cells, widths))
     lines += ["", "rank: weakest recruitable node first; '-' marks downstream demand sectors, "

@@ -274,7 +274,7 @@ def diagnose_weak_links(
     out = out[WEAK_LINK_COLUMNS].reset_index(drop=True)
     out.attrs.update({"weights": component_w, "radius_km": radius, "restrict": restricted,
                       "import_years": years, "unmatched_import_codes": unmatched,
-                      "region_id": getattr(region, "id", None)})
+                      C.REGION_ID: getattr(region, "id", None)})
     return out
 
 

@@ -31,8 +31,6 @@ from recommender.parks.park_reasons import (
     EXCLUDED_REASON_EN,
     EXCLUDED_REASON_ZH,
     LINKED_TENANTS,
-    REASON_EN,
-    REASON_ZH,
     describe_pair,
 )
 from recommender.parks.profiles import NEED_COLUMNS, park_profiles
@@ -261,8 +259,8 @@ def _frame(m: Matcher, park: dict, rows: np.ndarray, parts: pd.DataFrame) -> pd.
     described = [describe_pair(m, park, int(r), part)
                  for r, part in zip(rows, parts.to_dict("records"), strict=True)]
     text = {c: [d[c] for d in described] for c in
-            (LINKED_TENANTS, EXCLUDED_REASON_ZH, EXCLUDED_REASON_EN, C.REASONS, REASON_ZH,
-             REASON_EN)}
+            (LINKED_TENANTS, EXCLUDED_REASON_ZH, EXCLUDED_REASON_EN, C.REASONS, C.REASON_ZH,
+             C.REASON_EN)}
     needs = m.needs.iloc[rows].reset_index(drop=True)
     score_parts = [SYNERGY, FOCUS_FIT, CAPACITY_FIT, PROXIMITY] + \
         ([REC_SCORE] if REC_SCORE in parts else [])
@@ -284,8 +282,8 @@ def _frame(m: Matcher, park: dict, rows: np.ndarray, parts: pd.DataFrame) -> pd.
         EXCLUDED_REASON_ZH: pd.Series(text[EXCLUDED_REASON_ZH], dtype="str"),
         EXCLUDED_REASON_EN: pd.Series(text[EXCLUDED_REASON_EN], dtype="str"),
         C.REASONS: text[C.REASONS],
-        REASON_ZH: pd.Series(text[REASON_ZH], dtype="str"),
-        REASON_EN: pd.Series(text[REASON_EN], dtype="str"),
+        C.REASON_ZH: pd.Series(text[C.REASON_ZH], dtype="str"),
+        C.REASON_EN: pd.Series(text[C.REASON_EN], dtype="str"),
         C.IS_SYNTHETIC: (firms[C.IS_SYNTHETIC].astype("boolean") if C.IS_SYNTHETIC in firms
                          else pd.array([pd.NA] * len(rows), dtype="boolean")),
     })

@@ -40,13 +40,12 @@ from recommender.parks.scoring import (
 )
 
 __all__ = [
-    "EXCLUDED_REASON_EN", "EXCLUDED_REASON_ZH", "LINKED_TENANTS", "REASON_EN", "REASON_ZH",
+    "EXCLUDED_REASON_EN", "EXCLUDED_REASON_ZH", "LINKED_TENANTS",
     "describe_pair",
 ]
 
 LINKED_TENANTS = "linked_tenants"
 EXCLUDED_REASON_ZH, EXCLUDED_REASON_EN = "excluded_reason_zh", "excluded_reason_en"
-REASON_ZH, REASON_EN = "reason_zh", "reason_en"
 _SEP = {"zh": "；", "en": "; "}
 _UNITS = {"ha": ("公顷", "ha"), "m2": ("平方米", "m²"), "MVA": ("MVA", "MVA")}
 
@@ -83,8 +82,8 @@ def describe_pair(m: Matcher, park: dict, r: int, part: dict) -> dict:
     return {
         LINKED_TENANTS: tenants,
         C.REASONS: reasons,
-        REASON_ZH: _SEP["zh"].join(x["zh"] for x in reasons[:3]) or None,
-        REASON_EN: _SEP["en"].join(x["en"] for x in reasons[:3]) or None,
+        C.REASON_ZH: _SEP["zh"].join(x["zh"] for x in reasons[:3]) or None,
+        C.REASON_EN: _SEP["en"].join(x["en"] for x in reasons[:3]) or None,
         EXCLUDED_REASON_ZH: _SEP["zh"].join(z for z, _ in short) or None,
         EXCLUDED_REASON_EN: _SEP["en"].join(e for _, e in short) or None,
     }

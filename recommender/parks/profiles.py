@@ -218,7 +218,7 @@ def firm_needs(firms: pd.DataFrame, firm_nodes: pd.DataFrame, *, chain=None,
                .to_numpy(float, na_value=np.nan)
                if size_class in firms else np.full(len(firms), np.nan))
     basis = np.where(np.isfinite(heads), "employees",
-                     np.where(np.isfinite(typical), "size_class", "unknown")).astype(object)
+                     np.where(np.isfinite(typical), C.SIZE_CLASS, "unknown")).astype(object)
     staff = np.clip(SITE_SHARE * np.where(np.isfinite(heads), heads, typical),
                     SITE_MIN_STAFF, SITE_MAX_STAFF)
     m2, kva, clean = _site_figures(ids, firm_nodes, chain, firm_id=firm_id, node_id=node_id)

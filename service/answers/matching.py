@@ -40,7 +40,7 @@ __all__ = [
 ]
 
 ASSIGNMENT_COLUMNS = [C.PARK_ID, C.FIRM_ID, C.SCORE, C.NAME, C.NAME_ZH, C.COUNTRY, C.CITY,
-                      "reason_zh", "reason_en"]
+                      C.REASON_ZH, C.REASON_EN]
 _REC_COLUMNS = [C.FIRM_ID, C.NODE_ID, C.LAT, C.LON, C.SCORE, C.RANK, C.COUNTRY]
 
 
@@ -143,7 +143,7 @@ def assignment(snapshot, parks: pd.DataFrame, *, k_per_park: int,
     result = assign_firms_to_parks(table[~table[EXCLUDED]], caps)
     shown = result[[c for c in ASSIGNMENT_COLUMNS if c in result.columns]]
     return {
-        "model_version": snapshot.model_version, "data_version": snapshot.data_version,
+        C.MODEL_VERSION: snapshot.model_version, "data_version": snapshot.data_version,
         "k_per_park": k_per_park, "exclude_local": exclude_local,
         "total": float(result.attrs["total"]), "top_m": int(result.attrs["top_m"]),
         "capacities": {str(p): int(c) for p, c in zip(caps[C.PARK_ID], caps[C.MAX_NEW_FIRMS],

@@ -334,7 +334,7 @@ def node_facts(item: Mapping, *, lang: str, weights: Mapping[str, float],
                    else (item[C.NODE_NAME_EN], item[C.NODE_NAME_ZH]))
     stage, segment = item[C.STAGE], item[C.SEGMENT]
     return {
-        "node_id": item[C.NODE_ID], "name": name, "other_name": other,
+        C.NODE_ID: item[C.NODE_ID], "name": name, "other_name": other,
         "stage": text_or(f"dash_stage_{stage}", lang, stage),
         "segment": text_or(f"dash_segment_{segment}", lang, segment),
         "can_recruit": can_recruit,
