@@ -8,7 +8,9 @@ Top wing of the library but the command line, over every wing below it:
    chain as arrays (:mod:`~recommender.demo.chain_index`), and the campaign history of
    :mod:`~recommender.demo.history`, whose outcomes follow the latent model of
    :mod:`~recommender.demo.latent`; it writes and reads the world as Parquet;
-3. :mod:`~recommender.demo.install` builds the demo world and loads it into the store.
+3. :mod:`~recommender.demo.install` builds the demo world and loads it into the store;
+4. :mod:`~recommender.demo.known_makers` reads the world's known makers of each node and finds
+   them among firms by name.
 """
 
 __all__: list[str] = []
