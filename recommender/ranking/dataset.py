@@ -125,7 +125,7 @@ def load_chain_data(store, *, chain, region) -> ChainData:
     >>> data.truth is None                                         # doctest: +SKIP
     True
     """
-    with store.transaction() as conn:  # one snapshot: the version matches the tables read
+    with store.snapshot() as conn:  # one state of the store: the version matches the tables read
         version = int(store.data_version(conn=conn))
         firms = store.firms(conn=conn)
         links = store.firm_nodes(conn=conn)
