@@ -38,6 +38,7 @@ __all__ = [
     "HOP",
     "HS_CODE",
     "HS_CODES",
+    "IMPACT",
     "IMPORT_DEPENDENCE",
     "IMPORT_VALUE",
     "INCENTIVES_EN",
@@ -55,6 +56,7 @@ __all__ = [
     "LAT",
     "LEADER_FIRM_ID",
     "LEADER_NEED",
+    "LIKELIHOOD",
     "LINK_NAME_EN",
     "LINK_NAME_ZH",
     "LOCAL_FIRMS",
@@ -102,6 +104,7 @@ __all__ = [
     "SYMBOL",
     "TENANTS",
     "TRUE_UTILITY",
+    "VALUE",
     "VALUE_USD",
     "WEAK_LINK_COMPONENTS",
     "WEAK_LINK_SCORE",
@@ -237,3 +240,6 @@ RECRUITMENT_STAGE = "outcome_stage"  # the pair's best recorded stage by name; "
 CONTACTED = "contacted"  # an outcome is recorded for the pair
 REASON_ZH = "reason_zh"  # the reasons joined into one Chinese sentence
 REASON_EN = "reason_en"
+LIKELIHOOD = "likelihood"  # calibrated probability of an MoU or better (= p_success)
+IMPACT = "impact"  # 0..1: how much of the weak link the firm could fill if it came
+VALUE = "value"  # likelihood x impact: the expected share of the weak link filled

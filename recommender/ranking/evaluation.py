@@ -9,6 +9,16 @@ Nothing is tuned on the later window. ``comparisons`` gives the per-group differ
 NDCG@10 between lambdarank and the prior (and random) with a paired bootstrap interval over
 the later window's groups. :mod:`recommender.ranking.evaluation_report` renders the results.
 
+**Calibration.** ``calibration`` measures how far the probability of an MoU or better that
+pages show can be taken at its word, for the prior and LambdaRank: each mapping is fitted on
+campaigns held out from what the method learns from, never on the later window
+(LambdaRank's on its early-stopping window, the latest part of the earlier window; the prior's
+on the latest :data:`~recommender.ranking.splits.CALIBRATION_SHARE` of the earlier
+window's groups, as :class:`~recommender.targeting.prior_model.PriorModel` is fitted for
+serving), then measured on the later window: a :func:`reliability_table` (ten bins of the
+predicted probability: mean predicted, observed rate, count) and the
+:func:`expected_calibration_error` (the count-weighted mean gap; the goal is <= 0.05).
+
 Two additions to the protocol, both reported beside the contacted-only table:
 
 - **Every candidate** (demo worlds only). A held-out group holds only the 20-80 firms the
@@ -51,13 +61,16 @@ from recommender.ranking.splits import (
     window_of,
 )
 
-__all__ = ["BOOTSTRAP_SAMPLES", "COMPARED", "DRAWS", "MAX_STAGE", "METRICS", "backtest",
-           "draw_stages", "evaluate"]
+__all__ = ["BOOTSTRAP_SAMPLES", "CALIBRATED", "CALIBRATION_BINS", "COMPARED", "DRAWS",
+           "MAX_STAGE", "METRICS", "backtest", "draw_stages", "evaluate",
+           "expected_calibration_error", "reliability_table"]
 
 METRICS = ("ndcg@10", "map@10", "recall@50")
 BOOTSTRAP_SAMPLES = 2000
 DRAWS = 20  # outcome draws per candidate when every candidate is graded (demo world only)
 MAX_STAGE = 4  # outcome stages 0..4
+CALIBRATION_BINS = 10  # equal-width bins of the predicted probability
+CALIBRATED = ("prior", "lambdarank")  # the methods whose probabilities pages show
 COMPARED = (("lambdarank", "prior"), ("lambdarank", "random"), ("prior", "random"),
             ("lambdarank", "logistic"), ("lambdarank", "lambdarank_plain"))
 
@@ -86,6 +99,78 @@ def draw_stages(utility, thresholds, noise_sd: float, *, draws: int = DRAWS,
     for d in range(int(draws)):
         noisy = np.where(np.isnan(u), -np.inf, u) + rng.normal(0.0, noise_sd, len(u))
         out[d] = np.searchsorted(t, noisy, side="right")
+    return out
+
+
+# --- calibration ----------------------------------------------------------------------------
+def reliability_table(predicted, observed, *, bins: int = CALIBRATION_BINS) -> pd.DataFrame:
+    """Return one row per non-empty bin of the predicted probability: ``low``, ``high``,
+    ``predicted`` (mean predicted), ``observed`` (the rate of ``observed`` true) and ``count``.
+
+    Bins are equal-width on [0, 1], each closed on the left (the last on both sides).
+
+    >>> reliability_table([0.05, 0.15, 0.12, 0.9], [0, 0, 1, 1], bins=2)
+       low  high  predicted  observed  count
+    0  0.0   0.5   0.106667  0.333333      3
+    1  0.5   1.0   0.900000  1.000000      1
+    """
+    p = np.asarray(predicted, float)
+    y = np.asarray(observed, float)
+    if p.shape != y.shape:
+        raise InvalidArgument(f"predicted and observed differ in length: {len(p)} != {len(y)}")
+    at = np.clip((p * bins).astype(int), 0, bins - 1)
+    count = np.bincount(at, minlength=bins)
+    with np.errstate(invalid="ignore"):
+        mean_p = np.bincount(at, weights=p, minlength=bins) / count
+        rate = np.bincount(at, weights=y, minlength=bins) / count
+    edges = np.arange(bins + 1) / bins
+    kept = count > 0
+    return pd.DataFrame({"low": edges[:-1][kept], "high": edges[1:][kept],
+                         "predicted": mean_p[kept], "observed": rate[kept],
+                         "count": count[kept]})
+
+
+def expected_calibration_error(predicted, observed, *, bins: int = CALIBRATION_BINS) -> float:
+    """Return the count-weighted mean of ``|predicted - observed|`` over the bins of
+    :func:`reliability_table` (NaN without rows).
+
+    >>> round(expected_calibration_error([0.05, 0.15, 0.12, 0.9], [0, 0, 1, 1], bins=2), 4)
+    0.195
+    """
+    table = reliability_table(predicted, observed, bins=bins)
+    if not len(table):
+        return float("nan")
+    gap = (table["predicted"] - table["observed"]).abs()
+    return float((gap * table["count"]).sum() / table["count"].sum())
+
+
+def _calibration(train, test, ctx, scores: Mapping[str, np.ndarray], relevant: int) -> dict:
+    """The reliability of the probabilities of :data:`CALIBRATED` methods on the later window."""
+    from recommender.ranking.prior import prior_scores
+    from recommender.ranking.ranker import apply_calibration, fit_calibration
+    from recommender.ranking.splits import CALIBRATION_SHARE, time_split
+
+    mappings = {}
+    if "prior" in scores:
+        _, recent = time_split(train, test_share=CALIBRATION_SHARE, date=ctx["date"],
+                               group_id=ctx["group_id"])
+        mappings["prior"] = fit_calibration(prior_scores(recent[ctx["features"]]),
+                                            recent[ctx["label"]].to_numpy(), relevant,
+                                            "earlier window, latest campaigns")
+    if "lambdarank" in scores and "lambdarank" in ctx["models"]:
+        mappings["lambdarank"] = ctx["models"]["lambdarank"].calibration_
+    observed = (test[ctx["label"]].to_numpy() >= relevant).astype(float)
+    out = {}
+    for method, mapping in mappings.items():
+        predicted = apply_calibration(scores[method], mapping)
+        out[method] = {
+            "fit_on": mapping.get("fit_on"), "fit_rows": mapping.get("rows"),
+            "measured_on": "later window", "rows": int(len(observed)),
+            "base_rate": float(observed.mean()) if len(observed) else None,
+            "mean_predicted": float(predicted.mean()) if len(predicted) else None,
+            "ece": expected_calibration_error(predicted, observed),
+            "bins": reliability_table(predicted, observed).to_dict("records"),
+        }
     return out
 
 
@@ -140,7 +225,8 @@ def evaluate(train: pd.DataFrame, test: pd.DataFrame, *, methods: Sequence[str] 
     dict
         ``metrics`` (method -> metric -> value), ``groups`` (method -> groups each mean
         covers), ``comparisons``, ``skipped`` (method -> reason), ``train`` and ``test``
-        windows, ``lambdarank`` details, ``seed``, ``relevant``; with ``candidates``, also
+        windows, ``lambdarank`` details, ``seed``, ``relevant``, ``calibration`` (method ->
+        ``ece``, ``bins``, ``base_rate``…; see the module); with ``candidates``, also
         ``every_candidate`` (``metrics``, ``groups``, ``comparisons``, ``rows``, ``draws``).
     """
     results, _, _ = _evaluate_window(
@@ -180,10 +266,11 @@ def _evaluate_window(train, test, *, methods, seed, features, ranker_params, val
            "models": {}}
     labels = test[label].to_numpy(float)
     groups = test[group_id].to_numpy()
-    tables, every, skipped = {}, {}, {}
+    tables, every, skipped, test_scores = {}, {}, {}, {}
     for method in methods:
         scorer = SCORERS[method](train, ctx)
         scores = scorer(test)
+        test_scores[method] = scores
         if scores is None:
             skipped[method] = f"no {truth} column with values in the later window"
             continue
@@ -197,6 +284,9 @@ def _evaluate_window(train, test, *, methods, seed, features, ranker_params, val
         "test": window_of(test, date=date, group_id=group_id),
         "seed": int(seed), "relevant": int(relevant), "logistic_stage": int(logistic_stage),
         **ctx["details"],
+        "calibration": _calibration(train, test, ctx, {m: test_scores[m] for m in CALIBRATED
+                                                       if test_scores.get(m) is not None},
+                                    relevant),
     }
     if stages is not None:
         results["every_candidate"] = {

@@ -3,7 +3,9 @@
 :func:`report_markdown` renders the results of
 :func:`~recommender.ranking.evaluation.evaluate` (with the rolling-origin backtest under
 ``backtest`` and every candidate under ``every_candidate`` when they were run): the windows,
-one table row per method, the paired bootstrap comparisons and LambdaRank's trees.
+one table row per method, the paired bootstrap comparisons, LambdaRank's trees and the
+calibration of the probabilities pages show (a reliability table and the expected calibration
+error of each calibrated method).
 :func:`write_report` writes ``evaluation.json`` and ``evaluation.md`` atomically;
 :func:`json_ready` turns NaN and infinities into null for strict JSON.
 
@@ -73,10 +75,30 @@ def report_markdown(results: Mapping) -> str:
                       f"{details['validation']['start']} … {details['validation']['end']}, "
                       f"validation NDCG@10 {_fmt(details['validation_ndcg@10'])}); "
                       f"most used features: {top}."]
+    lines += _calibration_lines(results.get("calibration") or {})
     rolling = results.get("backtest")
     if rolling:
         lines += _backtest_lines(rolling)
     return "\n".join(lines) + "\n"
+
+
+def _calibration_lines(calibration: Mapping) -> list[str]:
+    """The reliability table and ECE of each calibrated method (ECE goal <= 0.05)."""
+    if not calibration:
+        return []
+    lines = ["", "## Calibration of p(MoU or better) on the held-out window", "",
+             "Each method's probability mapping is fitted on campaigns before the later window "
+             "and measured on the later window (goal: ECE <= 0.05)."]
+    for method, found in calibration.items():
+        lines += ["", f"**{method}**: ECE {_fmt(found['ece'])}; base rate "
+                      f"{_fmt(found['base_rate'])}, mean predicted "
+                      f"{_fmt(found['mean_predicted'])} over {found['rows']} contacts; mapping "
+                      f"fitted on {found['fit_on']} ({found['fit_rows']} contacts)", "",
+                  "| predicted in | mean predicted | observed rate | contacts |",
+                  "|---|---:|---:|---:|"]
+        lines += [f"| {b['low']:.1f} – {b['high']:.1f} | {_fmt(b['predicted'])} | "
+                  f"{_fmt(b['observed'])} | {int(b['count'])} |" for b in found["bins"]]
+    return lines
 
 
 def _backtest_lines(rolling: Mapping) -> list[str]:

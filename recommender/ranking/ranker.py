@@ -15,8 +15,11 @@ and every prediction first checks that the estimator is fitted.
   keeps the best iteration only.
 - **Calibration.** LambdaRank scores order firms within a group but are no probabilities.
   ``calibration_`` is a Platt fit, ``P(stage >= relevant) = 1 / (1 + exp(-(slope * score +
-  intercept)))``, on the evaluation window (on the training rows when no window is given, which
-  is optimistic; a constant base rate when the rows hold one class only).
+  intercept)))``, on the evaluation window: later campaigns than the trees learn from (on the
+  training rows only when no window is given, which is optimistic; a constant base rate when
+  the rows hold one class only). Scores beyond those it was fitted on are held at its ends: a
+  firm scored above every calibration row gets the probability of the highest, never an
+  extrapolation towards 1.
 - **Boosting from the prior.** With ``prior_weight > 0`` the trees start from
   ``prior_weight x`` the transparent prior's score (``recommender.ranking.prior.prior_scores``,
   passed to LightGBM as ``init_score``) and learn corrections to it; the score of a row is then
@@ -195,7 +198,9 @@ def fit_calibration(scores, labels, relevant: int = RELEVANT_STAGE, fit_on: str 
     """Fit the Platt mapping of scores to ``P(label >= relevant)``; see :func:`apply_calibration`.
 
     Returns ``method`` ("platt", or "constant": the smoothed base rate when the rows hold one
-    class only), ``slope``, ``intercept``, ``relevant``, ``fit_on``, ``rows`` and ``positives``.
+    class only), ``slope``, ``intercept``, ``relevant``, ``fit_on``, ``rows``, ``positives``,
+    ``base_rate`` (``positives / rows``) and ``low`` and ``high``, the range of the scores it
+    was fitted on.
     """
     from sklearn.linear_model import LogisticRegression
 
@@ -205,7 +210,9 @@ def fit_calibration(scores, labels, relevant: int = RELEVANT_STAGE, fit_on: str 
     target = (labels >= relevant).astype(int)
     n, positives = len(target), int(target.sum())
     base = {"method": "platt", "relevant": int(relevant), "fit_on": fit_on, "rows": int(n),
-            "positives": positives}
+            "positives": positives, "base_rate": positives / n if n else None,
+            "low": float(scores.min()) if n else None,
+            "high": float(scores.max()) if n else None}
     if n == 0 or positives in (0, n):
         rate = (positives + 0.5) / (n + 1.0)  # a smoothed base rate
         return base | {"method": "constant", "slope": 0.0,
@@ -215,8 +222,19 @@ def fit_calibration(scores, labels, relevant: int = RELEVANT_STAGE, fit_on: str 
 
 
 def apply_calibration(scores, calibration: dict) -> np.ndarray:
-    """Return ``P(stage >= relevant)`` for ranking scores, from a ``calibration_`` mapping."""
-    z = calibration["slope"] * np.asarray(scores, float) + calibration["intercept"]
+    """Return ``P(stage >= relevant)`` for ranking scores, from a ``calibration_`` mapping.
+
+    Scores outside the fitted range (``low``, ``high``, when the mapping has them) are held at
+    its ends.
+
+    >>> apply_calibration([0.0, 9.0], {"slope": 1.0, "intercept": 0.0, "low": -1.0, "high": 1.0})
+    array([0.5       , 0.73105858])
+    """
+    scores = np.asarray(scores, float)
+    low, high = calibration.get("low"), calibration.get("high")
+    if low is not None and high is not None:
+        scores = np.clip(scores, low, high)
+    z = calibration["slope"] * scores + calibration["intercept"]
     return 1.0 / (1.0 + np.exp(-z))
 
 

@@ -30,10 +30,13 @@ from recommender import columns as C
 from recommender.exceptions import InvalidArgument
 from recommender.ranking.features import REACHED
 
-__all__ = ["BACKTEST_FOLDS", "BACKTEST_SHARE", "group_dates", "labels_as_of", "rolling_windows",
-           "time_split", "window_of"]
+__all__ = ["BACKTEST_FOLDS", "BACKTEST_SHARE", "CALIBRATION_SHARE", "group_dates",
+           "labels_as_of", "rolling_windows", "time_split", "window_of"]
 
 BACKTEST_FOLDS, BACKTEST_SHARE = 4, 0.5  # rolling-origin windows over the latest half
+# The latest share of campaign groups a score's probability mapping is fitted on when nothing
+# else holds them out (the prior learns nothing from the history: it is served and measured so)
+CALIBRATION_SHARE = 0.3
 
 
 def group_dates(frame: pd.DataFrame, *, date: str = C.DATE,

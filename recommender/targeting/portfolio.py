@@ -1,7 +1,10 @@
 """Target portfolio (招商目标清单): the K firms to visit that best cover the weak links.
 
 Officers can visit K firms. Candidate rows give, for a firm ``f`` and a weak link ``l``, the
-probability ``p_(f,l)`` that the firm fills the link. A set ``S`` of firms covers the links
+expected share ``p_(f,l)`` of the link the firm fills: its *value*, ``likelihood x impact``
+(the probability that it comes, an MoU or better, times the share of the link it fills if it
+comes; :mod:`recommender.targeting.impact`). A firm that comes fills ``impact`` of what is
+still missing, independently of the others, so a set ``S`` of firms covers the links
 
     F(S) = sum_l w_l * (1 - prod_(f in S) (1 - p_(f,l)))
 

@@ -13,7 +13,7 @@ or ``unsaved``.
 
 >>> model = prior_model(data, weak_links)             # doctest: +SKIP
 >>> model.calibration_["fit_on"], model_version(model)  # doctest: +SKIP
-('history', 'prior')
+('recent campaigns', 'prior')
 """
 
 from __future__ import annotations
@@ -23,11 +23,14 @@ import pandas as pd
 
 from recommender import columns as C
 from recommender.exceptions import NotFittedError
+from recommender.ranking.splits import CALIBRATION_SHARE
 
-__all__ = ["PRIOR_VERSION", "UNSAVED_VERSION", "PriorModel", "model_version", "prior_model"]
+__all__ = ["CALIBRATION_MIN_GROUPS", "CALIBRATION_SHARE", "PRIOR_VERSION", "UNSAVED_VERSION",
+           "PriorModel", "model_version", "prior_model"]
 
 PRIOR_VERSION = "prior"  # the version the prior serves under
 UNSAVED_VERSION = "unsaved"  # a fitted model that the registry never saved
+CALIBRATION_MIN_GROUPS = 10  # fewer groups: calibrated on every contact
 
 
 class PriorModel:
@@ -56,21 +59,31 @@ class PriorModel:
     def fit(self, data, weak_links: pd.DataFrame) -> PriorModel:
         """Calibrate the prior on the history of ``data``; return ``self``.
 
-        The calibration is a Platt fit of ``stage >= 3`` on the prior scores of every recorded
-        contact (:func:`recommender.ranking.features.training_frame`); without outcomes of both
-        kinds it is the smoothed base rate, the same for every firm.
+        The calibration is a Platt fit of ``stage >= 3`` on the prior scores of the contacts
+        of the latest :data:`CALIBRATION_SHARE` of the campaign groups
+        (:func:`recommender.ranking.features.training_frame`,
+        :func:`recommender.ranking.splits.time_split`): the prior learns nothing from the
+        history, so these are held-out campaigns, and the latest ones, whose success rate is
+        the one a contact made now meets. With fewer than :data:`CALIBRATION_MIN_GROUPS`
+        groups, every contact; without outcomes of both kinds, the smoothed base rate, the same
+        for every firm.
         """
         from recommender.ranking.features import training_frame
         from recommender.ranking.metrics import RELEVANT_STAGE
         from recommender.ranking.prior import prior_scores
         from recommender.ranking.ranker import fit_calibration
+        from recommender.ranking.splits import time_split
 
+        fit_on = "history"
         if len(data.outcomes):
             frame = training_frame(data, weak_links)
+            if frame[C.GROUP_ID].nunique() >= CALIBRATION_MIN_GROUPS:
+                _, frame = time_split(frame, test_share=CALIBRATION_SHARE)
+                fit_on = "recent campaigns"
             scores, labels = prior_scores(frame), frame[C.LABEL].to_numpy()
         else:
             scores, labels = np.zeros(0), np.zeros(0, int)
-        self.calibration_ = fit_calibration(scores, labels, RELEVANT_STAGE, "history")
+        self.calibration_ = fit_calibration(scores, labels, RELEVANT_STAGE, fit_on)
         return self
 
     def _check_fitted(self) -> None:

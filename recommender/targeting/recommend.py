@@ -1,11 +1,15 @@
 """Ranked firms for a weak link, all scored candidates, and the target list (招商目标清单).
 
-- :func:`recommend`: the top ``k`` firms for one weak link, with scores, the calibrated
-  probability of an MoU or better, reasons in Chinese and English and the model version.
+- :func:`recommend`: the top ``k`` firms for one weak link, best first by expected value
+  (``likelihood x impact``; or by either part), with the calibrated probability of an MoU or
+  better (``likelihood``), the share of the link the firm could fill (``impact``,
+  :mod:`recommender.targeting.impact`), their product (``value``), reasons in Chinese and
+  English and the model version. Firms that already invested for the link are left out unless
+  asked for.
 - :func:`score_candidates`: every candidate of some weak links with its features, score and
   probability.
 - :func:`target_list`: the ``k`` firms that best cover the top weak links together
-  (``recommender.targeting.portfolio.target_portfolio`` over
+  (``recommender.targeting.portfolio.target_portfolio`` of the pairs' values over
   ``recommender.diagnosis.weak_links.weak_link_weights``).
 
 ``recommend`` and ``target_list`` are queries over a
@@ -19,7 +23,7 @@ carries its ``version_``), or a fitted
 rank many times with the prior, fit it once (``prior_model(data, weak_links)``) and pass it.
 
 >>> top = recommend(data, weak_links, "vacuum_pumps", k=20)                 # doctest: +SKIP
->>> top[["rank", "name", "country", "score", "p_success", "reason_en"]].head()  # doctest: +SKIP
+>>> top[["rank", "name", "country", "likelihood", "impact", "value"]].head()  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ import pandas as pd
 
 from recommender import columns as C
 from recommender.exceptions import InvalidArgument, NotFoundError
+from recommender.targeting.impact import check_sort
 from recommender.targeting.portfolio import COVERAGE_SHARE, COVERS, MARGINAL_GAIN, OBJECTIVE, PICK
 from recommender.targeting.prior_model import model_version, prior_model
 from recommender.targeting.score_table import (
@@ -51,10 +56,12 @@ __all__ = [
 ]
 
 RECOMMEND_COLUMNS = [C.RANK, C.FIRM_ID, C.NAME, C.NAME_ZH, C.COUNTRY, C.CITY, C.LAT, C.LON,
-                     C.NODE_ID, C.SCORE, C.P_SUCCESS, C.RECRUITMENT_STAGE, C.REASONS,
+                     C.NODE_ID, C.SCORE, C.P_SUCCESS, C.LIKELIHOOD, C.IMPACT, C.VALUE,
+                     C.RECRUITMENT_STAGE, C.REASONS,
                      C.REASON_ZH, C.REASON_EN, C.IS_SYNTHETIC, C.SOURCE, C.MODEL_VERSION]
 TARGET_COLUMNS = [C.RANK, C.FIRM_ID, C.NAME, C.NAME_ZH, C.COUNTRY, C.CITY, C.LAT, C.LON,
-                  C.NODE_ID, C.SCORE, C.P_SUCCESS, MARGINAL_GAIN, OBJECTIVE, COVERAGE_SHARE,
+                  C.NODE_ID, C.SCORE, C.P_SUCCESS, C.LIKELIHOOD, C.IMPACT, C.VALUE,
+                  C.RECRUITMENT_STAGE, MARGINAL_GAIN, OBJECTIVE, COVERAGE_SHARE,
                   COVERS, C.REASONS, C.REASON_ZH, C.REASON_EN, C.IS_SYNTHETIC, C.SOURCE,
                   C.MODEL_VERSION]
 
@@ -119,8 +126,9 @@ def score_candidates(data, weak_links: pd.DataFrame, node_ids: Sequence[str], *,
 
 
 def recommend(data, weak_links: pd.DataFrame, node_id: str, *, model=None, k: int = 50,
-              country=None, size=None, stage=None, exclude_contacted: bool = False,
-              as_of=None, top_reasons: int = TOP_REASONS) -> pd.DataFrame:
+              by: str = C.VALUE, country=None, size=None, stage=None,
+              exclude_contacted: bool = False, include_landed: bool = False, as_of=None,
+              top_reasons: int = TOP_REASONS) -> pd.DataFrame:
     """Return the top ``k`` firms to recruit for the weak link ``node_id``.
 
     Parameters
@@ -130,19 +138,24 @@ def recommend(data, weak_links: pd.DataFrame, node_id: str, *, model=None, k: in
     node_id : a recruitable node (upstream or midstream).
     model : a fitted ranker or prior; None for the prior fitted now.
     k : firms to return.
+    by : the order, one of :data:`~recommender.targeting.impact.SORT_KEYS`: ``value``
+        (likelihood x impact, the default), ``likelihood`` or ``impact``.
     country : ISO alpha-2 code or codes to keep.
     size : size class or classes to keep (nano, micro, small, mid, large, mega).
     stage : recruitment stage name or names to keep
         (:data:`recommender.targeting.stages.RECRUITMENT_STAGES`: ``none`` never contacted
         for this node, else the best outcome recorded for the pair).
     exclude_contacted : leave out firms with a recorded outcome for this node (``stage="none"``).
+    include_landed : keep the firms that already invested for this node (left out by default
+        unless ``stage`` names ``invested``).
     as_of : the serving date.
     top_reasons : positive reasons per firm after the weak link.
 
     Returns
     -------
     DataFrame
-        :data:`RECOMMEND_COLUMNS`, one row per firm, ``rank`` 1 first (ties by firm id);
+        :data:`RECOMMEND_COLUMNS`, one row per firm, ``rank`` 1 first by ``by`` (ties by
+        firm id), ``value == likelihood * impact`` on every row;
         ``outcome_stage`` names each pair's recruitment stage. ``attrs``: ``node_id``,
         ``candidates`` (how many passed the filters) and ``model_version``.
 
@@ -153,20 +166,22 @@ def recommend(data, weak_links: pd.DataFrame, node_id: str, *, model=None, k: in
     NotRecruitable
         If the node cannot be recruited for (a downstream application sector).
     InvalidArgument
-        If ``k`` is not a positive integer, or a filter is empty or names an unknown size
-        class or stage.
+        If ``k`` is not a positive integer, ``by`` is not an order, or a filter is empty or
+        names an unknown size class or stage.
     """
     k = check_k(k)
     node_id = str(node_id)
-    filters = {"country": _as_list(country, "country"), "size": _as_list(size, "size"),
-               "stage": _as_list(stage, "stage"), "exclude_contacted": bool(exclude_contacted)}
+    filters = {"sort": check_sort(by), "country": _as_list(country, "country"),
+               "size": _as_list(size, "size"), "stage": _as_list(stage, "stage"),
+               "exclude_contacted": bool(exclude_contacted),
+               "include_landed": bool(include_landed)}
     table = build_score_table(data, weak_links, model, node_ids=[node_id], as_of=as_of,
                               top_reasons=top_reasons)
     top, candidates = table.top_k(node_id, k, **filters)
     out = table.rows(top)
     out[C.RANK] = np.arange(1, len(out) + 1)
     out = out.reindex(columns=RECOMMEND_COLUMNS)
-    out.attrs.update({"node_id": node_id, "candidates": int(candidates),
+    out.attrs.update({"node_id": node_id, "candidates": int(candidates), "by": by,
                       "model_version": table.model_version})
     return out
 
@@ -180,7 +195,9 @@ def target_list(data, weak_links: pd.DataFrame, *, model=None, k: int = 30,
     Candidates of the top recruitable weak links are scored
     (:func:`~recommender.targeting.score_table.build_score_table`); the portfolio
     (``recommender.targeting.portfolio.target_portfolio``) picks firms greedily by their
-    marginal expected coverage, ``weight x p_success``, with at most
+    marginal expected coverage, ``weight x value`` (``value = likelihood x impact``, the
+    expected share of the link the firm fills), never for a link it already invested for,
+    with at most
     ``floor(max_country_share x k)`` firms per home country and never an ``exclude``\\ d firm.
     Each pick is shown with the link it covers best (``node_id``), that pair's score,
     probability and reasons, and ``covers``, every link it adds coverage to.

@@ -9,6 +9,15 @@ best first, ties by firm id. Everything that ranks firms reads that :class:`Scor
 the CLI calls them); the service keeps one table per snapshot for its API and its pages. A query
 filters one link's slice and takes its first ``k`` positions: no model call, no sort.
 
+Each row carries three figures: ``likelihood`` (the model's calibrated probability of an MoU or
+better, also served as ``p_success``), ``impact`` (how much of the link the firm could fill,
+:mod:`recommender.targeting.impact`) and ``value = likelihood x impact``. A list can be asked in
+any of their orders (:data:`~recommender.targeting.impact.SORT_KEYS`, ``value`` by default):
+the table keeps one precomputed order per key, so a query in any order is still a filter over a
+sorted slice. Firms that already invested for the link (stage ``invested``, 投资落地) are done:
+they leave every list unless asked for (``include_landed``, or a stage filter that names them),
+and the target list never picks them for that link.
+
 Reasons (:mod:`recommender.ranking.reasons`) need each row's feature contributions. They are
 taken relative to the link's *baseline*: the mean contributions of :data:`BASELINE_ROWS` of its
 candidates, evenly spread along its ranking, so that a row's reasons depend neither on the
@@ -36,6 +45,7 @@ import pandas as pd
 from recommender import columns as C
 from recommender.diagnosis.weak_links import CAN_RECRUIT
 from recommender.exceptions import DataError, InvalidArgument, NotFoundError, NotRecruitable
+from recommender.targeting.impact import SORT_KEYS, check_sort, firm_capability, pair_impact
 from recommender.targeting.prior_model import model_version, prior_model
 from recommender.targeting.scoring import best_first, scores_of
 from recommender.targeting.stages import RECRUITMENT_STAGES, best_stage_codes, stage_codes
@@ -43,6 +53,7 @@ from recommender.targeting.stages import RECRUITMENT_STAGES, best_stage_codes, s
 __all__ = [
     "BASELINE_ROWS",
     "FIRM_FIELDS",
+    "LANDED_STAGE",
     "POSITION",
     "ROW_COLUMNS",
     "TOP_REASONS",
@@ -61,10 +72,13 @@ FIRM_FIELDS = [C.NAME, C.NAME_ZH, C.COUNTRY, C.CITY, C.LAT, C.LON, C.SIZE_CLASS,
                C.SOURCE]
 # A row as :meth:`ScoreTable.rows` gives it: the firm, the link, the scores, the reasons.
 ROW_COLUMNS = [C.FIRM_ID, C.NAME, C.NAME_ZH, C.COUNTRY, C.CITY, C.LAT, C.LON, C.SIZE_CLASS,
-               C.NODE_ID, C.LINK_NAME_ZH, C.LINK_NAME_EN, C.SCORE, C.P_SUCCESS, C.MATCH, C.HOP,
+               C.NODE_ID, C.LINK_NAME_ZH, C.LINK_NAME_EN, C.SCORE, C.P_SUCCESS, C.LIKELIHOOD,
+               C.IMPACT, C.VALUE, C.MATCH, C.HOP,
                C.CONTACTED, C.RECRUITMENT_STAGE, C.REASONS, C.REASON_ZH, C.REASON_EN, C.SOURCE,
                C.IS_SYNTHETIC, C.MODEL_VERSION]
 POSITION = "position"  # the table row a target-list pick is shown with
+LANDED_STAGE = "invested"  # the stage at which a firm is done for a link (投资落地)
+_LANDED_CODE = RECRUITMENT_STAGES.index(LANDED_STAGE) - 1
 
 
 class ScoreTable:
@@ -105,6 +119,8 @@ class ScoreTable:
         self._node_at = pd.Index(self.nodes).get_indexer(pairs[C.NODE_ID].astype(str))
         self._score = pairs[C.SCORE].to_numpy(float)
         self._p_success = pairs[C.P_SUCCESS].to_numpy(float)
+        self._impact = pairs[C.IMPACT].to_numpy(float)
+        self._value = self._p_success * self._impact
         self._match = pairs[C.MATCH].to_numpy(float)
         self._hop = pairs[C.HOP].to_numpy(np.int64)
         self._stage = pairs[C.OUTCOME_STAGE].to_numpy(np.int8)  # -1: never contacted
@@ -115,8 +131,24 @@ class ScoreTable:
         names = weak_links.drop_duplicates(C.NODE_ID).set_index(C.NODE_ID)
         self._node_names = {n: (names.at[n, C.NODE_NAME_ZH], names.at[n, C.NODE_NAME_EN])
                             for n in self.nodes}
+        self._orders, self._rank_at = self._sort_orders(pairs)
         self._reasons: dict[int, dict[str, Any]] = {}
         self._model_lock = threading.Lock()
+
+    def _sort_orders(self, pairs: pd.DataFrame) -> tuple[dict[str, np.ndarray],
+                                                         dict[str, np.ndarray]]:
+        """Positions in each order of SORT_KEYS (link by link, best first, ties by firm id),
+        and each position's place in that order. The positions are in likelihood order."""
+        firms = pairs[C.FIRM_ID].astype(str).to_numpy()
+        keys = {C.LIKELIHOOD: None, C.VALUE: self._value, C.IMPACT: self._impact}
+        orders, rank_at = {}, {}
+        for key in SORT_KEYS:
+            order = (np.arange(len(pairs), dtype=np.int64) if keys[key] is None
+                     else np.lexsort((firms, -keys[key], self._node_at)).astype(np.int64))
+            place = np.empty(len(order), np.int64)
+            place[order] = np.arange(len(order))
+            orders[key], rank_at[key] = order, place
+        return orders, rank_at
 
     def __len__(self) -> int:
         return len(self._score)
@@ -134,16 +166,19 @@ class ScoreTable:
         raise NotFoundError(f"weak link {node_id!r}: not scored in this table, which holds "
                             f"{len(self.nodes)} link(s)")
 
-    def ranked(self, node_id: str, *, country: Sequence[str] | None = None,
-               size: Sequence[str] | None = None, stage: Sequence[str] | None = None,
-               exclude_contacted: bool = False) -> np.ndarray:
-        """Return the positions of ``node_id``'s candidates that pass the filters, best first.
+    def ranked(self, node_id: str, *, sort: str = C.VALUE,
+               country: Sequence[str] | None = None, size: Sequence[str] | None = None,
+               stage: Sequence[str] | None = None, exclude_contacted: bool = False,
+               include_landed: bool = False) -> np.ndarray:
+        """Return the positions of ``node_id``'s candidates that pass the filters, best first
+        by ``sort`` (:data:`~recommender.targeting.impact.SORT_KEYS`).
 
         ``country``: ISO alpha-2 codes; ``size``: size classes (:data:`~recommender.columns.
         SIZE_CLASSES`); ``stage``: recruitment stages (:data:`~recommender.targeting.stages.
         RECRUITMENT_STAGES`, the best outcome recorded for the pair, ``none`` if never
         contacted); ``exclude_contacted`` equals ``stage=["none"]``, and given both, a firm
-        passes both. None keeps every firm.
+        passes both. None keeps every firm but those that already invested for the link,
+        which only ``include_landed`` or a ``stage`` filter naming ``invested`` brings back.
 
         Raises
         ------
@@ -152,11 +187,13 @@ class ScoreTable:
         NotRecruitable
             If the node is a downstream application sector.
         InvalidArgument
-            If a size class or a stage is unknown.
+            If a size class, a stage or the order is unknown.
         """
         start, stop = self._slice(str(node_id))
+        order = self._orders[check_sort(sort)][start:stop]
         keep = np.ones(stop - start, bool)
-        firms = self._firm_at[start:stop]
+        firms = self._firm_at[order]
+        stages = self._stage[order]
         if country is not None:
             wanted = self._countries.get_indexer([str(c).upper() for c in country])
             keep &= np.isin(self._country_codes[firms], wanted[wanted >= 0])
@@ -164,10 +201,12 @@ class ScoreTable:
             wanted = self._sizes.get_indexer(_size_classes(size))
             keep &= np.isin(self._size_codes[firms], wanted[wanted >= 0])
         if stage is not None:
-            keep &= np.isin(self._stage[start:stop], stage_codes(list(stage)))
+            keep &= np.isin(stages, stage_codes(list(stage)))
+        elif not include_landed:
+            keep &= stages != _LANDED_CODE
         if exclude_contacted:
-            keep &= self._stage[start:stop] < 0
-        return start + np.flatnonzero(keep)
+            keep &= stages < 0
+        return order[keep]
 
     def top_k(self, node_id: str, k: int, **filters) -> tuple[np.ndarray, int]:
         """Return the positions of the best ``k`` firms for ``node_id`` that pass the filters
@@ -180,13 +219,14 @@ class ScoreTable:
         found = self._firm_index.get_indexer([str(firm_id)])[0]
         return np.flatnonzero(self._firm_at == found) if found >= 0 else np.zeros(0, np.int64)
 
-    def link_ranks(self, positions: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
-        """Return the rank of each position among all its link's candidates (1 = best, no
-        filters) and the number of those candidates."""
+    def link_ranks(self, positions: Sequence[int], *, sort: str = C.VALUE
+                   ) -> tuple[np.ndarray, np.ndarray]:
+        """Return the rank of each position among all its link's candidates by ``sort`` (1 =
+        best, no filters) and the number of those candidates."""
         positions = np.asarray(positions, np.int64)
         bounds = np.asarray([self._slices[n] for n in self.nodes], np.int64).reshape(-1, 2)
         starts, stops = bounds[self._node_at[positions], 0], bounds[self._node_at[positions], 1]
-        return positions - starts + 1, stops - starts
+        return self._rank_at[check_sort(sort)][positions] - starts + 1, stops - starts
 
     # --- counts for choosing filters ------------------------------------------------------------
     def stage_counts(self, node_id: str) -> dict[str, int]:
@@ -235,6 +275,8 @@ class ScoreTable:
                 C.LINK_NAME_EN: self._node_names[node][1],
                 C.SCORE: float(self._score[position]),
                 C.P_SUCCESS: float(self._p_success[position]),
+                C.LIKELIHOOD: float(self._p_success[position]),
+                C.IMPACT: float(self._impact[position]), C.VALUE: float(self._value[position]),
                 C.MATCH: float(self._match[position]), C.HOP: int(self._hop[position]),
                 C.CONTACTED: stage >= 0, C.RECRUITMENT_STAGE: RECRUITMENT_STAGES[stage + 1],
                 C.REASONS: why[C.REASONS], C.REASON_ZH: why[C.REASON_ZH],
@@ -253,7 +295,9 @@ class ScoreTable:
 
         The picks of :func:`recommender.targeting.portfolio.target_portfolio` over the
         table's candidates of those links (weighted by
-        :func:`recommender.diagnosis.weak_links.weak_link_weights`), each with
+        :func:`recommender.diagnosis.weak_links.weak_link_weights`), each pair counted by its
+        ``value`` (likelihood x impact: the expected share of the link it fills), the pairs of
+        firms that already invested for the link left out; each pick with
         :data:`POSITION`, its row for the link it covers best; ``attrs`` carries the
         portfolio's notes and ``link_weights``.
 
@@ -270,15 +314,16 @@ class ScoreTable:
             raise DataError("no recruitable weak link with a positive score: nothing to target")
         positions = np.concatenate([np.arange(*self._slice(str(node)), dtype=np.int64)
                                     for node in weights.index])
+        positions = positions[self._stage[positions] != _LANDED_CODE]
         firm_rows = self._firm_at[positions]
         candidates = pd.DataFrame({
             C.FIRM_ID: self._firm_index.to_numpy(object)[firm_rows],
             C.NODE_ID: np.asarray(self.nodes, dtype=object)[self._node_at[positions]],
-            C.P_SUCCESS: self._p_success[positions],
+            C.VALUE: self._value[positions],
             C.COUNTRY: self._firms[C.COUNTRY].to_numpy(object)[firm_rows],
         })
         picks = target_portfolio(candidates, weights, k=k, max_country_share=max_country_share,
-                                 exclude=exclude)
+                                 exclude=exclude, p=C.VALUE)
         best = [max(c, key=lambda x: x["gain"])[C.NODE_ID] if len(c) else ""
                 for c in picks[COVERS]]
         pairs = pd.MultiIndex.from_arrays([candidates[C.FIRM_ID], candidates[C.NODE_ID]])
@@ -369,9 +414,13 @@ def build_score_table(data, weak_links: pd.DataFrame, model=None, *,
     score, p_success = scores_of(model, frame)
     order = best_first(frame[C.FIRM_ID], frame[C.NODE_ID], score, nodes)
     frame = frame.iloc[order].reset_index(drop=True)
+    firms = data.firms.drop_duplicates(C.FIRM_ID)
+    capability = firm_capability(firms).set_axis(firms[C.FIRM_ID].astype(str))
     pairs = pd.DataFrame({
         C.FIRM_ID: frame[C.FIRM_ID].astype(str), C.NODE_ID: frame[C.NODE_ID].astype(str),
         C.SCORE: score[order], C.P_SUCCESS: p_success[order],
+        C.IMPACT: pair_impact(frame[C.MATCH].to_numpy(float),
+                              capability.reindex(frame[C.FIRM_ID].astype(str)).fillna(0.5)),
         C.MATCH: frame[C.MATCH].to_numpy(float), C.HOP: frame[C.HOP].to_numpy(np.int64),
         C.OUTCOME_STAGE: best_stage_codes(frame, contacted_pairs(data)),
     })

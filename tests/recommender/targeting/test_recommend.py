@@ -12,6 +12,7 @@ from recommender.ranking.dataset import chain_data_from_world
 from recommender.ranking.feature_registry import feature_names
 from recommender.ranking.features import contacted_pairs, training_frame
 from recommender.ranking.ranker import ChainRanker
+from recommender.ranking.splits import CALIBRATION_SHARE, time_split
 from recommender.targeting.prior_model import prior_model
 from recommender.targeting.recommend import (
     RECOMMEND_COLUMNS,
@@ -50,10 +51,12 @@ def test_recommend_with_the_prior(world):
     assert top[C.RANK].tolist() == list(range(1, 16))
     assert (top[C.NODE_ID] == NODE).all() and top[C.FIRM_ID].is_unique
     assert (top[C.MODEL_VERSION] == "prior").all()
-    assert np.all(np.diff(top[C.SCORE].to_numpy()) <= 0)
+    assert np.all(np.diff(top[C.VALUE].to_numpy()) <= 0)  # best expected value first
     assert top[C.P_SUCCESS].between(0, 1).all()
+    assert top[C.LIKELIHOOD].tolist() == top[C.P_SUCCESS].tolist()
+    assert top[C.IMPACT].between(0, 1).all()
     first = top[C.REASONS].iloc[0]
-    assert first[0]["en"].startswith("fills weak link 真空泵 / Vacuum pumps")
+    assert first[0]["en"].startswith("fills weak link") and "Vacuum pumps" in first[0]["en"]
     assert set(first[0]) == {"feature", "contribution", "zh", "en"}
     assert top["reason_zh"].iloc[0].startswith("可") and "真空泵" in top["reason_zh"].iloc[0]
     assert top["reason_en"].iloc[0].startswith("fills weak link")
@@ -109,6 +112,47 @@ def test_the_stage_filter_keeps_the_pairs_at_those_stages(world):
         recommend(data, weak_links, NODE, stage=["none", "signed"])
 
 
+def test_value_is_likelihood_times_impact_in_each_order(world):
+    data, weak_links = world
+    rows = {by: recommend(data, weak_links, NODE, k=10_000, by=by)
+            for by in ("value", "likelihood", "impact")}
+    for by, top in rows.items():
+        np.testing.assert_allclose(top[C.VALUE], top[C.LIKELIHOOD] * top[C.IMPACT])
+        assert np.all(np.diff(top[by].to_numpy()) <= 0), by
+        assert top.attrs["by"] == by
+        assert set(top[C.FIRM_ID]) == set(rows["value"][C.FIRM_ID])  # the same firms
+    assert np.all(np.diff(rows["likelihood"][C.SCORE].to_numpy()) <= 0)
+    assert rows["value"][C.FIRM_ID].tolist() != rows["likelihood"][C.FIRM_ID].tolist()
+    with pytest.raises(InvalidArgument, match="sort: one of value, likelihood, impact"):
+        recommend(data, weak_links, NODE, by="score")
+
+
+def test_firms_that_invested_for_the_link_leave_the_default_list(world):
+    data, weak_links = world
+    seen = contacted_pairs(data)
+    landed = set(seen.loc[(seen[C.NODE_ID] == NODE) & (seen[C.OUTCOME_STAGE] == 4), C.FIRM_ID])
+    assert landed  # the world holds some
+    default = recommend(data, weak_links, NODE, k=10_000)
+    every = recommend(data, weak_links, NODE, k=10_000, include_landed=True)
+    assert not landed & set(default[C.FIRM_ID])
+    assert landed <= set(every[C.FIRM_ID])
+    assert len(every) == len(default) + len(landed)
+    assert set(every.loc[every[C.FIRM_ID].isin(landed), C.RECRUITMENT_STAGE]) == {"invested"}
+    asked = recommend(data, weak_links, NODE, k=10_000, stage="invested")
+    assert set(asked[C.FIRM_ID]) == landed
+    # a contacted firm shows its stage
+    best = seen.loc[seen[C.NODE_ID] == NODE].set_index(C.FIRM_ID)[C.OUTCOME_STAGE]
+    contacted = default[default[C.FIRM_ID].isin(best.index)]
+    assert len(contacted) and contacted[C.RECRUITMENT_STAGE].tolist() == [
+        RECRUITMENT_STAGES[int(best[firm]) + 1] for firm in contacted[C.FIRM_ID]]
+    # and the target list never picks a firm for a link it already invested for
+    picks = target_list(data, weak_links, k=30, top_links=10, max_country_share=1.0)
+    done = set(zip(seen.loc[seen[C.OUTCOME_STAGE] == 4, C.FIRM_ID],
+                   seen.loc[seen[C.OUTCOME_STAGE] == 4, C.NODE_ID], strict=True))
+    for firm, covers in zip(picks[C.FIRM_ID], picks["covers"], strict=True):
+        assert not any((firm, c[C.NODE_ID]) in done for c in covers)
+
+
 def test_unknown_and_unrecruitable_nodes(world):
     data, weak_links = world
     with pytest.raises(NotFoundError, match="no such node"):
@@ -144,19 +188,27 @@ def test_score_candidates_scores_every_candidate(world):
     for _, part in scored.groupby(C.NODE_ID, sort=False):
         assert np.all(np.diff(part[C.SCORE].to_numpy()) <= 0)
     assert len(scored[scored[C.NODE_ID] == NODE]) == recommend(
-        data, weak_links, NODE, k=10_000).attrs["candidates"]
+        data, weak_links, NODE, k=10_000, include_landed=True).attrs["candidates"]
     assert {C.P_SUCCESS, C.COUNTRY, C.MODEL_VERSION} <= set(scored.columns)
     with pytest.raises(NotFoundError):
         score_candidates(data, weak_links, ["nowhere"])
 
 
-def test_prior_model_is_calibrated_on_the_history(world):
+def test_prior_model_is_calibrated_on_the_latest_campaigns(world):
     data, weak_links = world
     model = prior_model(data, weak_links)
-    assert model.calibration_["fit_on"] == "history" and model.calibration_["slope"] > 0
+    calibration = model.calibration_
+    assert calibration["fit_on"] == "recent campaigns" and calibration["slope"] > 0
     frame = training_frame(data, weak_links)
-    p = model.predict_proba_success(frame)
-    assert abs(p.mean() - (frame[C.LABEL] >= 3).mean()) < 0.03
+    _, recent = time_split(frame, test_share=CALIBRATION_SHARE)
+    assert calibration["rows"] == len(recent) < len(frame)
+    p = model.predict_proba_success(recent)
+    assert abs(p.mean() - (recent[C.LABEL] >= 3).mean()) < 0.03
+    # never beyond the scores it was fitted on: the best candidate gets the best row's figure
+    top = recommend(data, weak_links, NODE, k=1, by="likelihood")
+    ceiling = 1 / (1 + np.exp(-(calibration["slope"] * calibration["high"]
+                                + calibration["intercept"])))
+    assert top[C.LIKELIHOOD].iloc[0] <= ceiling + 1e-12
 
 
 def test_target_list(world):
@@ -168,6 +220,7 @@ def test_target_list(world):
     assert set(picks[C.NODE_ID]) <= set(picks.attrs["link_weights"])
     assert len(picks.attrs["link_weights"]) == 5
     assert np.all(np.diff(picks["objective"].to_numpy()) >= 0)
+    np.testing.assert_allclose(picks[C.VALUE], picks[C.LIKELIHOOD] * picks[C.IMPACT])
     assert all(r[0]["feature"] == "weak_link_fit" for r in picks[C.REASONS])
     banned = picks[C.FIRM_ID].iloc[0]
     again = target_list(data, weak_links, k=10, max_country_share=0.3, top_links=5,

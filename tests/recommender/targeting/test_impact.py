@@ -1,0 +1,77 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from recommender import columns as C
+from recommender.exceptions import InvalidArgument
+from recommender.targeting.impact import (
+    COMPONENTS,
+    FLOOR,
+    check_sort,
+    firm_capability,
+    firm_components,
+    pair_impact,
+)
+
+
+def _firms(**columns) -> pd.DataFrame:
+    base = {C.REVENUE: [None], C.EMPLOYEES: [None], C.SIZE_CLASS: [None], C.PATENTS: [None],
+            C.RD_INTENSITY: [None], C.INTL_COUNTRIES: [None], C.IS_LISTED: [None],
+            C.SOURCE: ["synthetic"]}
+    base.update(columns)
+    n = max(len(v) for v in base.values())
+    return pd.DataFrame({k: v * n if len(v) == 1 else v for k, v in base.items()})
+
+
+def test_components_by_hand():
+    # revenue US$100 M: log10 = 2, /4 -> 0.5; 99 patents: ln(100)/ln(1001) = 0.66666;
+    # R&D 7.5 % -> 0.5; technology = (0.66666 + 0.5) / 2 = 0.58333; 9 countries:
+    # ln(10)/ln(51) = 0.58562; listed -> 0.8
+    firms = _firms(**{C.REVENUE: [100.0], C.PATENTS: [99.0], C.RD_INTENSITY: [0.075],
+                      C.INTL_COUNTRIES: [9.0], C.IS_LISTED: [True]})
+    parts = firm_components(firms).iloc[0]
+    assert parts["scale"] == pytest.approx(0.5)
+    assert parts["technology"] == pytest.approx((np.log(100) / np.log(1001) + 0.5) / 2)
+    assert parts["reach"] == pytest.approx(np.log(10) / np.log(51))
+    assert parts["standing"] == pytest.approx(0.8)
+    expected = (0.35 * 0.5 + 0.25 * parts["technology"] + 0.15 * parts["reach"]
+                + 0.25 * 0.8) / 1.0
+    assert firm_capability(firms).iloc[0] == pytest.approx(expected)
+    assert sum(COMPONENTS.values()) == pytest.approx(1.0)
+
+
+def test_scale_falls_back_from_revenue_to_employees_to_size_class():
+    firms = _firms(**{C.REVENUE: [None, None, 1000.0], C.EMPLOYEES: [10_000.0, None, 10.0],
+                      C.SIZE_CLASS: ["mega", "mid", "nano"]})
+    assert firm_components(firms)["scale"].tolist() == pytest.approx([0.75, 0.6, 0.75])
+
+
+def test_missing_facts_are_left_out_not_counted_as_zero():
+    # a listed known maker of which nothing else is known
+    leader = _firms(**{C.SOURCE: ["reference"], C.IS_LISTED: [True]})
+    assert firm_capability(leader).iloc[0] == pytest.approx(1.0)
+    # the same facts known to be small count against it; unknown ones do not
+    small = _firms(**{C.REVENUE: [1.0], C.PATENTS: [0.0], C.RD_INTENSITY: [0.0],
+                      C.INTL_COUNTRIES: [0.0], C.IS_LISTED: [False]})
+    assert firm_capability(small).iloc[0] == pytest.approx(0.0)
+    unknown = _firms()
+    assert firm_capability(unknown).iloc[0] == pytest.approx(0.5)
+    # one unknown fact: the rest decides, as if it were not asked
+    known = _firms(**{C.REVENUE: [10_000.0], C.IS_LISTED: [False]})
+    assert firm_capability(known).iloc[0] == pytest.approx(0.35 / 0.6)
+
+
+def test_impact_is_match_times_capability_above_a_floor():
+    assert pair_impact(np.array([1.0, 0.4, 0.0]), np.array([1.0, 0.0, 1.0])).tolist() == \
+        pytest.approx([1.0, 0.4 * FLOOR, 0.0])
+    # a stronger match never lowers impact, more capability never lowers it
+    match = np.linspace(0, 1, 11)
+    assert np.all(np.diff(pair_impact(match, np.full(11, 0.3))) >= 0)
+    assert np.all(np.diff(pair_impact(np.full(11, 0.7), match)) >= 0)
+
+
+def test_check_sort():
+    assert [check_sort(s) for s in ("value", "likelihood", "impact")] == [
+        "value", "likelihood", "impact"]
+    with pytest.raises(InvalidArgument, match="sort: one of"):
+        check_sort("p_success")
