@@ -45,17 +45,22 @@ from recommender.demo.universe import (
     draw_category,
     draw_presence,
     draw_profiles,
+    node_country_probabilities,
     region_province,
     segment_probabilities,
+    segment_shares,
 )
 from recommender.exceptions import DataError, InvalidArgument
 
 __all__ = [
-    "DemoWorld", "GENERATOR_VERSION", "TABLES", "generate_world", "read_world", "reference_firms",
-    "synthetic_firms", "write_world",
+    "DemoWorld", "GENERATOR_VERSION", "SIZE_LEAD", "SIZE_LEAD_CLIP", "TABLES", "generate_world",
+    "read_world", "reference_firms", "synthetic_firms", "write_world",
 ]
 
-GENERATOR_VERSION = "1.0"
+GENERATOR_VERSION = "2.0"
+# a node's leading countries host its larger makers: median head count x lead ** SIZE_LEAD,
+# lead = the country's share among the node's firms / its world share, clipped
+SIZE_LEAD, SIZE_LEAD_CLIP = 0.5, (0.25, 6.0)
 TABLES = ("firms", "firm_nodes", "campaigns", "outcomes", "truth")
 _META_KEY = b"chainscout.demo"
 
@@ -95,25 +100,36 @@ def _check_arguments(n_firms, seed, start, end, n_campaigns) -> tuple[pd.Timesta
     return t0, t1
 
 
-def _load_defaults(chain, region, reference):
+def _load_defaults(chain, region, reference, country_mix):
+    from recommender.demo import world
+
     if chain is None:
         from recommender.chain import load_chain
         chain = load_chain()
-    if region is None or reference is None:
-        from recommender.demo import world
-        region = world.load_region() if region is None else region
-        reference = world.load_reference_firms() if reference is None else reference
-    return chain, region, reference
+    region = world.load_region() if region is None else region
+    reference = world.load_reference_firms() if reference is None else reference
+    country_mix = world.load_country_mix() if country_mix is None else country_mix
+    return chain, region, reference, country_mix
 
 
-def synthetic_firms(rngs, n: int, ix: ChainIndex, region, progress) -> tuple:
-    """Return (firms, links, latent inputs) of ``n`` synthetic firms, rows 0..n-1."""
+def synthetic_firms(rngs, n: int, ix: ChainIndex, region, progress,
+                    country_mix: pd.DataFrame) -> tuple:
+    """Return (firms, links, latent inputs) of ``n`` synthetic firms, rows 0..n-1.
+
+    The primary node is drawn first (segment by :func:`segment_shares`, node uniform within
+    it), then the home country from the node's row of ``country_mix``.
+    """
     r_firm, r_node, r_text, r_name = rngs
     progress("firms")
     countries = country_table()
     codes = countries[C.COUNTRY].to_numpy(object)
-    country = draw_category(r_firm, np.cumsum(countries["share"].to_numpy())[None, :],
-                            np.zeros(n, int))
+    seg_p = segment_probabilities(codes, ix.segments, ix.segment_stage)
+    world = segment_shares(codes, countries["share"].to_numpy(), ix.segments, ix.segment_stage)
+    segment = draw_category(r_firm, np.cumsum(world)[None, :], np.zeros(n, int))
+    primary = ix.random_in_segment(r_firm, segment)
+    by_node = node_country_probabilities(country_mix, ix.node_ids, codes,
+                                         countries["share"].to_numpy())
+    country = draw_category(r_firm, np.cumsum(by_node, axis=1), primary)
     country_code = codes[country]
     cities = city_table(region)
     city_country = cities[C.COUNTRY].to_numpy(object)
@@ -127,16 +143,19 @@ def synthetic_firms(rngs, n: int, ix: ChainIndex, region, progress) -> tuple:
     lat = np.round(cities[C.LAT].to_numpy()[city] + r_firm.normal(0, GEO_JITTER_DEG, n), 5)
     lon = np.round(cities[C.LON].to_numpy()[city] + r_firm.normal(0, GEO_JITTER_DEG, n), 5)
     local = cities["local"].to_numpy(bool)[city]
-    seg_cum = np.cumsum(segment_probabilities(codes, ix.segments, ix.segment_stage), axis=1)
-    segment = draw_category(r_firm, seg_cum, country)
+    seg_cum = np.cumsum(seg_p, axis=1)
     rd_median = np.array([RD_MEDIAN.get(s, 0.06) for s in ix.segments])
     rpe = countries["revenue_per_employee"].to_numpy()
-    p = draw_profiles(r_firm, rpe[country], rd_median[segment], country_code == "CN")
+    lead = by_node[primary, country] / (countries["share"].to_numpy()[country]
+                                        / countries["share"].sum())
+    log_emp_mu = np.log(55) + SIZE_LEAD * np.log(np.clip(lead, *SIZE_LEAD_CLIP))
+    p = draw_profiles(r_firm, rpe[country], rd_median[segment], country_code == "CN",
+                      log_emp_mu=log_emp_mu)
     dist = distance_to_core(lat, lon, region)
     in_china, in_gba = draw_presence(r_firm, p, country_code, local,
                                      cities[C.IN_GBA].to_numpy(bool)[city], dist)
     progress("nodes")
-    links = assign_nodes(r_node, segment, country, seg_cum, ix)
+    links = assign_nodes(r_node, segment, country, seg_cum, ix, primary=primary)
     progress("text")
     chinese = pd.Series(country_code).isin(["CN", "TW", "HK"]).to_numpy()
     scope, evidence = scope_texts(r_text, links, n, chinese, ix)
@@ -256,7 +275,8 @@ def _firm_frame(reference: pd.DataFrame, synthetic: pd.DataFrame) -> pd.DataFram
 
 def generate_world(n_firms: int = 20_000, seed: int = 7, *, chain=None, region=None,
                    reference=None, start="2021-01-01", end="2026-06-30",
-                   n_campaigns: int | None = None, progress=None) -> DemoWorld:
+                   n_campaigns: int | None = None, country_mix: pd.DataFrame | None = None,
+                   progress=None) -> DemoWorld:
     """Generate a synthetic universe of firms and a history of campaigns over it.
 
     Parameters
@@ -268,6 +288,8 @@ def generate_world(n_firms: int = 20_000, seed: int = 7, *, chain=None, region=N
         ``(empty, empty)`` for none.
     start, end : the window of the history.
     n_campaigns : campaigns in the window; four per month when None.
+    country_mix : where each node's product is made (``node_id, country, share`` rows, see
+        ``recommender.demo.world.load_country_mix``); the embedded table when None.
     progress : called with the name of each phase as it starts (firms, nodes, text,
         history, assemble).
 
@@ -290,11 +312,13 @@ def generate_world(n_firms: int = 20_000, seed: int = 7, *, chain=None, region=N
     """
     t0, t1 = _check_arguments(n_firms, seed, start, end, n_campaigns)
     progress = progress or (lambda phase: None)
-    chain, region, reference = _load_defaults(chain, region, reference)
+    chain, region, reference, country_mix = _load_defaults(chain, region, reference,
+                                                           country_mix)
     ref_firms, ref_links = reference
     ix = ChainIndex.from_chain(chain)
     rngs = np.random.default_rng(seed).spawn(6)
-    syn, syn_links, syn_latent = synthetic_firms(rngs[:4], int(n_firms), ix, region, progress)
+    syn, syn_links, syn_latent = synthetic_firms(rngs[:4], int(n_firms), ix, region, progress,
+                                                 country_mix)
     ref, ref_links, ref_latent = reference_firms(rngs[4], ref_firms, ref_links, ix, region,
                                                  offset=int(n_firms))
     progress("history")

@@ -28,16 +28,21 @@ from recommender.demo.chain_index import ChainIndex
 from recommender.demo.latent import (
     DISTANCE_KM,
     HIDDEN_SD,
+    HIDDEN_WEIGHTS,
     HOP_DISCOUNT,
     NOISE_SD,
     SIZE_PEAK,
+    SIZE_SCALE,
     TZ_GAP_H,
     UTILITY_WEIGHTS,
     control_matrix,
+    customer_pull,
     firm_observables,
     firm_terms,
+    hidden_traits,
     observable_utility,
     pair_terms,
+    park_offer,
 )
 from recommender.exceptions import DataError
 
@@ -231,7 +236,10 @@ def simulate_history(rng, latent: pd.DataFrame, links: pd.DataFrame, firm_ids: p
     # the latent model needs a value where a reference firm gives no coordinates
     obs[DISTANCE_KM] = obs[DISTANCE_KM].fillna(10_000.0)
     obs[TZ_GAP_H] = obs[TZ_GAP_H].fillna(6.0)
-    static = observable_utility(firm_terms(obs)) + r_hidden.normal(0.0, HIDDEN_SD, n_universe)
+    hidden = hidden_traits(r_hidden, latent[C.COUNTRY].to_numpy(object),
+                           latent[C.IN_CHINA].to_numpy(bool))
+    static = observable_utility(firm_terms(obs)) + hidden["trait"]
+    in_gba = obs[C.IN_GBA].to_numpy(float)
     founded = obs[C.FOUNDED_YEAR].to_numpy(float)
     local = latent["local"].to_numpy(bool)
     firm, node = links["firm"].to_numpy(np.int64), links["node"].to_numpy(np.int64)
@@ -244,6 +252,7 @@ def simulate_history(rng, latent: pd.DataFrame, links: pd.DataFrame, firm_ids: p
     has = np.array([cands.count(v) > 0 for v in range(ix.n)])
     campaigns = _campaign_table(r_camp, ix, need, has, start, end, n_campaigns,
                                 str(getattr(region, "id", "guangdong")))
+    pull, offer = customer_pull(ix, region), park_offer(ix, region)
     country_pos, countries = pd.factorize(latent[C.COUNTRY].fillna(""))
     control = control_matrix(ix, region, countries)
     ow = OFFICER_WEIGHTS
@@ -268,7 +277,8 @@ def simulate_history(rng, latent: pd.DataFrame, links: pd.DataFrame, firm_ids: p
         at = slice(bounds[c], bounds[c + 1])
         cand_all[at] = cand
         terms = pair_terms(match=match, need=need[v], control=control[country_pos[cand], v],
-                           prior_declines=0, age=date.year - founded[cand])
+                           prior_declines=0, age=date.year - founded[cand], customers=pull[v],
+                           offer=offer[v], in_gba=in_gba[cand])
         utility[at] = static[cand] + observable_utility(terms)
         pick = _officer_pick(r_pick, officer[cand] + ow["match"] * match)
         plan.append((at, pick, r_noise.normal(0.0, NOISE_SD, len(pick))))
@@ -306,8 +316,11 @@ def simulate_history(rng, latent: pd.DataFrame, links: pd.DataFrame, firm_ids: p
     truth = _truth(campaigns, bounds, cand_all, utility, firm_ids)
     params = {
         "n_campaigns": len(campaigns), "thresholds": [float(t) for t in thresholds],
-        "hidden_sd": HIDDEN_SD, "noise_sd": NOISE_SD, "hop_discount": HOP_DISCOUNT,
-        "utility_weights": dict(UTILITY_WEIGHTS), "size_peak": SIZE_PEAK,
+        "hidden_sd": HIDDEN_SD, "hidden_weights": dict(HIDDEN_WEIGHTS), "noise_sd": NOISE_SD,
+        "hop_discount": HOP_DISCOUNT, "utility_weights": dict(UTILITY_WEIGHTS),
+        "size_peak": SIZE_PEAK, "size_scale": SIZE_SCALE,
+        "customer_pull": {k: round(float(x), 4) for k, x in zip(ix.node_ids, pull, strict=True)},
+        "park_offer": [k for k, x in zip(ix.node_ids, offer, strict=True) if x],
         "weak_link_need": {k: round(float(x), 6) for k, x in zip(ix.node_ids, need, strict=True)},
         "stage_shares": [round(float(x), 4) for x in np.bincount(
             outcomes[C.OUTCOME_STAGE], minlength=5) / max(len(outcomes), 1)],

@@ -2,10 +2,17 @@
 
 The latent model (``data/README.md``, "The synthetic generator") gives every (campaign, firm)
 pair a utility ``u = observable_utility(terms) + hidden trait + noise``; outcome stages are
-thresholds on ``u`` (:mod:`recommender.demo.history`). Everything inside
-``observable_utility`` is computed by :func:`firm_observables` and :func:`utility_terms` from
-what a ranker can see too: the stored firm profiles and firm nodes, the chain, the region's
-tables, and earlier outcomes; :func:`latent_terms` recomputes it from the stored tables.
+thresholds on ``u`` (:mod:`recommender.demo.history`). It follows what drives real FDI
+decisions: market access (presence in China and the Greater Bay Area, observable; the firm's
+China sales share, hidden), the firm's China strategy (expanding, holding or reducing, hidden),
+the cluster's customers (local chain leaders that use the node), incentives (a park that
+offers itself for the node, worth most to firms without a site in the Greater Bay Area),
+scale (larger makers invest abroad more often, with diminishing returns), distance, language
+and the fit of the product to the weak link. Everything inside ``observable_utility`` is
+computed by :func:`firm_observables` and :func:`utility_terms` from what a ranker can see
+too: the stored firm profiles and firm nodes, the chain, the region's tables, and earlier
+outcomes; :func:`latent_terms` recomputes it from the stored tables. The hidden trait
+(:func:`hidden_traits`) is the same for a firm in every campaign.
 
 >>> terms = utility_terms(firm_observables(firms, region), match=m, need=w,   # doctest: +SKIP
 ...                       control=x, prior_declines=k, year=2024)
@@ -14,6 +21,8 @@ tables, and earlier outcomes; :func:`latent_terms` recomputes it from the stored
 >>> blocked = pair_terms(match=1.0, need=0.8, control=1.0, prior_declines=0, age=10)
 >>> round(float(observable_utility(free) - observable_utility(blocked)), 2)  # export control
 2.5
+>>> round(hidden_sd(), 2)  # China sales, China strategy and the rest, together
+0.49
 """
 
 from __future__ import annotations
@@ -25,11 +34,12 @@ from recommender import columns as C
 from recommender.demo.chain_index import ChainIndex
 
 __all__ = [
-    "COMMON_LANGUAGE", "DISTANCE_KM", "HIDDEN_SD", "HOP_DISCOUNT", "LATENT_INPUTS",
-    "LOG_EMPLOYEES", "NOISE_SD", "SIZE_PEAK", "TZ_GAP_H", "UTILITY_WEIGHTS", "common_language",
-    "control_matrix", "distance_to_core", "firm_observables", "firm_terms", "latent_terms",
-    "match_strength", "observable_utility", "pair_terms", "prior_declines", "tz_gap_hours",
-    "utility_terms",
+    "CHINA_SALES_BETA", "COMMON_LANGUAGE", "DISTANCE_KM", "HIDDEN_SD", "HIDDEN_WEIGHTS",
+    "HOP_DISCOUNT", "LATENT_INPUTS", "LOG_EMPLOYEES", "NOISE_SD", "SIZE_PEAK", "SIZE_SCALE",
+    "STRATEGY_P", "TZ_GAP_H", "UTILITY_WEIGHTS", "common_language", "control_matrix",
+    "customer_pull", "distance_to_core", "firm_observables", "firm_terms", "hidden_sd",
+    "hidden_traits", "latent_terms", "match_strength", "observable_utility", "pair_terms",
+    "park_offer", "prior_declines", "tz_gap_hours", "utility_terms",
 ]
 
 # firm attributes the latent model reads (country and coordinates give distance and language)
@@ -42,8 +52,10 @@ LOG_EMPLOYEES, DISTANCE_KM, TZ_GAP_H, COMMON_LANGUAGE = (
 UTILITY_WEIGHTS = {
     "match": 0.8,            # x match strength m (0..1)
     "match_need": 2.0,       # x m * weak-link need w
-    "size": -0.35,           # x (log10 employees - SIZE_PEAK)^2: inverted U
-    "distance": -0.45,       # x ln(1 + km / 1000)
+    "customers": 0.6,        # x m * customer pull of the node (local leaders that use it, 0..1)
+    "incentive": 0.4,        # x park offer for the node (0/1) * (1 - in_gba)
+    "size": 0.6,             # x tanh((log10 employees - SIZE_PEAK) / SIZE_SCALE): rises, flattens
+    "distance": -0.3,        # x ln(1 + km / 1000)
     "in_china": 0.6,         # step for firms already in China
     "in_gba": 0.5,           # a further step for firms already in the Greater Bay Area
     "language": 0.35,        # x common language (1 for CN, TW, HK, MO, SG)
@@ -56,8 +68,13 @@ UTILITY_WEIGHTS = {
     "listed": 0.15,          # x listed
     "footprint": 0.2,        # x tanh(ln(1 + countries) / 3)
 }
-SIZE_PEAK = 2.6  # log10 employees of the most responsive size (about 400 people)
-HIDDEN_SD, NOISE_SD = 0.5, 0.7
+SIZE_PEAK, SIZE_SCALE = 2.3, 1.2  # the size effect is centred on about 200 people
+HIDDEN_SD, NOISE_SD = 0.35, 0.7  # the hidden trait's residual part; the contact's noise
+# hidden trait = china_sales x (share - its centre) + strategy x (-1, 0, 1) + N(0, HIDDEN_SD^2)
+HIDDEN_WEIGHTS = {"china_sales": 1.2, "china_sales_centre": 0.25, "strategy": 0.4}
+CHINA_SALES_BETA = {True: (3.0, 5.0), False: (1.5, 8.0)}  # share of sales in China, by in_china
+# China strategy: P(reducing, holding, expanding); home countries that de-risk reduce more often
+STRATEGY_P = {"default": (0.2, 0.5, 0.3), "US": (0.3, 0.5, 0.2)}
 HOP_DISCOUNT = 0.5  # match strength of a firm one chain hop from the node, times its confidence
 
 
@@ -111,7 +128,7 @@ def firm_terms(obs) -> dict[str, np.ndarray]:
         return np.asarray(obs[key], float)
 
     return {
-        "size": w["size"] * (get(LOG_EMPLOYEES) - SIZE_PEAK) ** 2,
+        "size": w["size"] * np.tanh((get(LOG_EMPLOYEES) - SIZE_PEAK) / SIZE_SCALE),
         "distance": w["distance"] * np.log1p(get(DISTANCE_KM) / 1000),
         "in_china": w["in_china"] * get(C.IN_CHINA),
         "in_gba": w["in_gba"] * get(C.IN_GBA),
@@ -125,31 +142,44 @@ def firm_terms(obs) -> dict[str, np.ndarray]:
     }
 
 
-def pair_terms(*, match, need, control, prior_declines, age) -> dict[str, np.ndarray]:
-    """The terms of the observable utility that depend on the pair or on the campaign date."""
+def pair_terms(*, match, need, control, prior_declines, age, customers=0.0, offer=0.0,
+               in_gba=0.0) -> dict[str, np.ndarray]:
+    """The terms of the observable utility that depend on the pair or on the campaign date.
+
+    ``customers`` is the node's customer pull (:func:`customer_pull`), ``offer`` whether a
+    park offers itself for the node (:func:`park_offer`), ``in_gba`` the firm's presence in
+    the Greater Bay Area (a firm with a site there needs the offer less).
+    """
     w = UTILITY_WEIGHTS
     m = np.asarray(match, float)
     return {
         "match": w["match"] * m,
         "match_need": w["match_need"] * m * np.asarray(need, float),
+        "customers": w["customers"] * m * np.asarray(customers, float),
+        "incentive": w["incentive"] * np.asarray(offer, float)
+        * (1 - np.nan_to_num(np.asarray(in_gba, float))),
         "export_control": w["export_control"] * np.asarray(control, float),
         "age": w["age"] * np.tanh((np.asarray(age, float) - 6) / 6),
         "fatigue": w["fatigue"] * np.log1p(np.asarray(prior_declines, float)),
     }
 
 
-def utility_terms(obs, *, match, need, control, prior_declines, year) -> dict[str, np.ndarray]:
+def utility_terms(obs, *, match, need, control, prior_declines, year, customers=0.0,
+                  offer=0.0) -> dict[str, np.ndarray]:
     """Return each additive term of the observable utility, aligned with the rows of ``obs``.
 
     ``obs`` holds rows of :func:`firm_observables` (one per pair); ``match`` is the firm's
     match strength to the node (confidence, or ``HOP_DISCOUNT`` x confidence one hop away),
     ``need`` the node's weak-link need, ``control`` the home country's export control on the
     node, ``prior_declines`` the firm's declines (stage 0 outcomes dated before the campaign),
-    ``year`` the campaign's year (age = year - founded year).
+    ``year`` the campaign's year (age = year - founded year), ``customers`` and ``offer``
+    the node's customer pull and park offer.
     """
     age = np.asarray(year, float) - np.asarray(obs[C.FOUNDED_YEAR], float)
     return {**pair_terms(match=match, need=need, control=control,
-                         prior_declines=prior_declines, age=age), **firm_terms(obs)}
+                         prior_declines=prior_declines, age=age, customers=customers,
+                         offer=offer, in_gba=np.asarray(obs[C.IN_GBA], float)),
+            **firm_terms(obs)}
 
 
 def observable_utility(terms: dict[str, np.ndarray]) -> np.ndarray:
@@ -212,7 +242,8 @@ def latent_terms(pairs: pd.DataFrame, *, firms: pd.DataFrame, firm_nodes: pd.Dat
     year = pd.DatetimeIndex(pairs[C.DATE]).year.to_numpy()
     terms = utility_terms(obs, match=match_strength(pairs, firm_nodes, ix), need=need_of,
                           control=control, prior_declines=prior_declines(pairs, outcomes),
-                          year=year)
+                          year=year, customers=customer_pull(ix, region)[node_pos],
+                          offer=park_offer(ix, region)[node_pos])
     out = pd.DataFrame(terms, index=pairs.index)
     out["observable_utility"] = observable_utility(terms)
     return out
@@ -225,3 +256,62 @@ def control_matrix(ix: ChainIndex, region, origins) -> np.ndarray:
                             aggfunc="max") if len(ctl) else pd.DataFrame()
     table = table.reindex(index=pd.Index(origins).unique(), columns=list(ix.node_ids))
     return table.fillna(0.0).reindex(index=origins).to_numpy(float)
+
+
+def customer_pull(ix: ChainIndex, region) -> np.ndarray:
+    """Per node, 0..1: the region's chain leaders' summed needs for it over the largest sum
+    (``leader_needs``; the local customers a maker of the node would sell to)."""
+    leaders = region.leader_needs
+    pull = np.zeros(ix.n)
+    if len(leaders):
+        known = leaders[leaders[C.NODE_ID].isin(ix.node_ids)]
+        pull = np.bincount(ix.index_of(known[C.NODE_ID]), known[C.NEED].to_numpy(float),
+                           minlength=ix.n)
+    return pull / max(pull.max(), 1e-12)
+
+
+def park_offer(ix: ChainIndex, region) -> np.ndarray:
+    """Per node, 1.0 where a park of the region lists it among its focus nodes, else 0.0."""
+    focus = {v for nodes in region.parks.get(C.FOCUS_NODES, pd.Series(dtype=object))
+             for v in (nodes if isinstance(nodes, list) else [])}
+    return np.array([float(v in focus) for v in ix.node_ids])
+
+
+def hidden_traits(rng, country, in_china) -> dict[str, np.ndarray]:
+    """Draw each firm's hidden trait and its parts: China sales share, China strategy, rest.
+
+    Returns ``china_sales`` (0..1), ``strategy`` (-1 reducing, 0 holding, 1 expanding),
+    ``rest`` (normal, SD ``HIDDEN_SD``) and ``trait``, their weighted sum
+    (:data:`HIDDEN_WEIGHTS`).
+    """
+    country = np.asarray(country, dtype=object)
+    in_china = np.asarray(in_china, bool)
+    n = len(country)
+    sales = np.empty(n)
+    for flag, (a, b) in CHINA_SALES_BETA.items():
+        at = np.flatnonzero(in_china == flag)
+        sales[at] = rng.beta(a, b, len(at))
+    p = np.array([STRATEGY_P.get(c, STRATEGY_P["default"]) for c in country]).reshape(n, 3)
+    strategy = (rng.random(n)[:, None] > np.cumsum(p, axis=1)[:, :2]).sum(axis=1) - 1
+    rest = rng.normal(0.0, HIDDEN_SD, n)
+    hw = HIDDEN_WEIGHTS
+    trait = hw["china_sales"] * (sales - hw["china_sales_centre"]) + hw["strategy"] * strategy \
+        + rest
+    return {"china_sales": sales, "strategy": strategy.astype(float), "rest": rest,
+            "trait": trait}
+
+
+def hidden_sd(share_in_china: float = 0.35) -> float:
+    """The standard deviation of the hidden trait when ``share_in_china`` of firms are in China
+    (the China-sales mixture, the default strategy mix and the rest)."""
+    hw = HIDDEN_WEIGHTS
+    moments = []
+    for flag, (a, b) in CHINA_SALES_BETA.items():
+        mean, var = a / (a + b), a * b / ((a + b) ** 2 * (a + b + 1))
+        moments.append((share_in_china if flag else 1 - share_in_china, mean, var))
+    mean = sum(w * m for w, m, _ in moments)
+    var_sales = sum(w * (v + (m - mean) ** 2) for w, m, v in moments)
+    r, h, e = STRATEGY_P["default"]
+    var_strategy = (r + e) - (e - r) ** 2
+    return float(np.sqrt(hw["china_sales"] ** 2 * var_sales
+                         + hw["strategy"] ** 2 * var_strategy + HIDDEN_SD ** 2))

@@ -1,10 +1,13 @@
 """The synthetic universe of the demo world: who the firms are, where, how large, in which nodes.
 
-A synthetic firm's country comes from the country mix (:data:`COUNTRIES`), its city from that
-country's instrument hubs (:data:`CITIES`; a share :data:`LOCAL_SHARE_CN` of the Chinese firms
-sit in the region's own cities), its primary segment from the world's segment weights times
-its country's strengths, its profile (size, revenue, age, growth, R&D, patents, listing,
-footprint) from :func:`draw_profiles`, its presence in China and in the Greater Bay Area from
+A synthetic firm's primary node comes first: its segment from the world's segment weights
+(:func:`segment_shares`, the country mix :data:`COUNTRIES` times each country's strengths),
+the node uniform within the segment. Its home country follows where that product is made
+(:func:`node_country_probabilities`, from the chain's country-mix table in ``data/chains/``),
+its city from that country's instrument hubs (:data:`CITIES`; a share :data:`LOCAL_SHARE_CN`
+of the Chinese firms sit in the region's own cities), its profile (size, revenue, age,
+growth, R&D, patents, listing, footprint; the median size larger in a node's leading
+countries) from :func:`draw_profiles`, its presence in China and in the Greater Bay Area from
 :func:`draw_presence`, and its 1-3 chain nodes from :func:`assign_nodes`. Size classes are
 revenue bands (:data:`SIZE_BOUNDS_MUSD`). Every figure is documented in ``data/README.md``
 ("The synthetic generator"); the texts of the firms are in :mod:`recommender.demo.texts`.
@@ -12,6 +15,10 @@ revenue bands (:data:`SIZE_BOUNDS_MUSD`). Every figure is documented in ``data/R
 >>> table = country_table()
 >>> table.loc[0, "country"], round(float(table["share"].sum()), 3)
 ('CN', 1.0)
+>>> mix = pd.DataFrame({"node_id": ["a"], "country": ["DE"], "share": [0.5]})
+>>> p = node_country_probabilities(mix, ["a", "b"], ["DE", "US", "JP"], [0.2, 0.5, 0.3])
+>>> p.round(3).tolist()
+[[0.5, 0.312, 0.187], [0.2, 0.5, 0.3]]
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ __all__ = [
     "INDUSTRY_CODES", "LOCAL_SHARE_CN", "N_NODES_P", "PROFILE_YEAR", "RD_MEDIAN", "RD_SIGMA",
     "REGION_CITY_WEIGHTS", "SECOND_NODE_P", "SEGMENT_WEIGHTS", "SIZE_BOUNDS_MUSD", "assign_nodes",
     "city_table", "country_table", "draw_category", "draw_presence", "draw_profiles",
-    "region_province", "segment_probabilities",
+    "node_country_probabilities", "region_province", "segment_probabilities", "segment_shares",
 ]
 
 PROFILE_YEAR = 2025  # the profiles describe the firms as of this year
@@ -229,6 +236,35 @@ def segment_probabilities(countries, segments, stages) -> np.ndarray:
     return m / m.sum(axis=1, keepdims=True)
 
 
+def segment_shares(countries, shares, segments, stages) -> np.ndarray:
+    """World share of each segment among firms' primary segments: the country mix times each
+    country's segment probabilities (:func:`segment_probabilities`)."""
+    return np.asarray(shares, float) @ segment_probabilities(countries, segments, stages)
+
+
+def node_country_probabilities(mix: pd.DataFrame, node_ids, countries, shares) -> np.ndarray:
+    """Return a (node x country) matrix: the home country of a firm whose primary node it is.
+
+    ``mix`` has rows ``node_id``, ``country``, ``share`` (the chain's country-mix table): a
+    node's listed countries take their share, and what the listed shares leave is spread over
+    the node's other countries by their world ``shares``. A node without rows takes the world
+    shares; countries not in ``countries`` are ignored.
+    """
+    world = np.asarray(shares, float) / np.sum(shares)
+    out = np.tile(world, (len(node_ids), 1))
+    node_at = pd.Index(list(node_ids)).get_indexer(mix[C.NODE_ID])
+    country_at = pd.Index(list(countries)).get_indexer(mix[C.COUNTRY])
+    keep = (node_at >= 0) & (country_at >= 0)
+    given = np.full(out.shape, np.nan)
+    given[node_at[keep], country_at[keep]] = mix["share"].to_numpy(float)[keep]
+    listed = ~np.isnan(given)
+    for v in np.flatnonzero(listed.any(axis=1)):
+        rest = np.where(listed[v], 0.0, world)
+        left = max(1.0 - given[v, listed[v]].sum(), 0.0)
+        out[v] = np.where(listed[v], given[v], left * rest / max(rest.sum(), 1e-12))
+    return out / out.sum(axis=1, keepdims=True)
+
+
 def draw_category(rng, cum: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
     """Draw one column per row from cumulative probabilities (rows select the row of ``cum``)."""
     cum = cum if rows is None else cum[rows]
@@ -290,15 +326,17 @@ def draw_presence(rng, p: dict, country_codes: np.ndarray, local: np.ndarray,
 # --- chain nodes ----------------------------------------------------------------------------
 
 def assign_nodes(rng, primary_segment: np.ndarray, country: np.ndarray, seg_cum: np.ndarray,
-                 ix: ChainIndex) -> pd.DataFrame:
+                 ix: ChainIndex, primary: np.ndarray | None = None) -> pd.DataFrame:
     """Give each firm 1-3 nodes: a primary in its segment, then same-segment or adjacent ones.
 
-    Returns positions ``firm`` (row of the firm), ``node`` (index in ``ix``), ``confidence``
-    and ``rank`` (0 for the primary node).
+    ``primary`` gives the primary nodes where they are already drawn (uniform within the
+    segment otherwise). Returns positions ``firm`` (row of the firm), ``node`` (index in
+    ``ix``), ``confidence`` and ``rank`` (0 for the primary node).
     """
     n = len(primary_segment)
     firm = np.arange(n)
-    primary = ix.random_in_segment(rng, primary_segment)
+    if primary is None:
+        primary = ix.random_in_segment(rng, primary_segment)
     count = 1 + draw_category(rng, np.cumsum(N_NODES_P)[None, :].repeat(n, 0))
     parts = [(firm, primary, 0.55 + 0.45 * rng.beta(5, 2, n), np.zeros(n, np.int8))]
     taken = [primary]

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -33,12 +34,18 @@ from recommender.firms.schemas import validate_table
 from recommender.firms.tables import read_table
 
 __all__ = [
+    "COUNTRY_MIX_COLUMNS",
     "POPULATION_10K",
+    "REFERENCE_FACTS",
+    "REFERENCE_FACTS_FILE",
     "REFERENCE_FIRM_NODES_FILE",
     "REFERENCE_FIRMS_FILE",
     "REGION_FILE",
     "REGION_TABLES",
     "Region",
+    "country_mix_path",
+    "load_country_mix",
+    "load_reference_facts",
     "load_reference_firms",
     "load_region",
 ]
@@ -47,6 +54,12 @@ POPULATION_10K = "population_10k"  # cities: resident population, 10 000 people 
 REGION_FILE = "region.yaml"
 REFERENCE_FIRMS_FILE = "reference_firms.csv"
 REFERENCE_FIRM_NODES_FILE = "reference_firm_nodes.csv"
+REFERENCE_FACTS_FILE = "reference_facts.csv"
+# the public facts a reference firm may carry: fact -> (firm column, unit)
+REFERENCE_FACTS = {"employees": (C.EMPLOYEES, "people"), "revenue": (C.REVENUE, "million USD"),
+                   "founded_year": (C.FOUNDED_YEAR, "year"), "in_china": (C.IN_CHINA, "flag"),
+                   "in_gba": (C.IN_GBA, "flag")}
+UNKNOWN = "unknown"  # the source of a fact that could not be found (its value stays empty)
 # table name -> default file name; region.yaml's ``tables`` mapping may rename the files
 REGION_TABLES = {
     "cities": "cities.csv",
@@ -55,6 +68,7 @@ REGION_TABLES = {
     "export_controls": "export_controls.csv",
     "leader_needs": "leader_needs.csv",
 }
+COUNTRY_MIX_COLUMNS = [C.NODE_ID, C.COUNTRY, "share", C.SOURCE]
 _REQUIRED_KEYS = ("id", "name_zh", "name_en", "country", "chain", "core", "radius_km")
 
 # Column dtypes of the returned firm frame: text as pandas' default string dtype, figures as
@@ -153,6 +167,10 @@ def load_reference_firms(data_dir: str | Path | None = None
     The firm frame has every column of ``recommender.columns.FIRM_COLUMNS`` (those the file
     leaves out are missing values) and ``firm_key`` computed as ingest computes it, from the
     normalised name and the country. Coordinates that come with a row are marked ``given``.
+    Head count, revenue, founding year and presence in China and the Greater Bay Area come
+    from ``reference_facts.csv`` where the folder has one (:func:`load_reference_facts`):
+    a known fact fills its column, an unknown one leaves it missing; a known revenue gives
+    the size class (the generator's revenue bands).
 
     Parameters
     ----------
@@ -195,7 +213,69 @@ def load_reference_firms(data_dir: str | Path | None = None
     links = links[C.FIRM_NODE_COLUMNS].astype(
         {C.FIRM_ID: "str", C.NODE_ID: "str", C.CONFIDENCE: "float64", C.EVIDENCE: "str",
          C.METHOD: "str"})
+    if (folder / REFERENCE_FACTS_FILE).is_file():
+        firms = _with_facts(firms, load_reference_facts(folder.parent, firm_ids=firms[C.FIRM_ID]))
     return firms, links
+
+
+def load_reference_facts(data_dir: str | Path | None = None, *,
+                         firm_ids=None) -> pd.DataFrame:
+    """Read the reference firms' public facts: ``firm_id, fact, value, unit, year, source``.
+
+    One row per firm and fact of :data:`REFERENCE_FACTS`; a fact that could not be found has
+    an empty value and year and the source ``unknown``. Raises ``DataError`` naming the file
+    and row when a fact or unit is not one of those, a known value has no year or no source,
+    a number or flag does not parse, an unknown one carries a value, or (with ``firm_ids``)
+    a firm is not a reference firm.
+    """
+    folder = (Path(data_dir) if data_dir is not None else paths.data_dir()) / "firms"
+    path = folder / REFERENCE_FACTS_FILE
+    table = read_table(path)
+    _require_columns(table, [C.FIRM_ID, "fact", "value", "unit", "year", C.SOURCE], path.name)
+    for i, row in enumerate(table.itertuples(index=False), start=2):
+        expected = REFERENCE_FACTS.get(row.fact)
+        unknown = str(row.source).strip() == UNKNOWN
+        value = row.value if isinstance(row.value, str) else None
+        problem = None
+        if expected is None or row.unit != expected[1]:
+            problem = f"fact {row.fact!r} in {row.unit!r} is not one of {sorted(REFERENCE_FACTS)}"
+        elif unknown and value is not None:
+            problem = "an unknown fact has a value"
+        elif not unknown and (value is None or not str(row.year).isdigit()
+                              or not isinstance(row.source, str)):
+            problem = "a known fact needs a value, a year and a source"
+        elif not unknown and expected[1] == "flag" and value not in ("true", "false"):
+            problem = f"flag {value!r} is not true or false"
+        elif not unknown and expected[1] != "flag" and pd.isna(pd.to_numeric(value, "coerce")):
+            problem = f"{value!r} is not a number"
+        if problem:
+            raise DataError(f"{path.name}: row {i}: {problem}")
+    if firm_ids is not None:
+        strays = sorted(set(table[C.FIRM_ID]) - set(firm_ids))
+        if strays:
+            raise DataError(f"{path.name}: firm_id(s) not reference firms: {', '.join(strays[:5])}")
+    return table.reset_index(drop=True)
+
+
+def _with_facts(firms: pd.DataFrame, facts: pd.DataFrame) -> pd.DataFrame:
+    """Fill the firms' fact columns from the known rows of ``facts``."""
+    known = facts[facts[C.SOURCE] != UNKNOWN]
+    out = firms.copy()
+    at = pd.Index(out[C.FIRM_ID].astype(str))
+    for fact, (column, unit) in REFERENCE_FACTS.items():
+        rows = known[known["fact"] == fact]
+        values = rows["value"].eq("true") if unit == "flag" else pd.to_numeric(rows["value"])
+        position = at.get_indexer(rows[C.FIRM_ID].astype(str))
+        series = out[column].astype(object)
+        series.iloc[position] = values.to_numpy(object)
+        out[column] = series.astype(out[column].dtype)
+    from recommender.demo.universe import SIZE_BOUNDS_MUSD
+
+    revenue = out[C.REVENUE].to_numpy(float)
+    band = np.searchsorted(np.asarray(SIZE_BOUNDS_MUSD), revenue, side="right")
+    sized = ~np.isnan(revenue) & out[C.SIZE_CLASS].isna().to_numpy()
+    out.loc[sized, C.SIZE_CLASS] = np.asarray(C.SIZE_CLASSES, dtype=object)[band[sized]]
+    return out
 
 
 # --- reading and checking ---------------------------------------------------------------
@@ -289,3 +369,37 @@ def _check_cities(cities: pd.DataFrame, gba: list[str], parks: pd.DataFrame,
     if stray:
         raise DataError(f"{files['parks']}: city_id(s) not in {files['cities']}: "
                         f"{', '.join(stray)}")
+
+
+def country_mix_path(chain_path: str | Path | None = None) -> Path:
+    """The country-mix table beside a chain file: ``<chain>_country_mix.csv``."""
+    chain_path = Path(chain_path) if chain_path is not None else paths.default_chain_path()
+    return chain_path.with_name(f"{chain_path.stem}_country_mix.csv")
+
+
+def load_country_mix(path: str | Path | None = None) -> pd.DataFrame:
+    """Read where each node's product is made: ``node_id, country, share, source`` rows.
+
+    The default is the table beside the default chain (:func:`country_mix_path`); how its
+    figures were set is in ``data/README.md``. Raises ``DataError`` naming the file and row
+    when a column is missing, a share is not in (0, 1], a row has no source, or a node's
+    shares add up to more than 1.
+    """
+    path = Path(path) if path is not None else country_mix_path()
+    table = read_table(path)
+    missing = [c for c in COUNTRY_MIX_COLUMNS if c not in table.columns]
+    if missing:
+        raise DataError(f"{path.name}: missing columns {missing}")
+    share = pd.to_numeric(table["share"], errors="coerce")
+    bad = share.isna() | (share <= 0) | (share > 1) | table[C.SOURCE].isna() \
+        | ~table[C.COUNTRY].fillna("").str.fullmatch(r"[A-Z]{2}")
+    if bad.any():
+        row = int(bad.idxmax())
+        raise DataError(f"{path.name}: row {row + 2}: needs a country code, a share in (0, 1] "
+                        f"and a source")
+    table = table.assign(share=share)[COUNTRY_MIX_COLUMNS]
+    totals = table.groupby(C.NODE_ID)["share"].sum()
+    if (totals > 1.000001).any():
+        raise DataError(f"{path.name}: the shares of {totals.idxmax()!r} add up to "
+                        f"{totals.max():.2f}, more than 1")
+    return table.reset_index(drop=True)

@@ -8,7 +8,13 @@ import pytest
 import yaml
 
 from recommender import columns as C
-from recommender.demo.world import load_reference_firms, load_region
+from recommender.demo.world import (
+    REFERENCE_FACTS,
+    load_reference_facts,
+    load_reference_firms,
+    load_region,
+)
+from recommender.exceptions import DataError
 from recommender.paths import data_dir, default_chain_path, default_region_dir
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -115,11 +121,52 @@ def test_at_least_25_guangdong_firms_located_in_the_province(region, reference):
 
 
 def test_reference_firms_carry_no_invented_figures(reference):
+    """Figures come only from the sourced facts file; every other figure stays missing."""
     firms, _ = reference
     header = pd.read_csv(data_dir() / "firms" / "reference_firms.csv", nrows=0).columns
     assert set(header) <= set(C.FIRM_COLUMNS)
     assert not set(header) & set(FIGURES)
-    assert firms[FIGURES].isna().all().all()
+    facts = load_reference_facts()
+    known = facts[facts[C.SOURCE] != "unknown"]
+    sourced = {REFERENCE_FACTS[f][0] for f in known["fact"]}
+    assert firms[[c for c in FIGURES if c not in sourced]].isna().all().all()
+    for fact, (column, _) in REFERENCE_FACTS.items():
+        given = set(known.loc[known["fact"] == fact, C.FIRM_ID])
+        assert set(firms.loc[firms[column].notna(), C.FIRM_ID]) == given, fact
+
+
+def test_reference_facts_carry_a_source_and_a_year_or_say_unknown(reference):
+    firms, _ = reference
+    facts = load_reference_facts()
+    assert list(facts.columns) == [C.FIRM_ID, "fact", "value", "unit", "year", C.SOURCE]
+    assert len(facts) == len(firms) * len(REFERENCE_FACTS)  # every firm, every fact
+    assert not facts.duplicated([C.FIRM_ID, "fact"]).any()
+    unknown = facts[C.SOURCE] == "unknown"
+    assert facts.loc[unknown, ["value", "year"]].isna().all().all()
+    known = facts[~unknown]
+    assert known["value"].notna().all() and known[C.SOURCE].str.len().gt(10).all()
+    assert known["year"].astype(int).between(1800, 2026).all()
+    assert (known.loc[known["fact"] != "founded_year", "year"].astype(int) >= 2022).all()
+    assert len(known) >= 300
+    thermo = firms.set_index(C.FIRM_ID).loc["ref-thermo-fisher"]
+    assert thermo[C.EMPLOYEES] > 100_000 and thermo[C.FOUNDED_YEAR] == 1956
+    assert thermo[C.SIZE_CLASS] == "mega" and bool(thermo[C.IN_CHINA])
+    assert pd.isna(firms.set_index(C.FIRM_ID).loc["ref-pfeiffer-vacuum", C.EMPLOYEES])
+
+
+@pytest.mark.parametrize(("row", "message"), [
+    ("ref-x,employees,12,people,,annual report", "needs a value, a year and a source"),
+    ("ref-x,employees,12,people,2023,unknown", "an unknown fact has a value"),
+    ("ref-x,staff,12,people,2023,annual report", "is not one of"),
+    ("ref-x,in_china,yes,flag,2023,annual report", "is not true or false"),
+    ("ref-x,revenue,lots,million USD,2023,annual report", "is not a number"),
+])
+def test_a_bad_fact_is_refused_with_its_row(tmp_path, row, message):
+    (tmp_path / "firms").mkdir()
+    (tmp_path / "firms" / "reference_facts.csv").write_text(
+        f"firm_id,fact,value,unit,year,source\n{row}\n", encoding="utf-8")
+    with pytest.raises(DataError, match=f"row 2: .*{message}"):
+        load_reference_facts(tmp_path)
 
 
 def test_firm_nodes_use_chain_ids(reference, node_ids):

@@ -10,9 +10,21 @@ from pandas.testing import assert_frame_equal
 from recommender import columns as C
 from recommender.chain import load_chain
 from recommender.demo import history, latent
-from recommender.demo.generator import GENERATOR_VERSION, generate_world, read_world, write_world
-from recommender.demo.universe import COUNTRIES, LOCAL_SHARE_CN, SIZE_BOUNDS_MUSD
-from recommender.demo.world import load_reference_firms, load_region
+from recommender.demo.chain_index import ChainIndex
+from recommender.demo.generator import (
+    GENERATOR_VERSION,
+    generate_world,
+    read_world,
+    synthetic_firms,
+    write_world,
+)
+from recommender.demo.universe import (
+    COUNTRIES,
+    LOCAL_SHARE_CN,
+    SIZE_BOUNDS_MUSD,
+    node_country_probabilities,
+)
+from recommender.demo.world import load_country_mix, load_reference_firms, load_region
 from recommender.exceptions import DataError, InvalidArgument
 
 N = 2_000
@@ -128,13 +140,54 @@ def test_a_world_without_reference_firms(inputs):
     assert world.params["n_reference"] == 0
 
 
-def test_country_mix_follows_the_table(synthetic):
-    shares = synthetic[C.COUNTRY].value_counts(normalize=True)
-    expected = {code: share for code, share, _ in COUNTRIES}
-    assert sum(expected.values()) == pytest.approx(1.0)
-    for code in ("CN", "US", "JP", "DE"):
-        assert shares[code] == pytest.approx(expected[code], abs=0.035), code
-    assert set(shares.index) <= set(expected)
+def test_each_nodes_country_mix_follows_the_table(inputs):
+    """A synthetic firm's home country follows where its primary node's product is made."""
+    ix = ChainIndex.from_chain(inputs["chain"])
+    mix = load_country_mix()
+    rngs = np.random.default_rng(SEED).spawn(4)
+    firms, links, _ = synthetic_firms(rngs, 40_000, ix, inputs["region"], lambda _: None, mix)
+    primary = links[links["rank"] == 0]
+    country = firms[C.COUNTRY].to_numpy()[primary["firm"].to_numpy()]
+    node = np.asarray(ix.node_ids, dtype=object)[primary["node"].to_numpy()]
+    drawn = pd.crosstab(node, country, normalize="index")
+    checked = 0
+    for row in mix.itertuples():
+        n = int((node == row.node_id).sum())
+        if n >= 300:  # within four binomial standard errors
+            got = drawn.loc[row.node_id].get(row.country, 0.0)
+            tolerance = 4 * np.sqrt(row.share * (1 - row.share) / n) + 0.005
+            assert got == pytest.approx(row.share, abs=tolerance), (row.node_id, row.country)
+            checked += 1
+    assert checked >= 100
+    vacuum = drawn.loc["vacuum_pumps"]
+    assert {"DE", "JP"} <= set(vacuum.nlargest(3).index) and vacuum["DE"] > 0.2
+    assert set(drawn.columns) <= {code for code, *_ in COUNTRIES}
+
+
+def test_countries_outside_a_nodes_rows_share_what_is_left():
+    codes = [code for code, *_ in COUNTRIES]
+    world = [share for _, share, _ in COUNTRIES]
+    mix = pd.DataFrame({C.NODE_ID: ["a", "a"], C.COUNTRY: ["DE", "JP"], "share": [0.3, 0.2]})
+    p = node_country_probabilities(mix, ["a", "b"], codes, world)
+    assert p.sum(axis=1) == pytest.approx([1.0, 1.0])
+    assert p[0, codes.index("DE")] == pytest.approx(0.3)
+    others = [i for i, c in enumerate(codes) if c not in ("DE", "JP")]
+    assert p[0, others].sum() == pytest.approx(0.5)
+    assert p[1] == pytest.approx(np.asarray(world) / sum(world))
+
+
+def test_the_country_mix_table_is_sourced_and_names_chain_nodes(inputs):
+    mix = load_country_mix()
+    assert set(mix[C.NODE_ID]) <= set(inputs["chain"].node_ids)
+    assert mix[C.SOURCE].str.contains("export shares|market shares").all()
+    assert mix.groupby(C.NODE_ID)["share"].sum().between(0.5, 1.0).all()
+
+
+def test_a_bad_country_mix_row_is_refused(tmp_path):
+    path = tmp_path / "mix.csv"
+    path.write_text("node_id,country,share,source\nlasers,DE,1.5,x\n", encoding="utf-8")
+    with pytest.raises(DataError, match="row 2"):
+        load_country_mix(path)
 
 
 def test_a_share_of_chinese_firms_sits_in_the_region(synthetic, inputs):
@@ -292,7 +345,9 @@ def test_truth_is_observable_utility_plus_a_hidden_firm_trait(world, inputs):
     hidden = pairs[C.TRUE_UTILITY] - terms["observable_utility"]
     spread = hidden.groupby(pairs[C.FIRM_ID]).agg(lambda h: h.max() - h.min())
     assert spread.max() < 1e-4  # the same trait in every campaign
-    assert hidden.std() == pytest.approx(latent.HIDDEN_SD, rel=0.15)
+    in_china = world.firms.set_index(C.FIRM_ID).loc[pairs[C.FIRM_ID], C.IN_CHINA]
+    expected = latent.hidden_sd(float(in_china.astype(float).mean()))
+    assert hidden.std() == pytest.approx(expected, rel=0.15)
     assert set(terms.columns) == set(latent.UTILITY_WEIGHTS) | {"observable_utility"}
 
 
@@ -305,7 +360,8 @@ def test_latent_effects_have_the_documented_signs():
         C.INTL_COUNTRIES: [1.0, 5, 40], C.IN_CHINA: [1.0, 1, 0], C.IN_GBA: [1.0, 0, 0],
     })
     size = latent.firm_terms(obs)["size"]
-    assert size[1] > size[0] and size[1] > size[2]  # inverted U
+    assert size[0] < size[1] < size[2]  # larger makers invest abroad more often
+    assert size[2] - size[1] < size[1] - size[0]  # with diminishing returns
     distance = latent.firm_terms(obs)["distance"]
     assert distance[0] > distance[1] > distance[2]
     free = latent.pair_terms(match=1.0, need=0.8, control=0.0, prior_declines=0, age=10)
@@ -314,3 +370,21 @@ def test_latent_effects_have_the_documented_signs():
     strong = latent.pair_terms(match=1.0, need=0.9, control=0, prior_declines=0, age=10)
     weak = latent.pair_terms(match=1.0, need=0.1, control=0, prior_declines=0, age=10)
     assert strong["match_need"] > weak["match_need"]  # match x need interaction
+    buyers = latent.pair_terms(match=1.0, need=0.5, control=0, prior_declines=0, age=10,
+                               customers=1.0)
+    offer = latent.pair_terms(match=1.0, need=0.5, control=0, prior_declines=0, age=10,
+                              offer=1.0, in_gba=[0.0, 1.0])
+    assert buyers["customers"] > 0  # local chain leaders that use the node pull makers in
+    assert offer["incentive"][0] > offer["incentive"][1] == 0  # a park offer, for newcomers
+
+
+def test_hidden_trait_rewards_china_sales_and_an_expanding_strategy():
+    rng = np.random.default_rng(0)
+    traits = latent.hidden_traits(rng, np.array(["DE", "US"] * 20_000),
+                                  np.tile([True, False], 20_000))
+    trait = pd.Series(traits["trait"])
+    assert np.corrcoef(traits["china_sales"], trait)[0, 1] > 0.2
+    assert trait[traits["strategy"] == 1].mean() > trait[traits["strategy"] == -1].mean() + 0.6
+    us = np.arange(40_000) % 2 == 1
+    assert (traits["strategy"][us] == -1).mean() > (traits["strategy"][~us] == -1).mean()
+    assert traits["china_sales"][~us].mean() > traits["china_sales"][us].mean()  # in China
