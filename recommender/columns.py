@@ -5,6 +5,7 @@ its own; nothing else in the code spells a column name as a string literal twice
 """
 
 __all__ = [
+    "BASE_RATE",
     "BUILDING_M2",
     "BUSINESS_SCOPE",
     "CAMPAIGN_ID",
@@ -243,3 +244,4 @@ REASON_EN = "reason_en"
 LIKELIHOOD = "likelihood"  # calibrated probability of an MoU or better (= p_success)
 IMPACT = "impact"  # 0..1: how much of the weak link the firm could fill if it came
 VALUE = "value"  # likelihood x impact: the expected share of the weak link filled
+BASE_RATE = "base_rate"  # share of the calibration contacts that reached an MoU or better

@@ -10,6 +10,7 @@ import click
 from recommender.cli.common import Progress, chain_of, echo_json, settings_of, store_of
 from recommender.columns import SIZE_CLASSES
 from recommender.ranking.training import TEST_SHARE
+from recommender.targeting.impact import SORT_KEYS
 from recommender.targeting.stages import NOT_CONTACTED, RECRUITMENT_STAGES, stage_label
 
 __all__ = ["COMMANDS", "evaluate", "recommend", "target_list", "train"]
@@ -69,6 +70,16 @@ def _model(ctx: click.Context, settings, use_prior: bool):
     return registry.load_active()
 
 
+# value, likelihood, impact, and what the likelihood means, as the rows are printed
+_FIGURES = {
+    "zh": ("期望价值", "签约概率", "补链作用",
+           "签约概率：过去同类接触中达成签约或更进一步的比例；基准 {rate}"),
+    "en": ("value", "likelihood", "impact",
+           "likelihood: the share of similar past contacts that reached an MoU or better; "
+           "base rate {rate}"),
+}
+
+
 def _output(frame, as_json: bool, csv_path: str | None, lang: str) -> None:
     from recommender import columns as C
     from recommender.targeting.portfolio import COVERS
@@ -90,15 +101,19 @@ def _output(frame, as_json: bool, csv_path: str | None, lang: str) -> None:
         click.echo("no firm matches")
         return
     reason = C.REASON_ZH if lang == "zh" else C.REASON_EN
+    words = _FIGURES[lang]
     for record in frame.to_dict("records"):
         zh = record.get(C.NAME_ZH)
         name = zh if lang == "zh" and isinstance(zh, str) and zh.strip() else record[C.NAME]
         stage = record.get(C.RECRUITMENT_STAGE)
         known = f"  [{stage_label(stage, lang)}]" if stage and stage != NOT_CONTACTED else ""
         click.echo(f"{record[C.RANK]:>3}. {name} ({record[C.COUNTRY]}, {record[C.CITY]})  "
-                   f"score {record[C.SCORE]:.3f}  p {record[C.P_SUCCESS]:.2f}{known}")
+                   f"{words[0]} {record[C.VALUE]:.3f} = {words[1]} {record[C.LIKELIHOOD]:.0%}"
+                   f" x {words[2]} {record[C.IMPACT]:.2f}{known}")
         click.echo(f"     {record[reason]}")
-    click.echo(f"[model {frame[C.MODEL_VERSION].iloc[0]}]")
+    rate = frame[C.BASE_RATE].iloc[0] if C.BASE_RATE in frame.columns else None
+    click.echo(f"[model {frame[C.MODEL_VERSION].iloc[0]}; " + words[3].format(
+        rate="–" if rate is None or rate != rate else f"{rate:.0%}") + "]")
 
 
 # --- train ----------------------------------------------------------------------------------
@@ -238,18 +253,31 @@ def _output_options(function):
                    "contacted; else the best outcome recorded); repeat for several.")
 @click.option("--exclude-contacted", is_flag=True,
               help="Leave out firms already contacted for this weak link (--stage none).")
+@click.option("--include-landed", is_flag=True,
+              help="Keep the firms that already invested for this weak link (left out by "
+                   "default).")
+@click.option("--by", type=click.Choice(SORT_KEYS), default=SORT_KEYS[0], show_default=True,
+              help="Order: value (likelihood x impact), likelihood (of an MoU or better) or "
+                   "impact (how much of the weak link the firm could fill).")
 @_output_options
 @click.pass_context
 def recommend(ctx: click.Context, node_id: str, k: int, country: tuple[str, ...],
               size: tuple[str, ...], stage: tuple[str, ...], exclude_contacted: bool,
-              as_json: bool, csv_path: str | None, lang: str, use_prior: bool) -> None:
-    """Rank the firms to recruit for one weak link, with reasons."""
+              include_landed: bool, by: str, as_json: bool, csv_path: str | None, lang: str,
+              use_prior: bool) -> None:
+    """Rank the firms to recruit for one weak link, with reasons.
+
+    Each firm shows its expected value, the likelihood of an MoU or better times its impact
+    (how much of the weak link it could fill); firms that already invested for the link are
+    left out unless --include-landed or --stage invested.
+    """
     from recommender.targeting.recommend import recommend as run
 
     settings, data, weak_links = _inputs(ctx)
-    frame = run(data, weak_links, node_id, model=_model(ctx, settings, use_prior), k=k,
+    frame = run(data, weak_links, node_id, model=_model(ctx, settings, use_prior), k=k, by=by,
                 country=list(country) or None, size=list(size) or None,
-                stage=list(stage) or None, exclude_contacted=exclude_contacted)
+                stage=list(stage) or None, exclude_contacted=exclude_contacted,
+                include_landed=include_landed)
     _output(frame, as_json, csv_path, lang)
 
 

@@ -2,9 +2,10 @@
 
 - CSV is UTF-8 with a byte-order mark, so that Excel shows Chinese text instead of mojibake.
 - XLSX is written with openpyxl (write-only mode: rows are streamed, not kept per cell).
-- Headers are Chinese with ``lang="zh"`` (企业名称, 国家/地区, 城市, 薄弱环节, 得分, 成功概率,
-  推荐理由, 数据来源 …) and English with ``lang="en"``; a column with no known header keeps its
-  name.
+- Headers are Chinese with ``lang="zh"`` (企业名称, 国家/地区, 城市, 薄弱环节, 期望价值,
+  签约概率, 补链作用, 推荐理由, 数据来源 …) and English with ``lang="en"``; a column with no
+  known header keeps its name. The headers of the three figures say what they mean, and every
+  row of a ranked list carries the base rate its likelihood compares with (基准签约率).
 - Text that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading
   apostrophe, so that a spreadsheet shows it as text and never runs it as a formula (OWASP's
   "CSV injection"); numbers stay numbers.
@@ -78,6 +79,13 @@ HEADERS: dict[str, tuple[str, str]] = {
     NODE_NAME: ("薄弱环节名称", "Weak link name"),
     C.SCORE: ("得分", "Score"),
     C.P_SUCCESS: ("成功概率", "Probability of success"),
+    C.VALUE: ("期望价值（签约概率×补链作用）", "Expected value (likelihood × impact)"),
+    C.LIKELIHOOD: ("签约概率（过去同类接触中达成签约或更进一步的比例）",
+                   "Likelihood (share of similar past contacts that reached an MoU or better)"),
+    C.IMPACT: ("补链作用（0–1，来后可填补该环节缺口的程度）",
+               "Impact (0–1, how much of the weak link it could fill if it came)"),
+    C.BASE_RATE: ("基准签约率（全部接触中达成签约或更进一步的比例）",
+                  "Base rate (share of all contacts that reached an MoU or better)"),
     REASON: ("推荐理由", "Reasons"),
     C.REASONS: ("推荐理由", "Reasons"),
     C.SOURCE: ("数据来源", "Data source"),
@@ -110,13 +118,13 @@ HEADERS: dict[str, tuple[str, str]] = {
 # the weak link's, ``reason`` the reasons in that language.
 RECOMMENDATION_EXPORT_COLUMNS = [
     C.RANK, C.FIRM_ID, C.NAME, C.COUNTRY, C.CITY, C.SIZE_CLASS, C.NODE_ID, NODE_NAME,
-    C.SCORE, C.P_SUCCESS, C.RECRUITMENT_STAGE, REASON, C.SOURCE, C.IS_SYNTHETIC,
-    C.MODEL_VERSION,
+    C.VALUE, C.LIKELIHOOD, C.IMPACT, C.BASE_RATE, C.SCORE, C.RECRUITMENT_STAGE, REASON,
+    C.SOURCE, C.IS_SYNTHETIC, C.MODEL_VERSION,
 ]
 TARGET_EXPORT_COLUMNS = [
-    C.RANK, C.FIRM_ID, C.NAME, C.COUNTRY, C.CITY, C.NODE_ID, NODE_NAME, C.SCORE,
-    C.P_SUCCESS, MARGINAL_GAIN, COVERAGE_SHARE, COVERS, REASON, C.SOURCE,
-    C.IS_SYNTHETIC, C.MODEL_VERSION,
+    C.RANK, C.FIRM_ID, C.NAME, C.COUNTRY, C.CITY, C.NODE_ID, NODE_NAME, C.VALUE,
+    C.LIKELIHOOD, C.IMPACT, C.BASE_RATE, C.SCORE, C.RECRUITMENT_STAGE, MARGINAL_GAIN,
+    COVERAGE_SHARE, COVERS, REASON, C.SOURCE, C.IS_SYNTHETIC, C.MODEL_VERSION,
 ]
 _LIST_SEPARATOR = {"zh": "、", "en": ", "}
 _REASON_SEPARATOR = {"zh": "；", "en": "; "}

@@ -46,7 +46,7 @@ from recommender import columns as C
 from recommender.diagnosis.weak_links import CAN_RECRUIT
 from recommender.exceptions import DataError, InvalidArgument, NotFoundError, NotRecruitable
 from recommender.targeting.impact import SORT_KEYS, check_sort, firm_capability, pair_impact
-from recommender.targeting.prior_model import model_version, prior_model
+from recommender.targeting.prior_model import base_rate, model_version, prior_model
 from recommender.targeting.scoring import best_first, scores_of
 from recommender.targeting.stages import RECRUITMENT_STAGES, best_stage_codes, stage_codes
 
@@ -73,7 +73,7 @@ FIRM_FIELDS = [C.NAME, C.NAME_ZH, C.COUNTRY, C.CITY, C.LAT, C.LON, C.SIZE_CLASS,
 # A row as :meth:`ScoreTable.rows` gives it: the firm, the link, the scores, the reasons.
 ROW_COLUMNS = [C.FIRM_ID, C.NAME, C.NAME_ZH, C.COUNTRY, C.CITY, C.LAT, C.LON, C.SIZE_CLASS,
                C.NODE_ID, C.LINK_NAME_ZH, C.LINK_NAME_EN, C.SCORE, C.P_SUCCESS, C.LIKELIHOOD,
-               C.IMPACT, C.VALUE, C.MATCH, C.HOP,
+               C.IMPACT, C.VALUE, C.BASE_RATE, C.MATCH, C.HOP,
                C.CONTACTED, C.RECRUITMENT_STAGE, C.REASONS, C.REASON_ZH, C.REASON_EN, C.SOURCE,
                C.IS_SYNTHETIC, C.MODEL_VERSION]
 POSITION = "position"  # the table row a target-list pick is shown with
@@ -93,6 +93,8 @@ class ScoreTable:
     model, data, weak_links : what the table was scored from.
     nodes : the weak links it holds, in the order they were asked.
     model_version : the version the model serves under.
+    base_rate : the share of the contacts the model's probabilities were calibrated on that
+        reached an MoU or better (None when unknown): what a likelihood compares with.
     as_of : the serving date of the features.
     top_reasons : positive reasons per row after the weak link.
     """
@@ -106,6 +108,7 @@ class ScoreTable:
         self.weak_links = weak_links
         self.nodes = list(nodes)
         self.model_version = model_version(model)
+        self.base_rate = base_rate(model)
         self.as_of = as_of
         self.top_reasons = top_reasons
         self._slices = slices  # node id -> (start, stop) of its positions
@@ -277,6 +280,7 @@ class ScoreTable:
                 C.P_SUCCESS: float(self._p_success[position]),
                 C.LIKELIHOOD: float(self._p_success[position]),
                 C.IMPACT: float(self._impact[position]), C.VALUE: float(self._value[position]),
+                C.BASE_RATE: self.base_rate,
                 C.MATCH: float(self._match[position]), C.HOP: int(self._hop[position]),
                 C.CONTACTED: stage >= 0, C.RECRUITMENT_STAGE: RECRUITMENT_STAGES[stage + 1],
                 C.REASONS: why[C.REASONS], C.REASON_ZH: why[C.REASON_ZH],

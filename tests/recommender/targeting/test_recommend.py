@@ -269,13 +269,31 @@ def test_train_evaluate_recommend_and_target_list_commands(cli_run):
     assert "| oracle |" in evaluated.stdout  # the demo build wrote var/demo/truth.parquet
     report = json.loads((var / "report" / "evaluation.json").read_text())
     assert report["metrics"]["lambdarank"]["ndcg@10"] > report["metrics"]["random"]["ndcg@10"]
+    assert "## Calibration of p(MoU or better) on the held-out window" in evaluated.stdout
+    assert set(report["calibration"]) == {"prior", "lambdarank"}
+    assert all(0 <= found["ece"] <= 1 for found in report["calibration"].values())
 
     shown = run("recommend", "--weak-link", NODE, "--k", 3, "--lang", "en")
     assert shown.exit_code == 0, shown.output
-    assert "fills weak link" in shown.stdout and f"[model {first['version']}]" in shown.stdout
+    assert "fills weak link" in shown.stdout and f"[model {first['version']}; " in shown.stdout
+    assert "likelihood: the share of similar past contacts that reached an MoU or better; " \
+           "base rate " in shown.stdout
     rows = json.loads(run("recommend", "--weak-link", NODE, "--k", 5, "--prior",
                           "--json").stdout)["rows"]
     assert len(rows) == 5 and rows[0]["model_version"] == "prior"
+    for by in ("value", "likelihood", "impact"):
+        ranked = json.loads(run("recommend", "--weak-link", NODE, "--k", 50, "--prior",
+                                "--by", by, "--json").stdout)["rows"]
+        assert [r[by] for r in ranked] == sorted((r[by] for r in ranked), reverse=True)
+        assert all(r["value"] == pytest.approx(r["likelihood"] * r["impact"]) for r in ranked)
+    assert ranked != rows
+    assert run("recommend", "--weak-link", NODE, "--by", "score").exit_code == 2
+    landed = json.loads(run("recommend", "--weak-link", NODE, "--k", 5000, "--prior",
+                            "--include-landed", "--json").stdout)["rows"]
+    default = json.loads(run("recommend", "--weak-link", NODE, "--k", 5000, "--prior",
+                             "--json").stdout)["rows"]
+    assert {r["outcome_stage"] for r in landed} - {r["outcome_stage"] for r in default} == {
+        "invested"}
     csv = var / "top.csv"
     assert run("recommend", "--weak-link", NODE, "--k", 4, "--csv", csv).exit_code == 0
     assert len(pd.read_csv(csv, encoding="utf-8-sig")) == 4
