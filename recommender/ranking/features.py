@@ -1,8 +1,10 @@
 """The feature frame of (firm, weak link) pairs, for training, serving and evaluation.
 
 Every feature is a row of the registry (:mod:`recommender.ranking.feature_registry`); this
-module computes them. Missing inputs give missing (NaN) features; nothing is imputed, LightGBM
-handles NaN.
+module computes them. Missing inputs give missing (NaN) features, except a firm's size: an
+unknown head count or revenue is estimated from what is known (size class, listing, reference
+status; :mod:`recommender.ranking.feature_context`) and ``size_basis`` says so, since a real
+firm with no reported head count is not a tiny one. LightGBM handles the other NaNs.
 
 :func:`build_features` is vectorised and pure over rows: any partition of the pairs gives
 exactly its rows of the whole. It looks firms and nodes up in the bundle's
@@ -53,6 +55,7 @@ from recommender.ranking.feature_registry import (
     MEAN_PRIOR_STAGE,
     PRIOR_CONTACTS,
     PRIOR_DECLINES,
+    SIZE_BASIS,
     SIZE_RANK,
     TZ_GAP_H,
     WEAK_LINK_FIT,
@@ -105,8 +108,9 @@ def build_features(pairs: pd.DataFrame, data, weak_links: pd.DataFrame, *, as_of
     -----
     Engagement features count only outcomes dated strictly before the pair's date. Firm
     profiles are the stored snapshot; only the age moves with the date. The time-zone gap
-    is |Δ longitude| / 15 (at most 12 h) from the firm's coordinates, or, for a firm without
-    coordinates, the gap between its country's and the region's standard UTC offsets.
+    is the difference of standard UTC offsets between the firm's IANA zone (its nearest
+    city's, else its country's) and the region core's zone; the distance is to the nearer of
+    the region's core and its parks.
 
     Examples
     --------
@@ -123,8 +127,9 @@ def build_features(pairs: pd.DataFrame, data, weak_links: pd.DataFrame, *, as_of
     block = _Block(len(pairs))
     put, col = block.put, firms.column
 
-    put(LOG10_EMPLOYEES, _log10(at_firm(col(C.EMPLOYEES))))
-    put(LOG10_REVENUE, _log10(at_firm(col(C.REVENUE))))
+    employees, revenue, basis = firms.size_estimates()
+    put(LOG10_EMPLOYEES, _log10(at_firm(employees)))
+    put(LOG10_REVENUE, _log10(at_firm(revenue)))
     put(C.REVENUE_GROWTH, at_firm(col(C.REVENUE_GROWTH)))
     put(C.RD_INTENSITY, at_firm(col(C.RD_INTENSITY)))
     patents = at_firm(col(C.PATENTS))
@@ -134,6 +139,7 @@ def build_features(pairs: pd.DataFrame, data, weak_links: pd.DataFrame, *, as_of
     for name in (C.IS_LISTED, C.INTL_COUNTRIES, C.IN_CHINA, C.IN_GBA):
         put(name, at_firm(col(name)))
     put(SIZE_RANK, at_firm(firms.size_rank))
+    put(SIZE_BASIS, at_firm(basis))
 
     if C.MATCH in pairs.columns and C.HOP in pairs.columns:
         match, hop = float_values(pairs[C.MATCH]), float_values(pairs[C.HOP])

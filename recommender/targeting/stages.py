@@ -15,22 +15,16 @@ import pandas as pd
 
 from recommender import columns as C
 from recommender.exceptions import InvalidArgument
+from recommender.outcome_stages import (  # the vocabulary, at the root for every floor
+    NOT_CONTACTED,
+    OUTCOME_STAGES,
+    RECRUITMENT_STAGES,
+    STAGE_LABELS,
+)
 
 __all__ = ["NOT_CONTACTED", "OUTCOME_STAGES", "RECRUITMENT_STAGES", "STAGE_LABELS",
            "best_stage_codes", "stage_codes", "stage_label", "stage_names"]
 
-NOT_CONTACTED = "none"
-OUTCOME_STAGES = ("declined", "responded", "visited", "mou", "invested")  # codes 0 .. 4
-RECRUITMENT_STAGES = (NOT_CONTACTED, *OUTCOME_STAGES)  # codes -1 .. 4
-# name -> (Chinese, English), as files and pages show them
-STAGE_LABELS: dict[str, tuple[str, str]] = {
-    NOT_CONTACTED: ("未接触", "not contacted"),
-    "declined": ("拒绝或未回复", "declined or no answer"),
-    "responded": ("已回复", "responded"),
-    "visited": ("实地考察", "site visit"),
-    "mou": ("签署合作备忘录", "MoU signed"),
-    "invested": ("投资落地", "invested"),
-}
 
 
 def stage_codes(stages: Sequence[str]) -> list[int]:

@@ -89,3 +89,40 @@ def test_the_same_seed_gives_the_same_ranking(demo, node, trainer):
     first = recommend(demo.data, demo.weak_links, node, model=demo.ranker, k=50)
     second = recommend(demo.data, demo.weak_links, node, model=again, k=50)
     pd.testing.assert_frame_equal(first, second)
+
+
+def _with_twins(data, firm_id: str, twins: dict[str, dict]):
+    """``data`` with copies of one firm under new ids, each with some facts changed."""
+    firm = data.firms[data.firms[C.FIRM_ID] == firm_id]
+    links = data.firm_nodes[data.firm_nodes[C.FIRM_ID] == firm_id]
+    firms = [data.firms] + [firm.assign(**{C.FIRM_ID: twin, **facts})
+                            for twin, facts in twins.items()]
+    nodes = [data.firm_nodes] + [links.assign(**{C.FIRM_ID: twin}) for twin in twins]
+    return dataclasses.replace(data, firms=pd.concat(firms, ignore_index=True),
+                               firm_nodes=pd.concat(nodes, ignore_index=True))
+
+
+@pytest.mark.parametrize("kind", MODELS)
+def test_a_real_firm_with_unknown_employees_ranks_where_its_known_facts_put_it(kind, demo,
+                                                                               candidates, node):
+    """A Large Cap listed firm whose head count and revenue nobody reported ranks next to its
+    twin that reports a large head count, not at the bottom with the firms about which
+    nothing is known (its size is estimated from its market-cap class and flagged so)."""
+    model = _model(kind, demo)
+    makers = candidates.loc[candidates[C.HOP] == 0, C.FIRM_ID]
+    firm = makers.iloc[len(makers) // 4]
+    large = {C.SIZE_CLASS: "large", C.IS_LISTED: True}
+    data = _with_twins(demo.data, firm, {
+        "twin-known": {**large, C.EMPLOYEES: 40_000, C.REVENUE: 10_000.0},
+        "twin-unknown": {**large, C.EMPLOYEES: np.nan, C.REVENUE: np.nan},
+        "twin-nothing": {C.SIZE_CLASS: None, C.IS_LISTED: False, C.EMPLOYEES: np.nan,
+                         C.REVENUE: np.nan}})
+    frame = serving_frame(data, demo.weak_links, [node]).reset_index(drop=True)
+    order = pd.Series(model.predict(frame), index=frame[C.FIRM_ID]).rank(ascending=False)
+    known, unknown = order["twin-known"], order["twin-unknown"]
+    assert abs(unknown - known) <= 0.02 * len(frame), (known, unknown, len(frame))
+    assert unknown <= 0.5 * len(frame)
+    rows = frame.set_index(C.FIRM_ID)
+    assert rows.loc["twin-unknown", "size_basis"] == 1  # estimated from the market-cap class
+    assert rows.loc["twin-unknown", "log10_employees"] == pytest.approx(np.log10(40_000))
+    assert np.isnan(rows.loc["twin-nothing", "log10_employees"])  # nothing to go on: unknown

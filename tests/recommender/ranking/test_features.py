@@ -14,6 +14,7 @@ from recommender.demo import history
 from recommender.demo.generator import generate_world
 from recommender.demo.world import load_reference_firms, load_region
 from recommender.exceptions import DataError
+from recommender.firms.geocode import haversine_km
 from recommender.ranking import feature_registry as R
 from recommender.ranking import features as F
 from recommender.ranking.dataset import ChainData, chain_data_from_world, with_outcomes
@@ -83,7 +84,7 @@ def toy_weak_links() -> pd.DataFrame:
 def region():
     base = load_region()
     return dataclasses.replace(
-        base, core_lat=22.0, core_lon=114.0,
+        base, core_lat=22.0, core_lon=114.0, parks=base.parks.iloc[0:0],
         export_controls=pd.DataFrame({C.ORIGIN: ["US", "US", "DE"], C.NODE_ID: ["c", "c", "d"],
                                       C.CONTROL: [0.6, 0.8, 0.5]}),
         leader_needs=pd.DataFrame({C.LEADER_FIRM_ID: ["ld1", "ld2"], C.NODE_ID: ["c", "c"],
@@ -149,12 +150,24 @@ def test_missing_values_stay_missing(frame):
 def test_distance_and_time_zone_gap_by_hand(frame):
     us, de, jp, tw, xx = (row(frame, i) for i in range(5))
     assert de[C.DISTANCE_KM] == pytest.approx(KM_PER_DEGREE, rel=1e-6)  # one degree north
-    assert de[R.TZ_GAP_H] == pytest.approx(0.0)
-    assert jp[R.TZ_GAP_H] == pytest.approx(2.0)  # 30 degrees east
-    assert us[R.TZ_GAP_H] == pytest.approx((360 - (114 + 71.0589)) / 15, rel=1e-6)  # wraps
+    # gaps between IANA zones' standard offsets, never longitude: the core's zone is
+    # Asia/Shanghai (+8); a German firm's is Europe/Berlin (+1) whatever its coordinates say
+    assert de[R.TZ_GAP_H] == pytest.approx(7.0)
+    assert jp[R.TZ_GAP_H] == pytest.approx(1.0)  # Asia/Tokyo, +9
+    assert us[R.TZ_GAP_H] == pytest.approx(13.0)  # Boston: America/New_York, -5
     assert np.isnan(tw[C.DISTANCE_KM])
-    assert tw[R.TZ_GAP_H] == pytest.approx(0.0)  # no coordinates: TW and CN are both UTC+8
+    assert tw[R.TZ_GAP_H] == pytest.approx(0.0)  # no coordinates: Taipei's zone, +8
     assert np.isnan(xx[R.TZ_GAP_H]) and np.isnan(xx[C.DISTANCE_KM])
+
+
+def test_distance_is_to_the_nearer_of_the_core_and_the_parks(toy, region):
+    park = pd.DataFrame({C.LAT: [23.0, np.nan], C.LON: [114.5, 0.0]})
+    data = dataclasses.replace(toy, region=dataclasses.replace(region, parks=park))
+    de = F.build_features(toy_pairs().iloc[1:2], data, toy_weak_links()).iloc[0]
+    # de1 at (23, 114): 0.5 degree of longitude from the park at 23 N, nearer than the core
+    assert de[C.DISTANCE_KM] == pytest.approx(
+        float(haversine_km(23.0, 114.0, 23.0, 114.5)), rel=1e-6)
+    assert de[C.DISTANCE_KM] < KM_PER_DEGREE
 
 
 def test_common_language_and_home_export_control_by_hand(frame):
