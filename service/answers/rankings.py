@@ -115,39 +115,46 @@ def recommendation_positions(snapshot, node_id: str, *, k: int,
                              country: Sequence[str] | None = None,
                              size: Sequence[str] | None = None,
                              stage: Sequence[str] | None = None,
-                             exclude_contacted: bool = False) -> tuple[np.ndarray, int]:
-    """Return the positions of the top ``k`` firms for ``node_id`` and how many passed the
-    filters (raises NotFoundError for an unknown node, NotRecruitable for a downstream one).
+                             exclude_contacted: bool = False, include_landed: bool = False,
+                             sort: str = C.VALUE) -> tuple[np.ndarray, int]:
+    """Return the positions of the top ``k`` firms for ``node_id`` by ``sort`` and how many
+    passed the filters (raises NotFoundError for an unknown node, NotRecruitable for a
+    downstream one).
 
     ``stage``: recruitment stages (:data:`recommender.targeting.stages.RECRUITMENT_STAGES`) to
-    keep. See :meth:`recommender.targeting.score_table.ScoreTable.top_k`.
+    keep; firms that invested for the link only with ``include_landed`` or a ``stage`` naming
+    them. See :meth:`recommender.targeting.score_table.ScoreTable.ranked`.
     """
-    return snapshot.scores.table.top_k(node_id, k, country=country, size=size, stage=stage,
-                                       exclude_contacted=exclude_contacted)
+    return snapshot.scores.table.top_k(node_id, k, sort=sort, country=country, size=size,
+                                       stage=stage, exclude_contacted=exclude_contacted,
+                                       include_landed=include_landed)
 
 
 def recommendations_json(snapshot, node_id: str, *, k: int, page: int, page_size: int,
                          country: Sequence[str] | None = None,
                          size: Sequence[str] | None = None,
                          stage: Sequence[str] | None = None,
-                         exclude_contacted: bool = False) -> bytes:
+                         exclude_contacted: bool = False, include_landed: bool = False,
+                         sort: str = C.VALUE) -> bytes:
     """Return one page of the top ``k`` firms for ``node_id`` as the JSON body."""
     from service.answers.queries import pagination
 
     top, candidates = recommendation_positions(snapshot, node_id, k=k, country=country,
                                                size=size, stage=stage,
-                                               exclude_contacted=exclude_contacted)
+                                               exclude_contacted=exclude_contacted,
+                                               include_landed=include_landed, sort=sort)
     start = (page - 1) * page_size
     shown = top[start:start + page_size]
     items = snapshot.scores.items_json(shown, first_rank=start + 1)
     body = {
         "node": snapshot.memo.get(("node", node_id), lambda: node_summary(snapshot, node_id)),
         C.MODEL_VERSION: snapshot.model_version, DATA_VERSION: snapshot.data_version,
-        "k": k, "candidates": candidates,
+        "k": k, "candidates": candidates, "sort": sort,
         "filters": {"country": list(country) if country else None,
                     "size": list(size) if size else None,
                     "stage": list(stage) if stage else None,
-                    "exclude_contacted": bool(exclude_contacted)},
+                    "exclude_contacted": bool(exclude_contacted),
+                    "include_landed": bool(include_landed)},
         "items": orjson.Fragment(items),
         "pagination": pagination(page, page_size, len(top)),
     }
@@ -158,10 +165,12 @@ def recommendation_rows(snapshot, node_id: str, *, k: int, lang: str,
                         country: Sequence[str] | None = None,
                         size: Sequence[str] | None = None,
                         stage: Sequence[str] | None = None,
-                        exclude_contacted: bool = False) -> pd.DataFrame:
+                        exclude_contacted: bool = False, include_landed: bool = False,
+                        sort: str = C.VALUE) -> pd.DataFrame:
     """Return the whole top ``k`` for ``node_id`` as rows of a file in ``lang``."""
     top, _ = recommendation_positions(snapshot, node_id, k=k, country=country, size=size,
-                                      stage=stage, exclude_contacted=exclude_contacted)
+                                      stage=stage, exclude_contacted=exclude_contacted,
+                                      include_landed=include_landed, sort=sort)
     return _file_rows(snapshot.scores.items(top), lang)
 
 

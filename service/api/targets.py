@@ -47,7 +47,9 @@ class TargetQuerySchema(FileQuerySchema):
 
 class CoverSchema(ma.Schema):
     node_id = fields.String(required=True)
-    p = fields.Float(required=True, metadata={"description": "Probability of filling it"})
+    p = fields.Float(required=True, metadata={
+        "description": "Expected share of the link it fills: its value there, likelihood x "
+                       "impact"})
     gain = fields.Float(required=True, metadata={"description": "Coverage it adds there"})
 
 

@@ -9,6 +9,7 @@ from webargs.fields import DelimitedList
 from recommender.columns import SIZE_CLASSES
 from recommender.store.auth import READ_RANKINGS
 from recommender.targeting.exports import RECOMMENDATION_EXPORT_COLUMNS
+from recommender.targeting.impact import SORT_KEYS
 from recommender.targeting.stages import RECRUITMENT_STAGES
 from service.answers import rankings as answers
 from service.http.downloads import (
@@ -34,6 +35,7 @@ __all__ = [
     "RecommendationProvenanceSchema",
     "RecommendationQuerySchema",
     "RecommendedFirmSchema",
+    "SORT_HELP",
     "STAGE_HELP",
     "WeakLinkListSchema",
     "WeakLinkQuerySchema",
@@ -54,6 +56,9 @@ STAGE_HELP = ("Only firms at these recruitment stages for this weak link (comma-
               "declined (declined or no answer), responded, visited (site visit), mou (MoU "
               "signed) or invested. exclude_contacted=true equals stage=none; given both, a "
               "firm passes both")
+SORT_HELP = ("Order of the list: value (default; likelihood x impact, the expected share of "
+             "the weak link filled), likelihood (of an MoU or better) or impact (how much of "
+             "the weak link the firm could fill if it came)")
 FORMAT_HELP = ("json (default), or csv / xlsx for a file with the whole top k (needs the "
                "export permission: officers and admins)")
 
@@ -136,6 +141,11 @@ class RecommendationQuerySchema(PageQuerySchema, TopKQuerySchema, FileQuerySchem
     exclude_contacted = fields.Boolean(load_default=False, metadata={
         "description": "Leave out firms with a recorded outcome for this weak link (as "
                        "stage=none)"})
+    include_landed = fields.Boolean(load_default=False, metadata={
+        "description": "Keep the firms that already invested for this weak link (投资落地), "
+                       "left out by default (a stage filter naming invested keeps them too)"})
+    sort = fields.String(load_default=SORT_KEYS[0], validate=validate.OneOf(SORT_KEYS),
+                         metadata={"description": SORT_HELP})
 
 
 class ReasonSchema(ma.Schema):
@@ -170,7 +180,18 @@ class RecommendedFirmSchema(ma.Schema):
     node_name_en = fields.String(required=True)
     score = fields.Float(required=True)
     p_success = fields.Float(required=True, metadata={
-        "description": "Calibrated probability of an MoU or better"})
+        "description": "Calibrated probability of an MoU or better (the same as likelihood)"})
+    likelihood = fields.Float(required=True, metadata={
+        "description": "Calibrated probability of an MoU or better: the share of similar past "
+                       "contacts that reached one"})
+    impact = fields.Float(required=True, metadata={
+        "description": "0..1: how much of the weak link the firm could fill if it came (its "
+                       "match times its capability: scale, technology, reach, standing)"})
+    value = fields.Float(required=True, metadata={
+        "description": "likelihood x impact: the expected share of the weak link filled"})
+    base_rate = fields.Float(required=True, allow_none=True, metadata={
+        "description": "The share of the contacts the likelihood was calibrated on that "
+                       "reached an MoU or better: what a likelihood compares with"})
     match = fields.Float(required=True, metadata={"description": "Fit of the firm to the link"})
     hop = fields.Integer(required=True, metadata={
         "description": "0 active in the node, 1 in a neighbouring node of the chain"})
@@ -201,6 +222,7 @@ class FiltersSchema(ma.Schema):
     size = fields.List(fields.String(), required=True, allow_none=True)
     stage = fields.List(fields.String(), required=True, allow_none=True)
     exclude_contacted = fields.Boolean(required=True)
+    include_landed = fields.Boolean(required=True)
 
 
 class RecommendationPageSchema(ma.Schema):
@@ -211,6 +233,8 @@ class RecommendationPageSchema(ma.Schema):
     k = fields.Integer(required=True)
     candidates = fields.Integer(required=True, metadata={
         "description": "Candidates that passed the filters, before k"})
+    sort = fields.String(required=True, validate=validate.OneOf(SORT_KEYS), metadata={
+        "description": "The order of the items"})
     filters = fields.Nested(FiltersSchema, required=True)
     items = fields.List(fields.Nested(RecommendedFirmSchema), required=True)
     pagination = fields.Nested(PaginationSchema, required=True, metadata={
@@ -248,18 +272,23 @@ def list_weak_links(query: dict):
 def recommendations(query: dict, node_id: str):
     """The firms to recruit for one weak link, best first, with reasons and provenance.
 
-    ``k`` (at most 500) firms, paged; ``format=csv|xlsx`` downloads the whole top ``k`` with
-    headers in ``lang``. Filters: ``country``, ``size`` and ``stage``, the firm's recruitment
-    stage for the link (``none``, ``declined``, ``responded``, ``visited``, ``mou``,
-    ``invested``), each a comma-separated list; ``filters`` echoes them. 404 for a node not in
-    the chain, 422 for a downstream node or an unknown filter value.
+    Each firm has ``likelihood`` (of an MoU or better), ``impact`` (how much of the link it
+    could fill) and ``value``, their product; ``sort`` orders by one of them (``value`` by
+    default). Firms that already invested for the link are left out unless
+    ``include_landed=true``. ``k`` (at most 500) firms, paged; ``format=csv|xlsx`` downloads
+    the whole top ``k`` with headers in ``lang``. Filters: ``country``, ``size`` and
+    ``stage``, the firm's recruitment stage for the link (``none``, ``declined``,
+    ``responded``, ``visited``, ``mou``, ``invested``), each a comma-separated list;
+    ``filters`` echoes them. 404 for a node not in the chain, 422 for a downstream node or an
+    unknown filter value.
     """
     fmt = query["format"]
     require_export(fmt)
     snapshot = state().snapshots.get()
     filters = {"country": query.get("country") or None, "size": query.get("size") or None,
                "stage": query.get("stage") or None,
-               "exclude_contacted": query["exclude_contacted"]}
+               "exclude_contacted": query["exclude_contacted"],
+               "include_landed": query["include_landed"], "sort": query["sort"]}
     if fmt == "json":
         body = answers.recommendations_json(snapshot, node_id, k=query["k"], page=query["page"],
                                             page_size=query["page_size"], **filters)

@@ -117,6 +117,46 @@ def test_each_firm_comes_with_reasons_provenance_and_the_model_version(get):
         assert item["reason_zh"] and item["reason_en"].startswith("fills weak link")
 
 
+@pytest.mark.parametrize("sort", ["value", "likelihood", "impact"])
+def test_value_is_likelihood_times_impact_in_each_order(get, served, sort):
+    body = get(f"/api/v1/weak-links/{NODE}/recommendations?k=40&page_size=40"
+               f"&sort={sort}").get_json()
+
+    conforms(RecommendationPageSchema, body)
+    assert body["sort"] == sort
+    items = body["items"]
+    assert all(i["value"] == pytest.approx(i["likelihood"] * i["impact"]) for i in items)
+    assert all(i["likelihood"] == i["p_success"] and 0 <= i["impact"] <= 1 for i in items)
+    assert [i[sort] for i in items] == sorted((i[sort] for i in items), reverse=True)
+    assert all(i["base_rate"] == items[0]["base_rate"] and 0 < i["base_rate"] < 1
+               for i in items)
+    expected = recommend(served.data, served.weak_links, NODE, model=served.model, k=40,
+                         by=sort)
+    assert [i["firm_id"] for i in items] == expected[C.FIRM_ID].tolist()
+
+
+def test_an_export_carries_value_likelihood_and_impact_on_every_row(get):
+    response = get(f"/api/v1/weak-links/{NODE}/recommendations?k=8&format=xlsx&lang=en"
+                   f"&sort=impact", role="officer")
+    rows = list(openpyxl.load_workbook(io.BytesIO(response.data)).active.iter_rows(
+        values_only=True))
+    head = rows[0]
+    value, likelihood, impact = (head.index(h) for h in (
+        "Expected value (likelihood × impact)",
+        "Likelihood (share of similar past contacts that reached an MoU or better)",
+        "Impact (0–1, how much of the weak link it could fill if it came)"))
+    assert len(rows) == 9
+    assert all(r[value] == pytest.approx(r[likelihood] * r[impact]) for r in rows[1:])
+    assert [r[impact] for r in rows[1:]] == sorted((r[impact] for r in rows[1:]), reverse=True)
+
+
+def test_an_unknown_order_is_a_422(client, as_role, error_body, active_version):
+    response = client.get(f"/api/v1/weak-links/{NODE}/recommendations?sort=score",
+                          headers=as_role("viewer"))
+    error = error_body(response, 422, "validation_error")
+    assert "sort" in error["details"]["fields"]["query"]
+
+
 @pytest.mark.parametrize("filters", [
     {"country": ["CN", "DE"]},
     {"size": ["small", "mid"]},
@@ -181,7 +221,7 @@ def stage_of_each_firm(data, node_id: str) -> dict[str, str]:
     ["none", "visited"],
 ])
 def test_the_stage_filter_keeps_exactly_the_firms_at_those_stages(get, app, staged, stages):
-    everyone = get(f"{STAGED_URL}?k=200&page_size=200").get_json()
+    everyone = get(f"{STAGED_URL}?k=200&page_size=200&include_landed=true").get_json()
     body = get(f"{STAGED_URL}?k=200&page_size=200&stage={','.join(stages)}").get_json()
 
     conforms(RecommendationPageSchema, body)
@@ -200,9 +240,26 @@ def test_the_stage_filter_keeps_exactly_the_firms_at_those_stages(get, app, stag
 
 
 def test_the_recorded_outcomes_give_each_firm_its_best_stage(get, staged):
-    body = get(f"{STAGED_URL}?k=200&page_size=200").get_json()
+    body = get(f"{STAGED_URL}?k=200&page_size=200&include_landed=true").get_json()
     shown = {i["firm_id"]: (i["outcome_stage"], i["contacted"]) for i in body["items"]}
     assert {f: shown[f] for f in staged} == {f: (stage, True) for f, stage in staged.items()}
+
+
+def test_a_firm_that_invested_for_the_link_leaves_the_default_list(get, staged):
+    landed = {f for f, stage in staged.items() if stage == "invested"}
+    default = get(f"{STAGED_URL}?k=200&page_size=200").get_json()
+    every = get(f"{STAGED_URL}?k=200&page_size=200&include_landed=true").get_json()
+
+    conforms(RecommendationPageSchema, every)
+    assert landed and not landed & {i["firm_id"] for i in default["items"]}
+    assert landed <= {i["firm_id"] for i in every["items"]}
+    assert every["candidates"] == default["candidates"] + sum(
+        i["outcome_stage"] == "invested" for i in every["items"])
+    assert default["filters"]["include_landed"] is False
+    assert every["filters"]["include_landed"] is True
+    shown = {i["firm_id"]: i["outcome_stage"] for i in default["items"]}
+    assert {f: shown[f] for f in staged if f not in landed} == {
+        f: stage for f, stage in staged.items() if f not in landed}  # contacted: their stage
 
 
 def test_stage_none_leaves_out_every_contacted_firm(get, app, staged):
@@ -217,7 +274,7 @@ def test_stage_none_leaves_out_every_contacted_firm(get, app, staged):
     assert ids == [i["firm_id"] for i in excluded["items"]] == [i["firm_id"] for i in
                                                                  both["items"]]
     assert none["filters"] == {"country": None, "size": None, "stage": ["none"],
-                               "exclude_contacted": False}
+                               "exclude_contacted": False, "include_landed": False}
 
 
 def test_stage_and_exclude_contacted_intersect(get, staged):
@@ -332,9 +389,12 @@ def test_a_csv_export_has_chinese_headers_a_bom_and_a_utf8_file_name(get):
     assert response.data.startswith(b"\xef\xbb\xbf")
     lines = response.data.decode("utf-8-sig").splitlines()
     assert lines[0].split(",")[:4] == ["排名", "企业编号", "企业名称", "国家/地区"]
-    assert {"得分", "成功概率", "推荐理由", "数据来源", "薄弱环节"} <= set(lines[0].split(","))
+    assert {"得分", "推荐理由", "数据来源", "薄弱环节", "期望价值（签约概率×补链作用）",
+            "签约概率（过去同类接触中达成签约或更进一步的比例）",
+            "补链作用（0–1，来后可填补该环节缺口的程度）",
+            "基准签约率（全部接触中达成签约或更进一步的比例）"} <= set(lines[0].split(","))
     assert len(lines) == 8
-    assert "可补齐薄弱环节" in lines[1]
+    assert "补齐薄弱环节" in lines[1]
     assert response.headers["X-Model-Version"]
 
 
