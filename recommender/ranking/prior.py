@@ -10,7 +10,10 @@ where n_f maps a feature onto [0, 1] with fixed, documented bounds (:data:`PRIOR
 (a logarithm for distances and counts, nearness to the mid-cap band for head counts). Because
 the bounds are fixed, a firm's score depends on its own features only: it does not move when
 other firms enter or leave the list, and it is the same in every request. A missing value
-counts as the neutral 0.5, so an unknown figure neither helps nor hurts.
+counts as the neutral 0.5, so an unknown figure neither helps nor hurts: unknown is unknown,
+never zero. (A firm's unknown head count and revenue reach the prior already estimated from
+its size class, listing or reference status, see
+:mod:`recommender.ranking.feature_context`; ``size_basis``, which says so, has no weight.)
 
 :func:`prior_contributions` splits each score into one contribution per feature,
 ``PRIOR_WEIGHTS[f] * (n_f - 0.5)``, plus a constant ``bias`` column, :data:`PRIOR_BIAS`
@@ -91,7 +94,7 @@ PRIOR_SCALES: dict[str, tuple[float, float, str]] = {
     C.IN_GBA: (0.0, 1.0, "identity"),
     F.COMMON_LANGUAGE: (0.0, 1.0, "identity"),
     C.DISTANCE_KM: (2.0, float(np.log10(20_000.0)), "log10"),  # 100 .. 20,000 km
-    F.TZ_GAP_H: (0.0, 12.0, "identity"),
+    F.TZ_GAP_H: (0.0, 12.0, "identity"),  # 12 h or more (San Jose: 16 h): no office hours shared
     F.PRIOR_DECLINES: (0.0, 3.0, "identity"),  # three declines: the lead has gone cold
     F.BEST_PRIOR_STAGE: (0.0, 4.0, "identity"),
     # decades outside the mid-cap band: 1 inside 250 .. 3,000 people, 0 below 8 or above 95,000

@@ -140,6 +140,43 @@ def test_country_info_unknown_raises():
         country_info("Atlantis")
 
 
+# --- time zones ---------------------------------------------------------------------------
+@pytest.mark.parametrize(("city", "lat", "lon", "country", "zone", "gap"), [
+    ("Shanghai", 31.2222, 121.4581, "CN", "Asia/Shanghai", 0.0),
+    ("Harbin", 45.75, 126.65, "CN", "Asia/Shanghai", 0.0),  # 9 degrees east of Guangzhou
+    ("Urumqi", 43.8, 87.6, "CN", "Asia/Shanghai", 0.0),  # 26 degrees west: still UTC+8
+    ("Taipei", 25.0478, 121.5319, "TW", "Asia/Taipei", 0.0),
+    ("Hong Kong", 22.2783, 114.1747, "HK", "Asia/Hong_Kong", 0.0),
+    ("Tokyo", 35.6895, 139.6917, "JP", "Asia/Tokyo", 1.0),
+    ("Munich", 48.1374, 11.5755, "DE", "Europe/Berlin", 7.0),
+    ("San Jose", 37.3394, -121.895, "US", "America/Los_Angeles", 16.0),
+    ("Boston", 42.3601, -71.0589, "US", "America/New_York", 13.0),
+    ("Mumbai", 19.0728, 72.8826, "IN", "Asia/Kolkata", 2.5),
+])
+def test_time_zone_gaps_come_from_iana_zones_not_longitude(city, lat, lon, country, zone, gap):
+    zones = geocode.time_zones([lat], [lon], [country])
+    assert zones.tolist() == [zone], city
+    assert geocode.time_zone_gap_h(zones, "Asia/Shanghai").tolist() == [gap]
+
+
+def test_a_point_without_coordinates_gets_its_countrys_zone():
+    zones = geocode.time_zones([np.nan, np.nan, np.nan, 40.0], [np.nan, np.nan, np.nan, 10.0],
+                               ["US", "Germany", None, "Atlantis"])
+    assert zones.tolist() == ["America/New_York", "Europe/Berlin", None, None]  # capitals
+    assert geocode.country_time_zone("AU") == "Australia/Sydney"  # Canberra's zone
+    gaps = geocode.time_zone_gap_h(zones, "Asia/Shanghai")
+    assert gaps[:2].tolist() == [13.0, 7.0] and np.isnan(gaps[2:]).all()
+
+
+def test_standard_offsets_ignore_summer_time():
+    assert geocode.standard_offset_h("Europe/Berlin") == 1.0
+    assert geocode.standard_offset_h("Australia/Sydney") == 10.0  # January is summer there
+    assert geocode.standard_offset_h("Asia/Kolkata") == 5.5
+    assert math.isnan(geocode.standard_offset_h("Not/A_Zone"))
+    assert math.isnan(geocode.standard_offset_h(None))
+    assert geocode.REFERENCE_DAY.year == 2022
+
+
 # --- distance -----------------------------------------------------------------------------
 def test_haversine_hand_computed():
     one_degree = math.pi * 6371.0088 / 180  # along a meridian

@@ -424,7 +424,7 @@ def test_truth_frame_holds_every_candidate_of_the_campaigns(demo, demo_frame):
     np.testing.assert_allclose(both[C.TRUE_UTILITY], both[C.TRUE_UTILITY + "_every"],
                                rtol=1e-6)
     np.testing.assert_allclose(both[R.MEAN_PRIOR_STAGE], both[R.MEAN_PRIOR_STAGE + "_every"])
-    assert len(every) > 10 * len(contacted)
+    assert len(every) > 5 * len(contacted)  # 3-48 candidates a contact, median 11, in this world
     with pytest.raises(DataError, match="no synthetic truth"):
         F.truth_frame(dataclasses.replace(data, truth=None), weak)
 
@@ -476,3 +476,25 @@ def test_labels_as_of_keep_what_was_known_before_the_date(toy):
     pd.testing.assert_frame_equal(later, frame)
     bare = frame.drop(columns=list(F.REACHED))
     assert labels_as_of(bare, when) is bare
+
+
+def test_unknown_sizes_are_estimated_from_what_is_known_and_flagged():
+    from recommender.ranking.feature_context import SIZE_ESTIMATES, FirmArrays
+
+    nan = np.nan
+    firms = pd.DataFrame({
+        C.FIRM_ID: ["reported", "large-cap", "listed", "known", "nothing", "half"],
+        C.EMPLOYEES: [120.0, nan, nan, nan, nan, 900.0],
+        C.REVENUE: [30.0, nan, nan, nan, nan, nan],
+        C.SIZE_CLASS: ["large", "large", None, None, None, "mid"],
+        C.IS_LISTED: [True, True, True, False, False, True],
+        C.SOURCE: ["x.csv", "listing.csv", "listing.csv", "reference", "synthetic", "x.csv"],
+    })
+    employees, revenue, basis = FirmArrays(firms).size_estimates()
+    # reported figures are kept; a Large Cap firm gets the large class's typical figures
+    assert employees[:4].tolist() == [120.0, 40_000.0, 1_500.0, 8_000.0]
+    assert revenue[:4].tolist() == [30.0, 10_000.0, 400.0, 2_000.0]
+    assert np.isnan(employees[4]) and np.isnan(revenue[4])  # nothing known: stays unknown
+    assert (employees[5], revenue[5]) == (900.0, SIZE_ESTIMATES["mid"][1])  # only the gap
+    assert basis[:4].tolist() == [0.0, 1.0, 2.0, 3.0] and basis[5] == 1.0
+    assert np.isnan(basis[4])
