@@ -37,6 +37,7 @@ from recommender.demo.texts import firm_names, join_text, scope_texts, take_text
 from recommender.demo.universe import (
     GEO_JITTER_DEG,
     INDUSTRY_CODES,
+    LOCAL_SHARE,
     RD_MEDIAN,
     SIZE_BOUNDS_MUSD,
     assign_nodes,
@@ -116,38 +117,49 @@ def synthetic_firms(rngs, n: int, ix: ChainIndex, region, progress,
                     country_mix: pd.DataFrame) -> tuple:
     """Return (firms, links, latent inputs) of ``n`` synthetic firms, rows 0..n-1.
 
-    The primary node is drawn first (segment by :func:`segment_shares`, node uniform within
-    it), then the home country from the node's row of ``country_mix``.
+    A share ``LOCAL_SHARE`` of the firms make up the region's own cluster: Chinese firms in
+    the region's cities, their segment by China's strengths. The others are the world's
+    makers: the primary node is drawn first (segment by :func:`segment_shares`, node uniform
+    within it), then the home country from the node's row of ``country_mix``, then a city
+    among that country's hubs outside the region.
     """
     r_firm, r_node, r_text, r_name = rngs
     progress("firms")
     countries = country_table()
     codes = countries[C.COUNTRY].to_numpy(object)
+    cn = list(codes).index("CN")
     seg_p = segment_probabilities(codes, ix.segments, ix.segment_stage)
     world = segment_shares(codes, countries["share"].to_numpy(), ix.segments, ix.segment_stage)
-    segment = draw_category(r_firm, np.cumsum(world)[None, :], np.zeros(n, int))
+    at_home = r_firm.random(n) < LOCAL_SHARE
+    segment = np.where(at_home, draw_category(r_firm, np.cumsum(seg_p[cn])[None, :],
+                                              np.zeros(n, int)),
+                       draw_category(r_firm, np.cumsum(world)[None, :], np.zeros(n, int)))
     primary = ix.random_in_segment(r_firm, segment)
     by_node = node_country_probabilities(country_mix, ix.node_ids, codes,
                                          countries["share"].to_numpy())
-    country = draw_category(r_firm, np.cumsum(by_node, axis=1), primary)
+    country = np.where(at_home, cn, draw_category(r_firm, np.cumsum(by_node, axis=1), primary))
     country_code = codes[country]
     cities = city_table(region)
     city_country = cities[C.COUNTRY].to_numpy(object)
+    city_local = cities["local"].to_numpy(bool)
     city = np.empty(n, np.int64)
-    for k, code in enumerate(codes):  # one vectorised draw per country
-        at = np.flatnonzero(country == k)
-        pool = np.flatnonzero(city_country == code)
-        w = cities["weight"].to_numpy()[pool]
-        city[at] = pool[draw_category(r_firm, np.cumsum(w / w.sum())[None, :],
-                                      np.zeros(len(at), int))]
+    for k, code in enumerate(codes):  # one vectorised draw per country and locality
+        for home in (False, True):
+            at = np.flatnonzero((country == k) & (at_home == home))
+            pool = np.flatnonzero((city_country == code) & (city_local == home))
+            if len(at) == 0 or len(pool) == 0:
+                continue
+            w = cities["weight"].to_numpy()[pool]
+            city[at] = pool[draw_category(r_firm, np.cumsum(w / w.sum())[None, :],
+                                          np.zeros(len(at), int))]
     lat = np.round(cities[C.LAT].to_numpy()[city] + r_firm.normal(0, GEO_JITTER_DEG, n), 5)
     lon = np.round(cities[C.LON].to_numpy()[city] + r_firm.normal(0, GEO_JITTER_DEG, n), 5)
     local = cities["local"].to_numpy(bool)[city]
     seg_cum = np.cumsum(seg_p, axis=1)
     rd_median = np.array([RD_MEDIAN.get(s, 0.06) for s in ix.segments])
     rpe = countries["revenue_per_employee"].to_numpy()
-    lead = by_node[primary, country] / (countries["share"].to_numpy()[country]
-                                        / countries["share"].sum())
+    lead = np.where(at_home, 1.0, by_node[primary, country]
+                    / (countries["share"].to_numpy()[country] / countries["share"].sum()))
     log_emp_mu = np.log(55) + SIZE_LEAD * np.log(np.clip(lead, *SIZE_LEAD_CLIP))
     p = draw_profiles(r_firm, rpe[country], rd_median[segment], country_code == "CN",
                       log_emp_mu=log_emp_mu)

@@ -1,16 +1,18 @@
 """The synthetic universe of the demo world: who the firms are, where, how large, in which nodes.
 
-A synthetic firm's primary node comes first: its segment from the world's segment weights
+A share :data:`LOCAL_SHARE` of the synthetic firms are the region's own cluster: Chinese
+firms in its cities, their segment by China's strengths. For the others, the world's makers,
+the primary node comes first: its segment from the world's segment weights
 (:func:`segment_shares`, the country mix :data:`COUNTRIES` times each country's strengths),
-the node uniform within the segment. Its home country follows where that product is made
+the node uniform within the segment; the home country follows where that product is made
 (:func:`node_country_probabilities`, from the chain's country-mix table in ``data/chains/``),
-its city from that country's instrument hubs (:data:`CITIES`; a share :data:`LOCAL_SHARE_CN`
-of the Chinese firms sit in the region's own cities), its profile (size, revenue, age,
-growth, R&D, patents, listing, footprint; the median size larger in a node's leading
-countries) from :func:`draw_profiles`, its presence in China and in the Greater Bay Area from
-:func:`draw_presence`, and its 1-3 chain nodes from :func:`assign_nodes`. Size classes are
-revenue bands (:data:`SIZE_BOUNDS_MUSD`). Every figure is documented in ``data/README.md``
-("The synthetic generator"); the texts of the firms are in :mod:`recommender.demo.texts`.
+the city that country's instrument hubs outside the region (:data:`CITIES`). Then its
+profile (size, revenue, age, growth, R&D, patents, listing, footprint; the median size larger
+in a node's leading countries) from :func:`draw_profiles`, its presence in China and in the
+Greater Bay Area from :func:`draw_presence`, and its 1-3 chain nodes from
+:func:`assign_nodes`. Size classes are revenue bands (:data:`SIZE_BOUNDS_MUSD`). Every
+figure is documented in ``data/README.md`` ("The synthetic generator"); the texts of the
+firms are in :mod:`recommender.demo.texts`.
 
 >>> table = country_table()
 >>> table.loc[0, "country"], round(float(table["share"].sum()), 3)
@@ -32,15 +34,17 @@ from recommender.demo.latent import common_language
 
 __all__ = [
     "CITIES", "COUNTRIES", "COUNTRY_STRENGTHS", "DOWNSTREAM_WEIGHT", "GEO_JITTER_DEG",
-    "INDUSTRY_CODES", "LOCAL_SHARE_CN", "N_NODES_P", "PROFILE_YEAR", "RD_MEDIAN", "RD_SIGMA",
-    "REGION_CITY_WEIGHTS", "SECOND_NODE_P", "SEGMENT_WEIGHTS", "SIZE_BOUNDS_MUSD", "assign_nodes",
-    "city_table", "country_table", "draw_category", "draw_presence", "draw_profiles",
-    "node_country_probabilities", "region_province", "segment_probabilities", "segment_shares",
+    "INDUSTRY_CODES", "LOCAL_SHARE", "LOCAL_SHARE_CN", "N_NODES_P", "PROFILE_YEAR", "RD_MEDIAN",
+    "RD_SIGMA", "REGION_CITY_WEIGHTS", "SECOND_NODE_P", "SEGMENT_WEIGHTS", "SIZE_BOUNDS_MUSD",
+    "assign_nodes", "city_table", "country_table", "draw_category", "draw_presence",
+    "draw_profiles", "node_country_probabilities", "region_province", "segment_probabilities",
+    "segment_shares",
 ]
 
 PROFILE_YEAR = 2025  # the profiles describe the firms as of this year
 SIZE_BOUNDS_MUSD = (2.0, 10.0, 50.0, 500.0, 5000.0)  # revenue upper bounds of the first five
-LOCAL_SHARE_CN = 0.25  # share of Chinese firms placed in the region's own cities
+LOCAL_SHARE_CN = 0.25  # weight of the region's own cities among the Chinese hubs
+LOCAL_SHARE = 0.35 * LOCAL_SHARE_CN  # share of synthetic firms in the region's own cluster
 GEO_JITTER_DEG = 0.06  # firms scatter around their city centre (about 7 km)
 
 # country, share of all firms, revenue per employee (million USD)
