@@ -233,18 +233,8 @@ def country_info(iso2: str) -> dict:
 
 def _standard_offset_hours(tz: str | None, lon: float) -> float:
     """Return the standard UTC offset of a time zone in hours, or ``lon / 15`` rounded."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    if tz:
-        try:
-            zone = ZoneInfo(tz)
-        except (ZoneInfoNotFoundError, ValueError):
-            zone = None
-        if zone is not None:
-            standard = (zone.utcoffset(REFERENCE_DAY)
-                        - (zone.dst(REFERENCE_DAY) or dt.timedelta(0)))
-            return standard.total_seconds() / 3600
-    return round(lon / 15 * 2) / 2
+    offset = standard_offset_h(tz)
+    return offset if not np.isnan(offset) else round(lon / 15 * 2) / 2
 
 
 # --- time zones ---------------------------------------------------------------------------
