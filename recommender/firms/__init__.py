@@ -14,7 +14,9 @@ this order for an import:
    :mod:`~recommender.firms.china_divisions`);
 6. :mod:`~recommender.firms.keywords` places firms in chain nodes by keyword evidence, and
    :mod:`~recommender.firms.node_classifier` by a learned model over the features of
-   :mod:`~recommender.firms.node_features`, trained on the hand labels read by
+   :mod:`~recommender.firms.node_features` (Chinese business scopes cleaned by
+   :mod:`~recommender.firms.scope_text`), with the keyword evidence taken in as
+   :mod:`~recommender.firms.node_keyword_links` says, trained on the hand labels read by
    :mod:`~recommender.firms.node_labels`, saved as :mod:`~recommender.firms.node_classifier_file`
    says and scored by :mod:`~recommender.firms.node_evaluation`.
 """

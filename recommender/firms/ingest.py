@@ -223,7 +223,9 @@ def store_firms(store, firms: pd.DataFrame, links: pd.DataFrame, *, kind: str, f
     """Write firms and their node links in one transaction, with an audit row.
 
     The firms' links of each method in ``link_methods`` are replaced by the new ones (links of
-    other methods, such as reference links, stay); ``None`` replaces all their links.
+    other methods, such as reference links, stay); ``None`` replaces all their links. A firm
+    whose nodes a person corrected (:mod:`recommender.store.corrections`) keeps the links it
+    has: the import updates its other fields only.
 
     Returns the counts (inserted, updated, unchanged, links) and the batch id.
     """
@@ -240,11 +242,14 @@ def store_firms(store, firms: pd.DataFrame, links: pd.DataFrame, *, kind: str, f
             id_map = store.firm_ids_by_key(firms[C.FIRM_KEY].tolist(), conn=conn)
             links = links.assign(**{C.FIRM_ID: links[C.FIRM_ID].map(
                 dict(zip(firms[C.FIRM_ID], firms[C.FIRM_KEY].map(id_map), strict=True)))})
-            ids = list(id_map.values())
+            corrected = store.corrected_firm_ids(conn=conn)
+            ids = [i for i in id_map.values() if i not in corrected]
+            links = links[~links[C.FIRM_ID].isin(corrected)]
             for method in link_methods or (None,):
                 part = links if method is None else links[links[C.METHOD] == method]
                 store.replace_firm_nodes(part, firm_ids=ids, method=method, conn=conn)
             counts["links"] = len(links)
+            counts["corrected_kept"] = len(id_map) - len(ids)
     except Exception as exc:
         store.finish_batch(batch, status="failed", message=str(exc))
         raise

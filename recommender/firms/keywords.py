@@ -26,6 +26,10 @@ divided by the text's length, 0 at the start, approaching 1 at the end)::
 One hit at the start scores 0.6, two 0.84, three 0.936; a hit at the very end keeps three
 quarters of that, because descriptions lead with the firm's main business.
 
+A link is *sure* (:data:`SURE_CONFIDENCE`, 0.54) when one keyword of the node stands in the
+first 40 % of the text, or two or more stand anywhere in it: the main business, or a product
+named twice. The learned classifier never drops a sure link (its keyword floor).
+
 The texts are scanned as one joined string by two compiled regular expressions, each a
 trie of keywords (those starting with a CJK character, and the others), and hits are
 grouped with numpy, so a million texts of a hundred characters take seconds, not minutes.
@@ -56,6 +60,7 @@ __all__ = [
     "EVIDENCE_SEPARATOR",
     "METHOD_KEYWORD",
     "ROW",
+    "SURE_CONFIDENCE",
     "KeywordMatcher",
     "assign_nodes_by_keywords",
 ]
@@ -64,6 +69,7 @@ ROW = "row"  # the index value of the text a link comes from
 METHOD_KEYWORD = "keyword"
 EVIDENCE_SEPARATOR = "; "
 
+SURE_CONFIDENCE = 0.54  # (1 - 0.4) * (1 - 0.25 * 0.4): one keyword in the first 40 %
 _HIT_BASE = 0.4  # each further distinct keyword removes 60 % of the remaining doubt
 _POSITION_PENALTY = 0.25  # a first hit at the very end keeps 75 % of the confidence
 

@@ -33,8 +33,13 @@ How it works
   the training firms (out-of-fold) is left to the keywords too. Keyword links keep the
   baseline's confidence and carry method ``"keyword"``.
 - A firm gets the nodes whose confidence reaches the threshold (at most ``max_nodes``); no node
-  above it means "none of the chain". ``threshold="auto"`` picks the threshold that maximises
-  micro-F1 on the out-of-fold predictions of the training data, never on data being scored.
+  above it means "none of the chain".
+- Keyword evidence is a floor (``keyword_floor``, by default the keywords'
+  :data:`~recommender.firms.keywords.SURE_CONFIDENCE`): a keyword link at least that confident
+  is kept whatever the models say, beside the ``max_nodes`` they pick, so the classifier
+  never removes a node the keywords are sure of. ``keywords="none"`` turns it off.
+- ``threshold="auto"`` picks the threshold that maximises micro-F1 on the out-of-fold
+  predictions of the training data, never on data being scored.
 - :meth:`NodeClassifier.save` writes vocabularies, IDF weights and coefficients to one ``.npz``
   file with a JSON header; :meth:`NodeClassifier.load` reads it back without pickle (the
   format is :mod:`recommender.firms.node_classifier_file`'s).
@@ -57,7 +62,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from recommender import columns as C
 from recommender.exceptions import InvalidArgument, ModelError, NotFittedError
-from recommender.firms.keywords import EVIDENCE_SEPARATOR, ROW
+from recommender.firms.keywords import EVIDENCE_SEPARATOR, ROW, SURE_CONFIDENCE
 from recommender.firms.node_classifier_file import read_classifier_file, write_classifier_file
 from recommender.firms.node_features import (
     ATTRIBUTE_COLUMNS,
@@ -71,6 +76,12 @@ from recommender.firms.node_features import (
     terms_by_index,
     topic_matrix,
     word_vectorizer,
+)
+from recommender.firms.node_keyword_links import (
+    keyword_links,
+    keyword_matrix,
+    merge_links,
+    sure_links,
 )
 from recommender.firms.node_labels import parse_node_ids
 
@@ -136,6 +147,9 @@ class NodeClassifier(BaseEstimator):
         at most one per 20 of those texts. 0 turns them off.
     topic_weight : float, default 1.0
         Scale of the (unit-length) topic vector.
+    keyword_floor : float or None, default ``SURE_CONFIDENCE`` (0.54)
+        Keyword links at least this confident are always kept (see the module docstring);
+        None turns the floor off. Has no effect with ``keywords="none"``.
     random_state : int, default 0
         Seed of the calibration folds.
 
@@ -153,7 +167,7 @@ class NodeClassifier(BaseEstimator):
                  class_weight="balanced", min_positives=3, max_nodes=4, min_df=2,
                  max_features=40000, keyword_weight=1.0, select_nodes=False, evidence_terms=3,
                  attributes=(), attribute_weight=0.3, n_topics=150,
-                 topic_weight=1.0, random_state=0):
+                 topic_weight=1.0, keyword_floor=SURE_CONFIDENCE, random_state=0):
         self.chain = chain
         self.keywords = keywords
         self.threshold = threshold
@@ -170,6 +184,7 @@ class NodeClassifier(BaseEstimator):
         self.attribute_weight = attribute_weight
         self.n_topics = n_topics
         self.topic_weight = topic_weight
+        self.keyword_floor = keyword_floor
         self.random_state = random_state
 
     # -- fitting ---------------------------------------------------------------------------
@@ -256,7 +271,7 @@ class NodeClassifier(BaseEstimator):
         The keyword baseline learns nothing from the training firms, so its F1 on them is an
         honest estimate; the model's is measured on out-of-fold predictions.
         """
-        links = self._keyword_links(texts)
+        links = keyword_links(self.keyword_matcher_, texts)
         position = {node: k for k, node in enumerate(self.classes_)}
         found = np.zeros(y.shape, dtype=bool)
         for row, node in zip(links[ROW], links[C.NODE_ID], strict=True):
@@ -291,6 +306,10 @@ class NodeClassifier(BaseEstimator):
         if isinstance(self.attributes, str) or unknown:
             raise InvalidArgument(f"attributes must be a tuple of {ATTRIBUTE_COLUMNS}, "
                              f"got {self.attributes!r}")
+        if self.keyword_floor is not None and not (
+                isinstance(self.keyword_floor, (int, float)) and 0 < self.keyword_floor <= 1):
+            raise InvalidArgument(f"keyword_floor must be None or in (0, 1], "
+                                  f"got {self.keyword_floor!r}")
         if not self.attribute_weight >= 0:
             raise InvalidArgument(f"attribute_weight must be >= 0, got {self.attribute_weight!r}")
 
@@ -327,22 +346,11 @@ class NodeClassifier(BaseEstimator):
     def _stack(self, x_word, x_char, texts: pd.Series, tokens: list[list[str]]):
         blocks = [x_word, x_char]
         if self.keywords == "feature":
-            blocks.append(self._keyword_matrix(texts) * self.keyword_weight)
+            blocks.append(keyword_matrix(self.keyword_matcher_, texts, self.keyword_nodes_)
+                          * self.keyword_weight)
         blocks.append(topic_matrix(x_word, self.topic_components_, self.topic_weight))
         blocks.append(attribute_matrix(tokens, self.attribute_terms_) * self.attribute_weight)
         return sp.hstack(blocks, format="csr")
-
-    def _keyword_links(self, texts: pd.Series) -> pd.DataFrame:
-        positional = pd.Series(texts.to_numpy(), dtype=object)
-        return self.keyword_matcher_.assign(positional)
-
-    def _keyword_matrix(self, texts: pd.Series):
-        links = self._keyword_links(texts)
-        position = {node: j for j, node in enumerate(self.keyword_nodes_)}
-        rows = links[ROW].to_numpy(dtype=int)
-        cols = links[C.NODE_ID].map(position).to_numpy(dtype=int)
-        return sp.csr_matrix((links[C.CONFIDENCE].to_numpy(dtype=float), (rows, cols)),
-                             shape=(len(texts), len(self.keyword_nodes_)))
 
     # -- predicting ------------------------------------------------------------------------
     def _check_fitted(self) -> None:
@@ -393,10 +401,14 @@ class NodeClassifier(BaseEstimator):
         })
         extra = self._keyword_extra(texts)
         if not extra.empty:
-            links = _merge_links(links, extra)
+            links = merge_links(links, extra)
         links = links.sort_values(["pos", C.CONFIDENCE, C.NODE_ID],
                                   ascending=[True, False, True], kind="stable")
         links = links.groupby("pos", sort=False).head(self.max_nodes)
+        if self.keywords != "none" and getattr(self, "keyword_floor", None) is not None:
+            links = merge_links(links, sure_links(self.keyword_matcher_, texts,
+                                                  self.keyword_floor)).sort_values(
+                ["pos", C.CONFIDENCE, C.NODE_ID], ascending=[True, False, True], kind="stable")
         links.insert(0, ROW, texts.index.take(links["pos"].to_numpy(dtype=int)))
         return links[LINK_COLUMNS].reset_index(drop=True)
 
@@ -414,7 +426,7 @@ class NodeClassifier(BaseEstimator):
     def _keyword_extra(self, texts: pd.Series) -> pd.DataFrame:
         if self.keywords == "none":
             return pd.DataFrame(columns=["pos", C.NODE_ID, C.CONFIDENCE, C.EVIDENCE, C.METHOD])
-        links = self._keyword_links(texts).rename(columns={ROW: "pos"})
+        links = keyword_links(self.keyword_matcher_, texts).rename(columns={ROW: "pos"})
         if self.keywords != "union":
             links = links[links[C.NODE_ID].isin(set(self.fallback_nodes_))]
         return links
@@ -496,12 +508,3 @@ def _best_threshold(y: np.ndarray, proba: np.ndarray) -> float:
         if f1 > best_f1 + 1e-12:
             best, best_f1 = float(t), f1
     return best
-
-
-def _merge_links(model_links: pd.DataFrame, keyword_links: pd.DataFrame) -> pd.DataFrame:
-    """Union of two link frames; a (text, node) found by both keeps the higher confidence."""
-    both = pd.concat([model_links, keyword_links[model_links.columns]], ignore_index=True)
-    both = both.sort_values(["pos", C.NODE_ID, C.CONFIDENCE], ascending=[True, True, False],
-                            kind="stable")
-    return both.drop_duplicates(["pos", C.NODE_ID], keep="first")
-

@@ -24,7 +24,7 @@ from recommender.firms.node_classifier import NodeClassifier
 from recommender.firms.node_features import split_inputs
 from recommender.firms.node_labels import parse_node_ids
 
-__all__ = ["evaluate_node_classifiers", "multilabel_scores", "report_markdown"]
+__all__ = ["evaluate_node_classifiers", "firm_hits", "multilabel_scores", "report_markdown"]
 
 
 def _prf(tp: int, fp: int, fn: int) -> dict:
@@ -83,7 +83,34 @@ def multilabel_scores(true_sets: Sequence[Iterable[str]], pred_sets: Sequence[It
     for name, flag in (("none", lambda ids: not ids), ("in_chain", bool)):
         out[name] = _micro([{name} if flag(t) else set() for t in true_sets],
                            [{name} if flag(p) else set() for p in pred_sets])
+    out["firms"] = firm_hits(true_sets, pred_sets)
     return out
+
+
+def firm_hits(true_sets: Sequence[Iterable[str]], pred_sets: Sequence[Iterable[str]]) -> dict:
+    """Score firm by firm, as an officer reads a list: is the firm placed usefully?
+
+    A chain firm is a hit when at least one predicted node is right; a firm outside the chain
+    is a hit when it gets no node. Returns ``hit_rate`` over all firms, ``chain_hit_rate``
+    and ``outside_hit_rate`` over each kind, and the counts.
+
+    >>> firm_hits([["a"], ["b"], []], [["a", "c"], ["c"], []])["hit_rate"]
+    0.6666666666666666
+    """
+    chain_hits = chain_firms = outside_hits = outside_firms = 0
+    for truth, pred in zip(true_sets, pred_sets, strict=True):
+        truth, pred = set(truth), set(pred)
+        if truth:
+            chain_firms += 1
+            chain_hits += bool(truth & pred)
+        else:
+            outside_firms += 1
+            outside_hits += not pred
+    n = chain_firms + outside_firms
+    return {"hit_rate": (chain_hits + outside_hits) / n if n else 0.0,
+            "chain_hit_rate": chain_hits / chain_firms if chain_firms else 0.0,
+            "outside_hit_rate": outside_hits / outside_firms if outside_firms else 0.0,
+            "chain_firms": chain_firms, "outside_firms": outside_firms}
 
 
 def _keyword_sets(texts: pd.Series, chain, matcher) -> list[list[str]]:
@@ -196,6 +223,14 @@ def report_markdown(metrics: Mapping) -> str:
             f"| {folds.mean():.3f} ± {folds.std():.3f} | {' | '.join(per_stage)} "
             f"| {m['segment']['f1']:.3f} | {m['stage']['f1']:.3f} | {m['in_chain']['f1']:.3f} "
             f"| {m['none']['f1']:.3f} |")
+    lines += ["", "Firm by firm (a chain firm with a right node, a firm outside with none):", "",
+              "| method | hit rate | chain firms hit | outside firms left out "
+              "| chain membership F1 | node micro-F1 |", "|---|---|---|---|---|---|"]
+    for name, m in metrics["methods"].items():
+        f = m["firms"]
+        lines.append(f"| {name} | {f['hit_rate']:.3f} | {f['chain_hit_rate']:.3f} "
+                     f"| {f['outside_hit_rate']:.3f} | {m['in_chain']['f1']:.3f} "
+                     f"| {m['micro']['f1']:.3f} |")
     lines += ["", "| method | stage | P | R | F1 | true links |", "|---|---|---|---|---|---|"]
     for name, m in metrics["methods"].items():
         for stage in stages:

@@ -4,7 +4,8 @@
 matrix; this module builds each block and knows nothing of labels or models.
 
 - Text: :func:`clean_description` drops what a listing summary says about founding, seat,
-  ownership and countries, which describes where a firm is, not what it makes.
+  ownership and countries, which describes where a firm is, not what it makes; a Chinese
+  business scope keeps its product phrases (:mod:`recommender.firms.scope_text`).
 - N-grams: TF-IDF of word 1-2-grams (:func:`word_vectorizer`, with English and listing
   boilerplate as stop words) and of character 2-4-grams within word boundaries
   (:func:`char_vectorizer`); the character grams also cover Chinese text, which has no
@@ -32,6 +33,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 from recommender import columns as C
 from recommender.exceptions import InvalidArgument
 from recommender.firms.listings import SECTOR
+from recommender.firms.scope_text import clean_scope, is_chinese
 
 __all__ = [
     "ATTRIBUTE_COLUMNS",
@@ -122,7 +124,8 @@ def clean_description(text: str) -> str:
     """Drop what a listing summary says about founding, seat, ownership and countries.
 
     Those sentences and names describe where and since when a firm exists, not what it
-    makes, and would teach a model that, say, firms in one country make chips.
+    makes, and would teach a model that, say, firms in one country make chips. A Chinese
+    business scope is read by :func:`recommender.firms.scope_text.clean_scope` instead.
 
     >>> clean_description("Acme Ltd. makes lasers in Japan and internationally. "
     ...                   "The company was founded in 1990 and is based in Tokyo, Japan.")
@@ -130,6 +133,8 @@ def clean_description(text: str) -> str:
     """
     if not text:
         return ""
+    if is_chinese(text):  # a business scope: its product phrases, one per token
+        return clean_scope(text)
     kept = [s for s in _SENTENCE_END.split(text) if not _BOILERPLATE_SENTENCE.search(s)]
     return _place_names().sub("", " ".join(kept)).strip()
 

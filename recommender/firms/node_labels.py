@@ -3,7 +3,9 @@
 The node classifier learns from, and is scored against, labels of the form "this firm is in
 these chain nodes, or in none". :func:`parse_node_ids` reads any of the forms a label may
 take; :func:`read_node_labels` reads and checks ``data/labels/open_firms_nodes.csv``
-(``symbol, node_ids, none_of_chain, labeller_note``), whose conventions
+(``symbol, node_ids, none_of_chain, labeller_note``), and :func:`read_scope_labels` the
+labelled Chinese business scopes ``data/labels/zh_business_scopes.csv`` (``scope_id,
+business_scope, node_ids, none_of_chain, labeller_note``), whose conventions
 ``data/labels/README.md`` describes.
 """
 
@@ -26,8 +28,11 @@ __all__ = [
     "LABEL_NONE",
     "LABEL_NOTE",
     "MAX_LABELS",
+    "SCOPE_ID",
+    "SCOPE_LABEL_COLUMNS",
     "parse_node_ids",
     "read_node_labels",
+    "read_scope_labels",
 ]
 
 # Columns of the hand-labelled file data/labels/open_firms_nodes.csv
@@ -36,6 +41,8 @@ LABEL_NONE = "none_of_chain"
 LABEL_NOTE = "labeller_note"
 LABEL_COLUMNS = [C.SYMBOL, LABEL_NODE_IDS, LABEL_NONE, LABEL_NOTE]
 MAX_LABELS = 4
+SCOPE_ID = "scope_id"
+SCOPE_LABEL_COLUMNS = [SCOPE_ID, C.BUSINESS_SCOPE, LABEL_NODE_IDS, LABEL_NONE, LABEL_NOTE]
 
 
 def parse_node_ids(labels) -> list[list[str]]:
@@ -71,9 +78,26 @@ def read_node_labels(path: str | Path | None = None, *, chain=None) -> pd.DataFr
     ids, a ``none_of_chain`` flag that contradicts the ids, or (with ``chain``) an unknown id.
     """
     path = Path(path) if path is not None else data_dir() / "labels" / "open_firms_nodes.csv"
+    return _read_labels(path, LABEL_COLUMNS, chain)
+
+
+def read_scope_labels(path: str | Path | None = None, *, chain=None) -> pd.DataFrame:
+    """Read labelled business scopes (:data:`SCOPE_LABEL_COLUMNS`) and check them.
+
+    Defaults to ``data/labels/zh_business_scopes.csv``, Chinese scopes written in the style of
+    the national register (synthetic: see ``data/labels/README.md``). Checked as
+    :func:`read_node_labels` checks, with ``scope_id`` as the key.
+    """
+    path = (Path(path) if path is not None
+            else data_dir() / "labels" / "zh_business_scopes.csv")
+    return _read_labels(path, SCOPE_LABEL_COLUMNS, chain)
+
+
+def _read_labels(path: Path, columns: list[str], chain) -> pd.DataFrame:
+    key = columns[0]
     raw = pd.read_csv(path, dtype=str, keep_default_na=False)
     file = path.name
-    missing = [c for c in LABEL_COLUMNS if c not in raw.columns]
+    missing = [c for c in columns if c not in raw.columns]
     if missing:
         raise ValidationError(f"labels: {file} lacks columns {missing}",
                               [{"file": file, "row": 1, "column": c, "message": "missing column"}
@@ -94,12 +118,12 @@ def read_node_labels(path: str | Path | None = None, *, chain=None) -> pd.DataFr
         if unknown:
             problems.append({**where, "column": LABEL_NODE_IDS,
                              "message": f"not nodes of the chain: {unknown}"})
-    for i in np.flatnonzero(raw[C.SYMBOL].duplicated().to_numpy()):
-        problems.append({"file": file, "row": int(i) + HEADER_ROW_OFFSET, "column": C.SYMBOL,
-                         "message": f"{raw[C.SYMBOL].iloc[i]!r} is labelled twice"})
+    for i in np.flatnonzero(raw[key].duplicated().to_numpy()):
+        problems.append({"file": file, "row": int(i) + HEADER_ROW_OFFSET, "column": key,
+                         "message": f"{raw[key].iloc[i]!r} is labelled twice"})
     if problems:
         raise ValidationError(f"labels: {len(problems)} problem(s) in {file}", problems)
-    out = raw[LABEL_COLUMNS].copy()
+    out = raw[columns].copy()
     out[LABEL_NODE_IDS] = ids
     out[LABEL_NONE] = flags == "true"
     return out

@@ -11,7 +11,8 @@ role          permissions
 ============  =================================================================================
 viewer        read chains, firms, outcomes, parks (and their matches), rankings (weak links,
               recommendations, target lists), maps and models, as JSON; no CSV/XLSX export
-officer       what a viewer may, plus record outcomes and export rankings as CSV or XLSX
+officer       what a viewer may, plus record outcomes, correct firms' chain nodes and export
+              rankings as CSV or XLSX
 park_manager  read chains, firms and maps; read, match and edit its own parks only
 admin         everything: also create and delete parks, train models, activate a model,
               read training jobs, keys
@@ -50,6 +51,7 @@ from recommender.store import models as M
 __all__ = [
     "ACTIVATE_MODELS",
     "ADMIN",
+    "CORRECT_NODES",
     "DEMO_LABEL",
     "EDIT_PARKS",
     "EXPORT",
@@ -99,6 +101,7 @@ READ_CHAINS = "chains:read"
 READ_FIRMS = "firms:read"
 READ_OUTCOMES = "outcomes:read"
 RECORD_OUTCOMES = "outcomes:write"
+CORRECT_NODES = "firms:nodes:write"  # confirm, reject or add a firm's chain node
 READ_PARKS = "parks:read"
 EDIT_PARKS = "parks:write"  # change a park's profile (a park manager: its own parks only)
 MANAGE_PARKS = "parks:manage"  # create and delete parks
@@ -114,12 +117,12 @@ MANAGE_KEYS = "keys:manage"
 _READ = frozenset(
     {READ_CHAINS, READ_FIRMS, READ_OUTCOMES, READ_PARKS, READ_RANKINGS, READ_MAPS, READ_MODELS}
 )
-_ALL = _READ | {RECORD_OUTCOMES, EDIT_PARKS, MANAGE_PARKS, EXPORT, TRAIN_MODELS,
-                ACTIVATE_MODELS, READ_JOBS, MANAGE_KEYS}
+_ALL = _READ | {RECORD_OUTCOMES, CORRECT_NODES, EDIT_PARKS, MANAGE_PARKS, EXPORT,
+                TRAIN_MODELS, ACTIVATE_MODELS, READ_JOBS, MANAGE_KEYS}
 
 PERMISSIONS: Mapping[str, frozenset[str]] = {
     VIEWER: _READ,
-    OFFICER: _READ | {RECORD_OUTCOMES, EXPORT},
+    OFFICER: _READ | {RECORD_OUTCOMES, CORRECT_NODES, EXPORT},
     # A chain is reference data every portrait names nodes of, so park managers read it too.
     PARK_MANAGER: frozenset({READ_CHAINS, READ_FIRMS, READ_PARKS, EDIT_PARKS, READ_MAPS}),
     ADMIN: _ALL,

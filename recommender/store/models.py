@@ -37,6 +37,12 @@ __all__ = [
     "Base",
     "CAMPAIGNS",
     "CONSTRAINT_HINTS",
+    "CORRECTION_ACTION",
+    "CORRECTION_ACTIONS",
+    "CORRECTION_ADD",
+    "CORRECTION_CONFIRM",
+    "CORRECTION_REASON",
+    "CORRECTION_REJECT",
     "CREATED_AT",
     "Campaign",
     "DATA_VERSION",
@@ -73,6 +79,8 @@ __all__ = [
     "META_VALUE",
     "Meta",
     "NAMING_CONVENTION",
+    "NODE_CORRECTIONS",
+    "NodeCorrection",
     "OUTCOMES",
     "Outcome",
     "PARKS",
@@ -107,6 +115,12 @@ BATCH_STARTED = "started_at"
 BATCH_FINISHED = "finished_at"
 BATCH_STATUS = "status"  # running | ok | failed
 BATCH_MESSAGE = "message"
+CORRECTION_ACTION = "action"  # confirm | reject | add
+CORRECTION_REASON = "reason"  # why, in the corrector's words
+CORRECTION_CONFIRM = "confirm"
+CORRECTION_REJECT = "reject"
+CORRECTION_ADD = "add"
+CORRECTION_ACTIONS = (CORRECTION_CONFIRM, CORRECTION_REJECT, CORRECTION_ADD)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -122,6 +136,8 @@ CONSTRAINT_HINTS = {
     "uq_firms_firm_key": "two firms share a firm_key",
     "fk_firm_nodes_firm_id_firms": "a firm-node link names a firm that is not in the store",
     "pk_firm_nodes": "a firm-node link appears twice (same firm_id, node_id and method)",
+    "fk_node_corrections_firm_id_firms": "a node correction names a firm that is not in the store",
+    "ck_node_corrections_action_known": "a node correction's action is not confirm, reject or add",
     "pk_campaigns": "two campaigns share a campaign_id",
     "ck_outcomes_stage_range": "an outcome stage is outside 0-4",
     "uq_outcomes_firm_id_node_id_campaign_id_date_stage": "an outcome appears twice",
@@ -401,3 +417,29 @@ class Job(Base):
 
 
 JOBS = Job.__table__
+
+
+class NodeCorrection(Base):
+    """A person's correction of a firm's chain nodes: confirm, reject or add one, and why.
+
+    Rows are never changed: the latest correction of a (firm, node) is the one in force.
+    """
+
+    __tablename__ = "node_corrections"
+    __table_args__ = (
+        sa.CheckConstraint(
+            f"{CORRECTION_ACTION} IN ({', '.join(repr(a) for a in CORRECTION_ACTIONS)})",
+            name="action_known"),
+    )
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
+    firm_id: Mapped[str] = mapped_column(
+        C.FIRM_ID, sa.ForeignKey(Firm.firm_id, ondelete="CASCADE"), index=True)
+    node_id: Mapped[str] = mapped_column(C.NODE_ID)
+    action: Mapped[str] = mapped_column(CORRECTION_ACTION)
+    reason: Mapped[str] = mapped_column(CORRECTION_REASON, sa.Text)
+    recorded_at: Mapped[dt.datetime] = mapped_column(RECORDED_AT)
+    recorded_by: Mapped[str | None] = mapped_column(RECORDED_BY)
+
+
+NODE_CORRECTIONS = NodeCorrection.__table__

@@ -396,6 +396,12 @@ class Store:
         with self._reading(conn) as c:
             return set(c.execute(sa.select(M.FIRMS.c[C.FIRM_ID])).scalars())
 
+    def corrected_firm_ids(self, *, conn: sa.Connection | None = None) -> set[str]:
+        """Return the firms whose nodes a person corrected (imports keep their links)."""
+        from recommender.store.corrections import corrected_firm_ids
+
+        return corrected_firm_ids(self, conn=conn)
+
     def firm(self, firm_id: str, *, conn: sa.Connection | None = None) -> dict[str, Any]:
         """Return one firm as a dict, with ``created_at``, ``updated_at`` and ``data_version``."""
         return self._one(M.FIRMS, C.FIRM_ID, firm_id, "firm", conn)

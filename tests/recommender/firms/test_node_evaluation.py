@@ -66,7 +66,9 @@ def test_evaluate_reports_keywords_and_classifier(corpus, chain):
         assert set(m["stages"]) == {"upstream", "midstream", "downstream"}
         assert len(m["fold_f1"]) == 2
     report = report_markdown(metrics)
-    assert report.count("| classifier |") == 4  # the summary row and three stage rows
+    # the summary row, the firm-by-firm row and three stage rows
+    assert report.count("| classifier |") == 5
+    assert "Firm by firm" in report
     assert "26 labelled firms, 2 folds" in report
 
 

@@ -8,6 +8,7 @@ from recommender.store.migrate import head_revision
 TABLES = {
     "firms", "firm_nodes", "campaigns", "outcomes", "parks", "region_imports",
     "export_controls", "leader_needs", "import_batches", "meta", "api_keys", "jobs",
+    "node_corrections",
 }
 
 
