@@ -3,11 +3,18 @@ one of them with the API's filters, those firms as CSV, XLSX or GeoJSON, and the
 
 Every answer comes from the code the JSON API answers with (:mod:`service.answers.rankings`,
 :mod:`service.answers.matching`, :mod:`service.http.downloads`) and its query schemas: the page
-reads the same parameters (``country``, ``size``, ``stage``, ``exclude_contacted``, ``k`` of the
-recommendations; ``k``, ``max_country_share``, ``top_links`` of the target list, here ``targets_k``,
-``max_country_share`` and ``top_links``), so a link on the page names what the API would be asked.
+reads the same parameters (``sort``, ``country``, ``size``, ``stage``, ``exclude_contacted``,
+``include_landed``, ``k`` of the recommendations; ``k``, ``max_country_share``, ``top_links``
+of the target list, here ``targets_k``, ``max_country_share`` and ``top_links``), so a link on
+the page names what the API would be asked.
 Files are what the page lists, need the ``export`` permission and count against the key's rate
 limit, as the API's files do.
+
+Each firm shows its expected value and its two parts (the likelihood of an MoU or better, and
+its impact: how much of the link it could fill), with what the likelihood means and the base
+rate it compares with; the list is in value order unless the officer sorts by either part.
+Firms that already invested for the link are listed apart as landed (已落地), and come back in
+the list on request.
 """
 
 from __future__ import annotations
@@ -21,11 +28,14 @@ from werkzeug.datastructures import MultiDict
 from recommender import columns as C
 from recommender.diagnosis.weak_links import CAN_RECRUIT
 from recommender.store.auth import EXPORT, READ_MAPS, READ_RANKINGS, roles_with
+from recommender.targeting.score_table import LANDED_STAGE
 from service.pages.blueprint import bp, login_required
 
 __all__ = [
     "FIRM_FIELDS",
+    "FLAGS",
     "K_CHOICES",
+    "LANDED_SHOWN",
     "LIST_FIELDS",
     "SCORE_BANDS",
     "TARGET_PARAMS",
@@ -38,7 +48,9 @@ __all__ = [
 TOP_FIRMS = 20
 K_CHOICES = (10, 20, 50, 100)
 SCORE_BANDS = 5
-FIRM_FIELDS = ("k", "country", "size", "stage", "exclude_contacted")
+FIRM_FIELDS = ("k", "sort", "country", "size", "stage", "exclude_contacted", "include_landed")
+FLAGS = ("exclude_contacted", "include_landed")  # the firm list's yes/no parameters
+LANDED_SHOWN = 10  # firms that already invested for the link, listed apart
 LIST_FIELDS = ("country", "size", "stage")
 # the page's name of each field of the API's target-list query
 TARGET_PARAMS = {"targets_k": "k", "max_country_share": "max_country_share",
@@ -75,17 +87,18 @@ def _firm_query(args: MultiDict) -> tuple[dict, dict]:
         values = [v.strip() for arg in args.getlist(name) for v in arg.split(",") if v.strip()]
         if values:
             raw[name] = ",".join(values)
-    for name in ("k", "exclude_contacted"):
+    for name in ("k", "sort", *FLAGS):
         if args.get(name):
             raw[name] = args[name]
     try:
         loaded, errors = _firm_schema().load(raw), {}
     except ma.ValidationError as error:
         loaded, errors = _firm_schema().load({"k": str(TOP_FIRMS)}), error.messages
-    filters = {"country": [c.upper() for c in loaded.get("country") or []] or None,
+    filters = {"sort": loaded["sort"],
+               "country": [c.upper() for c in loaded.get("country") or []] or None,
                "size": [s.lower() for s in loaded.get("size") or []] or None,
                "stage": list(loaded.get("stage") or []) or None,
-               "exclude_contacted": bool(loaded["exclude_contacted"])}
+               **{name: bool(loaded[name]) for name in FLAGS}}
     return {"k": loaded["k"], **filters}, errors
 
 
@@ -114,11 +127,14 @@ def _page_args(node_id: str | None, firm: dict, targets: dict) -> dict:
     args: dict = {"node": node_id} if node_id else {}
     if firm["k"] != TOP_FIRMS:
         args["k"] = firm["k"]
+    if firm["sort"] != C.VALUE:
+        args["sort"] = firm["sort"]
     for name in LIST_FIELDS:
         if firm[name]:
             args[name] = list(firm[name])
-    if firm["exclude_contacted"]:
-        args["exclude_contacted"] = "true"
+    for name in FLAGS:
+        if firm[name]:
+            args[name] = "true"
     defaults = _target_schema().load({})
     for param, field in TARGET_PARAMS.items():
         if targets[field] != defaults[field]:
@@ -209,6 +225,14 @@ def _portfolio(snapshot, targets: dict, node_names: dict) -> dict:
             "capped": cap is not None and cap < answer["k"]}
 
 
+def _landed(snapshot, node_id: str) -> dict:
+    """The firms that already invested for the link (已落地), best first: the first
+    LANDED_SHOWN of them and how many there are."""
+    table = snapshot.scores.table
+    positions = table.ranked(node_id, stage=[LANDED_STAGE])
+    return {"items": snapshot.scores.items(positions[:LANDED_SHOWN]), "count": len(positions)}
+
+
 # --- the views ----------------------------------------------------------------------------------
 def _refuse_without_rankings():
     """The forbidden page (403) for a key that may not read rankings, else None."""
@@ -239,12 +263,14 @@ def dashboard():
     firm, firm_errors = _firm_query(request.args)
     targets, target_errors = _target_query(request.args)
     args = _page_args(node_id, firm, targets)
-    firms, candidates = [], 0
+    firms, candidates, landed = [], 0, {"items": [], "count": 0}
     if node_id is not None:
         positions, candidates = answers.recommendation_positions(
-            snapshot, node_id, k=firm["k"], country=firm["country"], size=firm["size"],
-            stage=firm["stage"], exclude_contacted=firm["exclude_contacted"])
+            snapshot, node_id, k=firm["k"], **{k: v for k, v in firm.items() if k != "k"})
         firms = snapshot.scores.items(positions)
+        landed = _landed(snapshot, node_id)
+        landed["all_url"] = url_for("pages.dashboard", **{**args, "include_landed": "true"},
+                                    _anchor="ranked")
     lang_name = C.NODE_NAME_ZH if g.lang == "zh" else C.NODE_NAME_EN
     node_names = {item[C.NODE_ID]: item[lang_name] for item in links}
     firm_flags = snapshot.data.firms[C.IS_SYNTHETIC].fillna(False).astype(bool).tolist() \
@@ -255,7 +281,8 @@ def dashboard():
     html = render_template(
         "pages/dashboard.html", links=links, recruitable=recruitable, node_id=node_id,
         node=next((i for i in recruitable if i[C.NODE_ID] == node_id), None),
-        firms=firms, candidates=candidates, query=firm, targets=targets, args=args,
+        firms=firms, candidates=candidates, landed=landed,
+        base_rate=snapshot.scores.table.base_rate, query=firm, targets=targets, args=args,
         firm_args={k: v for k, v in args.items() if k not in TARGET_PARAMS},
         target_args={k: v for k, v in args.items() if k in TARGET_PARAMS},
         options=options, node_names=node_names,
@@ -316,6 +343,7 @@ def export_geojson():
     app_state = state()
     snapshot = app_state.snapshots.get()
     scope = g.principal.park_scope
+    query = {k: v for k, v in query.items() if k not in ("sort", "include_landed")}  # the map's
     key = ("page-map-geojson", node_id, query["k"], tuple(query["country"] or ()),
            tuple(query["size"] or ()), tuple(query["stage"] or ()), query["exclude_contacted"],
            None if scope is None else tuple(scope))

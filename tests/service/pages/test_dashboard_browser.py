@@ -170,3 +170,29 @@ def test_a_viewer_sees_the_note_instead_of_files(browse, site):
     assert page.locator("#export-xlsx").count() == 0
     assert page.locator("#no-export").is_visible()
     assert page.locator("#targets tbody tr").count() > 0
+
+
+def test_the_sort_control_in_both_languages(browse, site, shoot):
+    page = browse("officer")
+    page.set_viewport_size({"width": 1440, "height": 1000})
+    for lang, label, note in (
+            ("zh", "补链作用", "签约概率：过去同类接触中达成签约或更进一步的比例；基准"),
+            ("en", "Impact", "Likelihood: the share of similar past contacts that reached an "
+                             "MoU or better; base rate")):
+        page.goto(f"{site}/?node=vacuum_pumps&lang={lang}")
+        assert page.locator("#sort").input_value() == "value"
+        assert note in page.locator("#figures-note").inner_text()
+        values = [float(r.get_attribute("data-value"))
+                  for r in page.locator("#firms tbody tr").all()]
+        assert values and values == sorted(values, reverse=True)
+        with page.expect_navigation():
+            page.select_option("#sort", "impact")  # the page's script submits the form
+        assert "sort=impact" in page.url
+        assert page.locator("#firms").get_attribute("data-sort") == "impact"
+        impacts = [float(r.get_attribute("data-impact"))
+                   for r in page.locator("#firms tbody tr").all()]
+        assert impacts and impacts == sorted(impacts, reverse=True)
+        assert label in page.locator("#sort option:checked").inner_text()
+        assert "sort=impact" in page.locator("#export-csv").get_attribute("href")
+        page.locator("#ranked").scroll_into_view_if_needed()
+        shoot(page, f"dashboard-sort-{lang}")

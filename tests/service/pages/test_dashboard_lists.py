@@ -162,7 +162,7 @@ def test_each_stage_box_counts_the_api_s_candidates_at_that_stage(page, api):
         asked = api("/weak-links/photodetectors/recommendations", stage=stage)
         assert int(count) == asked["candidates"], stage
     assert sum(map(int, shown.values())) == api(
-        "/weak-links/photodetectors/recommendations")["candidates"]
+        "/weak-links/photodetectors/recommendations", include_landed="true")["candidates"]
 
 
 def test_stage_and_exclude_contacted_together_keep_what_both_keep(page, api):
@@ -319,3 +319,48 @@ def test_each_pick_shows_the_links_it_covers_and_its_gain(page, api):
 def test_the_target_list_in_english(page):
     _, html = page(targets_k=4, lang="en")
     assert "Target list" in html and "Expected coverage" in html and "Marginal gain" in html
+
+
+# --- the order, the three figures and the firms that already invested ----------------------------
+@pytest.mark.parametrize("sort", ["value", "likelihood", "impact"])
+def test_the_sort_control_orders_the_list_as_the_api(page, api, sort):
+    query = {} if sort == "value" else {"sort": sort}
+    rows, html = page(node=NODE, **query)
+    asked = api(f"/weak-links/{NODE}/recommendations", sort=sort, k=20, page_size=20)
+    listed = rows.tables["firms"]
+    assert firm_ids(rows) == [item["firm_id"] for item in asked["items"]]
+    for row in listed:
+        assert float(row["data-value"]) == pytest.approx(
+            float(row["data-likelihood"]) * float(row["data-impact"]))
+    shown = [float(row[f"data-{sort}"]) for row in listed]
+    assert shown == sorted(shown, reverse=True)
+    assert f'<option value="{sort}" selected>' in html
+    assert rows.ids["firms"]["data-sort"] == sort
+
+
+def test_the_page_says_what_the_likelihood_means_and_its_base_rate(page, api, app):
+    _, html = page(node=NODE)
+    rate = app.extensions["chainscout"].snapshots.get().scores.table.base_rate
+    assert 0 < rate < 1
+    assert (f"签约概率：过去同类接触中达成签约或更进一步的比例；基准 {rate * 100:.0f}%"
+            in html)
+    _, english = page(node=NODE, lang="en")
+    assert "Likelihood: the share of similar past contacts that reached an MoU or better; " \
+           f"base rate {rate * 100:.0f}%" in english
+
+
+def test_firms_that_invested_are_listed_apart_and_come_back_on_request(page, api):
+    node = "photodetectors"
+    landed = api(f"/weak-links/{node}/recommendations", stage="invested", k=500,
+                 page_size=200)
+    ids = {item["firm_id"] for item in landed["items"]}
+    assert ids  # the store holds firms that invested for this link
+    rows, html = page(node=node, k=100)
+    assert not ids & set(firm_ids(rows))
+    assert 'id="landed"' in html and "已落地" in html
+    apart = re.findall(r'<li data-firm="([^"]+)">', html[html.index('id="landed"'):])
+    assert set(apart) <= ids and len(apart) == min(len(ids), 10)
+    back, html = page(node=node, k=100, include_landed="true")
+    listed = {row["data-firm"]: row["data-stage"] for row in back.tables["firms"]}
+    assert ids & set(listed) and all(listed[f] == "invested" for f in ids & set(listed))
+    assert 'id="landed"' not in html and 'class="tag landed"' in html
