@@ -162,8 +162,9 @@ def test_integers_plurals_and_stage_names():
     stage = _one(R.BEST_PRIOR_STAGE, 3.0, 0.3)[0]
     assert (stage["zh"], stage["en"]) == ("此前已进展到“签署合作备忘录”",
                                           "reached “MoU signed” before")
-    mean = _one(R.MEAN_PRIOR_STAGE, 2.0, 0.3)[0]
-    assert "第2阶段" in mean["zh"] and "2.0" not in mean["zh"]
+    mean = _one(R.MEAN_PRIOR_STAGE, 2.4, 0.3)[0]  # a mean: the nearest stage's name
+    assert (mean["zh"], mean["en"]) == ("此前接触平均进展到约“实地考察”",
+                                        "earlier contacts got to about “site visit” on average")
     assert _one(R.LOG1P_PATENTS, np.log1p(1.0), -0.3)[0]["en"] == "few patents (1 patent family)"
     assert _one(R.LOG1P_PATENTS, np.log1p(1.0), 0.3) == []  # one patent is no selling point
     assert _one(C.INTL_COUNTRIES, 1.0, -0.3)[0]["en"] == "sells in only 1 country"
