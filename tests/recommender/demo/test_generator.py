@@ -161,6 +161,11 @@ def test_each_nodes_country_mix_follows_the_table(inputs):
             assert got == pytest.approx(row.share, abs=tolerance), (row.node_id, row.country)
             checked += 1
     assert checked >= 100
+    # a node's leading countries host its larger makers
+    size = pd.Series(firms[C.EMPLOYEES].to_numpy()[primary["firm"].to_numpy()])
+    pumps = pd.DataFrame({"size": size, "country": country})[node == "vacuum_pumps"]
+    median = pumps.groupby("country")["size"].median()
+    assert median["DE"] > 2 * median["CN"]
     vacuum = drawn.loc["vacuum_pumps"]
     assert {"DE", "JP"} <= set(vacuum.nlargest(3).index) and vacuum["DE"] > 0.2
     assert set(drawn.columns) <= {code for code, *_ in COUNTRIES}
