@@ -44,9 +44,10 @@ CANDIDATES = "candidates"  # how many firms a weak link ranks (the rank is out o
 def firm_standings(snapshot, firm_id: str) -> list[dict[str, Any]]:
     """Return the firm's row in every weak link it is a candidate for, best rank first.
 
-    Each row is the recommendation row the API serves (score, ``p_success``, reasons in
-    Chinese and English, provenance) with ``rank`` among all the link's candidates (no
-    filters) and ``candidates``, their number. A firm the snapshot does not score has none.
+    Each row is the recommendation row the API serves (``likelihood``, ``impact``, ``value``,
+    the base rate, the recruitment stage, reasons in Chinese and English, provenance) with
+    ``rank`` by value among all the link's candidates (no filters, those that already invested
+    included) and ``candidates``, their number. A firm the snapshot does not score has none.
     """
     table = snapshot.scores.table
     positions = table.firm_positions(firm_id)
@@ -54,7 +55,7 @@ def firm_standings(snapshot, firm_id: str) -> list[dict[str, Any]]:
     rows = [{**item, C.RANK: int(rank), CANDIDATES: int(count)}
             for item, rank, count in zip(snapshot.scores.items(positions), ranks, counts,
                                          strict=True)]
-    return sorted(rows, key=lambda row: (row[C.RANK], -row[C.SCORE], row[C.NODE_ID]))
+    return sorted(rows, key=lambda row: (row[C.RANK], -row[C.VALUE], row[C.NODE_ID]))
 
 
 def firm_parks(snapshot, firm_id: str, parks: pd.DataFrame) -> list[dict[str, Any]]:

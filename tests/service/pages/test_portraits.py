@@ -47,10 +47,19 @@ def test_standings_match_the_api_ranking(visitor, keys, login, client, as_role):
     html = _text(visitor.get(f"/firms/{FIRM}"))
     row = next(r for r in _rows(html, "standings") if f'data-node="{NODE}"' in r)
     rank = int(re.search(r"(\d+) / \d+", row).group(1))
-    api = client.get(f"/api/v1/weak-links/{NODE}/recommendations?k=200&page_size=200",
-                     headers=as_role("viewer")).get_json()
+    api = client.get(f"/api/v1/weak-links/{NODE}/recommendations?k=200&page_size=200"
+                     f"&include_landed=true", headers=as_role("viewer")).get_json()
     firms = [item["firm_id"] for item in api["items"]]
-    assert firms.index(FIRM) + 1 == rank
+    assert firms.index(FIRM) + 1 == rank  # by value, among every candidate
+    item = api["items"][firms.index(FIRM)]
+    for name in ("value", "likelihood", "impact"):
+        assert float(re.search(rf'data-{name}="([^"]+)"', row).group(1)) == pytest.approx(
+            item[name])
+    assert item["value"] == pytest.approx(item["likelihood"] * item["impact"])
+    assert f'data-stage="{item["outcome_stage"]}"' in row
+    assert f"{item['likelihood'] * 100:.0f}%" in row and f"{item['impact']:.2f}" in row
+    rate = f"{item['base_rate'] * 100:.0f}%"
+    assert f"签约概率：过去同类接触中达成签约或更进一步的比例；基准 {rate}" in html
 
 
 def test_the_firm_portrait_in_english(visitor, keys, login):
