@@ -271,14 +271,20 @@ class _ZoneCities:
         self.lon = np.array([float(r["longitude"]) for r in records])
         self.pop = np.array([int(r.get("population") or 0) for r in records])
         self.name = [r["name"] for r in records]
-        self.zone = [r.get("timezone") or None for r in records]
+        self.zone = np.array([r.get("timezone") or None for r in records], dtype=object)
+        self._trees: dict = {}  # country -> k-d tree of its cities, built when first asked
 
-    def nearest(self, country: str, lat: float, lon: float) -> str | None:
+    def nearest(self, country: str, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+        """The zone of the nearest city of ``country`` to each point (None: no city known)."""
         members = self.by_country.get(country)
         if members is None or not len(members):
-            return None
-        d = haversine_km(lat, lon, self.lat[members], self.lon[members])
-        return self.zone[members[int(np.argmin(d))]]
+            return np.full(len(lat), None, dtype=object)
+        if country not in self._trees:
+            from scipy.spatial import cKDTree
+
+            self._trees[country] = cKDTree(_unit_vectors(self.lat[members], self.lon[members]))
+        _, at = self._trees[country].query(_unit_vectors(lat, lon))
+        return self.zone[members[at]]
 
     def country_zone(self, country: str) -> str | None:
         members = self.by_country.get(country)
@@ -323,17 +329,32 @@ def time_zones(lat, lon, countries) -> np.ndarray:
     keys = pd.DataFrame({"c": pd.array(countries, dtype="str"), "lat": lat, "lon": lon})
     codes, uniques = pd.factorize(pd.MultiIndex.from_frame(keys), use_na_sentinel=False)
     cities = _zone_cities()
-    found = np.full(len(uniques), None, dtype=object)
-    for k, (country, y, x) in enumerate(uniques):
-        if pd.isna(country):
+    points = uniques.to_frame(index=False)
+    points.columns = ["c", "lat", "lon"]
+    names = pd.unique(points["c"].dropna())
+    codes_of = {name: normalise_country(str(name)) for name in names}
+    iso2 = points["c"].map(codes_of).to_numpy(object)
+    found = np.full(len(points), None, dtype=object)
+    for country in pd.unique(iso2[~pd.isna(iso2)]):
+        rows = np.flatnonzero(iso2 == country)
+        if country in LEGAL_ZONES:
+            found[rows] = LEGAL_ZONES[country]
             continue
-        iso2 = normalise_country(str(country))
-        if iso2 is None:
-            continue
-        found[k] = LEGAL_ZONES.get(iso2) or (cities.country_zone(iso2) if np.isnan(y) or np.isnan(x)
-                    else cities.nearest(iso2, y, x) or cities.country_zone(iso2))
+        y, x = points["lat"].to_numpy(float)[rows], points["lon"].to_numpy(float)[rows]
+        located = ~np.isnan(y) & ~np.isnan(x)
+        zones = np.full(len(rows), cities.country_zone(country), dtype=object)
+        if located.any():
+            near = cities.nearest(country, y[located], x[located])
+            zones[located] = np.where(pd.isna(near), zones[located], near)
+        found[rows] = zones
     out[:] = found[codes]
     return out
+
+
+def _unit_vectors(lat, lon) -> np.ndarray:
+    """Points on the unit sphere: nearest by chord is nearest by great circle."""
+    p, lam = np.radians(np.asarray(lat, float)), np.radians(np.asarray(lon, float))
+    return np.column_stack([np.cos(p) * np.cos(lam), np.cos(p) * np.sin(lam), np.sin(p)])
 
 
 def time_zone_gap_h(zones, zone: str) -> np.ndarray:
