@@ -14,6 +14,7 @@ __all__ = [
     "chain_show",
     "chain_validate",
     "classifier",
+    "classifier_review",
     "classifier_train",
     "demo",
     "demo_build",
@@ -162,16 +163,27 @@ def classifier() -> None:
 @click.argument("listing", type=click.Path(exists=True, dir_okay=False))
 @click.option("--labels", "labels_path", default=None, type=click.Path(exists=True, dir_okay=False),
               help="Hand labels (symbol, node_ids, none_of_chain); default: data/labels.")
+@click.option("--scopes/--no-scopes", default=True, show_default=True,
+              help="Also learn from the labelled Chinese business scopes in data/labels.")
+@click.option("--corrections/--no-corrections", default=True, show_default=True,
+              help="Also learn from the firms whose nodes people corrected (in the store).")
 @click.option("--out", required=True, type=click.Path(dir_okay=False),
               help="Where to save the classifier (.npz).")
 @click.pass_context
-def classifier_train(ctx: click.Context, listing: str, labels_path: str | None, out: str) -> None:
-    """Fit the classifier on the labelled firms of a listing file and save it (no pickle)."""
+def classifier_train(ctx: click.Context, listing: str, labels_path: str | None, scopes: bool,
+                     corrections: bool, out: str) -> None:
+    """Fit the classifier on the labelled firms of a listing file and save it (no pickle).
+
+    Besides the listing's labelled firms it learns from the Chinese business scopes of
+    data/labels and from every firm whose nodes a person corrected (its nodes now).
+    """
+    import pandas as pd
+
     from recommender import columns as C
     from recommender.exceptions import DataError
     from recommender.firms.listings import SECTOR, read_listing
     from recommender.firms.node_classifier import NodeClassifier
-    from recommender.firms.node_labels import read_node_labels
+    from recommender.firms.node_labels import read_node_labels, read_scope_labels
 
     chain = chain_of(ctx)
     labels = read_node_labels(labels_path, chain=chain)
@@ -181,14 +193,51 @@ def classifier_train(ctx: click.Context, listing: str, labels_path: str | None, 
                         validate="one_to_one")
     if data.empty:
         raise DataError(f"no labelled symbol of {labels_path or 'data/labels'} is in {listing}")
+    parts = {"listed firms": data[[*columns, "node_ids"]]}
+    if scopes:
+        parts["Chinese scopes"] = read_scope_labels(chain=chain)[[C.BUSINESS_SCOPE, "node_ids"]]
+    if corrections:
+        from recommender.store.corrections import correction_labels
+
+        parts["corrected firms"] = correction_labels(store_of(ctx))[[C.BUSINESS_SCOPE,
+                                                                     "node_ids"]]
+    training = pd.concat(parts.values(), ignore_index=True)
     # The listing's other firms teach the model's word statistics and topics (no labels).
     unlabelled = firms.loc[~firms[C.SYMBOL].isin(set(labels[C.SYMBOL])), C.BUSINESS_SCOPE]
     model = NodeClassifier(chain=chain).fit(
-        data[columns].assign(**{C.BUSINESS_SCOPE: data[C.BUSINESS_SCOPE].fillna("")}),
-        data["node_ids"].tolist(), unlabelled=unlabelled.dropna())
+        training[columns].assign(**{C.BUSINESS_SCOPE: training[C.BUSINESS_SCOPE].fillna("")}),
+        training["node_ids"].tolist(), unlabelled=unlabelled.dropna())
     path = model.save(out)
-    click.echo(f"trained on {len(data)} labelled firms and {unlabelled.notna().sum()} "
-               f"unlabelled ones; saved {path}")
+    counts = ", ".join(f"{len(part)} {name}" for name, part in parts.items())
+    click.echo(f"trained on {counts} and {unlabelled.notna().sum()} unlabelled firms; "
+               f"saved {path}")
+
+
+@classifier.command("review")
+@click.option("--model", "model_path", default=None, type=click.Path(exists=True, dir_okay=False),
+              help="A classifier saved by `classifier train`; default: the keywords.")
+@click.option("--limit", default=30, show_default=True, type=click.IntRange(1, 10000))
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def classifier_review(ctx: click.Context, model_path: str | None, limit: int,
+                      as_json: bool) -> None:
+    """List the stored firms whose nodes are the closest calls (smallest margin first),
+    leaving out firms already corrected: the firms to correct first."""
+    from recommender.firms.node_review import review_queue
+
+    chain = chain_of(ctx)
+    model = None
+    if model_path:
+        from recommender.firms.node_classifier import NodeClassifier
+
+        model = NodeClassifier.load(model_path, chain=chain)
+    store = store_of(ctx)
+    queue = review_queue(store.firms(), chain, corrected=store.corrected_firm_ids(),
+                         classifier=model, limit=limit)
+    if as_json:
+        echo_json(queue.astype(object).where(queue.notna(), None).to_dict("records"))
+        return
+    click.echo(queue.to_string(index=False))
 
 
 @click.group()

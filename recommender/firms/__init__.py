@@ -18,7 +18,8 @@ this order for an import:
    :mod:`~recommender.firms.scope_text`), with the keyword evidence taken in as
    :mod:`~recommender.firms.node_keyword_links` says, trained on the hand labels read by
    :mod:`~recommender.firms.node_labels`, saved as :mod:`~recommender.firms.node_classifier_file`
-   says and scored by :mod:`~recommender.firms.node_evaluation`.
+   says and scored by :mod:`~recommender.firms.node_evaluation`;
+   :mod:`~recommender.firms.node_review` lists the closest calls for people to correct.
 """
 
 __all__: list[str] = []

@@ -27,6 +27,7 @@ __all__ = [
     "OUTCOME_COLUMNS",
     "chain_graph",
     "chain_summaries",
+    "correct_firm_node",
     "firm_page",
     "firm_portrait",
     "outcome_page",
@@ -35,6 +36,7 @@ __all__ = [
     "park_profile",
     "readiness",
     "record_outcome",
+    "review_queue",
 ]
 
 FIRM_SUMMARY_COLUMNS = [
@@ -247,6 +249,41 @@ def record_outcome(
     with store.engine.connect() as conn:
         stored = conn.execute(sa.select(*(table.c[n] for n in OUTCOME_COLUMNS)).where(key)).one()
     return dict(stored._mapping), bool(counts.get("inserted"))
+
+
+def correct_firm_node(store, chain, firm_id: str, *, node_id: str, action: str, reason: str,
+                      recorded_by: str | None) -> dict[str, Any]:
+    """Confirm, reject or add one of a firm's chain nodes, with a reason; return the
+    correction and the firm's nodes after it.
+
+    Raises ``NotFoundError`` (no such firm) or ``InvalidArgument`` (action, node, reason).
+    """
+    from recommender.store.corrections import record_correction
+
+    row = record_correction(store, firm_id, node_id, action, reason, by=recorded_by,
+                            node_ids=chain.node_ids)
+    return {"correction": row, "nodes": firm_portrait(store, chain, firm_id,
+                                                      with_outcomes=False)["nodes"]}
+
+
+def review_queue(store, chain, *, limit: int = 50, classifier=None) -> list[dict[str, Any]]:
+    """Return the firms whose nodes are the closest calls, closest first, for review.
+
+    Firms a person already corrected are left out. Each item: the firm's id and names, its
+    closest call (``node_id``, ``confidence``, ``threshold``, ``margin``: see
+    :func:`recommender.firms.node_review.node_margins`; the keywords' when no ``classifier``
+    is given) and the nodes it has now.
+    """
+    from recommender.firms import node_review
+
+    queue = node_review.review_queue(store.firms(), chain,
+                                     corrected=store.corrected_firm_ids(),
+                                     classifier=classifier, limit=limit)
+    links = store.firm_nodes(firm_ids=queue[C.FIRM_ID].tolist())
+    nodes = {firm: list(dict.fromkeys(group[C.NODE_ID]))
+             for firm, group in links.groupby(C.FIRM_ID)}
+    items = _records(queue)
+    return [{**item, "nodes": nodes.get(item[C.FIRM_ID], [])} for item in items]
 
 
 # --- parks --------------------------------------------------------------------------------

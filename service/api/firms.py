@@ -6,8 +6,16 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from recommender.store import models as M
-from recommender.store.auth import READ_FIRMS, READ_OUTCOMES
-from service.answers.queries import FIRM_SUMMARY_COLUMNS, MAX_QUERY_TEXT, firm_page, firm_portrait
+from recommender.store.auth import CORRECT_NODES, READ_FIRMS, READ_OUTCOMES
+from recommender.store.corrections import MAX_REASON_LENGTH
+from service.answers.queries import (
+    FIRM_SUMMARY_COLUMNS,
+    MAX_QUERY_TEXT,
+    correct_firm_node,
+    firm_page,
+    firm_portrait,
+    review_queue,
+)
 from service.api.outcomes import OutcomeSchema
 from service.http.auth import current_principal
 from service.http.openapi import ApiBlueprint
@@ -15,6 +23,9 @@ from service.http.schemas import PageQuerySchema, PaginationSchema, UtcDateTime,
 from service.runtime.state import state
 
 __all__ = [
+    "CorrectionInSchema",
+    "CorrectionResultSchema",
+    "CorrectionSchema",
     "FirmNodeSchema",
     "FirmPageSchema",
     "FirmPortraitSchema",
@@ -22,9 +33,13 @@ __all__ = [
     "FirmQuerySchema",
     "FirmSummarySchema",
     "ProvenanceSchema",
+    "ReviewItemSchema",
+    "ReviewQuerySchema",
     "bp",
+    "correct_nodes",
     "get_firm",
     "list_firms",
+    "nodes_to_review",
 ]
 
 bp = ApiBlueprint("firms", __name__, description="Firm profiles and portraits (企业画像).")
@@ -59,7 +74,8 @@ class FirmNodeSchema(ma.Schema):
     stage = fields.String(required=True, allow_none=True)
     segment = fields.String(required=True, allow_none=True)
     method = fields.String(required=True, metadata={
-        "description": "How the link was found: keyword, classifier, reference, synthetic, user"})
+        "description": "How the link was found: keyword, classifier, reference, synthetic, "
+                       "correction (a person confirmed or added it)"})
     confidence = fields.Float(required=True, allow_none=True)
     evidence = fields.String(required=True, allow_none=True, metadata={
         "description": "The words or terms that support the link"})
@@ -107,3 +123,75 @@ def get_firm(firm_id: str):
     app_state = state()
     return firm_portrait(app_state.store, app_state.chain, firm_id,
                          with_outcomes=current_principal().can(READ_OUTCOMES))
+
+
+class CorrectionInSchema(ma.Schema):
+    node_id = fields.String(required=True, validate=validate.Length(min=1, max=100),
+                            metadata={"description": "A node of the chain"})
+    action = fields.String(required=True, validate=validate.OneOf(M.CORRECTION_ACTIONS),
+                           metadata={"description": "confirm or add the node (it overrides "
+                                                    "the classifier), or reject it"})
+    reason = fields.String(required=True,
+                           validate=validate.Length(min=1, max=MAX_REASON_LENGTH),
+                           metadata={"description": "Why, in the corrector's words"})
+
+
+class CorrectionSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    firm_id = fields.String(required=True)
+    node_id = fields.String(required=True)
+    action = fields.String(required=True)
+    reason = fields.String(required=True)
+    recorded_at = UtcDateTime(required=True)
+    recorded_by = fields.String(required=True, allow_none=True)
+
+
+class CorrectionResultSchema(ma.Schema):
+    correction = fields.Nested(CorrectionSchema, required=True)
+    nodes = fields.List(fields.Nested(FirmNodeSchema), required=True, metadata={
+        "description": "The firm's nodes after the correction"})
+
+
+class ReviewQuerySchema(ma.Schema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+
+
+class ReviewItemSchema(ma.Schema):
+    firm_id = fields.String(required=True)
+    name = fields.String(required=True, allow_none=True)
+    name_zh = fields.String(required=True, allow_none=True)
+    node_id = fields.String(required=True, allow_none=True, metadata={
+        "description": "The closest call: the node whose confidence is nearest its threshold"})
+    confidence = fields.Float(required=True)
+    threshold = fields.Float(required=True)
+    margin = fields.Float(required=True, metadata={"description": "|confidence - threshold|"})
+    nodes = fields.List(fields.String(), required=True)
+
+
+@bp.route("/firms/<firm_id>/nodes", methods=["POST"])
+@bp.require(CORRECT_NODES)
+@bp.arguments(CorrectionInSchema)
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.response(201, CorrectionResultSchema)
+def correct_nodes(body: dict, firm_id: str):
+    """Confirm, reject or add one of a firm's chain nodes, with a reason (officers, admins).
+
+    The correction is kept with who and when, overrides the classifier for the firm, survives
+    re-imports and becomes a training label of ``chainscout classifier train``; rankings are
+    scored again over the new data version.
+    """
+    app_state = state()
+    result = correct_firm_node(app_state.store, app_state.chain, firm_id,
+                               recorded_by=current_principal().prefix, **body)
+    app_state.snapshots.invalidate()
+    return result
+
+
+@bp.route("/firms/review", methods=["GET"])
+@bp.require(CORRECT_NODES)
+@bp.arguments(ReviewQuerySchema, location="query")
+@bp.response(200, ReviewItemSchema(many=True))
+def nodes_to_review(query: dict):
+    """The firms whose nodes are the closest calls (smallest margin first), not yet corrected."""
+    app_state = state()
+    return review_queue(app_state.store, app_state.chain, limit=query["limit"])

@@ -99,7 +99,42 @@ def test_classifier_train_then_ingest_with_it(run, tmp_path):
     pd.DataFrame({"symbol": [r[0] for r in rows], "node_ids": [r[3] for r in rows],
                   "none_of_chain": "false", "labeller_note": "test"}).to_csv(labels, index=False)
     model = tmp_path / "nodes.npz"
-    result = run("classifier", "train", listing, "--labels", labels, "--out", model)
-    assert "trained on 12 labelled firms" in result.output
+    result = run("classifier", "train", listing, "--labels", labels, "--out", model,
+                 "--no-scopes")
+    assert "trained on 12 listed firms, 0 corrected firms" in result.output
     loaded = run("ingest", "firms", listing, "--format", "listing", "--classifier", model)
     assert json.loads(loaded.stdout)["counts"]["inserted"] == 12
+
+
+def test_corrections_become_labels_and_the_review_lists_closest_calls(run, tmp_path):
+    from recommender.store import open_store
+    from recommender.store.corrections import record_correction
+
+    # invented listed firms and labels, written for this test
+    rows = [(f"PMP{i}", f"Pumpco {i} Inc.", "Designs rotary vane pumps and turbomolecular pumps.",
+             "vacuum_pumps") for i in range(4)]
+    rows += [(f"LNS{i}", f"Lensco {i} Inc.", "Grinds precision lenses, prisms and windows.",
+              "optical_elements") for i in range(4)]
+    rows += [("SCL0", "Scaleco Inc.", "Makes retail goods, and some pumps for its own use.", "")]
+    listing = tmp_path / "listing.csv"
+    pd.DataFrame({"symbol": [r[0] for r in rows], "name": [r[1] for r in rows],
+                  "summary": [r[2] for r in rows], "country": "Germany",
+                  "city": "Berlin"}).to_csv(listing, index=False)
+    labels = tmp_path / "labels.csv"
+    pd.DataFrame({"symbol": [r[0] for r in rows[:-1]], "node_ids": [r[3] for r in rows[:-1]],
+                  "none_of_chain": "false", "labeller_note": "test"}).to_csv(labels,
+                                                                            index=False)
+    run("ingest", "firms", listing, "--format", "listing")
+    review = json.loads(run("classifier", "review", "--json").stdout)
+    margins = [item["margin"] for item in review]
+    assert margins == sorted(margins) and len(review) == 9
+    closest = review[0]
+    store = open_store(f"sqlite:///{tmp_path / 'var' / 'chainscout.db'}")
+    record_correction(store, closest["firm_id"], "instrument_parts", "add", "checked",
+                      by="test")
+    store.close()
+    after = json.loads(run("classifier", "review", "--json").stdout)
+    assert closest["firm_id"] not in {item["firm_id"] for item in after}
+    result = run("classifier", "train", listing, "--labels", labels, "--out",
+                 tmp_path / "m.npz", "--no-scopes")
+    assert "trained on 8 listed firms, 1 corrected firms" in result.output

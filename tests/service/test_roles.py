@@ -25,6 +25,11 @@ ENDPOINTS = {
     "GET /api/v1/chains/precision_instruments": dict.fromkeys(ALL, 200),
     "GET /api/v1/firms": dict.fromkeys(ALL, 200),
     "GET /api/v1/firms/ref-keyence": dict.fromkeys(ALL, 200),
+    # node corrections: officers and admins; the matrix body names no action: nothing changes
+    "POST /api/v1/firms/ref-keyence/nodes": {"admin": 422, "officer": 422, "park_manager": 403,
+                                             "viewer": 403},
+    "GET /api/v1/firms/review": {"admin": 200, "officer": 200, "park_manager": 403,
+                                 "viewer": 403},
     "GET /api/v1/outcomes": {"admin": 200, "officer": 200, "park_manager": 403, "viewer": 200},
     "POST /api/v1/outcomes": {"admin": 201, "officer": 201, "park_manager": 403,
                               "viewer": 403},
@@ -117,7 +122,9 @@ def test_role_matrix(app, client, keys, error_body, active_version, job_id, help
     path = path.format(version=active_version, job=job_id)
     headers = {"Authorization": f"Bearer {keys[caller]}"} if caller in keys else {}
     body = None
-    if path.endswith("/outcomes") and method == "POST":
+    if path.endswith("/nodes") and method == "POST":
+        body = {"node_id": "lasers", "action": "matrix", "reason": "role matrix"}
+    elif path.endswith("/outcomes") and method == "POST":
         body = {"firm_id": "ref-carl-zeiss", "node_id": "coordinate_measuring", "stage": 1,
                 "date": OUTCOME_DATE[caller], "note": f"met at a fair ({caller})"}
     elif path.endswith("/train"):
