@@ -25,6 +25,7 @@ FLOORS: dict[str, int] = {
     "recommender.targeting": 4,
     "recommender.parks": 4,
     "recommender.maps": 4,
+    "recommender.pipeline": 4,
     "recommender.demo": 5,
     "recommender.cli": 6,
 }

@@ -8,7 +8,8 @@ from recommender.cli.common import echo_json, store_of
 
 __all__ = ["COMMANDS", "ROLE_CHOICES", "keys", "keys_create", "keys_list", "keys_revoke"]
 
-ROLE_CHOICES = ("admin", "officer", "park_manager", "viewer")  # recommender.store.auth.ROLES
+# recommender.store.auth.ROLES
+ROLE_CHOICES = ("admin", "officer", "park_manager", "viewer", "leader")
 
 
 @click.group()
@@ -22,12 +23,15 @@ def keys() -> None:
 @click.option("--park", "parks", multiple=True,
               help="A park a park_manager key may see (repeat for several).")
 @click.option("--label", default=None, help="Who or what the key is for.")
+@click.option("--firm", "firm_id", default=None, help="The firm a leader key speaks for.")
 @click.pass_context
-def keys_create(ctx: click.Context, role: str, parks: tuple[str, ...], label: str | None) -> None:
+def keys_create(ctx: click.Context, role: str, parks: tuple[str, ...], label: str | None,
+                firm_id: str | None) -> None:
     """Create a key and print it; it is shown this once and stored only as a hash."""
     from recommender.store.auth import create_key
 
-    key, principal = create_key(store_of(ctx), role, park_ids=parks, label=label)
+    key, principal = create_key(store_of(ctx), role, park_ids=parks, label=label,
+                                firm_id=firm_id)
     click.echo(key)
     scope = f", parks {', '.join(principal.park_ids)}" if principal.park_ids else ""
     click.echo(

@@ -10,7 +10,7 @@ import click
 from recommender import columns as C
 from recommender.cli.common import chain_of, echo_json, settings_of, store_of
 
-__all__ = ["COMMANDS", "weak_links"]
+__all__ = ["COMMANDS", "weak_links", "weak_links_snapshot"]
 
 # table columns: header, row key, width, format
 _COMPONENTS = (("gap", C.LOCAL_GAP), ("demand", C.DEMAND), ("import", C.IMPORT_DEPENDENCE),
@@ -20,7 +20,7 @@ _INPUT_ABBREVIATIONS = (("has_imports", "imports"), ("has_leader_needs", "leader
                         ("has_export_controls", "controls"), ("has_local_firms", "local"))
 
 
-@click.command("weak-links")
+@click.group("weak-links", invoke_without_command=True)
 @click.option("--restrict", default="", metavar="CODES",
               help="What-if: these origins (ISO2 codes or names, comma-separated, e.g. US,NL) "
                    "control every node's technology.")
@@ -32,7 +32,12 @@ _INPUT_ABBREVIATIONS = (("has_imports", "imports"), ("has_leader_needs", "leader
 @click.pass_context
 def weak_links(ctx: click.Context, restrict: str, top: int | None, as_json: bool,
                csv_path: str | None) -> None:
-    """Diagnose the chain's weak links (薄弱环节) in the region: score and parts per node."""
+    """Diagnose the chain's weak links (薄弱环节) in the region: score and parts per node.
+
+    ``weak-links snapshot`` keeps today's diagnosis, to watch the chain over time.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
     from recommender.demo.world import load_region
     from recommender.diagnosis.weak_links import diagnose_weak_links, explain_weak_link
 
@@ -71,6 +76,35 @@ def weak_links(ctx: click.Context, restrict: str, top: int | None, as_json: bool
                    "nodes": nodes})
         return
     click.echo(_render(table, region, chain, len(firms), origins, n_nodes))
+
+
+@weak_links.command("snapshot")
+@click.option("--on", "on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="The day the snapshot describes (default: today, UTC).")
+@click.option("--json", "as_json", is_flag=True, help="Print the changes as JSON.")
+@click.pass_context
+def weak_links_snapshot(ctx: click.Context, on, as_json: bool) -> None:
+    """Keep the diagnosis of today (or --on) in the store, and say what changed since the
+    first snapshot (run it each night, or on demand)."""
+    from recommender.demo.world import load_region
+    from recommender.pipeline.health import link_changes, take_snapshot
+
+    settings = settings_of(ctx)
+    chain = chain_of(ctx)
+    region = load_region(settings.region_dir)
+    store = store_of(ctx)
+    day = on.date() if on is not None else None
+    table = take_snapshot(store, chain, region, settings=settings, on=day)
+    changes = link_changes(store, region_id=region.id, chain_id=chain.id, end=day)
+    if as_json:
+        echo_json({"region": region.id, "chain": chain.id, "nodes": len(table),
+                   "changes": changes})
+        return
+    click.echo(f"kept the weak links of {len(table)} nodes ({region.id}, {chain.id})")
+    for change in changes:
+        if abs(change["change"]) > 0:
+            click.echo(f"  {change[C.NODE_ID]:<24} {change['score_before']:.3f} -> "
+                       f"{change['score_after']:.3f}  {'; '.join(change['why']['en'])}")
 
 
 def _parse_origins(text: str) -> list[str]:

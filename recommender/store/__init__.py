@@ -7,6 +7,7 @@
 >>> store.close()
 """
 
+from recommender.store import pipeline_tables  # noqa: F401  (its tables join Base.metadata)
 from recommender.store.database import POSTGRES_HINT, database_url
 from recommender.store.models import REGION_TABLES, Base
 from recommender.store.store import Store, open_store

@@ -10,16 +10,22 @@ Roles and what each may do:
 role          permissions
 ============  =================================================================================
 viewer        read chains, firms, outcomes, parks (and their matches), rankings (weak links,
-              recommendations, target lists), maps and models, as JSON; no CSV/XLSX export
+              recommendations, target lists), maps and models, as JSON; no CSV/XLSX export;
+              projects without their contacts, as JSON or XLSX
 officer       what a viewer may, plus record outcomes, correct firms' chain nodes and export
               rankings as CSV or XLSX
+              (pipeline) run projects: create, change, move, import; see their
+              contacts; read chain leaders' needs; take weak-link snapshots
 park_manager  read chains, firms and maps; read, match and edit its own parks only
+leader        a chain leader's liaison (链主): read chains and parks; read and enter its own
+              firm's needs (链主配套需求) only
 admin         everything: also create and delete parks, train models, activate a model,
               read training jobs, keys
 ============  =================================================================================
 
 A park manager's key names its parks; any other park is invisible to it (the service answers
-404, as for a park that does not exist).
+404, as for a park that does not exist). A leader's key names its firm likewise: any other
+firm's needs are invisible to it.
 
 >>> from recommender.store import open_store
 >>> store = open_store("sqlite://")
@@ -53,10 +59,14 @@ __all__ = [
     "ADMIN",
     "CORRECT_NODES",
     "DEMO_LABEL",
+    "EDIT_LEADER_NEEDS",
     "EDIT_PARKS",
+    "EDIT_PROJECTS",
     "EXPORT",
+    "FIRM_SCOPED_ROLES",
     "KEY_LENGTH",
     "KEY_MARK",
+    "LEADER",
     "MANAGE_KEYS",
     "MANAGE_PARKS",
     "MAX_PRESENTED_LENGTH",
@@ -68,14 +78,18 @@ __all__ = [
     "Principal",
     "READ_CHAINS",
     "READ_FIRMS",
+    "READ_CONTACTS",
     "READ_JOBS",
+    "READ_LEADER_NEEDS",
     "READ_MAPS",
     "READ_MODELS",
     "READ_OUTCOMES",
     "READ_PARKS",
+    "READ_PROJECTS",
     "READ_RANKINGS",
     "RECORD_OUTCOMES",
     "ROLES",
+    "SNAPSHOT_HEALTH",
     "TRAIN_MODELS",
     "VIEWER",
     "authenticate",
@@ -95,7 +109,8 @@ ADMIN = "admin"
 OFFICER = "officer"
 PARK_MANAGER = "park_manager"
 VIEWER = "viewer"
-ROLES = (ADMIN, OFFICER, PARK_MANAGER, VIEWER)
+LEADER = "leader"  # a chain leader's liaison, scoped to its own firm
+ROLES = (ADMIN, OFFICER, PARK_MANAGER, VIEWER, LEADER)
 
 READ_CHAINS = "chains:read"
 READ_FIRMS = "firms:read"
@@ -113,6 +128,14 @@ TRAIN_MODELS = "models:train"  # start a training job
 ACTIVATE_MODELS = "models:activate"  # make a saved model the serving one, better or not
 READ_JOBS = "jobs:read"  # the status and result of training jobs
 MANAGE_KEYS = "keys:manage"
+READ_PROJECTS = "projects:read"  # the pipeline, its figures and its exports, without contacts
+EDIT_PROJECTS = "projects:write"  # create, change, move, delete and import projects
+READ_CONTACTS = "projects:contacts"  # projects' contacts: personal data
+READ_LEADER_NEEDS = "leader_needs:read"  # chain leaders' needs (a leader: its own firm's)
+EDIT_LEADER_NEEDS = "leader_needs:write"  # enter needs (a leader: its own firm's)
+SNAPSHOT_HEALTH = "health:snapshot"  # store today's weak-link diagnosis
+_PIPELINE_READ = frozenset({READ_PROJECTS})
+_RUN_PIPELINE = frozenset({EDIT_PROJECTS, READ_CONTACTS, READ_LEADER_NEEDS, SNAPSHOT_HEALTH})
 
 _READ = frozenset(
     {READ_CHAINS, READ_FIRMS, READ_OUTCOMES, READ_PARKS, READ_RANKINGS, READ_MAPS, READ_MODELS}
@@ -120,14 +143,19 @@ _READ = frozenset(
 _ALL = _READ | {RECORD_OUTCOMES, CORRECT_NODES, EDIT_PARKS, MANAGE_PARKS, EXPORT,
                 TRAIN_MODELS, ACTIVATE_MODELS, READ_JOBS, MANAGE_KEYS}
 
+_READ = _READ | _PIPELINE_READ
+_ALL = _ALL | _PIPELINE_READ | _RUN_PIPELINE | {EDIT_LEADER_NEEDS}
+
 PERMISSIONS: Mapping[str, frozenset[str]] = {
     VIEWER: _READ,
-    OFFICER: _READ | {RECORD_OUTCOMES, CORRECT_NODES, EXPORT},
+    OFFICER: _READ | _RUN_PIPELINE | {RECORD_OUTCOMES, CORRECT_NODES, EXPORT},
     # A chain is reference data every portrait names nodes of, so park managers read it too.
     PARK_MANAGER: frozenset({READ_CHAINS, READ_FIRMS, READ_PARKS, EDIT_PARKS, READ_MAPS}),
+    LEADER: frozenset({READ_CHAINS, READ_PARKS, READ_LEADER_NEEDS, EDIT_LEADER_NEEDS}),
     ADMIN: _ALL,
 }
 PARK_SCOPED_ROLES = frozenset({PARK_MANAGER})
+FIRM_SCOPED_ROLES = frozenset({LEADER})
 
 # --- keys -----------------------------------------------------------------------------------
 KEY_MARK = "cs"  # every key starts so, which makes a leaked one easy to recognise
@@ -151,6 +179,7 @@ class Principal:
     label: str | None = None
     created_at: dt.datetime | None = None
     revoked_at: dt.datetime | None = None
+    firm_id: str | None = None
 
     @property
     def active(self) -> bool:
@@ -174,11 +203,22 @@ class Principal:
         scope = self.park_scope
         return scope is None or park_id in scope
 
+    def sees_firm(self, firm_id: str) -> bool:
+        """Return whether a firm's own data (a leader's needs) is visible to this key."""
+        return self.role not in FIRM_SCOPED_ROLES or firm_id == self.firm_id
+
+    @property
+    def name(self) -> str:
+        """Who the key speaks for in histories and as a project's owner: its label, else its
+        prefix."""
+        return self.label or self.prefix
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "id": self.id, "prefix": self.prefix, "role": self.role,
             "park_ids": list(self.park_ids), "label": self.label,
             "created_at": self.created_at, "revoked_at": self.revoked_at,
+            M.KEY_FIRM_ID: self.firm_id,
         }
 
 
@@ -203,7 +243,8 @@ def hash_key(key: str) -> str:
 
 
 def create_key(
-    store, role: str, *, park_ids: Iterable[str] = (), label: str | None = None
+    store, role: str, *, park_ids: Iterable[str] = (), label: str | None = None,
+    firm_id: str | None = None,
 ) -> tuple[str, Principal]:
     """Create a key with ``role`` and return it (the only time it is seen) and its principal.
 
@@ -217,19 +258,23 @@ def create_key(
         take none.
     label : str, optional
         Who or what the key is for, shown by :func:`list_keys`.
+    firm_id : str, optional
+        The firm of a ``leader`` key (required, in the store); other roles take none.
 
     Raises
     ------
     DataError
-        An unknown role, a park manager without parks, or parks given for another role.
+        An unknown role, a park manager without parks, parks given for another role, a
+        leader without a firm or a firm given for another role.
     NotFoundError
-        A park that is not in the store.
+        A park or firm that is not in the store.
     """
     parks = _checked_parks(store, role, park_ids)
+    firm = _checked_firm(store, role, firm_id)
     key = generate_key()
     row = store_keys.add_key(
         store, prefix=key[:PREFIX_LENGTH], key_hash=hash_key(key), role=role, park_ids=parks,
-        label=label,
+        label=label, firm_id=firm,
     )
     return key, _principal(row)
 
@@ -329,6 +374,17 @@ def _checked_parks(store, role: str, park_ids: Iterable[str]) -> list[str]:
     return parks
 
 
+def _checked_firm(store, role: str, firm_id: str | None) -> str | None:
+    firm = firm_id.strip() if isinstance(firm_id, str) and firm_id.strip() else None
+    if role in FIRM_SCOPED_ROLES and firm is None:
+        raise DataError(f"a {role} key needs its firm")
+    if role not in FIRM_SCOPED_ROLES and firm is not None:
+        raise DataError(f"a {role} key speaks for no firm; give a firm to a leader key only")
+    if firm is not None:
+        store.firm(firm)  # NotFoundError names the firm
+    return firm
+
+
 def _principal(row: Mapping[str, Any]) -> Principal:
     return Principal(
         id=int(row[M.ID]),
@@ -338,4 +394,5 @@ def _principal(row: Mapping[str, Any]) -> Principal:
         label=row[M.KEY_LABEL],
         created_at=row[M.CREATED_AT],
         revoked_at=row[M.KEY_REVOKED_AT],
+        firm_id=row.get(M.KEY_FIRM_ID),
     )

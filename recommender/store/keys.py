@@ -49,11 +49,13 @@ def add_key(
     role: str,
     park_ids: Sequence[str] = (),
     label: str | None = None,
+    firm_id: str | None = None,
 ) -> dict[str, Any]:
     """Store a new key (its hash only) and return its row; a hash already stored is a DataError."""
     values = {
         M.KEY_PREFIX: prefix, M.KEY_HASH: key_hash, M.KEY_ROLE: role,
         M.KEY_PARK_IDS: list(park_ids), M.KEY_LABEL: label, M.CREATED_AT: M.utcnow(),
+        M.KEY_FIRM_ID: firm_id,
     }
 
     def insert(conn: sa.Connection) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from recommender import columns as C
 
 __all__ = [
     "API_KEYS",
+    "AS_OF",
     "ApiKey",
     "BATCH_FILE",
     "BATCH_FINISHED",
@@ -46,6 +47,7 @@ __all__ = [
     "CREATED_AT",
     "Campaign",
     "DATA_VERSION",
+    "ENTERED_BY",
     "EXPORT_CONTROLS",
     "ExportControl",
     "FIRMS",
@@ -66,6 +68,7 @@ __all__ = [
     "JOB_STATUS",
     "JOB_STATUSES",
     "Job",
+    "KEY_FIRM_ID",
     "KEY_HASH",
     "KEY_LABEL",
     "KEY_PARK_IDS",
@@ -79,6 +82,9 @@ __all__ = [
     "META_VALUE",
     "Meta",
     "NAMING_CONVENTION",
+    "NEED_BY",
+    "NEED_SUPPLIER_COUNTRIES",
+    "NEED_VOLUME",
     "NODE_CORRECTIONS",
     "NodeCorrection",
     "OUTCOMES",
@@ -115,6 +121,11 @@ BATCH_STARTED = "started_at"
 BATCH_FINISHED = "finished_at"
 BATCH_STATUS = "status"  # running | ok | failed
 BATCH_MESSAGE = "message"
+NEED_VOLUME = "volume"  # a leader need's volume, in the leader's words ("5万件/年")
+NEED_BY = "needed_by"  # by when the leader needs local supply
+NEED_SUPPLIER_COUNTRIES = "supplier_countries"  # ISO2 codes of its current suppliers
+AS_OF = "as_of"  # the day a value was true at its source
+ENTERED_BY = "entered_by"  # who entered a row (a key's label, else its prefix)
 CORRECTION_ACTION = "action"  # confirm | reject | add
 CORRECTION_REASON = "reason"  # why, in the corrector's words
 CORRECTION_CONFIRM = "confirm"
@@ -145,6 +156,12 @@ CONSTRAINT_HINTS = {
     "pk_region_imports": "an import row appears twice (region, HS code, origin, year)",
     "pk_export_controls": "an export-control row appears twice (region, origin, node)",
     "pk_leader_needs": "a leader need appears twice (region, leader firm, node)",
+    "fk_projects_firm_id_firms": "a project names a firm that is not in the store",
+    "ck_projects_stage_known": "a project's stage is not one of the pipeline's",
+    "fk_project_events_project_id_projects": "a stage change names a project not in the store",
+    "uq_weak_link_snapshots_region_id_chain_id_taken_on_node_id":
+        "a weak-link snapshot has a node twice on one day",
+    "uq_data_sources_table_name_subject_field": "a data source is recorded twice",
 }
 
 
@@ -314,6 +331,11 @@ class LeaderNeed(Base):
     need: Mapped[float | None] = mapped_column(C.NEED)
     note: Mapped[str | None] = mapped_column(C.NOTE, sa.Text)
     is_illustrative: Mapped[bool] = mapped_column(C.IS_ILLUSTRATIVE, default=False)
+    volume: Mapped[str | None] = mapped_column(NEED_VOLUME)
+    needed_by: Mapped[dt.date | None] = mapped_column(NEED_BY)
+    supplier_countries: Mapped[list[str] | None] = mapped_column(NEED_SUPPLIER_COUNTRIES)
+    as_of: Mapped[dt.date | None] = mapped_column(AS_OF)
+    entered_by: Mapped[str | None] = mapped_column(ENTERED_BY)
 
 
 class ImportBatch(Base):
@@ -366,6 +388,7 @@ KEY_ROLE = "role"
 KEY_PARK_IDS = "park_ids"  # the parks a park manager's key is scoped to
 KEY_LABEL = "label"
 KEY_REVOKED_AT = "revoked_at"
+KEY_FIRM_ID = C.FIRM_ID  # the firm a chain leader's key speaks for
 
 
 class ApiKey(Base):
@@ -379,6 +402,7 @@ class ApiKey(Base):
     role: Mapped[str] = mapped_column(KEY_ROLE)
     park_ids: Mapped[list[str]] = mapped_column(KEY_PARK_IDS, default=list)
     label: Mapped[str | None] = mapped_column(KEY_LABEL)
+    firm_id: Mapped[str | None] = mapped_column(KEY_FIRM_ID)  # a chain leader's own firm
     created_at: Mapped[dt.datetime] = mapped_column(CREATED_AT)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(KEY_REVOKED_AT)
 

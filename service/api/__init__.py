@@ -15,7 +15,8 @@ from service.settings import API_PREFIX
 __all__ = ["RESOURCES", "register_blueprints"]
 
 RESOURCES = ("health", "chains", "firms", "outcomes", "parks", "park_matching", "weak_links",
-             "targets", "maps", "models", "jobs")
+             "targets", "maps", "models", "jobs",
+             "projects", "chain_health", "leader_needs", "data_freshness")
 
 
 def register_blueprints(app: Flask) -> None:

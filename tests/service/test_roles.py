@@ -13,6 +13,7 @@ EXPORTERS = {"admin": 200, "officer": 200, "park_manager": 403, "viewer": 403}
 ADMIN_ONLY = {"admin": 200, "officer": 403, "park_manager": 403, "viewer": 403}
 OWN_PARK_EDITORS = {"admin": 200, "officer": 403, "park_manager": 200, "viewer": 403}
 OTHER_PARK_EDITORS = {**OWN_PARK_EDITORS, "park_manager": 404}
+PIPELINE_RUNNERS = {"admin": 200, "officer": 200, "park_manager": 403, "viewer": 403}
 MAP = f"weak_link={NODE}&k=10"
 
 # endpoint -> status per caller; no key and a revoked key get 401 unless the endpoint is public
@@ -67,12 +68,45 @@ ENDPOINTS = {
     "POST /api/v1/models/train": {**ADMIN_ONLY, "admin": 202},
     "POST /api/v1/models/{version}/activate": ADMIN_ONLY,
     "GET /api/v1/jobs/{job}": ADMIN_ONLY,
+    # projects: read by viewers (without contacts), officers and admins; run by officers and
+    # admins (a project that does not exist, or a body the library refuses, gets past the
+    # roles to a 404 or 422 without changing the shared store)
+    "GET /api/v1/projects": READERS,
+    "POST /api/v1/projects": {**PIPELINE_RUNNERS, "admin": 422, "officer": 422},
+    "GET /api/v1/projects/999999": {**READERS, "admin": 404, "officer": 404, "viewer": 404},
+    "PATCH /api/v1/projects/999999": {**PIPELINE_RUNNERS, "admin": 404, "officer": 404},
+    "DELETE /api/v1/projects/999999": {**PIPELINE_RUNNERS, "admin": 404, "officer": 404},
+    "POST /api/v1/projects/999999/transitions": {**PIPELINE_RUNNERS, "admin": 404,
+                                                 "officer": 404},
+    "GET /api/v1/projects/999999/history": {**READERS, "admin": 404, "officer": 404,
+                                            "viewer": 404},
+    "GET /api/v1/projects/follow-ups": READERS,
+    "GET /api/v1/projects/kpis": READERS,
+    "GET /api/v1/projects/trends": READERS,
+    "GET /api/v1/projects/export": READERS,
+    # chain health over time: read by the readers of rankings; snapshots by pipeline runners
+    "GET /api/v1/chain-health/history": READERS,
+    "GET /api/v1/chain-health/changes": READERS,
+    "GET /api/v1/chain-health/unaddressed": READERS,
+    "POST /api/v1/chain-health/snapshots": {**PIPELINE_RUNNERS, "admin": 201, "officer": 201},
+    # leaders' needs: read by officers and admins (and leaders, their own); entered by admins
+    # (and leaders); ref-keyence is no chain leader, so a deletion finds nothing
+    "GET /api/v1/leader-needs": PIPELINE_RUNNERS,
+    f"PUT /api/v1/leader-needs/ref-keyence/{NODE}": {**ADMIN_ONLY, "admin": 422},
+    f"DELETE /api/v1/leader-needs/ref-keyence/{NODE}": {**ADMIN_ONLY, "admin": 404},
+    # data freshness: whoever reads firms
+    "GET /api/v1/data-freshness/stale": dict.fromkeys(ALL, 200),
+    "GET /api/v1/data-freshness/firms/ref-keyence": dict.fromkeys(ALL, 200),
+    "GET /api/v1/data-freshness/region": dict.fromkeys(ALL, 200),
 }
 MATRIX = [
     pytest.param(endpoint, caller, expected.get(caller, 401), id=f"{endpoint} as {caller}")
     for endpoint, expected in ENDPOINTS.items()
     for caller in CALLERS
 ]
+# bodies of the pipeline's writes: refused (422) or for no such project (404) once past roles
+PIPELINE_BODIES = {"POST projects": {}, "PATCH 999999": {"note": "x"},
+                   "POST transitions": {"stage": "contacted"}, f"PUT {NODE}": {"need": 9}}
 # each role that may record an outcome records one of its own (the key includes the date)
 OUTCOME_DATE = {"admin": "2024-02-01", "officer": "2024-02-02", "park_manager": "2024-02-03",
                 "viewer": "2024-02-04", "no key": "2024-02-05", "revoked": "2024-02-06"}
@@ -122,7 +156,9 @@ def test_role_matrix(app, client, keys, error_body, active_version, job_id, help
     path = path.format(version=active_version, job=job_id)
     headers = {"Authorization": f"Bearer {keys[caller]}"} if caller in keys else {}
     body = None
-    if path.endswith("/nodes") and method == "POST":
+    if path.startswith(("/api/v1/projects", "/api/v1/leader-needs")):
+        body = PIPELINE_BODIES.get(f"{method} {path.rsplit('/', 1)[1]}")
+    elif path.endswith("/nodes") and method == "POST":
         body = {"node_id": "lasers", "action": "matrix", "reason": "role matrix"}
     elif path.endswith("/outcomes") and method == "POST":
         body = {"firm_id": "ref-carl-zeiss", "node_id": "coordinate_measuring", "stage": 1,
@@ -152,7 +188,7 @@ def test_role_matrix(app, client, keys, error_body, active_version, job_id, help
     if status >= 400:
         error = error_body(response, status)
         assert error["code"] == {401: "unauthorized", 403: "forbidden",
-                                 404: "not_found"}[status]
+                                 404: "not_found", 422: "validation_error"}[status]
     if status == 401:
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
@@ -173,7 +209,8 @@ def _pattern(path: str) -> str:
     for name, value in (("chain_id", "precision_instruments"), ("firm_id", "ref-keyence"),
                         ("park_id", OWN), ("park_id", OTHER), ("park_id", MADE),
                         ("node_id", NODE),
-                        ("version", "{version}"), ("int(min=1, max=2147483647):job_id", "{job}")):
+                        ("version", "{version}"), ("int(min=1, max=2147483647):job_id", "{job}"),
+                        ("int(min=1, max=2147483647):project_id", "999999")):
         path = path.replace(value, f"<{name}>")
     return path
 

@@ -51,4 +51,5 @@ def test_summary_counts_tables_and_synthetic_firms(store, firm_frame):
     assert set(summary["tables"]) == {
         "firms", "firm_nodes", "campaigns", "outcomes", "parks", "region_imports",
         "export_controls", "leader_needs", "import_batches", "api_keys", "jobs",
+        "node_corrections", "projects", "project_events", "weak_link_snapshots", "data_sources",
     }

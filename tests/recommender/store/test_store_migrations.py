@@ -9,6 +9,7 @@ TABLES = {
     "firms", "firm_nodes", "campaigns", "outcomes", "parks", "region_imports",
     "export_controls", "leader_needs", "import_batches", "meta", "api_keys", "jobs",
     "node_corrections",
+    "projects", "project_events", "weak_link_snapshots", "data_sources",
 }
 
 

@@ -1,0 +1,94 @@
+"""Commands for the recruitment pipeline (招商项目): list, export and import projects."""
+
+from __future__ import annotations
+
+import click
+
+from recommender import columns as C
+from recommender.cli.common import chain_of, echo_json, settings_of, store_of
+
+__all__ = ["COMMANDS", "projects", "projects_export", "projects_import", "projects_list"]
+
+_STAGES = ("lead", "contacted", "visit", "negotiation", "signed", "registered",
+           "construction", "production", "on_hold", "lost")  # pipeline.transitions.STAGES
+
+
+@click.group()
+def projects() -> None:
+    """List, export and import recruitment projects (招商项目)."""
+
+
+@projects.command("list")
+@click.option("--stage", "stages", multiple=True, type=click.Choice(_STAGES),
+              help="Only projects at this stage (repeat for several).")
+@click.option("--owner", default=None, help="Only this owner's projects.")
+@click.option("--link", "node_id", default=None, help="Only projects for this weak link.")
+@click.option("--park", "park_id", default=None, help="Only projects into this park.")
+@click.option("--overdue", is_flag=True, help="Only running projects whose follow-up passed.")
+@click.option("--json", "as_json", is_flag=True, help="Print the projects as JSON.")
+@click.pass_context
+def projects_list(ctx: click.Context, stages: tuple[str, ...], owner: str | None,
+                  node_id: str | None, park_id: str | None, overdue: bool,
+                  as_json: bool) -> None:
+    """List projects by stage (pipeline order), then next follow-up; contacts left out."""
+    from recommender.pipeline.projects import without_personal
+    from recommender.pipeline.queries import list_projects
+    from recommender.pipeline.transitions import stage_label
+
+    found = [without_personal(p) for p in list_projects(
+        store_of(ctx), stages=list(stages) or None, owner=owner, node_id=node_id,
+        park_id=park_id, overdue=overdue)]
+    if as_json:
+        echo_json(found)
+        return
+    if not found:
+        click.echo("no projects")
+        return
+    for p in found:
+        follow = p["next_follow_up"].isoformat() if p["next_follow_up"] else "-"
+        click.echo(f"{p['id']:>5}  {stage_label(p['stage'])}  {p['stage']:<12}  "
+                   f"{p[C.FIRM_ID]:<24}  {p[C.NODE_ID]:<22}  {p[C.PARK_ID] or '-':<18}  "
+                   f"follow-up {follow}  {p['owner'] or ''}".rstrip())
+
+
+@projects.command("export")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh",
+              help="Header language (default zh).")
+@click.option("--with-contacts", is_flag=True,
+              help="Include the contacts (personal data: for officers and admins only).")
+@click.pass_context
+def projects_export(ctx: click.Context, path: str, lang: str, with_contacts: bool) -> None:
+    """Write every project to an XLSX file with Chinese (or English) headers."""
+    from pathlib import Path
+
+    from recommender.pipeline.project_files import export_frame
+    from recommender.pipeline.queries import list_projects
+    from recommender.targeting.exports import to_xlsx_bytes
+
+    if not path.lower().endswith(".xlsx"):
+        raise click.BadParameter("write an .xlsx file", param_hint="PATH")
+    found = list_projects(store_of(ctx))
+    frame = export_frame(found, lang=lang, personal=with_contacts)
+    Path(path).write_bytes(to_xlsx_bytes(frame, lang=lang,
+                                         sheet="招商项目" if lang == "zh" else "Projects"))
+    click.echo(f"wrote {len(frame)} projects to {path}")
+
+
+@projects.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--by", "by", required=True, help="Who imports (recorded in each history).")
+@click.pass_context
+def projects_import(ctx: click.Context, path: str, by: str) -> None:
+    """Create the file's projects without a project number; update the others' fields."""
+    from recommender.demo.world import load_region
+    from recommender.pipeline.project_files import import_projects, read_projects
+
+    rows = read_projects(path)
+    region = load_region(settings_of(ctx).region_dir)
+    counts = import_projects(store_of(ctx), rows, by=by, node_ids=chain_of(ctx).node_ids,
+                             region_id=region.id)
+    click.echo(f"created {counts['created']}, updated {counts['updated']} projects")
+
+
+COMMANDS = [projects]

@@ -1,0 +1,85 @@
+"""Data freshness: where a firm's fields and the region's tables came from, as of when, and
+the data older than an age (default 365 days, ``max_age_days`` to change it)."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from recommender import columns as C
+from recommender.pipeline import freshness as F
+from recommender.store.auth import READ_FIRMS
+from service.http.openapi import ApiBlueprint
+from service.http.schemas import PageQuerySchema, PaginationSchema
+from service.runtime.state import state
+
+__all__ = ["FirmSourcesSchema", "RegionSourcesSchema", "SourceSchema", "StalePageSchema",
+           "StaleSchema", "bp", "firm_sources", "region_sources", "stale_data"]
+
+bp = ApiBlueprint("data_freshness", __name__,
+                  description="Sources and as-of dates of firm fields and region tables; "
+                              "data older than an age.")
+
+
+class SourceSchema(ma.Schema):
+    source = fields.String(required=True, allow_none=True)
+    as_of = fields.Date(required=True, allow_none=True)
+
+
+FirmSourcesSchema = ma.Schema.from_dict(
+    {name: fields.Nested(SourceSchema, required=True) for name in C.FIRM_COLUMNS},
+    name="FirmSources")
+RegionSourcesSchema = ma.Schema.from_dict(
+    {name: fields.Nested(SourceSchema, required=True) for name in F.REGION_SOURCE_TABLES},
+    name="RegionSources")
+
+
+class StaleSchema(SourceSchema):
+    table_name = fields.String(required=True)
+    subject = fields.String(required=True, metadata={"description": "A firm's or region's id"})
+    field = fields.String(required=True, metadata={"description": '"*": every column'})
+    age_days = fields.Integer(required=True, allow_none=True, metadata={
+        "description": "null: nobody recorded how old it is"})
+
+
+class StalePageSchema(ma.Schema):
+    items = fields.List(fields.Nested(StaleSchema), required=True)
+    pagination = fields.Nested(PaginationSchema, required=True)
+
+
+class _StaleQuery(PageQuerySchema):
+    max_age_days = fields.Integer(load_default=F.DEFAULT_MAX_AGE_DAYS,
+                                  validate=validate.Range(min=0, max=36_500))
+
+
+@bp.route("/data-freshness/stale", methods=["GET"])
+@bp.require(READ_FIRMS)
+@bp.arguments(_StaleQuery, location="query")
+@bp.response(200, StalePageSchema)
+def stale_data(query: dict):
+    """Firm fields and region tables older than ``max_age_days`` or of unknown age."""
+    app_state = state()
+    found = F.stale_data(app_state.store, max_age_days=query["max_age_days"],
+                         region_id=app_state.region.id)
+    page, size = query["page"], query["page_size"]
+    return {"items": found[(page - 1) * size:page * size],
+            "pagination": {"page": page, "page_size": size, "total": len(found),
+                           "pages": max(1, -(-len(found) // size))}}
+
+
+@bp.route("/data-freshness/firms/<firm_id>", methods=["GET"])
+@bp.require(READ_FIRMS)
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.response(200, FirmSourcesSchema)
+def firm_sources(firm_id: str):
+    """Each field of a firm with its source and as-of date."""
+    return F.firm_sources(state().store, firm_id)
+
+
+@bp.route("/data-freshness/region", methods=["GET"])
+@bp.require(READ_FIRMS)
+@bp.response(200, RegionSourcesSchema)
+def region_sources():
+    """Each of the region's tables with its source and as-of date (null: unknown)."""
+    app_state = state()
+    return F.region_sources(app_state.store, app_state.region.id)
