@@ -9,12 +9,16 @@ the default order of every list.
 The impact of firm ``f`` for weak link ``l`` is a transparent formula of facts the firm table
 and the candidate pair already hold::
 
-    impact(f, l) = match(f, l) x (FLOOR + (1 - FLOOR) x capability(f))
+    impact(f, l) = match(f, l) x entry(f, l) x (FLOOR + (1 - FLOOR) x capability(f))
 
     capability(f) = sum_k w_k x_k(f) / sum_k w_k      over the components k known for f
 
 - ``match``: the strength of the firm's activity in the node, 0..1, discounted one chain hop
   away (the evidence of the firm-node link: reference, classifier or keyword confidence);
+- ``entry``: 1 for a firm that makes the product (hop 0), :data:`ENTRY_SHARE` (0.5) for a
+  firm active only next to it in the chain (hop 1): it fills the link only if it starts making
+  the product, which a visit may or may not bring about, so its impact counts half again on
+  top of its match's discount;
 - the components ``x_k`` in 0..1, with their weights ``w_k`` (:data:`COMPONENTS`):
 
   ============  ======  =========================================================================
@@ -46,8 +50,8 @@ reach and standing for its market position.
 ...                       "is_listed": [True, None], "source": ["synthetic", "synthetic"]})
 >>> firm_capability(firms).round(3).tolist()
 [0.95, 0.5]
->>> pair_impact(np.array([1.0, 0.5]), np.array([0.95, 0.5])).round(4).tolist()
-[0.9625, 0.3125]
+>>> pair_impact(np.array([1.0, 0.5]), np.array([0.95, 0.5]), np.array([0, 1])).round(4).tolist()
+[0.9625, 0.1562]
 """
 
 from __future__ import annotations
@@ -59,6 +63,7 @@ from recommender import columns as C
 
 __all__ = [
     "COMPONENTS",
+    "ENTRY_SHARE",
     "FLOOR",
     "LISTED_STANDING",
     "REFERENCE_SOURCE",
@@ -72,6 +77,7 @@ __all__ = [
 FLOOR = 0.25  # the impact of a matching firm of no known capability, as a share of its match
 COMPONENTS: dict[str, float] = {"scale": 0.35, "technology": 0.25, "reach": 0.15,
                                 "standing": 0.25}
+ENTRY_SHARE = 0.5  # impact of a firm one chain hop from the node, per unit of its match
 LISTED_STANDING = 0.8  # a listed firm's standing; a known leader's is 1
 REFERENCE_SOURCE = "reference"  # the source of the curated known leaders of each node
 SORT_KEYS = (C.VALUE, C.LIKELIHOOD, C.IMPACT)  # the orders a ranked list can be asked in
@@ -148,9 +154,11 @@ def firm_capability(firms: pd.DataFrame) -> pd.Series:
                      index=firms.index, name="capability")
 
 
-def pair_impact(match, capability) -> np.ndarray:
-    """Return ``match x (FLOOR + (1 - FLOOR) x capability)`` of each candidate pair."""
-    return _clip(match) * (FLOOR + (1.0 - FLOOR) * _clip(capability))
+def pair_impact(match, capability, hop) -> np.ndarray:
+    """Return ``match x entry x (FLOOR + (1 - FLOOR) x capability)`` of each candidate pair
+    (``entry``: 1 at hop 0, :data:`ENTRY_SHARE` one hop away)."""
+    entry = np.where(np.asarray(hop) > 0, ENTRY_SHARE, 1.0)
+    return _clip(match) * entry * (FLOOR + (1.0 - FLOOR) * _clip(capability))
 
 
 def check_sort(sort) -> str:

@@ -6,6 +6,7 @@ from recommender import columns as C
 from recommender.exceptions import InvalidArgument
 from recommender.targeting.impact import (
     COMPONENTS,
+    ENTRY_SHARE,
     FLOOR,
     check_sort,
     firm_capability,
@@ -62,12 +63,20 @@ def test_missing_facts_are_left_out_not_counted_as_zero():
 
 
 def test_impact_is_match_times_capability_above_a_floor():
-    assert pair_impact(np.array([1.0, 0.4, 0.0]), np.array([1.0, 0.0, 1.0])).tolist() == \
-        pytest.approx([1.0, 0.4 * FLOOR, 0.0])
+    assert pair_impact(np.array([1.0, 0.4, 0.0]), np.array([1.0, 0.0, 1.0]),
+                       np.zeros(3)).tolist() == pytest.approx([1.0, 0.4 * FLOOR, 0.0])
     # a stronger match never lowers impact, more capability never lowers it
     match = np.linspace(0, 1, 11)
-    assert np.all(np.diff(pair_impact(match, np.full(11, 0.3))) >= 0)
-    assert np.all(np.diff(pair_impact(np.full(11, 0.7), match)) >= 0)
+    assert np.all(np.diff(pair_impact(match, np.full(11, 0.3), np.zeros(11))) >= 0)
+    assert np.all(np.diff(pair_impact(np.full(11, 0.7), match, np.zeros(11))) >= 0)
+
+
+def test_a_firm_next_to_the_node_counts_half_again():
+    # a maker (hop 0, match 0.5) against a neighbour with the same match (hop 1)
+    maker, neighbour = pair_impact(np.array([0.5, 0.5]), np.array([0.6, 0.6]),
+                                   np.array([0, 1]))
+    assert neighbour == pytest.approx(ENTRY_SHARE * maker)
+    assert maker == pytest.approx(0.5 * (FLOOR + (1 - FLOOR) * 0.6))
 
 
 def test_check_sort():
