@@ -20,6 +20,7 @@ from flask import flash, g, get_flashed_messages, redirect, render_template, req
 from recommender import columns as C
 from recommender.exceptions import NotFoundError, ValidationError
 from recommender.store.auth import (
+    CORRECT_NODES,
     READ_FIRMS,
     READ_OUTCOMES,
     READ_PARKS,
@@ -167,8 +168,10 @@ def _firm_page(firm_id: str, *, form: dict[str, str], errors: dict | None = None
         "pages/firm.html", status, firm=portrait, profile=portrait["profile"],
         display_name=_display_name(portrait["profile"]), notices=notices,
         recorded_ids={int(i) for c, i in notices if c in (RECORDED, DUPLICATE)},
-        node_groups=_node_groups(app_state.chain, portrait) if can_record else [],
+        node_groups=(_node_groups(app_state.chain, portrait)
+                     if can_record or principal.can(CORRECT_NODES) else []),
         node_names=_node_names(app_state.chain), can_record=can_record,
+        can_correct=principal.can(CORRECT_NODES),
         can_read_outcomes=principal.can(READ_OUTCOMES), form=form, errors=errors or {},
         stages=OUTCOME_STAGES, stage_values=[str(s) for s in OUTCOME_STAGES],
     )
