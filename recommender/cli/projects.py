@@ -35,9 +35,10 @@ def projects_list(ctx: click.Context, stages: tuple[str, ...], owner: str | None
     from recommender.pipeline.queries import list_projects
     from recommender.pipeline.transitions import stage_label
 
-    found = [without_personal(p) for p in list_projects(
-        store_of(ctx), stages=list(stages) or None, owner=owner, node_id=node_id,
-        park_id=park_id, overdue=overdue)]
+    with store_of(ctx) as store:
+        found = [without_personal(p) for p in list_projects(
+            store, stages=list(stages) or None, owner=owner, node_id=node_id,
+            park_id=park_id, overdue=overdue)]
     if as_json:
         echo_json(found)
         return
@@ -68,7 +69,8 @@ def projects_export(ctx: click.Context, path: str, lang: str, with_contacts: boo
 
     if not path.lower().endswith(".xlsx"):
         raise click.BadParameter("write an .xlsx file", param_hint="PATH")
-    found = list_projects(store_of(ctx))
+    with store_of(ctx) as store:
+        found = list_projects(store)
     frame = export_frame(found, lang=lang, personal=with_contacts)
     Path(path).write_bytes(to_xlsx_bytes(frame, lang=lang,
                                          sheet="招商项目" if lang == "zh" else "Projects"))
@@ -86,8 +88,9 @@ def projects_import(ctx: click.Context, path: str, by: str) -> None:
 
     rows = read_projects(path)
     region = load_region(settings_of(ctx).region_dir)
-    counts = import_projects(store_of(ctx), rows, by=by, node_ids=chain_of(ctx).node_ids,
-                             region_id=region.id)
+    with store_of(ctx) as store:
+        counts = import_projects(store, rows, by=by, node_ids=chain_of(ctx).node_ids,
+                                 region_id=region.id)
     click.echo(f"created {counts['created']}, updated {counts['updated']} projects")
 
 

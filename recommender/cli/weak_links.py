@@ -92,10 +92,10 @@ def weak_links_snapshot(ctx: click.Context, on, as_json: bool) -> None:
     settings = settings_of(ctx)
     chain = chain_of(ctx)
     region = load_region(settings.region_dir)
-    store = store_of(ctx)
     day = on.date() if on is not None else None
-    table = take_snapshot(store, chain, region, settings=settings, on=day)
-    changes = link_changes(store, region_id=region.id, chain_id=chain.id, end=day)
+    with store_of(ctx) as store:
+        table = take_snapshot(store, chain, region, settings=settings, on=day)
+        changes = link_changes(store, region_id=region.id, chain_id=chain.id, end=day)
     if as_json:
         echo_json({"region": region.id, "chain": chain.id, "nodes": len(table),
                    "changes": changes})

@@ -3,9 +3,10 @@
 :func:`recommender.diagnosis.weak_links.diagnose_weak_links` combines them; its module
 docstring gives the formulas. Here: the size-weighted local activity (:func:`local_supply`,
 with :func:`size_weight`), the mean yearly imports by origin (:func:`imports_by_origin`), the
-export-control table (:func:`control_table`), the chain leaders' needs (:func:`leader_need`)
-and the downstream reach and criticality (:func:`downstream_criticality`), plus the two
-scalings the components share (:func:`in_median_units`, :func:`scaled_to_max`).
+export-control table (:func:`control_table`), the chain leaders' needs (:func:`leader_need`;
+who entered each and when: :func:`leader_need_dates`) and the downstream reach and
+criticality (:func:`downstream_criticality`), plus the two scalings the components share
+(:func:`in_median_units`, :func:`scaled_to_max`).
 
 >>> firms = pd.DataFrame({"employees": [99.0, None, None], "size_class": [None, "small", None]})
 >>> size_weight(firms, employees="employees", size_class="size_class").round(3).tolist()
@@ -26,6 +27,7 @@ from recommender import columns as C
 from recommender.chain import CONSUMER, SUPPLIER, WEIGHT, Chain
 from recommender.diagnosis.locality import core_distance_km, local_mask
 from recommender.exceptions import DataError
+from recommender.store.models import AS_OF, ENTERED_BY
 
 __all__ = [
     "DEFAULT_CONFIDENCE",
@@ -36,6 +38,7 @@ __all__ = [
     "imports_by_origin",
     "in_median_units",
     "leader_need",
+    "leader_need_dates",
     "local_supply",
     "require_known_nodes",
     "scaled_to_max",
@@ -162,6 +165,20 @@ def leader_need(ids: list[str], needs: pd.DataFrame) -> np.ndarray:
     require_known_nodes(needs, ids, "leader_needs")
     summed = needs.groupby(C.NODE_ID)[C.NEED].sum()
     return summed.reindex(ids, fill_value=0.0).to_numpy(float)
+
+
+def leader_need_dates(needs: pd.DataFrame) -> dict[str, dict]:
+    """Return, per node, the newest need a leader entered: its firm, day and author.
+
+    Needs entered through the service carry ``as_of`` and ``entered_by``; those that came with
+    the region's files carry neither and are left out.
+    """
+    if needs is None or needs.empty or AS_OF not in needs.columns:
+        return {}
+    dated = needs[needs[AS_OF].notna()].sort_values(AS_OF, kind="stable")
+    return {row[C.NODE_ID]: {C.LEADER_FIRM_ID: row[C.LEADER_FIRM_ID], AS_OF: row[AS_OF],
+                             ENTERED_BY: row.get(ENTERED_BY)}
+            for row in dated.to_dict("records")}
 
 
 def downstream_criticality(chain: Chain) -> tuple[np.ndarray, np.ndarray]:

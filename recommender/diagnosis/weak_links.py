@@ -69,6 +69,7 @@ from recommender.diagnosis.components import (
     imports_by_origin,
     in_median_units,
     leader_need,
+    leader_need_dates,
     local_supply,
     scaled_to_max,
 )
@@ -186,7 +187,8 @@ def diagnose_weak_links(
     DataFrame
         Columns :data:`WEAK_LINK_COLUMNS`, one row per node, by score descending (file order
         among ties). ``rank`` is 1 for the weakest recruitable node and missing for downstream
-        nodes. ``attrs`` holds ``weights``, ``radius_km``, ``restrict``, ``import_years`` and
+        nodes. ``attrs`` holds ``leader_need_dates`` (per node, the newest need a leader entered:
+        firm, day, author), ``weights``, ``radius_km``, ``restrict``, ``import_years`` and
         ``unmatched_import_codes`` (import codes of no node, ignored).
 
     Raises
@@ -274,7 +276,8 @@ def diagnose_weak_links(
     out = out[WEAK_LINK_COLUMNS].reset_index(drop=True)
     out.attrs.update({"weights": component_w, "radius_km": radius, "restrict": restricted,
                       "import_years": years, "unmatched_import_codes": unmatched,
-                      C.REGION_ID: getattr(region, "id", None)})
+                      C.REGION_ID: getattr(region, "id", None),
+                      "leader_need_dates": leader_need_dates(region.leader_needs)})
     return out
 
 

@@ -35,6 +35,9 @@ def test_an_entered_need_is_dated_signed_and_read_by_the_diagnosis(firm_store, c
     after = diagnose_weak_links(chain, data.region, data.firms, data.firm_nodes)
     need = lambda t: float(t.set_index("node_id").loc[node, "leader_need"])  # noqa: E731
     assert (need(before), need(after)) == (0.0, 5.0)
+    assert after.attrs["leader_need_dates"][node] == {
+        "leader_firm_id": LEADER, "as_of": TODAY, "entered_by": "mgi liaison"}
+    assert node not in before.attrs["leader_need_dates"]
 
 
 def test_needs_are_listed_per_leader_and_replaced_not_doubled(firm_store, region):
