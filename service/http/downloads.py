@@ -7,17 +7,21 @@ given twice in ``Content-Disposition``: plain ASCII in ``filename`` and UTF-8 in
 
 Exporting needs the ``export`` permission (officers and admins): a viewer may read a ranking
 as JSON but not download it as a file.
+
+:func:`gzipped` compresses a response for a client that accepts gzip (the pages and the
+map's GeoJSON use it).
 """
 
 from __future__ import annotations
 
+import gzip
 import re
 import unicodedata
 from collections.abc import Sequence
 from urllib.parse import quote
 
 import pandas as pd
-from flask import Response
+from flask import Response, request
 
 from recommender.store.auth import EXPORT, roles_with
 from recommender.targeting.exports import (
@@ -30,14 +34,17 @@ from service.http.auth import current_principal
 from service.http.errors import ApiError
 
 __all__ = [
+    "COMPRESSIBLE",
     "DATA_HEADER",
     "FILE_DESCRIPTION",
     "FILE_FORMATS",
+    "GZIP_MIN_BYTES",
     "JSON_MEDIA_TYPE",
     "MODEL_HEADER",
     "content_disposition",
     "file_response",
     "file_responses",
+    "gzipped",
     "json_response",
     "media_response",
     "require_export",
@@ -47,6 +54,8 @@ JSON_MEDIA_TYPE = "application/json"
 FILE_FORMATS = ("csv", "xlsx")
 MODEL_HEADER = "X-Model-Version"
 DATA_HEADER = "X-Data-Version"
+GZIP_MIN_BYTES = 1024
+COMPRESSIBLE = frozenset({"text/html", "application/geo+json", "application/json"})
 FILE_DESCRIPTION = ("JSON; with format=csv or format=xlsx the list as an attachment (CSV in "
                     "UTF-8 with a BOM, or an Excel workbook)")
 
@@ -116,3 +125,24 @@ def file_response(rows: pd.DataFrame, columns: Sequence[str], *, fmt: str, lang:
     response = Response(data, status=200, content_type=media_type)
     response.headers["Content-Disposition"] = content_disposition(f"{stem}.{fmt}")
     return _tagged(response, snapshot)
+
+
+def gzipped(response: Response) -> Response:
+    """Return ``response`` gzip-compressed when the request accepts gzip and it is worth it
+    (a 200 of a :data:`COMPRESSIBLE` type, :data:`GZIP_MIN_BYTES` or more, not already
+    encoded); ``Vary: Accept-Encoding`` either way. A strong ETag becomes weak: the bytes
+    differ from those it named."""
+    response.vary.add("Accept-Encoding")
+    if (response.status_code != 200 or response.direct_passthrough
+            or response.mimetype not in COMPRESSIBLE or "Content-Encoding" in response.headers
+            or "gzip" not in request.accept_encodings):
+        return response
+    body = response.get_data()
+    if len(body) < GZIP_MIN_BYTES:
+        return response
+    response.set_data(gzip.compress(body, compresslevel=6))
+    response.headers["Content-Encoding"] = "gzip"
+    etag, weak = response.get_etag()
+    if etag and not weak:  # another byte sequence: the tag can only be weak now
+        response.set_etag(etag, weak=True)
+    return response

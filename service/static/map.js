@@ -1,21 +1,35 @@
 // ChainScout: the global recruitment map (全球招商地图), drawn as SVG from two GeoJSON files.
 //
-// The basemap (the world's countries) comes from the service's package data and the
-// recruitment map (firms, countries, flows, parks) from the same code as the API; nothing is
-// loaded from another host. Projection: Equal Earth (Šavrič, Patterson & Jenny, 2018), an
+// The basemap (China's boundary as Chinese standard maps draw it, the world's countries, the
+// maritime boundary line and the labels) comes from the service and the recruitment map
+// (firms, countries, flows, parks) from the same code as the API; nothing is loaded from
+// another host. Views that show the whole of China carry the South China Sea (南海诸岛) as an
+// inset in the lower right corner, as standard maps do; firms of one place are drawn as one
+// mark with their count, which opens to their list; a preset zooms to the Greater Bay Area,
+// where each park is its own marker with its name. Projection: Equal Earth (Šavrič, Patterson & Jenny, 2018), an
 // equal-area pseudocylindrical projection that looks like Robinson's, centred on Greenwich,
 // so lines the service cut at the antimeridian end at the map's left and right edges.
 "use strict";
 (function () {
   var SVG_NS = "http://www.w3.org/2000/svg";
   var WIDTH = 1000, HEIGHT = 500, PAD = 10;
-  var MIN_ZOOM = 1, MAX_ZOOM = 32, BUTTON_STEP = 1.6, DRAG_THRESHOLD = 4;
+  var MIN_ZOOM = 1, MAX_ZOOM = 160, BUTTON_STEP = 1.6, DRAG_THRESHOLD = 4;
   var FIT_MAX_ZOOM = 3.5, FIT_MARGIN = 40;  // the first view: the firms and the destination
   var FIRM_RADIUS = [3, 7.5];  // on screen, for the lowest and the highest score
   var KEY_PAN = 60;  // viewBox units an arrow key pans
-  // Firm colours from low to high score (yellow, orange, red, dark red).
-  var RAMP = [[0, [254, 217, 118]], [0.35, [253, 141, 60]], [0.7, [227, 26, 28]],
+  // Firm colours from low to high score (amber, orange, red, dark red), each drawn with a
+  // dark outline, so that even the lightest reads on the pale land, sea and China.
+  var RAMP = [[0, [254, 178, 76]], [0.35, [253, 120, 50]], [0.7, [218, 30, 38]],
               [1, [128, 0, 38]]];
+  // Where labels and the inset show: rank-2 labels from ZOOMED_LABELS, park names from
+  // PARK_LABELS; the inset while the view holds the whole of China (CHINA_BOX).
+  var ZOOMED_LABELS = 2.5, PARK_LABELS = 12;
+  var CHINA_BOX = [73.5, 18, 135, 53.5];  // lon/lat: the mainland, Hainan and Taiwan
+  var SOUTH_CHINA_SEA = [105.5, 2.5, 123.5, 24.5];  // the inset (南海诸岛)
+  var PRESETS = {china: [73, 3, 136, 54], gba: [112.6, 21.9, 114.6, 23.5]};
+  var PARK_LABEL_LENGTH = {zh: 12, en: 26};  // characters of a park's name on the map
+  var REGIONS_OF_CHINA = {HK: true, MO: true, TW: true};  // drawn inside China's polygon
+  var PLACE_DECIMALS = 2;  // firms within 0.01 degrees (about 1 km) share one mark
   var CANDIDATE_CLASSES = [1, 2, 5, 10];  // lower bounds of the classes cand-1 .. cand-4
   var STAR = "M0,-6.5L1.53,-2.1L6.18,-2.01L2.47,0.8L3.82,5.26L0,2.6L-3.82,5.26L-2.47,0.8" +
              "L-6.18,-2.01L-1.53,-2.1Z";
@@ -79,6 +93,35 @@
       }
     });
     return out;
+  }
+
+  // The projected box [left, top, right, bottom] of a lon/lat box.
+  function projectedBox(box) {
+    var xs = [], ys = [];
+    [box[0], (box[0] + box[2]) / 2, box[2]].forEach(function (lon) {
+      [box[1], box[3]].forEach(function (lat) {
+        var p = project(lon, lat);
+        xs.push(p[0]);
+        ys.push(p[1]);
+      });
+    });
+    return [Math.min.apply(null, xs), Math.min.apply(null, ys),
+            Math.max.apply(null, xs), Math.max.apply(null, ys)];
+  }
+
+  function lonLatBounds(geometry) {
+    var b = [Infinity, Infinity, -Infinity, -Infinity];
+    polygonsOf(geometry).forEach(function (rings) {
+      rings[0].forEach(function (c) {
+        b[0] = Math.min(b[0], c[0]); b[1] = Math.min(b[1], c[1]);
+        b[2] = Math.max(b[2], c[0]); b[3] = Math.max(b[3], c[1]);
+      });
+    });
+    return b;
+  }
+
+  function overlaps(a, b) {
+    return a[0] <= b[2] && b[0] <= a[2] && a[1] <= b[3] && b[1] <= a[3];
   }
 
   function meridian(lon, from, to, step) {
@@ -152,11 +195,15 @@
     this.svg = root.querySelector("#map-svg");
     this.viewport = root.querySelector("#map-viewport");
     this.layers = {};
-    ["sphere", "graticule", "countries", "flows", "parks", "region", "firms"].forEach(
+    ["sphere", "graticule", "countries", "maritime", "labels", "flows", "parks", "region",
+     "firms"].forEach(
       function (name) { this.layers[name] = root.querySelector("#map-" + name); }, this);
     this.tooltip = root.querySelector("#map-tooltip");
     this.status = root.querySelector("#map-status");
     this.form = document.getElementById("map-filters");
+    this.inset = root.querySelector("#map-inset");
+    this.list = root.querySelector("#map-list");
+    this.countryNames = JSON.parse(root.dataset.countryNames || "{}");
     this.tips = new WeakMap();
     this.countryPaths = {};
     this.flowsByFirm = {};
@@ -169,6 +216,7 @@
     this.bindZoom();
     this.bindPointer();
     this.bindForm();
+    this.bindList();
     this.basemap = this.fetchGeojson(root.dataset.basemapUrl).then(this.drawBasemap.bind(this));
     this.load();
   }
@@ -227,18 +275,68 @@
     }
   };
 
+  RecruitmentMap.prototype.name = function (p) {
+    return this.lang === "zh" ? (p.name_zh || p.name_en) : (p.name_en || p.name_zh);
+  };
+
+  RecruitmentMap.prototype.countryName = function (code) {
+    return this.countryNames[code] || code || "";
+  };
+
+  // The basemap's layers: countries (China tinted), the maritime boundary line, the labels;
+  // then the South China Sea inset.
   RecruitmentMap.prototype.drawBasemap = function (basemap) {
-    var layer = this.layers.countries, paths = this.countryPaths, tips = this.tips;
-    var fragment = document.createDocumentFragment();
-    basemap.document.features.forEach(function (feature) {
-      var path = svg("path", {d: areaPath(feature.geometry), class: "country cand-0",
-                              "data-id": String(feature.id)});
-      fragment.appendChild(path);
-      paths[feature.id] = path;
-      tips.set(path, {title: feature.properties.name, lines: []});
+    var self = this, paths = this.countryPaths, tips = this.tips;
+    var countries = document.createDocumentFragment(), labels = document.createDocumentFragment();
+    var features = basemap.document.features;
+    features.forEach(function (feature) {
+      var p = feature.properties;
+      if (p.layer === "maritime") {
+        svg("path", {d: linePath(feature.geometry), class: "maritime"}, self.layers.maritime);
+      } else if (p.layer === "labels") {
+        var c = feature.geometry.coordinates, xy = project(c[0], c[1]);
+        var group = svg("g", {class: "label " + p.kind + " rank-" + p.rank,
+                              "data-x": xy[0], "data-y": xy[1]}, labels);
+        if (p.kind === "city") { svg("circle", {r: 1.8, class: "city-dot"}, group); }
+        var text = svg("text", {x: p.kind === "city" ? 3.5 : 0, y: 3,
+                                "text-anchor": p.kind === "city" ? "start" : "middle"}, group);
+        text.textContent = self.name(p);
+      } else {
+        var china = p.kind === "china";
+        var path = svg("path", {d: areaPath(feature.geometry), "data-id": String(feature.id),
+                                class: china ? "country china" : "country cand-0"});
+        countries.appendChild(path);
+        paths[feature.id] = path;
+        tips.set(path, {title: self.name(p), lines: []});
+      }
     });
-    layer.appendChild(fragment);
+    this.layers.countries.appendChild(countries);
+    this.layers.labels.appendChild(labels);
+    this.drawInset(features);
     return paths;
+  };
+
+  // The South China Sea (南海诸岛) in its own frame: the countries it touches and the line.
+  RecruitmentMap.prototype.drawInset = function (features) {
+    if (!this.inset) { return; }
+    var box = projectedBox(SOUTH_CHINA_SEA), group = this.inset.querySelector("g");
+    this.inset.setAttribute("viewBox", [box[0], box[1], box[2] - box[0], box[3] - box[1]]
+      .map(function (v) { return v.toFixed(2); }).join(" "));
+    svg("rect", {x: box[0], y: box[1], width: box[2] - box[0], height: box[3] - box[1],
+                 class: "inset-sea"}, group);
+    features.forEach(function (feature) {
+      var p = feature.properties;
+      if (p.layer === "maritime") {
+        svg("path", {d: linePath(feature.geometry), class: "maritime"}, group);
+      } else if (p.layer === "countries" &&
+                 overlaps(lonLatBounds(feature.geometry), SOUTH_CHINA_SEA)) {
+        svg("path", {d: areaPath(feature.geometry),
+                     class: p.kind === "china" ? "country china" : "country cand-0"}, group);
+      }
+    });
+    // the line above the land it passes near
+    var lines = group.querySelectorAll(".maritime");
+    for (var i = 0; i < lines.length; i++) { group.appendChild(lines[i]); }
   };
 
   // --- data ----------------------------------------------------------------------------
@@ -327,11 +425,12 @@
     var paths = this.countryPaths, unplaced = {};
     layers.firms.forEach(function (f) {
       var code = f.properties.country;
-      if (code && !paths[code]) { unplaced[code] = true; }
+      if (code && !paths[code] && !REGIONS_OF_CHINA[code]) { unplaced[code] = true; }
     });
     var codes = Object.keys(unplaced).sort();
     document.getElementById("map-note").textContent = codes.length
-      ? " · " + this.t("map_unplaced") + " (" + codes.join(", ") + ")" : "";
+      ? " · " + this.t("map_unplaced") + " (" + codes.map(this.countryName, this).join(", ") +
+        ")" : "";
     this.setStatus(layers.firms.length ? "" : this.t("map_no_firms"), "empty");
     this.root.dataset.state = "ready";
   };
@@ -340,13 +439,15 @@
     var self = this;
     Object.keys(this.countryPaths).forEach(function (id) {
       var path = self.countryPaths[id];
-      path.setAttribute("class", "country cand-0");
+      if (!path.classList.contains("china")) { path.setAttribute("class", "country cand-0"); }
       self.tips.get(path).lines = [];
     });
     features.forEach(function (feature) {
       var path = self.countryPaths[feature.id], p = feature.properties;
       if (!path || !p.candidates) { return; }
-      path.setAttribute("class", "country " + candidateClass(p.candidates));
+      if (!path.classList.contains("china")) {
+        path.setAttribute("class", "country " + candidateClass(p.candidates));
+      }
       self.tips.get(path).lines = [
         self.t("map_tip_candidates") + ": " + p.candidates,
         self.t("map_tip_best") + ": " + formatNumber(p.best_score, 3)];
@@ -385,6 +486,8 @@
                    transform: "rotate(45)"}, group);
       var name = self.lang === "zh" ? (props.name_zh || props.name_en)
         : (props.name_en || props.name_zh);
+      var label = svg("text", {x: 6, y: 3.5, class: "park-label"}, group);
+      label.textContent = shorten(name || props.park_id, PARK_LABEL_LENGTH[self.lang] || 26);
       var lines = [];
       if (props.max_new_firms !== null && props.max_new_firms !== undefined) {
         lines.push(self.t("map_tip_capacity") + ": " + props.max_new_firms);
@@ -393,42 +496,150 @@
     });
   };
 
+  // Firms as circles coloured and sized by score. Firms of one place (within 0.01 degrees)
+  // share one mark with their count, which opens to their list; their own circles stay in
+  // the layer, hidden, for the keyboard and for the list's order.
   RecruitmentMap.prototype.drawFirms = function (features) {
     var self = this, layer = this.layers.firms;
     clear(layer);
+    this.closeList();
     var scores = features.map(function (f) { return f.properties.score; })
       .filter(function (s) { return typeof s === "number" && isFinite(s); });
     var low = scores.length ? Math.min.apply(null, scores) : 0;
     var high = scores.length ? Math.max.apply(null, scores) : 1;
     document.getElementById("map-score-min").textContent = scores.length ? low.toFixed(2) : "";
     document.getElementById("map-score-max").textContent = scores.length ? high.toFixed(2) : "";
+    var share = function (p) {
+      return high > low && typeof p.score === "number" ? (p.score - low) / (high - low) : 1;
+    };
     var ordered = features.filter(function (f) {
       return f.geometry && f.geometry.type === "Point";
     }).sort(function (a, b) { return (a.properties.score || 0) - (b.properties.score || 0); });
-    var fragment = document.createDocumentFragment();
+    var places = {}, order = [];
     ordered.forEach(function (feature) {
-      var p = feature.properties, c = feature.geometry.coordinates, xy = project(c[0], c[1]);
-      var share = high > low && typeof p.score === "number" ? (p.score - low) / (high - low) : 1;
-      var name = self.lang === "zh" ? (p.name_zh || p.name) : (p.name || p.name_zh);
-      var link = svg("a", {href: self.firmUrl + encodeURIComponent(p.firm_id),
-                           class: "firm-link", "aria-label": name || p.firm_id});
-      var circle = svg("circle", {cx: xy[0].toFixed(2), cy: xy[1].toFixed(2),
-                                  fill: colour(share), class: "firm",
-                                  "data-firm-id": p.firm_id, "data-size": FIRM_RADIUS[0] + (FIRM_RADIUS[1] - FIRM_RADIUS[0]) * share},
-                       link);
-      fragment.appendChild(link);
-      var lines = [[p.city, p.country].filter(Boolean).join(", "),
-        self.t("map_tip_rank") + " " + (p.rank === null ? "–" : p.rank) + " · " +
-          self.t("map_tip_score") + " " + formatNumber(p.score, 3) +
-          (typeof p.p_success === "number" ? " · " + self.t("map_tip_p_success") + " " +
-            (100 * p.p_success).toFixed(0) + "%" : "")];
-      var reason = self.lang === "zh" ? p.reason_zh : p.reason_en;
-      if (reason) { lines.push(shorten(reason, 140)); }
-      if (p.is_synthetic) { lines.push("(" + self.t("map_tip_synthetic") + ")"); }
-      self.tips.set(link, {title: name || p.firm_id, lines: lines, hint: self.t("map_tip_open"),
-                           firm: p.firm_id, anchor: circle});
+      var c = feature.geometry.coordinates;
+      var key = c[0].toFixed(PLACE_DECIMALS) + "," + c[1].toFixed(PLACE_DECIMALS);
+      if (!places[key]) { places[key] = []; order.push(key); }
+      places[key].push(feature);
     });
+    var fragment = document.createDocumentFragment(), clusters = [];
+    order.forEach(function (key) {
+      var members = places[key];
+      var parent = fragment;
+      if (members.length > 1) {
+        parent = svg("g", {class: "cluster-members"});
+        clusters.push({members: members, hidden: parent});
+      }
+      members.forEach(function (feature) { self.drawFirm(feature, share(feature.properties), parent); });
+      if (members.length > 1) { fragment.appendChild(parent); }
+    });
+    // clusters above single firms, the best-scored on top
+    clusters.sort(function (a, b) {
+      return (a.members[a.members.length - 1].properties.score || 0) -
+        (b.members[b.members.length - 1].properties.score || 0);
+    }).forEach(function (cluster) { fragment.appendChild(self.drawCluster(cluster.members, share)); });
     layer.appendChild(fragment);
+  };
+
+  RecruitmentMap.prototype.firmName = function (p) {
+    return (this.lang === "zh" ? (p.name_zh || p.name) : (p.name || p.name_zh)) || p.firm_id;
+  };
+
+  RecruitmentMap.prototype.placeText = function (p) {
+    return [p.city, this.countryName(p.country)].filter(Boolean).join(", ");
+  };
+
+  RecruitmentMap.prototype.drawFirm = function (feature, share, parent) {
+    var self = this, p = feature.properties, c = feature.geometry.coordinates;
+    var xy = project(c[0], c[1]), name = this.firmName(p);
+    var link = svg("a", {href: this.firmUrl + encodeURIComponent(p.firm_id),
+                         class: "firm-link", "aria-label": name}, parent);
+    var circle = svg("circle", {cx: xy[0].toFixed(2), cy: xy[1].toFixed(2),
+                                fill: colour(share), class: "firm", "data-firm-id": p.firm_id,
+                                "data-size": FIRM_RADIUS[0] + (FIRM_RADIUS[1] - FIRM_RADIUS[0]) * share},
+                     link);
+    var lines = [this.placeText(p),
+      this.t("map_tip_rank") + " " + (p.rank === null ? "–" : p.rank) + " · " +
+        this.t("map_tip_score") + " " + formatNumber(p.score, 3) +
+        (typeof p.p_success === "number" ? " · " + this.t("map_tip_p_success") + " " +
+          (100 * p.p_success).toFixed(0) + "%" : "")];
+    var reason = this.lang === "zh" ? p.reason_zh : p.reason_en;
+    if (reason) { lines.push(shorten(reason, 140)); }
+    if (p.is_synthetic) { lines.push("(" + self.t("map_tip_synthetic") + ")"); }
+    this.tips.set(link, {title: name, lines: lines, hint: this.t("map_tip_open"),
+                         firm: p.firm_id, anchor: circle});
+  };
+
+  // One mark for the firms of a place: the best score's colour, a radius growing with the
+  // count, the count on it; a click (or Enter) opens the list.
+  RecruitmentMap.prototype.drawCluster = function (members, share) {
+    var self = this, best = members[members.length - 1], c = best.geometry.coordinates;
+    var xy = project(c[0], c[1]), place = this.placeText(best.properties);
+    var group = svg("g", {class: "cluster", tabindex: "0", role: "button",
+                          "data-x": xy[0], "data-y": xy[1], "data-count": members.length,
+                          "aria-label": place + ": " + members.length + " " +
+                            this.t("map_cluster_firms")});
+    svg("circle", {r: (7 + 2.2 * Math.sqrt(members.length)).toFixed(2), class: "cluster-mark",
+                   fill: colour(share(best.properties))}, group);
+    var count = svg("text", {y: 3.8, "text-anchor": "middle", class: "cluster-count"}, group);
+    count.textContent = String(members.length);
+    var open = function (event) {
+      event.preventDefault();
+      event.stopPropagation();
+      self.openList(place, members.slice().reverse());
+    };
+    group.addEventListener("click", function (event) { if (!self.dragged) { open(event); } });
+    group.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" || event.key === " ") { open(event); }
+    });
+    this.tips.set(group, {title: place, lines: [members.length + " " + this.t("map_cluster_firms") +
+      " · " + this.t("map_tip_best") + " " + formatNumber(best.properties.score, 3)],
+                          hint: this.t("map_cluster_open")});
+    return group;
+  };
+
+  // --- the list of a place's firms ------------------------------------------------------
+  RecruitmentMap.prototype.openList = function (place, members) {
+    var self = this, list = this.list;
+    if (!list) { return; }
+    this.hideTip();
+    list.querySelector(".map-list-title").textContent = place + " · " + members.length + " " +
+      this.t("map_cluster_firms");
+    var items = list.querySelector("ol");
+    clear(items);
+    members.forEach(function (feature) {
+      var p = feature.properties, item = document.createElement("li");
+      var anchor = document.createElement("a");
+      anchor.href = self.firmUrl + encodeURIComponent(p.firm_id);
+      anchor.textContent = self.firmName(p);
+      anchor.dataset.firmId = p.firm_id;
+      var score = document.createElement("span");
+      score.className = "map-list-score";
+      score.textContent = self.t("map_tip_score") + " " + formatNumber(p.score, 3);
+      item.appendChild(anchor);
+      item.appendChild(score);
+      items.appendChild(item);
+    });
+    list.hidden = false;
+    this.root.dataset.list = "open";
+    var first = items.querySelector("a");
+    if (first) { first.focus(); }
+  };
+
+  RecruitmentMap.prototype.closeList = function () {
+    if (this.list) { this.list.hidden = true; }
+    delete this.root.dataset.list;
+  };
+
+  RecruitmentMap.prototype.bindList = function () {
+    var self = this;
+    if (!this.list) { return; }
+    this.list.querySelector(".map-list-close").addEventListener("click", function () {
+      self.closeList();
+    });
+    this.list.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") { self.closeList(); }
+    });
   };
 
   // --- zoom and pan --------------------------------------------------------------------
@@ -443,12 +654,40 @@
     for (var i = 0; i < circles.length; i++) {
       circles[i].setAttribute("r", (parseFloat(circles[i].dataset.size) * grow).toFixed(3));
     }
-    var marks = this.root.querySelectorAll("#map-parks .park, #map-region .region");
+    var marks = this.root.querySelectorAll("#map-parks .park, #map-region .region, " +
+                                           "#map-labels .label, #map-firms .cluster");
+    var fixed = (1 / k).toFixed(5);  // labels keep their size on screen
     for (var j = 0; j < marks.length; j++) {
+      var label = marks[j].classList.contains("label");
       marks[j].setAttribute("transform", "translate(" + marks[j].dataset.x + " " +
-                            marks[j].dataset.y + ") scale(" + grow.toFixed(4) + ")");
+                            marks[j].dataset.y + ") scale(" + (label ? fixed : grow.toFixed(4)) +
+                            ")");
     }
+    this.root.classList.toggle("zoomed", k >= ZOOMED_LABELS);
+    this.root.classList.toggle("park-names", k >= PARK_LABELS);
+    this.showInset();
     this.hideTip();
+  };
+
+  // The inset shows while the view holds the whole of China, as standard maps have it.
+  RecruitmentMap.prototype.showInset = function () {
+    if (!this.inset) { return; }
+    var v = this.view, box = projectedBox(CHINA_BOX);
+    var left = -v.x / v.k, top = -v.y / v.k;
+    var right = left + WIDTH / v.k, bottom = top + HEIGHT / v.k;
+    var whole = box[0] >= left && box[2] <= right && box[1] >= top && box[3] <= bottom;
+    this.inset.parentNode.hidden = !whole;
+    this.root.dataset.inset = whole ? "shown" : "hidden";
+  };
+
+  // The view that shows a lon/lat box, as large as the frame allows.
+  RecruitmentMap.prototype.viewOf = function (box) {
+    var p = projectedBox(box);
+    var k = Math.min(MAX_ZOOM, WIDTH / Math.max(1e-6, p[2] - p[0]),
+                     HEIGHT / Math.max(1e-6, p[3] - p[1]));
+    k = Math.max(MIN_ZOOM, k);
+    return clamp({k: k, x: WIDTH / 2 - k * (p[0] + p[2]) / 2,
+                  y: HEIGHT / 2 - k * (p[1] + p[3]) / 2});
   };
 
   // The view that shows every firm and the destination, zoomed in at most FIT_MAX_ZOOM.
@@ -497,6 +736,15 @@
       self.view = {k: self.home.k, x: self.home.x, y: self.home.y};
       self.applyView();
     });
+    var presets = this.root.querySelectorAll("[data-preset]");
+    for (var i = 0; i < presets.length; i++) {
+      presets[i].addEventListener("click", function (event) {
+        var name = event.currentTarget.dataset.preset;
+        self.view = name === "world" ? {k: 1, x: 0, y: 0} : self.viewOf(PRESETS[name]);
+        self.root.dataset.preset = name;
+        self.applyView();
+      });
+    }
     // Keys, on the focused map: + and - zoom, 0 goes back to the first view, arrows pan.
     this.svg.addEventListener("keydown", function (event) {
       var pan = {ArrowLeft: [1, 0], ArrowRight: [-1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1]};
@@ -564,6 +812,8 @@
     this.svg.addEventListener("pointerup", end);
     this.svg.addEventListener("pointercancel", end);
     // A drag that ends on a firm is a pan, not a visit to its portrait.
+    this.svg.addEventListener("pointerdown", function () { self.dragged = false; });
+    this.svg.addEventListener("pointerup", function () { self.dragged = dragged; });
     this.svg.addEventListener("click", function (event) {
       if (dragged) {
         event.preventDefault();

@@ -78,6 +78,42 @@ def test_the_map_as_png(client, as_role, active_version):
     assert response.headers["X-Model-Version"] == active_version
 
 
+def test_the_map_is_gzipped_for_a_client_that_accepts_it(client, as_role):
+    import gzip
+
+    plain = client.get(MAP, headers=as_role("viewer"))
+    packed = client.get(MAP, headers={**as_role("viewer"), "Accept-Encoding": "gzip"})
+
+    assert "Content-Encoding" not in plain.headers
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in packed.headers["Vary"]
+    assert gzip.decompress(packed.get_data()) == plain.get_data()
+    assert len(packed.get_data()) < len(plain.get_data()) / 3
+
+
+def test_the_map_s_countries_are_the_ones_with_candidates_and_valid(client, as_role):
+    from shapely.geometry import shape
+
+    document = json.loads(client.get(MAP, headers=as_role("viewer")).get_data())
+    countries = [f for f in document["features"] if f["properties"]["layer"] == "countries"]
+    assert countries and all(f["properties"]["candidates"] > 0 for f in countries)
+    assert all(shape(f["geometry"]).is_valid for f in countries)
+    assert not {"TW", "HK", "MO"} & {f["id"] for f in countries}
+
+
+def test_the_png_is_titled_with_the_weak_link_k_and_date(app):
+    from service.answers.map_data import png_title
+    from service.runtime.state import state
+
+    with app.app_context():
+        snapshot = state().snapshots.get()
+    key = (NODE, 20, (), (), (), False, True, None)
+    day = snapshot.built_at.date().isoformat()
+    assert png_title(snapshot, key, "zh") == (
+        f"全球招商地图 · 薄弱环节：真空泵 · 前 20 家候选企业 · {day}")
+    assert png_title(snapshot, key, "en").endswith(f"top 20 candidates · {day}")
+
+
 def test_a_map_of_an_unknown_node_is_a_404(client, as_role, error_body):
     response = client.get("/api/v1/maps/recruitment.geojson?weak_link=nowhere",
                           headers=as_role("viewer"))

@@ -144,8 +144,10 @@ def test_the_basemap_is_the_world_s_countries(logged_in):
     assert response.status_code == 200 and response.mimetype == "application/geo+json"
     document = json.loads(response.get_data())
     assert document["type"] == "FeatureCollection" and "crs" not in document
-    features = document["features"]
-    assert len(features) >= 170
+    assert {f["properties"]["layer"] for f in document["features"]} == {
+        "countries", "maritime", "labels"}
+    features = [f for f in document["features"] if f["properties"]["layer"] == "countries"]
+    assert len(features) >= 200
     assert all(f["geometry"]["type"] in ("Polygon", "MultiPolygon") for f in features)
     ids = [f["id"] for f in features]
     assert len(set(ids)) == len(ids) and {"CN", "US", "DE", "BR", "AU"} <= set(ids)
@@ -153,7 +155,26 @@ def test_the_basemap_is_the_world_s_countries(logged_in):
         pairs = _coordinates(feature["geometry"]["coordinates"])
         assert pairs
         assert all(-180 <= lon <= 180 and -90 <= lat <= 90 for lon, lat in pairs)
-        assert {"iso2", "name", "continent"} <= set(feature["properties"])
+        assert {"iso2", "name_zh", "name_en", "kind"} <= set(feature["properties"])
+    assert not {"TW", "HK", "MO"} & set(ids)  # inside China's polygon
+
+
+def test_the_basemap_names_places_in_chinese_and_english(logged_in):
+    features = _features(logged_in("viewer").get("/map/basemap.geojson"))
+    china = next(f for f in features if f["id"] == "CN")
+    assert (china["properties"]["name_zh"], china["properties"]["name_en"]) == ("中国", "China")
+    labels = {f["id"]: f["properties"] for f in features if f["properties"]["layer"] == "labels"}
+    assert labels["label:CN"]["name_zh"] == "中国" and labels["beijing"]["name_zh"] == "北京"
+    assert labels["taipei"]["name_en"] == "Taipei"
+    line = next(f for f in features if f["properties"]["layer"] == "maritime")
+    assert line["geometry"]["type"] in ("LineString", "MultiLineString")
+
+
+def test_the_basemap_is_sent_compressed_and_light(logged_in):
+    response = logged_in("viewer").get("/map/basemap.geojson",
+                                       headers={"Accept-Encoding": "gzip"})
+    assert response.headers["Content-Encoding"] == "gzip"
+    assert len(response.get_data()) <= 300 * 1024
 
 
 def test_the_basemap_joins_the_map_s_countries_by_id(logged_in):
@@ -161,7 +182,7 @@ def test_the_basemap_joins_the_map_s_countries_by_id(logged_in):
     basemap = {f["id"] for f in _features(client.get("/map/basemap.geojson"))}
     countries = {f["id"] for f in _features(client.get(f"{PAGE_MAP}?weak_link={NODE}&k=5"),
                                             "countries")}
-    assert countries == basemap
+    assert countries and countries <= basemap  # the countries with candidates
 
 
 def test_the_basemap_is_cached_by_the_browser(logged_in):
@@ -265,3 +286,58 @@ def test_weak_link_choices_rank_only_when_asked(app):
     assert [c["node_id"] for c in plain] == [n for n in chain_order
                                              if n in {c["node_id"] for c in plain}]
     assert all(set(c) == {"node_id", "name_zh", "name_en"} for c in plain)
+
+
+# --- what the page shows ---------------------------------------------------------------------
+def test_the_page_carries_the_inset_the_views_and_the_country_names(logged_in):
+    html = logged_in("officer").get(f"/map?weak_link={NODE}").get_data(as_text=True)
+    assert 'id="map-inset"' in html and "南海诸岛" in html
+    assert 'data-preset="gba"' in html and "粤港澳大湾区" in html
+    assert 'id="map-labels"' in html and 'id="map-maritime"' in html
+    names = json.loads(re.search(r"data-country-names='([^']*)'", html).group(1))
+    assert names.get("TW", "中国台湾") == "中国台湾" and names.get("JP") == "日本"
+    options = html.split('id="map-country"')[1].split("</select>")[0]
+    assert "Taiwan" not in options and "台湾" not in options.replace("中国台湾", "")
+
+    english = logged_in("officer").get(f"/map?weak_link={NODE}&lang=en").get_data(as_text=True)
+    assert "South China Sea Islands" in english and "Greater Bay Area" in english
+    names = json.loads(re.search(r"data-country-names='([^']*)'", english).group(1))
+    assert names.get("TW", "Taiwan, China") == "Taiwan, China" and names.get("JP") == "Japan"
+
+
+def test_a_park_manager_s_map_opens_on_its_park_s_focus_link(logged_in, demo_store):
+    focus = demo_store.parks().set_index("park_id").loc[OWN_PARK, "focus_nodes"]
+    html = logged_in("park_manager").get("/map").get_data(as_text=True)
+    chosen = re.search(r'<option value="([a-z_0-9]+)" selected>', html).group(1)
+    assert chosen in set(focus)
+
+
+def test_the_map_s_colours_read_on_the_basemap():
+    """Firm marks, cluster counts and the maritime line keep 3:1 contrast (WCAG 2.1 1.4.11)
+    against the sea, the land and China as map.css paints them."""
+    from pathlib import Path
+
+    css = (Path(__file__).resolve().parents[3] / "service/static/map.css").read_text()
+
+    def fill(selector: str, prop: str = "fill") -> str:
+        block = re.search(re.escape(selector) + r" \{([^}]*)\}", css).group(1)
+        return re.search(prop + r": (#[0-9a-f]{6})", block).group(1)
+
+    def luminance(hex_colour: str) -> float:
+        channels = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    def contrast(a: str, b: str) -> float:
+        hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+        return (hi + 0.05) / (lo + 0.05)
+
+    sea, land, green, china = (fill(".sphere"), fill(".cand-0"), fill(".cand-4"),
+                               fill(".country.china"))
+    pairs = [(fill(".firm", "stroke"), [sea, land, green, china]),
+             (fill(".cluster-mark", "stroke"), [sea, land, green, china]),
+             (fill(".maritime", "stroke"), [sea, china]),
+             (fill(".park-mark"), [sea, land, china])]
+    for mark, backgrounds in pairs:
+        for background in backgrounds:
+            assert contrast(mark, background) >= 3, (mark, background)
