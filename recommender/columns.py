@@ -244,4 +244,4 @@ REASON_EN = "reason_en"
 LIKELIHOOD = "likelihood"  # calibrated probability of an MoU or better (= p_success)
 IMPACT = "impact"  # 0..1: how much of the weak link the firm could fill if it came
 VALUE = "value"  # likelihood x impact: the expected share of the weak link filled
-BASE_RATE = "base_rate"  # share of the calibration contacts that reached an MoU or better
+BASE_RATE = "base_rate"  # share of all recorded contacts that reached an MoU or better

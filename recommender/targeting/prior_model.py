@@ -26,7 +26,7 @@ from recommender.exceptions import NotFittedError
 from recommender.ranking.splits import CALIBRATION_SHARE
 
 __all__ = ["CALIBRATION_MIN_GROUPS", "CALIBRATION_SHARE", "PRIOR_VERSION", "UNSAVED_VERSION",
-           "PriorModel", "base_rate", "model_version", "prior_model"]
+           "PriorModel", "model_version", "prior_model"]
 
 PRIOR_VERSION = "prior"  # the version the prior serves under
 UNSAVED_VERSION = "unsaved"  # a fitted model that the registry never saved
@@ -124,18 +124,3 @@ def model_version(model) -> str:
     """
     return str(getattr(model, "version_", None) or UNSAVED_VERSION)
 
-
-def base_rate(model) -> float | None:
-    """Return the share of the contacts ``model``'s probabilities were calibrated on that
-    reached an MoU or better, or None when its calibration does not say.
-
-    >>> base_rate(object()) is None
-    True
-    """
-    calibration = getattr(model, "calibration_", None)
-    if not isinstance(calibration, dict):
-        return None
-    rate = calibration.get("base_rate")
-    if rate is None and calibration.get("rows"):
-        rate = calibration.get("positives", 0) / calibration["rows"]
-    return None if rate is None else float(rate)

@@ -46,8 +46,8 @@ from recommender import columns as C
 from recommender.diagnosis.weak_links import CAN_RECRUIT
 from recommender.exceptions import DataError, InvalidArgument, NotFoundError, NotRecruitable
 from recommender.targeting.impact import SORT_KEYS, check_sort, firm_capability, pair_impact
-from recommender.targeting.prior_model import base_rate, model_version, prior_model
-from recommender.targeting.scoring import best_first, scores_of
+from recommender.targeting.prior_model import model_version, prior_model
+from recommender.targeting.scoring import base_rate, best_first, scores_of
 from recommender.targeting.stages import RECRUITMENT_STAGES, best_stage_codes, stage_codes
 
 __all__ = [
@@ -93,8 +93,8 @@ class ScoreTable:
     model, data, weak_links : what the table was scored from.
     nodes : the weak links it holds, in the order they were asked.
     model_version : the version the model serves under.
-    base_rate : the share of the contacts the model's probabilities were calibrated on that
-        reached an MoU or better (None when unknown): what a likelihood compares with.
+    base_rate : the share of the recorded contacts that reached an MoU or better (None
+        without outcomes): what a likelihood compares with.
     as_of : the serving date of the features.
     top_reasons : positive reasons per row after the weak link.
     """
@@ -108,7 +108,7 @@ class ScoreTable:
         self.weak_links = weak_links
         self.nodes = list(nodes)
         self.model_version = model_version(model)
-        self.base_rate = base_rate(model)
+        self.base_rate = base_rate(data.outcomes)
         self.as_of = as_of
         self.top_reasons = top_reasons
         self._slices = slices  # node id -> (start, stop) of its positions

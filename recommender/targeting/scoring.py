@@ -4,7 +4,9 @@
   links, as the CLI and the service both read them before ranking;
 - :func:`scores_of` gives a model's score and calibrated probability of success of each
   candidate row;
-- :func:`best_first` orders scored rows by link, best first, ties by firm id.
+- :func:`best_first` orders scored rows by link, best first, ties by firm id;
+- :func:`base_rate` is the share of recorded contacts that reached an MoU or better, what a
+  calibrated probability of success compares with.
 
 :class:`~recommender.targeting.score_table.ScoreTable` is built with these, and so is
 :func:`~recommender.targeting.recommend.score_candidates`.
@@ -18,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["best_first", "ranking_inputs", "scores_of"]
+__all__ = ["base_rate", "best_first", "ranking_inputs", "scores_of"]
 
 
 def ranking_inputs(store, chain, region, *, settings=None,
@@ -71,3 +73,21 @@ def best_first(firm_ids: pd.Series, node_ids: pd.Series, score: np.ndarray,
     link = pd.Index(list(nodes)).get_indexer(pd.Series(node_ids).astype(str))
     return np.lexsort((pd.Series(firm_ids).astype(str).to_numpy(),
                        -np.asarray(score, float), link))
+
+
+def base_rate(outcomes: pd.DataFrame, *, relevant: int = 3) -> float | None:
+    """Return the share of recorded contacts (campaign x firm x weak link, at their best stage)
+    that reached stage ``relevant`` (an MoU) or better; None without outcomes.
+
+    >>> base_rate(pd.DataFrame({"campaign_id": ["a", "a", "a", "b"],
+    ...                         "firm_id": ["f", "f", "g", "f"],
+    ...                         "node_id": ["n", "n", "n", "n"], "stage": [1, 3, 0, 0]}))
+    0.3333333333333333
+    """
+    from recommender import columns as C
+
+    if outcomes is None or not len(outcomes):
+        return None
+    best = outcomes.groupby([C.CAMPAIGN_ID, C.FIRM_ID, C.NODE_ID], sort=False)[
+        C.OUTCOME_STAGE].max()
+    return float((best >= relevant).mean())
