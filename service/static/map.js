@@ -23,11 +23,13 @@
               [1, [128, 0, 38]]];
   // Where labels and the inset show: rank-2 labels from ZOOMED_LABELS, park names from
   // PARK_LABELS; the inset while the view holds the whole of China (CHINA_BOX).
-  var ZOOMED_LABELS = 2.5, PARK_LABELS = 12;
+  var ZOOMED_LABELS = 2.5, PARK_LABELS = 12, MAX_GROW = 1.5;
+  // Where a park's name may sit, tried in turn (local units: right, left, above, below).
+  var LABEL_SPOTS = [[7, 3.5, "start"], [-7, 3.5, "end"], [0, -8, "middle"], [0, 15, "middle"]];
   var CHINA_BOX = [73.5, 18, 135, 53.5];  // lon/lat: the mainland, Hainan and Taiwan
   var SOUTH_CHINA_SEA = [105.5, 2.5, 123.5, 24.5];  // the inset (南海诸岛)
   var PRESETS = {china: [73, 3, 136, 54], gba: [112.6, 21.9, 114.6, 23.5]};
-  var PARK_LABEL_LENGTH = {zh: 12, en: 26};  // characters of a park's name on the map
+  var PARK_LABEL_LENGTH = {zh: 10, en: 24};  // characters of a park's name on the map
   var REGIONS_OF_CHINA = {HK: true, MO: true, TW: true};  // drawn inside China's polygon
   var PLACE_DECIMALS = 2;  // firms within 0.01 degrees (about 1 km) share one mark
   var CANDIDATE_CLASSES = [1, 2, 5, 10];  // lower bounds of the classes cand-1 .. cand-4
@@ -648,9 +650,9 @@
     this.viewport.setAttribute("transform", "translate(" + v.x.toFixed(2) + " " +
                                v.y.toFixed(2) + ") scale(" + k.toFixed(4) + ")");
     this.root.dataset.zoom = k.toFixed(3);
-    // Marks keep their size on screen (growing a little as one zooms in).
-    var grow = Math.pow(k, 0.25) / k;
-    var circles = this.layers.firms.querySelectorAll("circle");
+    // Marks keep their size on screen (growing a little as one zooms in, at most MAX_GROW).
+    var grow = Math.min(Math.pow(k, 0.25), MAX_GROW) / k;
+    var circles = this.layers.firms.querySelectorAll("circle.firm");
     for (var i = 0; i < circles.length; i++) {
       circles[i].setAttribute("r", (parseFloat(circles[i].dataset.size) * grow).toFixed(3));
     }
@@ -665,8 +667,38 @@
     }
     this.root.classList.toggle("zoomed", k >= ZOOMED_LABELS);
     this.root.classList.toggle("park-names", k >= PARK_LABELS);
+    if (k >= PARK_LABELS) { this.placeParkLabels(); }
     this.showInset();
     this.hideTip();
+  };
+
+  // Park names placed one by one where they overlap no name placed before (the first spot
+  // of LABEL_SPOTS that is free, else the one that overlaps least).
+  RecruitmentMap.prototype.placeParkLabels = function () {
+    var labels = Array.prototype.slice.call(this.layers.parks.querySelectorAll(".park-label"));
+    var placed = labels.map(function (label) {
+      return label.parentNode.querySelector(".park-mark").getBoundingClientRect();
+    });
+    var overlap = function (a, b) {
+      return Math.max(0, Math.min(a.right, b.right) - Math.max(a.left, b.left)) *
+        Math.max(0, Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top));
+    };
+    labels.forEach(function (label) {
+      var best = null;
+      LABEL_SPOTS.forEach(function (spot) {
+        if (best && best.cost === 0) { return; }
+        label.setAttribute("x", spot[0]);
+        label.setAttribute("y", spot[1]);
+        label.setAttribute("text-anchor", spot[2]);
+        var box = label.getBoundingClientRect(), cost = 0;
+        placed.forEach(function (other) { cost += overlap(box, other); });
+        if (!best || cost < best.cost) { best = {spot: spot, cost: cost, box: box}; }
+      });
+      label.setAttribute("x", best.spot[0]);
+      label.setAttribute("y", best.spot[1]);
+      label.setAttribute("text-anchor", best.spot[2]);
+      placed.push(best.box);
+    });
   };
 
   // The inset shows while the view holds the whole of China, as standard maps have it.
