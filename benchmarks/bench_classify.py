@@ -11,11 +11,18 @@ Prints
    every node (the default), and the default with attributes;
 2. per-node scores of the default classifier for the nodes with the most labels;
 3. fit time on all labelled firms, and predict time and throughput on all listed firms;
-4. with ``--learning-curve``, held-out micro-F1 when training on a share of each fold.
+4. with ``--learning-curve``, held-out micro-F1 when training on a share of each fold;
+5. the same cross-validation on the labelled Chinese business scopes
+   (``data/labels/zh_business_scopes.csv``, synthetic), reported apart: keywords, the
+   classifier without its keyword floor, and the default classifier.
+
+Each report has a firm-by-firm table: the hit rate (a chain firm with at least one right node,
+a firm outside the chain with none), chain membership F1 and node micro-F1.
 
 Run::
 
     .venv/bin/python benchmarks/bench_classify.py [--folds 5] [--seed 0] [--learning-curve]
+    .venv/bin/python benchmarks/bench_classify.py --language zh     # Chinese scopes only
 """
 
 from __future__ import annotations
@@ -37,7 +44,7 @@ from recommender.firms.node_evaluation import (
     multilabel_scores,
     report_markdown,
 )
-from recommender.firms.node_labels import parse_node_ids, read_node_labels
+from recommender.firms.node_labels import parse_node_ids, read_node_labels, read_scope_labels
 from recommender.paths import shared_data_dir
 
 LISTING_FILE = "open_firms_2022.csv"
@@ -141,6 +148,21 @@ def learning_curve(chain, texts, labels, *, folds: int, seed: int, unlabelled=No
     return "\n".join(lines)
 
 
+ZH_VARIANTS = {"classifier without the keyword floor": {"keyword_floor": None},
+               DEFAULT_VARIANT: {}}
+
+
+def chinese_scopes(chain, *, folds: int, seed: int) -> str:
+    """Cross-validate keywords and the classifier on the labelled Chinese scopes."""
+    scopes = read_scope_labels(chain=chain)
+    metrics = evaluate_node_classifiers(scopes[C.BUSINESS_SCOPE], scopes["node_ids"], chain,
+                                        folds=folds, seed=seed, variants=ZH_VARIANTS)
+    counts = metrics["label_counts"]
+    return (f"## Chinese business scopes (zh): {len(scopes)} synthetic labelled scopes "
+            f"({counts['none_of_chain']} none of the chain, {counts['links']} links over "
+            f"{counts['nodes']} nodes)\n\n" + report_markdown(metrics))
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--folds", type=int, default=5)
@@ -149,8 +171,15 @@ def main(argv=None) -> int:
                         help="compare keywords with the default classifier only")
     parser.add_argument("--learning-curve", action="store_true")
     parser.add_argument("--top", type=int, default=20, help="nodes in the per-node table")
+    parser.add_argument("--language", choices=("both", "en", "zh"), default="both",
+                        help="en: the listed firms' English descriptions; zh: the Chinese "
+                             "scopes")
     args = parser.parse_args(argv)
 
+    if args.language in ("both", "zh"):
+        print(chinese_scopes(load_chain(), folds=args.folds, seed=args.seed))
+        if args.language == "zh":
+            return 0
     shared = shared_data_dir()
     if shared is None or not (shared / LISTING_FILE).is_file():
         print(f"skipped: ../shared/data/{LISTING_FILE} is not available")
@@ -165,7 +194,7 @@ def main(argv=None) -> int:
     metrics = evaluate_node_classifiers(texts, labels, chain, folds=args.folds, seed=args.seed,
                                         variants=variants, unlabelled=unlabelled)
     counts = metrics["label_counts"]
-    print(f"## Chain-node classification: {len(texts)} labelled firms "
+    print(f"## Listed firms (en): {len(texts)} labelled firms "
           f"({counts['none_of_chain']} none of the chain, {counts['links']} links over "
           f"{counts['nodes']} nodes); topics also learn from {len(unlabelled)} unlabelled "
           f"firms of {LISTING_FILE}\n")
