@@ -23,7 +23,7 @@ construction.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -37,6 +37,7 @@ from recommender.store import pipeline_tables as PT
 __all__ = [
     "OPEN_STAGES",
     "follow_ups_due",
+    "is_overdue",
     "list_projects",
     "monthly_trends",
     "pipeline_kpis",
@@ -72,6 +73,18 @@ def list_projects(store, *, stages: Sequence[str] | None = None, owner: str | No
     order = {s: i for i, s in enumerate(T.STAGES)}
     return sorted(rows, key=lambda r: (order[r[PT.PROJECT_STAGE]],
                                        r[PT.NEXT_FOLLOW_UP] or dt.date.max, r[M.ID]))
+
+
+def is_overdue(project: Mapping[str, Any], *, today: dt.date | None = None) -> bool:
+    """Return whether a project is running and its next follow-up day is before ``today``.
+
+    >>> is_overdue({"stage": "visit", "next_follow_up": dt.date(2026, 1, 1)},
+    ...            today=dt.date(2026, 1, 2))
+    True
+    """
+    follow = project.get(PT.NEXT_FOLLOW_UP)
+    return bool(project[PT.PROJECT_STAGE] in OPEN_STAGES and follow is not None
+                and follow < (today or _today()))
 
 
 def follow_ups_due(store, owner: str, *, today: dt.date | None = None,

@@ -9,6 +9,7 @@ from marshmallow import fields, validate
 from recommender import columns as C
 from recommender.pipeline import freshness as F
 from recommender.store.auth import READ_FIRMS
+from service.answers.queries import pagination
 from service.http.openapi import ApiBlueprint
 from service.http.schemas import PageQuerySchema, PaginationSchema
 from service.runtime.state import state
@@ -63,8 +64,7 @@ def stale_data(query: dict):
                          region_id=app_state.region.id)
     page, size = query["page"], query["page_size"]
     return {"items": found[(page - 1) * size:page * size],
-            "pagination": {"page": page, "page_size": size, "total": len(found),
-                           "pages": max(1, -(-len(found) // size))}}
+            "pagination": pagination(page, size, len(found))}
 
 
 @bp.route("/data-freshness/firms/<firm_id>", methods=["GET"])

@@ -10,7 +10,6 @@ and the author of each move is the key's label (else its prefix).
 from __future__ import annotations
 
 import datetime as dt
-import math
 from typing import Any
 
 import marshmallow as ma
@@ -25,6 +24,7 @@ from recommender.pipeline.project_files import export_frame
 from recommender.store import pipeline_tables as PT
 from recommender.store.auth import EDIT_PROJECTS, READ_CONTACTS, READ_PROJECTS
 from recommender.targeting.exports import XLSX_MEDIA_TYPE, to_xlsx_bytes
+from service.answers.queries import pagination
 from service.http.auth import current_principal
 from service.http.downloads import content_disposition
 from service.http.openapi import ApiBlueprint
@@ -345,15 +345,11 @@ def _shown(project: dict[str, Any]) -> dict[str, Any]:
     out = dict(project)
     if not current_principal().can(READ_CONTACTS):
         out.update(dict.fromkeys(P.PERSONAL_COLUMNS))
-    follow = out.get(PT.NEXT_FOLLOW_UP)
-    out["overdue"] = bool(out[PT.PROJECT_STAGE] in Q.OPEN_STAGES and follow is not None
-                          and follow < dt.datetime.now(dt.UTC).date())
-    out.setdefault(C.NOTE, None)
+    out["overdue"] = Q.is_overdue(out)
     return out
 
 
 def _page(items: list, page: int, page_size: int) -> dict[str, Any]:
     start = (page - 1) * page_size
     return {"items": items[start:start + page_size],
-            "pagination": {"page": page, "page_size": page_size, "total": len(items),
-                           "pages": max(1, math.ceil(len(items) / page_size))}}
+            "pagination": pagination(page, page_size, len(items))}
