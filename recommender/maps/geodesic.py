@@ -90,6 +90,13 @@ def split_antimeridian(points: np.ndarray) -> list[np.ndarray]:
     # cell k holds longitudes in (180 (2k - 1), 180 (2k + 1)]; cell 0 is (-180, 180]
     cell = np.ceil((pts[:, 0] - 180.0) / 360.0).astype(np.int64)
     cell[0] = 0 if -180.0 <= pts[0, 0] <= 180.0 else cell[0]
+    if (cell[1:] == cell[0]).all():  # no crossing (most lines): one part, vectorised
+        arr = pts.copy()
+        arr[:, 0] -= 360.0 * cell[0]
+        keep = np.ones(len(arr), bool)
+        keep[1:] = np.any(np.diff(arr, axis=0) != 0, axis=1)
+        arr = arr[keep]
+        return [arr] if len(arr) >= 2 else []
     parts: list[list[tuple[float, float]]] = [[tuple(pts[0])]]
     current = cell[0]
     for i in range(1, len(pts)):
