@@ -1,27 +1,19 @@
 """People correct firms' chain nodes through the API; the review queue lists the closest calls."""
 
-import sqlite3
-
 import pytest
 
-from recommender.store import auth, open_store
+from recommender.store import auth
 from recommender.store.corrections import METHOD_CORRECTION, correction_labels, corrections
 from tests.service.conftest import ROLES, service_app
+from tests.service.store_copies import copy_of, keys_of
 
 
 @pytest.fixture(scope="module")
 def own(demo_store, tmp_path_factory):
     """A copy of the demo store (corrections change it), an app over it and a key per role."""
     folder = tmp_path_factory.mktemp("corrections")
-    source = sqlite3.connect(demo_store.url.removeprefix("sqlite:///"))
-    target = sqlite3.connect(folder / "c.db")
-    source.backup(target)
-    source.close()
-    target.close()
-    store = open_store(f"sqlite:///{folder / 'c.db'}")
-    keys = {role: auth.create_key(store, role, label=f"c {role}",
-                                  park_ids=["dg_songshan_lake"] if role == "park_manager"
-                                  else [])[0] for role in ROLES}
+    store = copy_of(demo_store, folder)
+    keys = keys_of(store, ROLES)
     app = service_app(store, folder / "var")
     yield store, app.test_client(), keys
     store.close()

@@ -4,24 +4,18 @@ copy of the demo store (corrections change it)."""
 from __future__ import annotations
 
 import re
-import sqlite3
 
 import pytest
 
-from recommender.store import auth, open_store
 from recommender.store.corrections import corrections
 from tests.service.conftest import ROLES, service_app
+from tests.service.store_copies import copy_of, keys_of
 
 
 @pytest.fixture(scope="module")
 def own_store(demo_store, tmp_path_factory):
     folder = tmp_path_factory.mktemp("review")
-    source = sqlite3.connect(demo_store.url.removeprefix("sqlite:///"))
-    target = sqlite3.connect(folder / "r.db")
-    source.backup(target)
-    source.close()
-    target.close()
-    store = open_store(f"sqlite:///{folder / 'r.db'}")
+    store = copy_of(demo_store, folder)
     yield store, folder
     store.close()
 
@@ -29,9 +23,7 @@ def own_store(demo_store, tmp_path_factory):
 @pytest.fixture(scope="module")
 def keys(own_store):
     store, _ = own_store
-    return {role: auth.create_key(store, role, label=f"r {role}",
-                                  park_ids=["dg_songshan_lake"] if role == "park_manager"
-                                  else [])[0] for role in ROLES}
+    return keys_of(store, ROLES)
 
 
 @pytest.fixture(scope="module")

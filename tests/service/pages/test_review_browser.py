@@ -4,24 +4,18 @@ the demo store (the fixtures and the page checks are in ``conftest.py``)."""
 
 from __future__ import annotations
 
-import sqlite3
 from urllib.parse import urlsplit
 
 import pytest
 
-from recommender.store import auth, open_store
 from recommender.store.corrections import corrections
+from tests.service.store_copies import copy_of, keys_of
 
 
 @pytest.fixture(scope="module")
 def own_store(demo_store, tmp_path_factory):
     folder = tmp_path_factory.mktemp("review-browser")
-    source = sqlite3.connect(demo_store.url.removeprefix("sqlite:///"))
-    target = sqlite3.connect(folder / "r.db")
-    source.backup(target)
-    source.close()
-    target.close()
-    store = open_store(f"sqlite:///{folder / 'r.db'}")
+    store = copy_of(demo_store, folder)
     yield store, folder
     store.close()
 
@@ -29,8 +23,7 @@ def own_store(demo_store, tmp_path_factory):
 @pytest.fixture(scope="module")
 def keys(own_store):
     store, _ = own_store
-    return {role: auth.create_key(store, role, label=f"b {role}")[0]
-            for role in ("admin", "officer", "viewer")}
+    return keys_of(store, ("admin", "officer", "viewer"))
 
 
 @pytest.fixture(scope="module")
