@@ -7,32 +7,27 @@ snapshots never reach the other service tests."""
 from __future__ import annotations
 
 import io
-import sqlite3
 
 import pytest
 
-from recommender.store import auth, open_store
+from recommender.store import auth
+from tests.service.conftest import ROLES, service_app
+from tests.service.store_copies import copy_of, keys_of
 
 FIRM, LINK = "ref-hamamatsu", "photodetectors"
 LEADER_FIRM, OTHER_FIRM = "ref-mgi-tech", "ref-keyence"
-ROLES = ("admin", "officer", "viewer", "park_manager")
 
 
 @pytest.fixture(scope="module")
-def own(demo_store, tmp_path_factory, helpers):
-    """An app over a copy of the demo store, a key per role (labelled by role) and a leader's."""
+def own(demo_store, tmp_path_factory):
+    """An app over a copy of the demo store, a key per role (labelled "copy <role>") and a
+    chain leader's."""
     folder = tmp_path_factory.mktemp("pipeline")
-    source = sqlite3.connect(demo_store.engine.url.database)
-    target = sqlite3.connect(folder / "copy.db")
-    source.backup(target)
-    source.close(), target.close()
-    store = open_store(f"sqlite:///{folder / 'copy.db'}")
-    keys = {role: auth.create_key(store, role, label=f"{role} li",
-                                  park_ids=["dg_songshan_lake"] if role == "park_manager"
-                                  else ())[0] for role in ROLES}
+    store = copy_of(demo_store, folder)
+    keys = keys_of(store, ROLES)
     keys["leader"], _ = auth.create_key(store, "leader", label="mgi liaison",
                                         firm_id=LEADER_FIRM)
-    app = helpers["service_app"](store, folder / "var")
+    app = service_app(store, folder / "var")
     yield app, keys, store
     store.close()
 
@@ -61,7 +56,8 @@ def _new(call, firm=FIRM, link=LINK, role="officer", **fields):
 
 def test_a_project_moves_through_its_stages_with_its_history(call, error_body):
     project = _new(call, firm="ref-excelitas")
-    assert (project["stage"], project["owner"], project["overdue"]) == ("lead", "officer li", True)
+    assert (project["stage"], project["owner"], project["overdue"]) == (
+        "lead", "copy officer", True)
     pid = project["id"]
     for stage in ("contacted", "visit", "negotiation", "signed"):
         moved = call("POST", f"/api/v1/projects/{pid}/transitions", "officer",
@@ -78,7 +74,7 @@ def test_a_project_moves_through_its_stages_with_its_history(call, error_body):
     assert [(e["from_stage"], e["to_stage"]) for e in history] == [
         (None, "lead"), ("lead", "contacted"), ("contacted", "visit"), ("visit", "negotiation"),
         ("negotiation", "signed")]
-    assert {e["recorded_by"] for e in history} == {"officer li"}
+    assert {e["recorded_by"] for e in history} == {"copy officer"}
     assert history[-1]["note"] == "到了signed"
     assert call("GET", f"/api/v1/projects/{pid}", "viewer").get_json()["stage"] == "signed"
 
@@ -114,7 +110,7 @@ def test_the_xlsx_export_carries_contacts_for_officers_only(call, role, contacts
 def test_follow_ups_kpis_and_trends(call):
     project = _new(call, firm="ref-hamamatsu", link="lasers", next_follow_up="2020-01-01")
     due = call("GET", "/api/v1/projects/follow-ups?within_days=0", "officer").get_json()
-    assert project["id"] in [p["id"] for p in due]  # the key's own: owner "officer li"
+    assert project["id"] in [p["id"] for p in due]  # the key's own: owner "copy officer"
     assert call("GET", "/api/v1/projects/follow-ups", "admin").get_json() == []
     kpis = call("GET", "/api/v1/projects/kpis", "viewer").get_json()
     assert kpis["projects_by_stage"]["lead"] >= 1 and kpis["overdue_follow_ups"] >= 1
