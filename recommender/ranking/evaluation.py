@@ -153,7 +153,7 @@ def _calibration(train, test, ctx, scores: Mapping[str, np.ndarray], relevant: i
     mappings = {}
     if "prior" in scores:
         _, recent = time_split(train, test_share=CALIBRATION_SHARE, date=ctx["date"],
-                               group_id=ctx["group_id"])
+                               group_id=ctx[C.GROUP_ID])
         mappings["prior"] = fit_calibration(prior_scores(recent[ctx["features"]]),
                                             recent[ctx["label"]].to_numpy(), relevant,
                                             "earlier window, latest campaigns")
@@ -166,7 +166,7 @@ def _calibration(train, test, ctx, scores: Mapping[str, np.ndarray], relevant: i
         out[method] = {
             "fit_on": mapping.get("fit_on"), "fit_rows": mapping.get("rows"),
             "measured_on": "later window", "rows": int(len(observed)),
-            "base_rate": float(observed.mean()) if len(observed) else None,
+            C.BASE_RATE: float(observed.mean()) if len(observed) else None,
             "mean_predicted": float(predicted.mean()) if len(predicted) else None,
             "ece": expected_calibration_error(predicted, observed),
             "bins": reliability_table(predicted, observed).to_dict("records"),

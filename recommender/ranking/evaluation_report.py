@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from recommender import columns as C
 from recommender.ranking.evaluation import METRICS
 
 __all__ = ["json_ready", "report_markdown", "write_report"]
@@ -91,7 +92,7 @@ def _calibration_lines(calibration: Mapping) -> list[str]:
              "and measured on the later window (goal: ECE <= 0.05)."]
     for method, found in calibration.items():
         lines += ["", f"**{method}**: ECE {_fmt(found['ece'])}; base rate "
-                      f"{_fmt(found['base_rate'])}, mean predicted "
+                      f"{_fmt(found[C.BASE_RATE])}, mean predicted "
                       f"{_fmt(found['mean_predicted'])} over {found['rows']} contacts; mapping "
                       f"fitted on {found['fit_on']} ({found['fit_rows']} contacts)", "",
                   "| predicted in | mean predicted | observed rate | contacts |",

@@ -210,7 +210,7 @@ def fit_calibration(scores, labels, relevant: int = RELEVANT_STAGE, fit_on: str 
     target = (labels >= relevant).astype(int)
     n, positives = len(target), int(target.sum())
     base = {"method": "platt", "relevant": int(relevant), "fit_on": fit_on, "rows": int(n),
-            "positives": positives, "base_rate": positives / n if n else None,
+            "positives": positives, C.BASE_RATE: positives / n if n else None,
             "low": float(scores.min()) if n else None,
             "high": float(scores.max()) if n else None}
     if n == 0 or positives in (0, n):

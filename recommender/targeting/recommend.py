@@ -181,8 +181,8 @@ def recommend(data, weak_links: pd.DataFrame, node_id: str, *, model=None, k: in
     out = table.rows(top)
     out[C.RANK] = np.arange(1, len(out) + 1)
     out = out.reindex(columns=RECOMMEND_COLUMNS)
-    out.attrs.update({"node_id": node_id, "candidates": int(candidates), "by": by,
-                      "model_version": table.model_version})
+    out.attrs.update({C.NODE_ID: node_id, "candidates": int(candidates), "by": by,
+                      C.MODEL_VERSION: table.model_version})
     return out
 
 
