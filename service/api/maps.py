@@ -60,8 +60,10 @@ def recruitment_geojson(query: dict):
     404 for a node not in the chain, 422 for a downstream node.
     """
     snapshot, key = _key(query)
-    body = map_data.recruitment_geojson(snapshot, state().store, key)
-    return gzipped(media_response(body, GEOJSON_MEDIA_TYPE, snapshot))
+    store = state().store
+    body = map_data.recruitment_geojson(snapshot, store, key)
+    return gzipped(media_response(body, GEOJSON_MEDIA_TYPE, snapshot),
+                   lambda: map_data.recruitment_geojson_gzip(snapshot, store, key))
 
 
 @bp.route("/maps/recruitment.png", methods=["GET"])

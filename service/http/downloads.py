@@ -17,7 +17,7 @@ from __future__ import annotations
 import gzip
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from urllib.parse import quote
 
 import pandas as pd
@@ -38,6 +38,7 @@ __all__ = [
     "DATA_HEADER",
     "FILE_DESCRIPTION",
     "FILE_FORMATS",
+    "GZIP_LEVEL",
     "GZIP_MIN_BYTES",
     "JSON_MEDIA_TYPE",
     "MODEL_HEADER",
@@ -55,6 +56,7 @@ FILE_FORMATS = ("csv", "xlsx")
 MODEL_HEADER = "X-Model-Version"
 DATA_HEADER = "X-Data-Version"
 GZIP_MIN_BYTES = 1024
+GZIP_LEVEL = 6
 COMPRESSIBLE = frozenset({"text/html", "application/geo+json", "application/json"})
 FILE_DESCRIPTION = ("JSON; with format=csv or format=xlsx the list as an attachment (CSV in "
                     "UTF-8 with a BOM, or an Excel workbook)")
@@ -127,11 +129,12 @@ def file_response(rows: pd.DataFrame, columns: Sequence[str], *, fmt: str, lang:
     return _tagged(response, snapshot)
 
 
-def gzipped(response: Response) -> Response:
+def gzipped(response: Response, packed: Callable[[], bytes] | None = None) -> Response:
     """Return ``response`` gzip-compressed when the request accepts gzip and it is worth it
     (a 200 of a :data:`COMPRESSIBLE` type, :data:`GZIP_MIN_BYTES` or more, not already
-    encoded); ``Vary: Accept-Encoding`` either way. A strong ETag becomes weak: the bytes
-    differ from those it named."""
+    encoded); ``Vary: Accept-Encoding`` either way. ``packed``, if given, returns the body
+    already compressed (kept by the caller, so that a large answer is compressed once). A
+    strong ETag becomes weak: the bytes differ from those it named."""
     response.vary.add("Accept-Encoding")
     if (response.status_code != 200 or response.direct_passthrough
             or response.mimetype not in COMPRESSIBLE or "Content-Encoding" in response.headers
@@ -140,7 +143,7 @@ def gzipped(response: Response) -> Response:
     body = response.get_data()
     if len(body) < GZIP_MIN_BYTES:
         return response
-    response.set_data(gzip.compress(body, compresslevel=6))
+    response.set_data(packed() if packed else gzip.compress(body, compresslevel=GZIP_LEVEL))
     response.headers["Content-Encoding"] = "gzip"
     etag, weak = response.get_etag()
     if etag and not weak:  # another byte sequence: the tag can only be weak now

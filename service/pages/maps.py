@@ -149,7 +149,7 @@ def recruitment_map_geojson():
     """The API's recruitment map for the session's key (same parameters, checks and bytes)."""
     from recommender.maps import GEOJSON_MEDIA_TYPE
     from service.answers import map_data
-    from service.http.downloads import media_response
+    from service.http.downloads import gzipped, media_response
     from service.http.limits import check_rate
     from service.runtime.state import state
 
@@ -162,7 +162,8 @@ def recruitment_map_geojson():
     snapshot = app_state.snapshots.get()
     key = map_data.map_key(query, g.principal.park_scope)
     body = map_data.recruitment_geojson(snapshot, app_state.store, key)
-    response = media_response(body, GEOJSON_MEDIA_TYPE, snapshot)
+    response = gzipped(media_response(body, GEOJSON_MEDIA_TYPE, snapshot), lambda: (
+        map_data.recruitment_geojson_gzip(snapshot, app_state.store, key)))
     response.headers["Cache-Control"] = "private, no-cache"
     return response
 

@@ -177,6 +177,16 @@ def test_the_basemap_is_sent_compressed_and_light(logged_in):
     assert len(response.get_data()) <= 300 * 1024
 
 
+def test_the_page_s_map_is_sent_compressed(logged_in):
+    import gzip
+
+    client = logged_in("viewer")
+    plain = client.get(f"{PAGE_MAP}?weak_link={NODE}&k=50")
+    packed = client.get(f"{PAGE_MAP}?weak_link={NODE}&k=50", headers={"Accept-Encoding": "gzip"})
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(packed.get_data()) == plain.get_data()
+
+
 def test_the_basemap_joins_the_map_s_countries_by_id(logged_in):
     client = logged_in("viewer")
     basemap = {f["id"] for f in _features(client.get("/map/basemap.geojson"))}
