@@ -362,6 +362,7 @@ def add_rows(
 
 # --- error messages -----------------------------------------------------------------------
 _SQLITE_COLUMNS = re.compile(r"constraint failed: (\w+)\.(\w+(?:, \w+\.\w+)*)")
+_WRITTEN_TABLE = re.compile(r"^\s*(?:INSERT(?: OR \w+)? INTO|UPDATE)\s+\"?(\w+)", re.I)
 
 
 def describe_integrity_error(exc: sa.exc.DBAPIError) -> str:
@@ -369,7 +370,7 @@ def describe_integrity_error(exc: sa.exc.DBAPIError) -> str:
     orig = exc.orig
     diag = getattr(orig, "diag", None)
     text = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
-    name = getattr(diag, "constraint_name", None) or _sqlite_constraint(text)
+    name = getattr(diag, "constraint_name", None) or _sqlite_constraint(text, exc.statement)
     parts = [M.CONSTRAINT_HINTS.get(name, text) if name else text]
     detail = getattr(diag, "message_detail", None)
     if detail:
@@ -379,16 +380,18 @@ def describe_integrity_error(exc: sa.exc.DBAPIError) -> str:
     return " ".join(parts)
 
 
-def _sqlite_constraint(text: str) -> str | None:
-    """Find the constraint named or described by a SQLite error message."""
+def _sqlite_constraint(text: str, statement: str | None = None) -> str | None:
+    """Find the constraint named or described by a SQLite error message (and the statement
+    that failed: SQLite does not say which foreign key broke, the written table narrows it)."""
     for name in M.CONSTRAINT_HINTS:
         if text.endswith(f": {name}"):
             return name
-    if text.startswith("FOREIGN KEY"):  # SQLite does not say which one; name it if only one
-        keys = [
-            c.name for t in M.Base.metadata.tables.values() for c in t.constraints
-            if isinstance(c, sa.ForeignKeyConstraint)
-        ]
+    if text.startswith("FOREIGN KEY"):  # name the key when the written table has only one
+        written = _WRITTEN_TABLE.search(statement or "")
+        tables = ([M.Base.metadata.tables.get(written.group(1))] if written
+                  else list(M.Base.metadata.tables.values()))
+        keys = [c.name for t in tables if t is not None for c in t.constraints
+                if isinstance(c, sa.ForeignKeyConstraint)]
         return keys[0] if len(keys) == 1 else None
     match = _SQLITE_COLUMNS.search(text)
     if match is None:
