@@ -23,15 +23,19 @@ admin         everything: also create and delete parks, train models, activate a
               read training jobs, keys
 ============  =================================================================================
 
+A key may name the person it is for and their organisation unit: pages and records (who
+recorded an outcome, who owns a project) show that person; a key without one (made before keys
+had names) shows its label, else its prefix.
+
 A park manager's key names its parks; any other park is invisible to it (the service answers
 404, as for a park that does not exist). A leader's key names its firm likewise: any other
 firm's needs are invisible to it.
 
 >>> from recommender.store import open_store
 >>> store = open_store("sqlite://")
->>> key, principal = create_key(store, OFFICER, label="ops")
->>> authenticate(store, key).role
-'officer'
+>>> key, principal = create_key(store, OFFICER, label="ops", name="张三", unit="招商一科")
+>>> authenticate(store, key).role, authenticate(store, key).name
+('officer', '张三')
 >>> authenticate(store, key).can(RECORD_OUTCOMES), authenticate(store, key).can(MANAGE_KEYS)
 (True, False)
 >>> authenticate(store, "cs" + "x" * 41) is None
@@ -59,6 +63,7 @@ __all__ = [
     "ADMIN",
     "CORRECT_NODES",
     "DEMO_LABEL",
+    "DEMO_PEOPLE",
     "EDIT_LEADER_NEEDS",
     "EDIT_PARKS",
     "EDIT_PROJECTS",
@@ -164,13 +169,21 @@ PREFIX_LENGTH = 8
 MAX_PRESENTED_LENGTH = 256  # longer strings are not keys; refuse before hashing
 _ALPHABET = string.ascii_letters + string.digits
 DEMO_LABEL = "demo {role}"
+# The demo's people: invented names and units of an imaginary 招商局, labelled "demo <role>".
+DEMO_PEOPLE: Mapping[str, tuple[str, str]] = {
+    ADMIN: ("演示管理员", "招商局"),
+    OFFICER: ("张三", "招商一科"),
+    PARK_MANAGER: ("李四", "西湾园区管理处"),
+    VIEWER: ("王五", "产业研究室"),
+}
 _KEY_CHARACTERS = frozenset(_ALPHABET)
 _HEX = frozenset("0123456789abcdef")
 
 
 @dataclass(frozen=True)
 class Principal:
-    """Who a verified key speaks for: its role and, for a park manager, its parks."""
+    """Who a verified key speaks for: its person and unit, its role and, for a park manager,
+    its parks."""
 
     id: int
     prefix: str
@@ -180,6 +193,8 @@ class Principal:
     created_at: dt.datetime | None = None
     revoked_at: dt.datetime | None = None
     firm_id: str | None = None
+    display_name: str | None = None  # the person the key is for (None on keys made before)
+    unit: str | None = None  # their organisation unit
 
     @property
     def active(self) -> bool:
@@ -209,16 +224,17 @@ class Principal:
 
     @property
     def name(self) -> str:
-        """Who the key speaks for in histories and as a project's owner: its label, else its
-        prefix."""
-        return self.label or self.prefix
+        """Who the key speaks for on pages, in histories and as a project's owner: its
+        person's name, else its label, else its prefix."""
+        return self.display_name or self.label or self.prefix
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "id": self.id, "prefix": self.prefix, "role": self.role,
             "park_ids": list(self.park_ids), "label": self.label,
             "created_at": self.created_at, "revoked_at": self.revoked_at,
-            M.KEY_FIRM_ID: self.firm_id,
+            M.KEY_FIRM_ID: self.firm_id, M.KEY_NAME: self.display_name,
+            M.KEY_UNIT: self.unit,
         }
 
 
@@ -244,7 +260,7 @@ def hash_key(key: str) -> str:
 
 def create_key(
     store, role: str, *, park_ids: Iterable[str] = (), label: str | None = None,
-    firm_id: str | None = None,
+    firm_id: str | None = None, name: str | None = None, unit: str | None = None,
 ) -> tuple[str, Principal]:
     """Create a key with ``role`` and return it (the only time it is seen) and its principal.
 
@@ -260,6 +276,9 @@ def create_key(
         Who or what the key is for, shown by :func:`list_keys`.
     firm_id : str, optional
         The firm of a ``leader`` key (required, in the store); other roles take none.
+    name, unit : str, optional
+        The person the key is for (张三) and their organisation unit (招商一科), as pages and
+        records show them.
 
     Raises
     ------
@@ -274,7 +293,7 @@ def create_key(
     key = generate_key()
     row = store_keys.add_key(
         store, prefix=key[:PREFIX_LENGTH], key_hash=hash_key(key), role=role, park_ids=parks,
-        label=label, firm_id=firm,
+        label=label, firm_id=firm, name=_text(name), unit=_text(unit),
     )
     return key, _principal(row)
 
@@ -338,14 +357,16 @@ def list_keys(store, *, include_revoked: bool = True) -> list[Principal]:
 def ensure_demo_key(store, *, role: str = OFFICER) -> str | None:
     """Create the demo's key of ``role`` unless an active one exists; return it only if new.
 
-    The key is labelled ``"demo <role>"``; the store keeps its hash only, so a caller that
-    wants to show the key must do so when this returns it.
+    The key is labelled ``"demo <role>"`` and speaks for the role's :data:`DEMO_PEOPLE`; the
+    store keeps its hash only, so a caller that wants to show the key must do so when this
+    returns it.
     """
     label = DEMO_LABEL.format(role=role)
     existing = store_keys.keys_with_label(store, label, role=role)
     if any(row[M.KEY_REVOKED_AT] is None for row in existing):
         return None
-    key, _ = create_key(store, role, label=label)
+    name, unit = DEMO_PEOPLE.get(role, (None, None))
+    key, _ = create_key(store, role, label=label, name=name, unit=unit)
     return key
 
 
@@ -353,6 +374,11 @@ def ensure_demo_keys(store, roles: Sequence[str] = (OFFICER, ADMIN)) -> dict[str
     """Make sure the demo has a key of each role; return ``{role: key}`` for the new ones."""
     created = {role: ensure_demo_key(store, role=role) for role in roles}
     return {role: key for role, key in created.items() if key is not None}
+
+
+def _text(value: str | None) -> str | None:
+    """A name or unit as stored: stripped, and None when blank."""
+    return (value.strip() or None) if isinstance(value, str) else None
 
 
 def _looks_like_key(text: str) -> bool:
@@ -395,4 +421,6 @@ def _principal(row: Mapping[str, Any]) -> Principal:
         created_at=row[M.CREATED_AT],
         revoked_at=row[M.KEY_REVOKED_AT],
         firm_id=row.get(M.KEY_FIRM_ID),
+        display_name=row.get(M.KEY_NAME),
+        unit=row.get(M.KEY_UNIT),
     )

@@ -7,9 +7,9 @@ are not data that results depend on.
 
 >>> from recommender.store import open_store
 >>> store = open_store("sqlite://")
->>> row = add_key(store, prefix="csAbCdEf", key_hash="0" * 64, role="viewer")
->>> [k["role"] for k in keys_with_prefix(store, "csAbCdEf")]
-['viewer']
+>>> row = add_key(store, prefix="csAbCdEf", key_hash="0" * 64, role="viewer", name="王五")
+>>> [(k["role"], k["display_name"]) for k in keys_with_prefix(store, "csAbCdEf")]
+[('viewer', '王五')]
 >>> revoke_key(store, row["id"])["revoked_at"] is not None
 True
 >>> store.close()
@@ -50,12 +50,17 @@ def add_key(
     park_ids: Sequence[str] = (),
     label: str | None = None,
     firm_id: str | None = None,
+    name: str | None = None,
+    unit: str | None = None,
 ) -> dict[str, Any]:
-    """Store a new key (its hash only) and return its row; a hash already stored is a DataError."""
+    """Store a new key (its hash only) and return its row; a hash already stored is a DataError.
+
+    ``name`` and ``unit`` are the person the key is for and their organisation unit.
+    """
     values = {
         M.KEY_PREFIX: prefix, M.KEY_HASH: key_hash, M.KEY_ROLE: role,
         M.KEY_PARK_IDS: list(park_ids), M.KEY_LABEL: label, M.CREATED_AT: M.utcnow(),
-        M.KEY_FIRM_ID: firm_id,
+        M.KEY_FIRM_ID: firm_id, M.KEY_NAME: name, M.KEY_UNIT: unit,
     }
 
     def insert(conn: sa.Connection) -> dict[str, Any]:

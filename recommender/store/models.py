@@ -71,10 +71,12 @@ __all__ = [
     "KEY_FIRM_ID",
     "KEY_HASH",
     "KEY_LABEL",
+    "KEY_NAME",
     "KEY_PARK_IDS",
     "KEY_PREFIX",
     "KEY_REVOKED_AT",
     "KEY_ROLE",
+    "KEY_UNIT",
     "LEADER_NEEDS",
     "LeaderNeed",
     "META",
@@ -93,6 +95,7 @@ __all__ = [
     "Park",
     "RECORDED_AT",
     "RECORDED_BY",
+    "RECORDED_BY_KEY",
     "REGION_IMPORTS",
     "REGION_TABLES",
     "REGION_TABLE_ALIASES",
@@ -107,6 +110,7 @@ UPDATED_AT = "updated_at"
 DATA_VERSION = "data_version"  # the store-wide counter when the row last changed
 RECORDED_AT = "recorded_at"
 RECORDED_BY = "recorded_by"
+RECORDED_BY_KEY = "recorded_by_key"  # the id of the API key a row was recorded with
 ID = "id"
 META_KEY = "key"
 META_VALUE = "value"
@@ -125,7 +129,7 @@ NEED_VOLUME = "volume"  # a leader need's volume, in the leader's words ("5万�
 NEED_BY = "needed_by"  # by when the leader needs local supply
 NEED_SUPPLIER_COUNTRIES = "supplier_countries"  # ISO2 codes of its current suppliers
 AS_OF = "as_of"  # the day a value was true at its source
-ENTERED_BY = "entered_by"  # who entered a row (a key's label, else its prefix)
+ENTERED_BY = "entered_by"  # who entered a row (a key's person, else its label, else its prefix)
 CORRECTION_ACTION = "action"  # confirm | reject | add
 CORRECTION_REASON = "reason"  # why, in the corrector's words
 CORRECTION_CONFIRM = "confirm"
@@ -265,7 +269,8 @@ class Outcome(Base):
     note: Mapped[str | None] = mapped_column(C.NOTE, sa.Text)
     source: Mapped[str | None] = mapped_column(C.SOURCE)
     recorded_at: Mapped[dt.datetime] = mapped_column(RECORDED_AT)
-    recorded_by: Mapped[str | None] = mapped_column(RECORDED_BY)
+    recorded_by: Mapped[str | None] = mapped_column(RECORDED_BY)  # the person, when recorded
+    recorded_by_key: Mapped[int | None] = mapped_column(RECORDED_BY_KEY)  # their key's id
 
 
 class Park(Base):
@@ -389,6 +394,8 @@ KEY_PARK_IDS = "park_ids"  # the parks a park manager's key is scoped to
 KEY_LABEL = "label"
 KEY_REVOKED_AT = "revoked_at"
 KEY_FIRM_ID = C.FIRM_ID  # the firm a chain leader's key speaks for
+KEY_NAME = "display_name"  # the person the key is for, as pages and records show them
+KEY_UNIT = "unit"  # their organisation unit (招商一科)
 
 
 class ApiKey(Base):
@@ -403,6 +410,8 @@ class ApiKey(Base):
     park_ids: Mapped[list[str]] = mapped_column(KEY_PARK_IDS, default=list)
     label: Mapped[str | None] = mapped_column(KEY_LABEL)
     firm_id: Mapped[str | None] = mapped_column(KEY_FIRM_ID)  # a chain leader's own firm
+    display_name: Mapped[str | None] = mapped_column(KEY_NAME)
+    unit: Mapped[str | None] = mapped_column(KEY_UNIT)
     created_at: Mapped[dt.datetime] = mapped_column(CREATED_AT)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(KEY_REVOKED_AT)
 

@@ -138,6 +138,29 @@ def test_the_demo_keys_are_made_once(store):
     assert auth.ensure_demo_key(store) is not None  # a revoked demo key is replaced
 
 
+def test_a_key_speaks_for_its_person_and_a_key_without_one_for_its_label(store):
+    named, _ = auth.create_key(store, auth.OFFICER, label="ops", name="  张三 ", unit="招商一科")
+    old, _ = auth.create_key(store, auth.OFFICER, label="ops desk", name="  ", unit="")
+    bare, bare_principal = auth.create_key(store, auth.VIEWER)
+
+    person = auth.authenticate(store, named)
+    assert (person.name, person.display_name, person.unit) == ("张三", "张三", "招商一科")
+    assert person.as_dict()["display_name"] == "张三" and person.as_dict()["unit"] == "招商一科"
+    unnamed = auth.authenticate(store, old)
+    assert (unnamed.name, unnamed.display_name, unnamed.unit) == ("ops desk", None, None)
+    assert auth.authenticate(store, bare).name == bare_principal.prefix == bare[:8]
+
+
+def test_the_demo_keys_speak_for_invented_people_of_a_demo_bureau(store):
+    made = auth.ensure_demo_keys(store, roles=(auth.ADMIN, auth.OFFICER, auth.VIEWER))
+
+    people = {role: (auth.authenticate(store, key).name, auth.authenticate(store, key).unit,
+                     auth.authenticate(store, key).label) for role, key in made.items()}
+    assert people == {"admin": ("演示管理员", "招商局", "demo admin"),
+                      "officer": ("张三", "招商一科", "demo officer"),
+                      "viewer": ("王五", "产业研究室", "demo viewer")}
+
+
 def test_the_store_file_never_holds_a_key(tmp_path):
     from recommender.store import open_store
 
@@ -174,6 +197,20 @@ def test_keys_create_list_revoke_on_the_command_line(tmp_path):
     assert "park_manager" in listed.stdout and "p-east" in listed.stdout
     assert revoked.exit_code == 0 and "revoked key 1" in revoked.stdout
     assert '"revoked_at": null' not in as_json.stdout and key not in as_json.stdout
+
+
+def test_keys_create_with_a_name_and_unit_and_list_shows_them(tmp_path):
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+
+    created = run(url, "create", "--role", "officer", "--name", "张三", "--unit", "招商一科")
+    run(url, "create", "--role", "viewer", "--label", "old desk")
+    listed = run(url, "list").stdout.splitlines()
+    as_json = run(url, "list", "--json").stdout
+
+    assert created.exit_code == 0 and "created for 张三 (招商一科)" in created.stderr
+    assert "张三 (招商一科)" in listed[0] and "officer" in listed[0]
+    assert "old desk" in listed[1] and "张三" not in listed[1]
+    assert '"display_name": "张三"' in as_json and '"unit": "招商一科"' in as_json
 
 
 @pytest.mark.parametrize(("args", "message"), [

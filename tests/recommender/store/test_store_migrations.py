@@ -50,3 +50,24 @@ def test_downgrade_to_base_drops_every_table_and_upgrade_restores_them(store, fi
     store.upgrade()
     assert table_names(store) == TABLES
     assert store.firms().empty and store.data_version() == 0
+
+
+def test_upgrading_a_store_of_unnamed_keys_keeps_them_working_under_their_labels(store):
+    from recommender.store import auth, migrate
+
+    store.downgrade("0005")
+    key = auth.generate_key()
+    with store.engine.begin() as conn:  # a key as revision 0005 stored it: no person, no unit
+        conn.execute(sa.text(
+            "INSERT INTO api_keys (prefix, key_hash, role, park_ids, label, created_at) "
+            "VALUES (:prefix, :hash, 'officer', '[]', 'front desk', CURRENT_TIMESTAMP)"),
+            {"prefix": key[:auth.PREFIX_LENGTH], "hash": auth.hash_key(key)})
+
+    store.upgrade()
+
+    assert store.revision() == migrate.head_revision() == "0006"
+    principal = auth.authenticate(store, key)
+    assert (principal.role, principal.name, principal.display_name, principal.unit) == (
+        "officer", "front desk", None, None)
+    columns = {c["name"] for c in sa.inspect(store.engine).get_columns("outcomes")}
+    assert "recorded_by_key" in columns
