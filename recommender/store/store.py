@@ -248,7 +248,8 @@ class Store:
     def add_outcomes(self, df: pd.DataFrame, *, conn: sa.Connection | None = None) -> dict:
         """Add outcomes; one already stored (same firm, node, campaign, date, stage) is skipped.
 
-        ``note``, ``source``, ``recorded_by`` and ``recorded_at`` (default: now) are optional.
+        ``note``, ``source``, ``recorded_by``, ``recorded_by_key`` and ``recorded_at``
+        (default: now) are optional.
 
         Returns
         -------
@@ -257,7 +258,7 @@ class Store:
         """
         table, key = M.OUTCOMES, list(C.OUTCOME_COLUMNS)
         W.require_columns(df, key, "outcomes")
-        optional = [C.NOTE, C.SOURCE, M.RECORDED_BY, M.RECORDED_AT]
+        optional = [C.NOTE, C.SOURCE, M.RECORDED_BY, M.RECORDED_BY_KEY, M.RECORDED_AT]
         names = key + [n for n in optional if n in df.columns]
         now = M.utcnow()
         if M.RECORDED_AT in df.columns:

@@ -99,14 +99,17 @@ def firm_portrait(store, chain, snapshot, firm_id: str, *, with_outcomes: bool,
 
 
 def record_outcome_label(store, chain, snapshots, outcome: Mapping[str, Any], *,
-                         recorded_by: str | None) -> tuple[dict[str, Any], bool]:
+                         recorded_by: str | None, recorded_by_key: int | None = None,
+                         ) -> tuple[dict[str, Any], bool]:
     """Record an outcome (``OutcomeInSchema``'s fields, validated by
     :func:`service.answers.queries.record_outcome`); return it and whether it is new.
 
     A new outcome is a new training label and a new data version: ``snapshots`` are told, so
-    that rankings are scored again over it (the old scores serve until then).
+    that rankings are scored again over it (the old scores serve until then). ``recorded_by``
+    is the person who records it, ``recorded_by_key`` the id of their key.
     """
-    stored, created = queries.record_outcome(store, chain, **outcome, recorded_by=recorded_by)
+    stored, created = queries.record_outcome(store, chain, **outcome, recorded_by=recorded_by,
+                                             recorded_by_key=recorded_by_key)
     if created:
         snapshots.invalidate()
     return stored, created

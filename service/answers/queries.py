@@ -217,10 +217,14 @@ def record_outcome(
     note: str | None = None,
     campaign_id: str | None = None,
     recorded_by: str | None = None,
+    recorded_by_key: int | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """Validate one outcome with the ingest rules, store it, and return it and whether it is new.
 
-    ``campaign_id`` defaults to ``manual-<year of date>``. An outcome already stored (same
+    ``recorded_by`` is the person as they are named when recording (a key's
+    :attr:`~recommender.store.auth.Principal.name`), kept as it was should the key be renamed
+    later; ``recorded_by_key`` is that key's id. ``campaign_id`` defaults to
+    ``manual-<year of date>``. An outcome already stored (same
     firm, node, campaign, date and stage) is returned with ``False``.
 
     Raises
@@ -240,7 +244,8 @@ def record_outcome(
     except ValidationError as exc:  # name fields only: rows and files mean nothing here
         problems = [{"field": p.get("column"), "message": p["message"]} for p in exc.problems]
         raise ValidationError("the outcome breaks the outcome table's rules", problems) from None
-    valid = valid.assign(**{C.SOURCE: API_SOURCE, M.RECORDED_BY: recorded_by})
+    valid = valid.assign(**{C.SOURCE: API_SOURCE, M.RECORDED_BY: recorded_by,
+                            M.RECORDED_BY_KEY: recorded_by_key})
     counts = store.add_outcomes(valid)
     table = M.OUTCOMES
     key = (table.c[C.FIRM_ID] == firm_id) & (table.c[C.NODE_ID] == node_id) & (

@@ -182,7 +182,7 @@ def correct_nodes(body: dict, firm_id: str):
     """
     app_state = state()
     result = correct_firm_node(app_state.store, app_state.chain, firm_id,
-                               recorded_by=current_principal().prefix, **body)
+                               recorded_by=current_principal().name, **body)
     app_state.snapshots.invalidate()
     return result
 

@@ -45,7 +45,8 @@ class OutcomeSchema(ma.Schema):
     source = fields.String(required=True, allow_none=True)
     recorded_at = UtcDateTime(required=True)
     recorded_by = fields.String(required=True, allow_none=True, metadata={
-        "description": "Prefix of the API key that recorded it"})
+        "description": "Who recorded it: the person their key names (as named then), else "
+                       "the key's label, else its prefix"})
 
 
 def _not_in_the_future(day: datetime.date) -> None:
@@ -105,7 +106,7 @@ def create_outcome(body: dict):
     app_state = state()
     outcome, created = portraits.record_outcome_label(
         app_state.store, app_state.chain, app_state.snapshots, body,
-        recorded_by=current_principal().prefix)
+        recorded_by=current_principal().name, recorded_by_key=current_principal().id)
     if not created:
         raise ApiError(409, "duplicate_outcome", "this outcome is already recorded",
                        {"id": outcome["id"]})

@@ -72,6 +72,7 @@ __all__ = [
     "login_required",
     "logout",
     "principal_of",
+    "role_text",
     "session_principal",
     "stage_text",
 ]
@@ -172,7 +173,17 @@ def _template_helpers() -> dict:
     principal = g.get("principal")
     return {"t": lambda key: translate(key, lang), "lang": lang, "csrf_token": csrf_token,
             "lang_url": lang_url, "principal": principal, "nav": _nav(principal),
-            "stage_text": lambda stage: stage_text(stage, lang)}
+            "stage_text": lambda stage: stage_text(stage, lang),
+            "role_text": lambda role: role_text(role, lang)}
+
+
+def role_text(role: str, lang: str) -> str:
+    """A key's role as a person reads it in ``lang`` (``officer``: 招商专员, Investment officer).
+
+    >>> role_text("park_manager", "zh"), role_text("leader", "en")
+    ('园区管理员', 'Chain leader')
+    """
+    return translate(f"role_{role}", lang)
 
 
 def stage_text(stage: str | int, lang: str) -> str:

@@ -102,7 +102,7 @@ def record_outcome(firm_id: str):
         body = OutcomeInSchema().load(_outcome_body(firm_id, form))
         outcome, created = portraits.record_outcome_label(
             app_state.store, app_state.chain, app_state.snapshots, body,
-            recorded_by=g.principal.prefix)
+            recorded_by=g.principal.name, recorded_by_key=g.principal.id)
     except ma.ValidationError as exc:
         return _firm_page(firm_id, form=form, errors=_schema_errors(exc.messages), status=422)
     except ValidationError as exc:  # the outcome table's rules (a node not in the chain …)

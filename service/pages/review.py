@@ -43,7 +43,7 @@ def correct_nodes(firm_id: str):
     try:
         body = CorrectionInSchema().load({k: v for k, v in form.items() if v})
         result = correct_firm_node(app_state.store, app_state.chain, firm_id,
-                                   recorded_by=g.principal.prefix, **body)
+                                   recorded_by=g.principal.name, **body)
     except NotFoundError:
         return _page("pages/not_found.html", 404, kind="firm", ident=firm_id)
     except (ma.ValidationError, InvalidArgument):

@@ -69,7 +69,7 @@ def test_a_write(server, keys, demo_store):
     status, _, body = call(f"{server}/outcomes", method="POST", body=outcome,
                            headers={"Authorization": f"Bearer {keys['officer']}"})
     assert status == 201
-    assert body["recorded_by"] == keys["officer"][:8]
+    assert body["recorded_by"] == "test officer"
     stored = demo_store.outcomes(firm_id="ref-carl-zeiss")
     assert "site visit through gunicorn" in set(stored["note"].dropna())
 

@@ -150,7 +150,7 @@ def test_recording_an_outcome(visitor, keys, login, csrf, app, client, as_role):
                      headers=as_role("viewer")).get_json()["items"]
     stored = next(o for o in api if o["campaign_id"] == "C-pages-1")
     assert stored["note"] == note and stored["source"] == "api"
-    assert stored["recorded_by"] == keys["officer"][:8] and stored["date"] == "2025-06-02"
+    assert stored["recorded_by"] == "test officer" and stored["date"] == "2025-06-02"
     # back on the portrait: the confirmation and the new row, marked
     html = _text(visitor.get(f"/firms/{FIRM}"))
     assert 'id="notice"' in html and "已保存招商进展记录" in html and f"#{stored['id']}" in html

@@ -95,7 +95,7 @@ def test_an_officer_corrects_a_node_from_the_portrait(visitor, keys, login, csrf
     assert "已补充该环节" in page and "人工更正" in page
     assert 'data-node="lasers"' in page and "官网产品目录有光纤激光器" in page
     (row,) = corrections(store, firm_ids=[firm_id]).to_dict("records")
-    assert row["action"] == "add" and row["recorded_by"] == keys["officer"][:8]
+    assert row["action"] == "add" and row["recorded_by"] == "copy officer"
     # a corrected firm leaves the review queue
     assert firm_id not in {f for f, _ in _review_rows(_text(visitor.get("/review?limit=100")))}
 
