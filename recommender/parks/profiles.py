@@ -17,8 +17,9 @@ the firm states them (columns ``need_land_ha``, ``need_building_m2``, ``need_pow
    and materials 80-90 m²); power is floor space x kVA per m²; the clean room is a share of the
    floor space: 30-35 % for optics and electronic components, 50 % for image and MEMS sensors,
    wafer inspection and semiconductor testers, 40 % for laser diodes, 10-15 % for analytical and
-   medical instruments, none for machining. A firm in several segments takes the most demanding
-   figure of each.
+   medical instruments, none for machining. A first site makes the firm's main product: a firm
+   in several nodes takes the figures of its strongest link (highest confidence), the most
+   demanding of each among equally strong ones.
 3. A site of :data:`OWN_PLANT_M2` m² or more builds its own plant: it needs land (floor space /
    :data:`FLOOR_AREA_RATIO`) and no rented building space; a smaller one rents building space
    and needs no land.
@@ -244,7 +245,8 @@ def firm_needs(firms: pd.DataFrame, firm_nodes: pd.DataFrame, *, chain=None,
 
 def _site_figures(ids: np.ndarray, firm_nodes: pd.DataFrame, chain, *, firm_id: str,
                   node_id: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per firm, the most demanding m²/person, kVA/m² and clean-room share of its nodes."""
+    """Per firm, the m²/person, kVA/m² and clean-room share of its strongest links (the most
+    demanding of each among equally strong ones)."""
     segments = dict(zip(chain.nodes[C.NODE_ID], chain.nodes[C.SEGMENT], strict=True))
     rows = []
     for node, segment in segments.items():
@@ -253,6 +255,9 @@ def _site_figures(ids: np.ndarray, firm_nodes: pd.DataFrame, chain, *, firm_id: 
                      NODE_CLEAN_ROOM_SHARE.get(node, p.clean_room_share)))
     table = pd.DataFrame(rows, columns=["node", "m2", "kva", "clean"]).set_index("node")
     links = firm_nodes[[firm_id, node_id]].astype("str")
+    if C.CONFIDENCE in firm_nodes.columns:
+        strength = pd.to_numeric(firm_nodes[C.CONFIDENCE], errors="coerce").fillna(0.0)
+        links = links[strength >= strength.groupby(links[firm_id]).transform("max")]
     links = links[links[node_id].isin(table.index)]
     per = table.reindex(links[node_id].to_numpy()).set_axis(links[firm_id].to_numpy())
     best = per.groupby(level=0).max().reindex(ids)
