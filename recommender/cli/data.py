@@ -86,9 +86,14 @@ def demo() -> None:
               help="Folder for the Parquet files (default var/demo).")
 @click.option("--store/--no-store", "to_store", default=True,
               help="Also load the world into the database (default: yes).")
+@click.option("--basemap/--no-basemap", default=True,
+              help="Also prepare the map's basemap if this boundary data has none yet "
+                   "(a minute or two, once; default: yes).")
 @click.pass_context
-def demo_build(ctx: click.Context, n_firms, seed, out, to_store: bool) -> None:
-    """Generate the demo world deterministically and load it into the store."""
+def demo_build(ctx: click.Context, n_firms, seed, out, to_store: bool, basemap: bool) -> None:
+    """Generate the demo world deterministically, load it into the store, and prepare the
+    map's basemap."""
+    from recommender.cli.serve import prepare_basemap
     from recommender.demo.install import build_demo
 
     settings = settings_of(ctx)
@@ -104,6 +109,8 @@ def demo_build(ctx: click.Context, n_firms, seed, out, to_store: bool) -> None:
     click.echo(f"demo world written to {out_dir}")
     for name, count in result.items():
         click.echo(f"  {name:<12} {count:>10,}")
+    if basemap:
+        prepare_basemap()
 
 
 # --- ingest and export --------------------------------------------------------------------

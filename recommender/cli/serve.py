@@ -20,7 +20,7 @@ import click
 
 from recommender.cli.common import Progress, chain_of, settings_of, store_of
 
-__all__ = ["COMMANDS", "GUNICORN_CONFIG", "serve"]
+__all__ = ["COMMANDS", "GUNICORN_CONFIG", "prepare_basemap", "serve"]
 
 GUNICORN_CONFIG = "python:service.gunicorn_conf"
 
@@ -48,6 +48,7 @@ def serve(ctx: click.Context, host: str, port: int, workers: int, build: bool) -
         store = store_of(ctx)
         _build_world(ctx, settings, store)
         _train_if_needed(ctx, settings, store)
+        prepare_basemap()
         _print_keys(store, url)
         store.close()
     click.echo(f"serving {url} (docs: {url}/docs) with {workers} gunicorn workers; "
@@ -60,6 +61,16 @@ def serve(ctx: click.Context, host: str, port: int, workers: int, build: bool) -
     sys.stdout.flush()
     sys.stderr.flush()
     os.execve(sys.executable, args, env)
+
+
+def prepare_basemap() -> None:
+    """Build the map's basemap now if this boundary data version has none yet (a minute or
+    two, once), so that no worker builds it on a request."""
+    from recommender.maps.basemap import basemap_layers, boundary_version
+
+    click.echo(f"preparing the map's basemap (boundary data {boundary_version()}; "
+               "built once, then read from var/basemap)", err=True)
+    basemap_layers()
 
 
 def _build_world(ctx: click.Context, settings, store) -> None:
