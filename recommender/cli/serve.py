@@ -115,14 +115,15 @@ def _train_if_needed(ctx: click.Context, settings, store) -> None:
 
 
 def _print_keys(store, url: str) -> None:
-    from recommender.store.auth import ensure_demo_keys
+    from recommender.store.auth import DEMO_PEOPLE, ensure_demo_keys
 
     created = ensure_demo_keys(store)
     click.echo(f"ChainScout API: {url}   docs: {url}/docs")
     if created:
         click.echo("demo API keys (shown once; the store keeps only their hashes):")
         for role, key in created.items():
-            click.echo(f"  {role:<8} {key}")
+            person = " ".join(DEMO_PEOPLE.get(role, ()))  # invented people, marked so
+            click.echo(f"  {role:<8} {key}" + (f"  {person} (demo)" if person else ""))
         click.echo(f'try: curl -H "Authorization: Bearer {next(iter(created.values()))}" '
                    f"'{url}/weak-links?top=5'")
     else:

@@ -173,7 +173,6 @@ DEMO_LABEL = "demo {role}"
 DEMO_PEOPLE: Mapping[str, tuple[str, str]] = {
     ADMIN: ("演示管理员", "招商局"),
     OFFICER: ("张三", "招商一科"),
-    PARK_MANAGER: ("李四", "西湾园区管理处"),
     VIEWER: ("王五", "产业研究室"),
 }
 _KEY_CHARACTERS = frozenset(_ALPHABET)

@@ -203,3 +203,22 @@ def test_the_openapi_document_shows_the_pipeline(call):
     schemas = spec["components"]["schemas"]
     assert {"Project", "ProjectIn", "Move", "Kpi"} <= set(schemas)
     assert schemas["Move"]["properties"]["lost_reason"]["enum"][:2] == ["cost", "policy"]
+
+
+def test_a_named_key_owns_its_projects_and_authors_their_moves_by_its_person(own):
+    app, _, store = own
+    key, _ = auth.create_key(store, auth.OFFICER, name="张三", unit="招商一科", label="desk 1")
+    headers = {"Authorization": f"Bearer {key}"}
+    client = app.test_client()
+
+    created = client.post("/api/v1/projects", headers=headers,
+                          json={"firm_id": "ref-keyence", "node_id": LINK})
+    assert created.status_code == 201, created.get_data(as_text=True)
+    pid = created.get_json()["id"]
+    client.post(f"/api/v1/projects/{pid}/transitions", headers=headers,
+                json={"stage": "contacted"})
+
+    assert created.get_json()["owner"] == "张三"  # the person, not the label "desk 1"
+    history = client.get(f"/api/v1/projects/{pid}/history", headers=headers).get_json()
+    assert [(e["to_stage"], e["recorded_by"]) for e in history] == [
+        ("lead", "张三"), ("contacted", "张三")]

@@ -43,6 +43,7 @@ def test_the_first_run_builds_trains_prints_keys_and_execs_gunicorn(world, execs
     keys = [line.split()[1] for line in first.output.splitlines()
             if line.strip().startswith(("officer ", "admin "))]
     assert len(keys) == 2 and all(k.startswith("cs") and len(k) == 43 for k in keys)
+    assert "张三 招商一科 (demo)" in first.output and "演示管理员 招商局 (demo)" in first.output
     with open_store(world) as store:
         assert store.summary()["tables"]["firms"] > 300
     from recommender.ranking.registry import ModelRegistry

@@ -196,3 +196,25 @@ def test_a_forged_session_without_a_login_time_is_refused(visitor, keys, login):
     with visitor.session_transaction() as session:
         del session["login_at"]
     assert visitor.get("/parks").status_code == 302
+
+
+@pytest.mark.parametrize(("lang", "signed_in", "role_words"), [
+    ("zh", "当前用户", "招商专员"), ("en", "Signed in as", "Investment officer")])
+def test_the_header_names_the_person_in_chromium(browse, demo_store, shoot, lang, signed_in,
+                                                  role_words):
+    from recommender.store import auth
+
+    key, _ = auth.create_key(demo_store, auth.OFFICER, name="张三", unit="招商一科",
+                             label=f"header test {lang}")
+    page = browse(None, lang=lang)
+    page.fill("#api_key", key)
+    with page.expect_navigation():
+        page.click("#login")
+
+    who = page.locator("#who")
+    assert page.locator("#who-name").inner_text() == "张三"
+    assert page.locator("#who-unit").inner_text() == "招商一科"
+    assert page.locator("#who-role").inner_text() == role_words
+    assert who.inner_text() == f"{signed_in}: 张三 · 招商一科 · {role_words}"  # no key prefix
+    assert who.is_visible() and who.bounding_box()["width"] > 0
+    shoot(page, f"pages-header-person-{lang}")
