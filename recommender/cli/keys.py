@@ -1,4 +1,4 @@
-"""Commands for the web service's API keys: create, list, revoke."""
+"""Commands for the web service's API keys: create, name, list, revoke."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import click
 
 from recommender.cli.common import echo_json, store_of
 
-__all__ = ["COMMANDS", "ROLE_CHOICES", "keys", "keys_create", "keys_list", "keys_revoke"]
+__all__ = ["COMMANDS", "ROLE_CHOICES", "keys", "keys_create", "keys_list", "keys_name",
+           "keys_revoke"]
 
 # recommender.store.auth.ROLES
 ROLE_CHOICES = ("admin", "officer", "park_manager", "viewer", "leader")
@@ -14,7 +15,7 @@ ROLE_CHOICES = ("admin", "officer", "park_manager", "viewer", "leader")
 
 @click.group()
 def keys() -> None:
-    """Create, list and revoke API keys of the web service."""
+    """Create, name, list and revoke API keys of the web service."""
 
 
 @keys.command("create")
@@ -43,6 +44,20 @@ def keys_create(ctx: click.Context, role: str, parks: tuple[str, ...], label: st
         "it is not shown again",
         err=True,
     )
+
+
+@keys.command("name")
+@click.argument("prefix_or_id")
+@click.option("--name", required=True, help="The person the key is for (blank clears).")
+@click.option("--unit", default=None, help="Their organisation unit.")
+@click.pass_context
+def keys_name(ctx: click.Context, prefix_or_id: str, name: str, unit: str | None) -> None:
+    """Name the person a key (by id, prefix or whole key) is for, and their unit."""
+    from recommender.store.auth import name_key
+
+    principal = name_key(store_of(ctx), prefix_or_id, name=name, unit=unit)
+    click.echo(f"key {principal.id} ({principal.prefix}…, {principal.role}) is for "
+               f"{_person(principal)}")
 
 
 @keys.command("revoke")

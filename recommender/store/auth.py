@@ -105,6 +105,7 @@ __all__ = [
     "generate_key",
     "hash_key",
     "list_keys",
+    "name_key",
     "revoke_key",
     "roles_with",
 ]
@@ -329,6 +330,23 @@ def revoke_key(store, prefix_or_id: str | int) -> Principal:
     DataError
         A prefix matches several keys (name it by id instead).
     """
+    return _principal(store_keys.revoke_key(store, _key_row(store, prefix_or_id)[M.ID]))
+
+
+def name_key(store, prefix_or_id: str | int, *, name: str | None,
+             unit: str | None = None) -> Principal:
+    """Name the person a key is for and their unit (a key made before keys had names, or one
+    handed to someone else); return its principal. Blank clears. Errors as :func:`revoke_key`.
+
+    Pages read a principal from a per-process cache: a running service shows the new name once
+    that cache forgets the key (as it does a revocation).
+    """
+    row = _key_row(store, prefix_or_id)
+    return _principal(store_keys.name_key(store, row[M.ID], name=_text(name), unit=_text(unit)))
+
+
+def _key_row(store, prefix_or_id: str | int) -> Mapping[str, Any]:
+    """The row of the key named by its id, its prefix or the whole key."""
     text = str(prefix_or_id).strip()
     if text.isdigit():
         row = store_keys.key_by_id(store, int(text))
@@ -345,7 +363,7 @@ def revoke_key(store, prefix_or_id: str | int) -> Principal:
             ids = ", ".join(str(r[M.ID]) for r in found)
             raise DataError(f"prefix {text!r} names several keys (ids {ids}); give the id")
         row = found[0]
-    return _principal(store_keys.revoke_key(store, row[M.ID]))
+    return row
 
 
 def list_keys(store, *, include_revoked: bool = True) -> list[Principal]:

@@ -35,6 +35,7 @@ __all__ = [
     "keys_with_hash",
     "keys_with_label",
     "keys_with_prefix",
+    "name_key",
     "revoke_key",
 ]
 
@@ -115,6 +116,20 @@ def revoke_key(store, key_id: int, *, at: dt.datetime | None = None) -> dict[str
         return _row(conn, TABLE.c[M.ID] == key_id)
 
     row = store.write(revoke)
+    if row is None:
+        raise NotFoundError(f"no API key {key_id}")
+    return row
+
+
+def name_key(store, key_id: int, *, name: str | None, unit: str | None) -> dict[str, Any]:
+    """Set the person a key is for and their unit (None clears one) and return its row."""
+
+    def rename(conn: sa.Connection) -> dict[str, Any] | None:
+        conn.execute(sa.update(TABLE).where(TABLE.c[M.ID] == key_id)
+                     .values({M.KEY_NAME: name, M.KEY_UNIT: unit}))
+        return _row(conn, TABLE.c[M.ID] == key_id)
+
+    row = store.write(rename)
     if row is None:
         raise NotFoundError(f"no API key {key_id}")
     return row

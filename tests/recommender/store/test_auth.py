@@ -213,6 +213,25 @@ def test_keys_create_with_a_name_and_unit_and_list_shows_them(tmp_path):
     assert '"display_name": "张三"' in as_json and '"unit": "招商一科"' in as_json
 
 
+def test_an_old_key_is_given_its_person_by_id_or_prefix(tmp_path):
+    from recommender.store import open_store
+
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    key = run(url, "create", "--role", "viewer", "--label", "old desk").stdout.strip()
+
+    named = run(url, "name", key[:8], "--name", "王五", "--unit", "产业研究室")
+    cleared = run(url, "name", "1", "--name", " ")
+    missing = run(url, "name", "9", "--name", "赵六")
+
+    assert named.exit_code == 0 and "is for 王五 (产业研究室)" in named.stdout
+    assert cleared.exit_code == 0 and cleared.stdout.rstrip().endswith("is for -")
+    assert missing.exit_code == 2 and "no API key 9" in missing.stderr
+    with open_store(url) as store:
+        auth.name_key(store, key, name="王五", unit="产业研究室")
+        assert (auth.authenticate(store, key).name, auth.authenticate(store, key).unit) == (
+            "王五", "产业研究室")
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (("create", "--role", "park_manager"), "at least one park"),
     (("create", "--role", "officer", "--park", "p-x"), "park_manager key only"),
