@@ -55,6 +55,19 @@ def _recorded(app, campaign: str, viewer_key: str) -> dict:
     return found
 
 
+def _post_outcome(app, key: str, day: str, campaign: str):
+    body = {"firm_id": FIRM, "node_id": NODE, "stage": 1, "date": day, "campaign_id": campaign}
+    return app.test_client().post("/api/v1/outcomes", json=body, headers=_bearer(key))
+
+
+def _key_of(store, outcome_id: int) -> int | None:
+    """The id of the key an outcome was recorded with, as the store keeps it."""
+    table = M.OUTCOMES
+    with store.engine.connect() as conn:
+        return conn.execute(table.select().with_only_columns(table.c[M.RECORDED_BY_KEY])
+                            .where(table.c[M.ID] == outcome_id)).scalar()
+
+
 def _outcome_row(html: str, outcome_id: int) -> str:
     (row,) = re.findall(rf'<tr[^>]*data-outcome="{outcome_id}".*?</tr>', html, re.S)
     return row
@@ -62,10 +75,8 @@ def _outcome_row(html: str, outcome_id: int) -> str:
 
 def test_an_outcome_recorded_through_the_api_names_the_person(own):
     app, keys, ids, store = own
-    body = {"firm_id": FIRM, "node_id": NODE, "stage": 1, "date": "2025-05-06",
-            "campaign_id": "C-people-api"}
 
-    created = app.test_client().post("/api/v1/outcomes", json=body, headers=_bearer(keys["zhang"]))
+    created = _post_outcome(app, keys["zhang"], "2025-05-06", "C-people-api")
 
     assert created.status_code == 201 and created.get_json()[M.RECORDED_BY] == "张三"
     listed = _recorded(app, "C-people-api", keys["viewer"])
@@ -76,10 +87,7 @@ def test_an_outcome_recorded_through_the_api_names_the_person(own):
             if o[C.CAMPAIGN_ID] == "C-people-api"} == {"张三"}
     page = _logged_in(app, keys["viewer"]).get(f"/firms/{FIRM}").get_data(as_text=True)
     assert "张三" in _outcome_row(page, listed["id"])
-    with store.engine.connect() as conn:  # the key's id is kept beside the name
-        key_id = conn.execute(M.OUTCOMES.select().with_only_columns(
-            M.OUTCOMES.c[M.RECORDED_BY_KEY]).where(M.OUTCOMES.c[M.ID] == listed["id"])).scalar()
-    assert key_id == ids["zhang"]
+    assert _key_of(store, listed["id"]) == ids["zhang"]  # the key's id, kept beside the name
 
 
 def test_an_outcome_recorded_on_the_portrait_names_the_person(own):
@@ -95,18 +103,13 @@ def test_an_outcome_recorded_on_the_portrait_names_the_person(own):
     assert listed[M.RECORDED_BY] == "李四"  # the person, not the key's label "second desk"
     page = visitor.get(f"/firms/{FIRM}").get_data(as_text=True)
     assert "李四" in _outcome_row(page, listed["id"]) and "second desk" not in page
-    with store.engine.connect() as conn:
-        key_id = conn.execute(M.OUTCOMES.select().with_only_columns(
-            M.OUTCOMES.c[M.RECORDED_BY_KEY]).where(M.OUTCOMES.c[M.ID] == listed["id"])).scalar()
-    assert key_id == ids["li"]
+    assert _key_of(store, listed["id"]) == ids["li"]
 
 
 def test_a_key_without_a_person_still_works_and_records_under_its_label(own):
     app, keys, _, _ = own
-    body = {"firm_id": FIRM, "node_id": NODE, "stage": 1, "date": "2025-05-07",
-            "campaign_id": "C-people-old"}
 
-    created = app.test_client().post("/api/v1/outcomes", json=body, headers=_bearer(keys["old"]))
+    created = _post_outcome(app, keys["old"], "2025-05-07", "C-people-old")
 
     assert created.status_code == 201 and created.get_json()[M.RECORDED_BY] == "front desk"
     html = _logged_in(app, keys["old"]).get("/?lang=en").get_data(as_text=True)
