@@ -83,8 +83,8 @@ HS2017_ONLY_CODES: dict[str, str] = {
     ),
 }
 
-_TOP_REQUIRED = ("id", "name_zh", "name_en", "version", "nodes", "edges")
-_NODE_REQUIRED = ("id", "name_zh", "name_en", "stage", "segment")
+_TOP_REQUIRED = ("id", NODE_NAME_ZH, NODE_NAME_EN, "version", "nodes", "edges")
+_NODE_REQUIRED = ("id", NODE_NAME_ZH, NODE_NAME_EN, STAGE, SEGMENT)
 _NODE_LISTS = (HS_CODES, GBT4754, KEYWORDS_ZH, KEYWORDS_EN)
 _NODE_ID_RE = re.compile(r"[a-z][a-z0-9_]*")
 _HS_RE = re.compile(r"\d{4}|\d{6}")
@@ -272,8 +272,8 @@ class Chain:
         ]
         return {
             "id": self.id,
-            "name_zh": self.name_zh,
-            "name_en": self.name_en,
+            NODE_NAME_ZH: self.name_zh,
+            NODE_NAME_EN: self.name_en,
             "version": self.version,
             "allow_cycles": self.allow_cycles,
             "source": self.source,

@@ -69,6 +69,7 @@ __all__ = [
     "METHOD",
     "MODEL_VERSION",
     "NAME",
+    "NAME_EN",
     "NAME_ZH",
     "NEED",
     "NODE_ID",
@@ -118,6 +119,7 @@ FIRM_ID = "firm_id"  # stable id: "ref-…" reference, "syn-…" synthetic, "f-�
 FIRM_KEY = "firm_key"  # dedup key: credit code, else normalised name + "|" + country
 NAME = "name"  # display name (English or romanised where known)
 NAME_ZH = "name_zh"
+NAME_EN = "name_en"  # the English name of a chain, region, node, park or city (a firm's: NAME)
 CREDIT_CODE = "credit_code"  # 统一社会信用代码 (18 characters) where known
 COUNTRY = "country"  # ISO 3166-1 alpha-2, upper case ("CN", "US", "TW", "HK")
 PROVINCE = "province"  # first-level division, English ("Guangdong")
@@ -155,8 +157,8 @@ FIRM_COLUMNS = [
 
 # --- chain nodes and firm-node links ------------------------------------------------------
 NODE_ID = "node_id"
-NODE_NAME_ZH = "name_zh"
-NODE_NAME_EN = "name_en"
+NODE_NAME_ZH = NAME_ZH
+NODE_NAME_EN = NAME_EN
 STAGE = "stage"  # upstream | midstream | downstream
 SEGMENT = "segment"
 HS_CODES = "hs_codes"
@@ -179,8 +181,8 @@ OUTCOME_COLUMNS = [FIRM_ID, NODE_ID, CAMPAIGN_ID, DATE, OUTCOME_STAGE]
 
 # --- parks (园区画像) ----------------------------------------------------------------------
 PARK_ID = "park_id"
-PARK_NAME_ZH = "name_zh"
-PARK_NAME_EN = "name_en"
+PARK_NAME_ZH = NAME_ZH
+PARK_NAME_EN = NAME_EN
 FOCUS_NODES = "focus_nodes"  # list of node ids
 LAND_HA = "land_available_ha"
 BUILDING_M2 = "building_available_m2"
@@ -204,8 +206,8 @@ NEED = "need"  # 1..5: how badly a chain leader needs local suppliers for the no
 
 # --- cities -------------------------------------------------------------------------------
 CITY_ID = "city_id"
-CITY_NAME_ZH = "name_zh"
-CITY_NAME_EN = "name_en"
+CITY_NAME_ZH = NAME_ZH
+CITY_NAME_EN = NAME_EN
 
 # --- weak-link diagnosis (one row per chain node; components in [0, 1]) --------------------
 LOCAL_SUPPLY = "local_supply"  # size-weighted local activity in the node (raw)

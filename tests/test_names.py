@@ -1,11 +1,11 @@
 """Every name once: column names live in ``recommender/columns.py``, feature names in the
 feature registry, and no other module spells one out as a string literal.
 
-A literal that repeats a name is a second definition: rename the column and it silently
-drifts. Strings that are not references to a column are left alone: docstrings, ``__all__``
-(names of Python objects), click's parameter names (names of function arguments) and the
-pieces of f-strings. Only compound names (with an underscore) count as columns; ``name`` or
-``date`` are words as well as columns. Every registered feature name counts.
+A literal that repeats a name is a second definition: rename the column and it silently drifts.
+Strings that are not references to a column are left alone: docstrings, ``__all__`` (names of Python
+objects), attribute names given to ``getattr`` and its kin, click's parameter names (names of
+function arguments) and the pieces of f-strings. Only compound names (with an underscore) count as
+columns; ``name`` or ``date`` are words as well as columns. Every registered feature name counts.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def feature_names() -> set[str]:
 
 def _ignored(tree: ast.AST) -> set[int]:
     """ids of the string constants that are not references: docstrings, ``__all__``,
-    click parameter names, f-string pieces."""
+    attribute names, click parameter names, f-string pieces."""
     ignored: set[int] = set()
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
@@ -46,6 +46,9 @@ def _ignored(tree: ast.AST) -> set[int]:
               and node.func.attr in ("option", "argument")
               and isinstance(node.func.value, ast.Name) and node.func.value.id == "click"):
             ignored |= {id(a) for a in node.args}
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+              and node.func.id in ("getattr", "hasattr", "setattr") and len(node.args) > 1):
+            ignored.add(id(node.args[1]))
         elif isinstance(node, ast.JoinedStr):
             ignored |= {id(n) for n in node.values}
     return ignored
@@ -67,8 +70,9 @@ def test_repeated_names_sees_references_and_skips_the_rest(tmp_path):
                       '@click.option("--firm", "firm_id")\n'
                       'def f(firm_id):\n'
                       '    """firm_id again."""\n'
+                      '    getattr(frame, "firm_id")\n'
                       '    return frame["firm_id"], f"{firm_id} firm_id"\n')
-    assert repeated_names(module, {"firm_id"}) == [(6, "firm_id")]
+    assert repeated_names(module, {"firm_id"}) == [(7, "firm_id")]
 
 
 def test_no_module_spells_out_a_column_or_feature_name():

@@ -13,7 +13,7 @@ from recommender.cli.common import chain_of, echo_json, settings_of, store_of
 __all__ = ["COMMANDS", "weak_links", "weak_links_snapshot"]
 
 # table columns: header, row key, width, format
-_COMPONENTS = (("gap", C.LOCAL_GAP), ("demand", C.DEMAND), ("import", C.IMPORT_DEPENDENCE),
+_COMPONENTS = (("gap", C.LOCAL_GAP), (C.DEMAND, C.DEMAND), ("import", C.IMPORT_DEPENDENCE),
                ("HHI", C.CONCENTRATION), ("control", C.EXPORT_CONTROL),
                ("critical", C.CRITICALITY))
 _INPUT_ABBREVIATIONS = (("has_imports", "imports"), ("has_leader_needs", "leaders"),

@@ -26,14 +26,12 @@ import pyarrow as pa
 from recommender import columns as C
 from recommender.demo.chain_index import ChainIndex
 from recommender.demo.latent import (
-    DISTANCE_KM,
     HIDDEN_SD,
     HIDDEN_WEIGHTS,
     HOP_DISCOUNT,
     NOISE_SD,
     SIZE_PEAK,
     SIZE_SCALE,
-    TZ_GAP_H,
     UTILITY_WEIGHTS,
     control_matrix,
     customer_pull,
@@ -45,6 +43,7 @@ from recommender.demo.latent import (
     park_offer,
 )
 from recommender.exceptions import DataError
+from recommender.ranking.feature_registry import TZ_GAP_H
 
 __all__ = [
     "BASE_RATES", "CALIBRATION_PASSES", "CAMPAIGNS_PER_MONTH", "CONTACTS", "DECLINE_AFTER_DAYS",
@@ -53,12 +52,12 @@ __all__ = [
 ]
 
 BASE_RATES = (0.55, 0.25, 0.12, 0.05, 0.03)  # target shares of stages 0..4 among contacts
-NEED_WEIGHTS = {"local_gap": 0.30, "imports": 0.25, "export_exposure": 0.25, "leader_need": 0.20}
+NEED_WEIGHTS = {C.LOCAL_GAP: 0.30, "imports": 0.25, "export_exposure": 0.25, C.LEADER_NEED: 0.20}
 TARGET_POWER = 2.0  # campaigns pick nodes with probability proportional to need ** this
 CONTACTS = (20, 80)  # contacts per campaign, uniform
 OFFICER_TOP_SHARE = 0.8  # share of contacts picked by the officer's score, the rest at random
 # the officer's score: ln revenue, listed, reference (famous) firm, match strength; + Gumbel(0, 1)
-OFFICER_WEIGHTS = {"log_revenue": 0.9, "listed": 1.2, "famous": 1.0, "match": 1.0}
+OFFICER_WEIGHTS = {"log_revenue": 0.9, "listed": 1.2, "famous": 1.0, C.MATCH: 1.0}
 CAMPAIGNS_PER_MONTH = 4  # a province's campaigns across its cities, about one a week
 DECLINE_AFTER_DAYS = 30  # no answer within this many days counts as a decline (stage 0)
 STAGE_LAG_DAYS = ((5, 30), (30, 120), (60, 240), (90, 360))  # from stage s-1 to s, uniform
@@ -108,8 +107,8 @@ def _need_table(ix: ChainIndex, region, local_node: np.ndarray, local_conf: np.n
         leader = np.bincount(ix.index_of(known[C.NODE_ID]), known[C.NEED].to_numpy(float),
                              minlength=n)
         leader = leader / max(leader.max(), 1e-12)
-    parts = {"local_gap": local_gap, "imports": imports, "export_exposure": exposure,
-             "leader_need": leader}
+    parts = {C.LOCAL_GAP: local_gap, "imports": imports, "export_exposure": exposure,
+             C.LEADER_NEED: leader}
     need = sum(NEED_WEIGHTS[k] * v for k, v in parts.items())
     return pd.DataFrame({C.NODE_ID: ix.node_ids, **parts, "need": need})
 
@@ -234,7 +233,7 @@ def simulate_history(rng, latent: pd.DataFrame, links: pd.DataFrame, firm_ids: p
     n_universe = len(latent)
     obs = firm_observables(latent, region)
     # the latent model needs a value where a reference firm gives no coordinates
-    obs[DISTANCE_KM] = obs[DISTANCE_KM].fillna(10_000.0)
+    obs[C.DISTANCE_KM] = obs[C.DISTANCE_KM].fillna(10_000.0)
     obs[TZ_GAP_H] = obs[TZ_GAP_H].fillna(6.0)
     hidden = hidden_traits(r_hidden, latent[C.COUNTRY].to_numpy(object),
                            latent[C.IN_CHINA].to_numpy(bool))
@@ -280,7 +279,7 @@ def simulate_history(rng, latent: pd.DataFrame, links: pd.DataFrame, firm_ids: p
                            prior_declines=0, age=date.year - founded[cand], customers=pull[v],
                            offer=offer[v], in_gba=in_gba[cand])
         utility[at] = static[cand] + observable_utility(terms)
-        pick = _officer_pick(r_pick, officer[cand] + ow["match"] * match)
+        pick = _officer_pick(r_pick, officer[cand] + ow[C.MATCH] * match)
         plan.append((at, pick, r_noise.normal(0.0, NOISE_SD, len(pick))))
 
     dates = campaigns[C.DATE].to_numpy()

@@ -32,11 +32,12 @@ import pandas as pd
 
 from recommender import columns as C
 from recommender.demo.chain_index import ChainIndex
+from recommender.ranking.feature_registry import COMMON_LANGUAGE, LOG10_EMPLOYEES, TZ_GAP_H
 
 __all__ = [
-    "CHINA_SALES_BETA", "COMMON_LANGUAGE", "DISTANCE_KM", "HIDDEN_SD", "HIDDEN_WEIGHTS",
-    "HOP_DISCOUNT", "LATENT_INPUTS", "LOG_EMPLOYEES", "NOISE_SD", "SIZE_PEAK", "SIZE_SCALE",
-    "STRATEGY_P", "TZ_GAP_H", "UTILITY_WEIGHTS", "common_language", "control_matrix",
+    "CHINA_SALES_BETA", "HIDDEN_SD", "HIDDEN_WEIGHTS",
+    "HOP_DISCOUNT", "LATENT_INPUTS", "NOISE_SD", "SIZE_PEAK", "SIZE_SCALE",
+    "STRATEGY_P", "UTILITY_WEIGHTS", "common_language", "control_matrix",
     "customer_pull", "distance_to_core", "firm_observables", "firm_terms", "hidden_sd",
     "hidden_traits", "latent_terms", "match_strength", "observable_utility", "pair_terms",
     "park_offer", "prior_declines", "tz_gap_hours", "utility_terms",
@@ -46,18 +47,16 @@ __all__ = [
 LATENT_INPUTS = [C.COUNTRY, C.LAT, C.LON, C.FOUNDED_YEAR, C.EMPLOYEES, C.REVENUE,
                  C.REVENUE_GROWTH, C.RD_INTENSITY, C.PATENTS, C.IS_LISTED, C.INTL_COUNTRIES,
                  C.IN_CHINA, C.IN_GBA]
-LOG_EMPLOYEES, DISTANCE_KM, TZ_GAP_H, COMMON_LANGUAGE = (
-    "log10_employees", "distance_km", "tz_gap_h", "common_language")
 
 UTILITY_WEIGHTS = {
-    "match": 0.8,            # x match strength m (0..1)
+    C.MATCH: 0.8,            # x match strength m (0..1)
     "match_need": 2.0,       # x m * weak-link need w
     "customers": 0.6,        # x m * customer pull of the node (local leaders that use it, 0..1)
     "incentive": 0.4,        # x park offer for the node (0/1) * (1 - in_gba)
     "size": 0.6,             # x tanh((log10 employees - SIZE_PEAK) / SIZE_SCALE): rises, flattens
     "distance": -0.3,        # x ln(1 + km / 1000)
-    "in_china": 0.6,         # step for firms already in China
-    "in_gba": 0.5,           # a further step for firms already in the Greater Bay Area
+    C.IN_CHINA: 0.6,         # step for firms already in China
+    C.IN_GBA: 0.5,           # a further step for firms already in the Greater Bay Area
     "language": 0.35,        # x common language (1 for CN, TW, HK, MO, SG)
     "export_control": -2.5,  # x control of the home country on the node (0..1)
     "rd_patents": 0.9,       # x tanh(R&D / 0.08) * tanh(ln(1 + patents) / 3)
@@ -113,8 +112,8 @@ def firm_observables(firms: pd.DataFrame, region) -> pd.DataFrame:
             column = pd.to_numeric(column.astype(object).where(column.notna(), np.nan),
                                    errors="coerce")
         out[k] = column.to_numpy(float, na_value=np.nan)
-    out[LOG_EMPLOYEES] = np.log10(np.maximum(out.pop(C.EMPLOYEES).to_numpy(), 1.0))
-    out[DISTANCE_KM] = distance_to_core(firms[C.LAT], firms[C.LON], region)
+    out[LOG10_EMPLOYEES] = np.log10(np.maximum(out.pop(C.EMPLOYEES).to_numpy(), 1.0))
+    out[C.DISTANCE_KM] = distance_to_core(firms[C.LAT], firms[C.LON], region)
     out[TZ_GAP_H] = tz_gap_hours(firms[C.LON], float(region.core_lon))
     out[COMMON_LANGUAGE] = common_language(firms[C.COUNTRY])
     return out
@@ -128,10 +127,10 @@ def firm_terms(obs) -> dict[str, np.ndarray]:
         return np.asarray(obs[key], float)
 
     return {
-        "size": w["size"] * np.tanh((get(LOG_EMPLOYEES) - SIZE_PEAK) / SIZE_SCALE),
-        "distance": w["distance"] * np.log1p(get(DISTANCE_KM) / 1000),
-        "in_china": w["in_china"] * get(C.IN_CHINA),
-        "in_gba": w["in_gba"] * get(C.IN_GBA),
+        "size": w["size"] * np.tanh((get(LOG10_EMPLOYEES) - SIZE_PEAK) / SIZE_SCALE),
+        "distance": w["distance"] * np.log1p(get(C.DISTANCE_KM) / 1000),
+        C.IN_CHINA: w[C.IN_CHINA] * get(C.IN_CHINA),
+        C.IN_GBA: w[C.IN_GBA] * get(C.IN_GBA),
         "language": w["language"] * get(COMMON_LANGUAGE),
         "rd_patents": w["rd_patents"] * np.tanh(get(C.RD_INTENSITY) / 0.08)
         * np.tanh(np.log1p(get(C.PATENTS)) / 3),
@@ -153,7 +152,7 @@ def pair_terms(*, match, need, control, prior_declines, age, customers=0.0, offe
     w = UTILITY_WEIGHTS
     m = np.asarray(match, float)
     return {
-        "match": w["match"] * m,
+        C.MATCH: w[C.MATCH] * m,
         "match_need": w["match_need"] * m * np.asarray(need, float),
         "customers": w["customers"] * m * np.asarray(customers, float),
         "incentive": w["incentive"] * np.asarray(offer, float)

@@ -58,8 +58,8 @@ REFERENCE_FIRM_NODES_FILE = "reference_firm_nodes.csv"
 REFERENCE_FACTS_FILE = "reference_facts.csv"
 # the public facts a reference firm may carry: fact -> (firm column, unit)
 REFERENCE_FACTS = {"employees": (C.EMPLOYEES, "people"), "revenue": (C.REVENUE, "million USD"),
-                   "founded_year": (C.FOUNDED_YEAR, "year"), "in_china": (C.IN_CHINA, "flag"),
-                   "in_gba": (C.IN_GBA, "flag")}
+                   C.FOUNDED_YEAR: (C.FOUNDED_YEAR, "year"), C.IN_CHINA: (C.IN_CHINA, "flag"),
+                   C.IN_GBA: (C.IN_GBA, "flag")}
 UNKNOWN = "unknown"  # the source of a fact that could not be found (its value stays empty)
 # table name -> default file name; region.yaml's ``tables`` mapping may rename the files
 REGION_TABLES = {
@@ -70,7 +70,7 @@ REGION_TABLES = {
     "leader_needs": "leader_needs.csv",
 }
 COUNTRY_MIX_COLUMNS = [C.NODE_ID, C.COUNTRY, "share", C.SOURCE]
-_REQUIRED_KEYS = ("id", "name_zh", "name_en", "country", "chain", "core", "radius_km")
+_REQUIRED_KEYS = ("id", C.NAME_ZH, C.NAME_EN, "country", "chain", "core", "radius_km")
 
 # Column dtypes of the returned firm frame: text as pandas' default string dtype, figures as
 # float64, flags that may be unknown as nullable booleans.
@@ -152,7 +152,7 @@ def load_region(region_dir: str | Path | None = None) -> Region:
     _check_cities(cities, gba, parks, files)
     core = meta["core"]
     return Region(
-        id=str(meta["id"]), name_zh=str(meta["name_zh"]), name_en=str(meta["name_en"]),
+        id=str(meta["id"]), name_zh=str(meta[C.NAME_ZH]), name_en=str(meta[C.NAME_EN]),
         country=str(meta["country"]), chain_id=str(meta["chain"]),
         core_lat=float(core["lat"]), core_lon=float(core["lon"]),
         radius_km=float(meta["radius_km"]), gba_cities=gba, facts=dict(meta.get("facts") or {}),

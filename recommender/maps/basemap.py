@@ -81,7 +81,7 @@ ISLAND_RADIUS = 0.04  # degrees: a South China Sea island as a dot
 SOUTH_CHINA_SEA = (105.5, 2.5, 123.5, 24.5)
 CHINA = "CN"
 ISO2, ISO3, KIND = "iso2", "iso3", "kind"
-NAME_EN = "name_en"  # a map property; the firms' English name is columns.NAME
+NAME_EN = C.NAME_EN  # a map property; the firms' English name is columns.NAME
 _CHINA_KIND, _COUNTRY_KIND, _AREA_KIND = "china", "country", "area"
 _ADMIN = ("data", "datasets", "administrative")
 _CHINA_FILE = ("amap", "land", "100000.geojson")
@@ -139,7 +139,7 @@ def read_boundaries() -> dict:
     countries = pd.DataFrame({
         ISO2: [*iso2, CHINA], ISO3: [*iso3, "CHN"],
         C.NAME_ZH: [*world["name"].astype("str"), "中国"],
-        NAME_EN: [*world["name_en"].astype("str"), "China"],
+        NAME_EN: [*world[C.NAME_EN].astype("str"), "China"],
         KIND: [*(_COUNTRY_KIND if code else _AREA_KIND for code in iso2), _CHINA_KIND],
     })
     geoms = np.asarray([*world.geometry.array, china], dtype=object)

@@ -42,13 +42,9 @@ __all__ = [
     "COUNTRY_PROPERTIES",
     "FIRM_PROPERTIES",
     "FLOW_PROPERTIES",
-    "NODE_NAME_EN_PROP",
-    "NODE_NAME_ZH_PROP",
     "PARK_NAME_EN_PROP",
     "PARK_NAME_ZH_PROP",
     "PARK_PROPERTIES",
-    "REASON_EN",
-    "REASON_ZH",
     "WEAK_LINKS",
     "country_layer",
     "firm_layer",
@@ -59,20 +55,16 @@ __all__ = [
 ]
 
 # property names that recommender.columns does not have (a firm's name_zh is not its node's)
-NODE_NAME_ZH_PROP = "node_name_zh"
-NODE_NAME_EN_PROP = "node_name_en"
 PARK_NAME_ZH_PROP = "park_name_zh"
 PARK_NAME_EN_PROP = "park_name_en"
-REASON_ZH = "reason_zh"
-REASON_EN = "reason_en"
 CONTINENT = "continent"
 CANDIDATES = "candidates"
 BEST_SCORE = "best_score"
 WEAK_LINKS = "weak_links"
 
 FIRM_PROPERTIES = [
-    C.FIRM_ID, C.RANK, C.SCORE, C.P_SUCCESS, C.NODE_ID, NODE_NAME_ZH_PROP, NODE_NAME_EN_PROP,
-    C.NAME, C.NAME_ZH, C.COUNTRY, C.CITY, REASON_ZH, REASON_EN, C.IS_SYNTHETIC, C.SOURCE,
+    C.FIRM_ID, C.RANK, C.SCORE, C.P_SUCCESS, C.NODE_ID, C.LINK_NAME_ZH, C.LINK_NAME_EN,
+    C.NAME, C.NAME_ZH, C.COUNTRY, C.CITY, C.REASON_ZH, C.REASON_EN, C.IS_SYNTHETIC, C.SOURCE,
     C.MODEL_VERSION,
 ]
 COUNTRY_PROPERTIES = [ISO2, C.NAME, C.NAME_ZH, NAME_EN, CONTINENT, CANDIDATES, BEST_SCORE,
@@ -139,11 +131,11 @@ def firm_layer(recs: pd.DataFrame, *, node_names=None, firm_id: str = C.FIRM_ID,
         C.SCORE: _floats(rows, score),
         C.P_SUCCESS: _floats(rows, C.P_SUCCESS),
         C.NODE_ID: nodes,
-        NODE_NAME_ZH_PROP: names[0],
-        NODE_NAME_EN_PROP: names[1],
+        C.LINK_NAME_ZH: names[0],
+        C.LINK_NAME_EN: names[1],
         **{c: _texts(rows, c) for c in (C.NAME, C.NAME_ZH, C.COUNTRY, C.CITY)},
-        REASON_ZH: _reason_text(rows, "zh"),
-        REASON_EN: _reason_text(rows, "en"),
+        C.REASON_ZH: _reason_text(rows, "zh"),
+        C.REASON_EN: _reason_text(rows, "en"),
         C.IS_SYNTHETIC: (rows[C.IS_SYNTHETIC].astype("boolean") if C.IS_SYNTHETIC in rows
                          else pd.array([pd.NA] * len(rows), dtype="boolean")),
         C.SOURCE: _texts(rows, C.SOURCE),
@@ -165,8 +157,8 @@ def firm_layer(recs: pd.DataFrame, *, node_names=None, firm_id: str = C.FIRM_ID,
 
 def _node_names(node_names, rows: pd.DataFrame, nodes: pd.Series) -> tuple[pd.Series, ...]:
     if node_names is None:
-        zh = _texts(rows, NODE_NAME_ZH_PROP).fillna(nodes) if len(rows) else nodes
-        en = _texts(rows, NODE_NAME_EN_PROP).fillna(nodes) if len(rows) else nodes
+        zh = _texts(rows, C.LINK_NAME_ZH).fillna(nodes) if len(rows) else nodes
+        en = _texts(rows, C.LINK_NAME_EN).fillna(nodes) if len(rows) else nodes
         return zh.astype(_TEXT), en.astype(_TEXT)
     table = node_name_table(node_names)
     zh = nodes.map(lambda n: table.get(n, (n, n))[0])
@@ -206,7 +198,7 @@ def _ranks(rows: pd.DataFrame, rank: str, score: str, nodes: pd.Series) -> pd.Se
 
 
 def _reason_text(rows: pd.DataFrame, lang: str) -> pd.Series:
-    column = REASON_ZH if lang == "zh" else REASON_EN
+    column = C.REASON_ZH if lang == "zh" else C.REASON_EN
     if column in rows.columns:
         return _texts(rows, column)
     if C.REASONS not in rows.columns:

@@ -29,7 +29,7 @@ from recommender import columns as C
 from recommender.exceptions import DataError, DependencyError
 from recommender.maps.basemap import CHINA, NAME_EN, SOUTH_CHINA_SEA, boundary_version
 from recommender.maps.geojson import in_wgs84
-from recommender.maps.layers import CANDIDATES, NODE_NAME_EN_PROP, NODE_NAME_ZH_PROP
+from recommender.maps.layers import CANDIDATES
 
 __all__ = ["BORDER", "CHINA_BORDER", "CHINA_FILL", "CJK_FONT_NAMES", "COUNTRY_CMAP",
            "COUNTRY_RANGE", "LAND", "MARITIME_COLOUR", "OCEAN", "SCORE_CMAP", "SCORE_RANGE",
@@ -286,7 +286,7 @@ def _draw_labels(ax, labels_layer, lang: str, props) -> None:
     """Rank-1 country labels, in the map's language (English without a CJK font)."""
     import matplotlib.patheffects as effects
 
-    column = "name_zh" if lang == "zh" else NAME_EN
+    column = C.NAME_ZH if lang == "zh" else NAME_EN
     shown = labels_layer[(labels_layer["rank"] == 1) & (labels_layer["kind"] == "country")]
     halo = [effects.withStroke(linewidth=2, foreground="white", alpha=0.8)]
     for point, name in zip(shown.geometry, shown[column], strict=True):
@@ -373,7 +373,7 @@ def _draw_firms(fig, ax, firms, labels, lang, color_by, props) -> list:
 
 
 def _node_labels(firms, nodes: pd.Series, lang: str) -> dict:
-    column = NODE_NAME_ZH_PROP if lang == "zh" else NODE_NAME_EN_PROP
+    column = C.LINK_NAME_ZH if lang == "zh" else C.LINK_NAME_EN
     if column not in firms:
         return {}
     names = firms[column].astype("string")

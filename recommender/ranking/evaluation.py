@@ -260,7 +260,7 @@ def _evaluate_window(train, test, *, methods, seed, features, ranker_params, val
     if candidates is not None:
         stages = _candidate_stages(candidates, outcome_model, features=features, draws=draws,
                                    seed=seed, group_id=group_id, truth=truth)
-    ctx = {"seed": int(seed), "features": features, "label": label, "group_id": group_id,
+    ctx = {"seed": int(seed), "features": features, "label": label, C.GROUP_ID: group_id,
            "date": date, "truth": truth, "valid_share": valid_share,
            "logistic_stage": logistic_stage, "ranker_params": ranker_params, "details": {},
            "models": {}}

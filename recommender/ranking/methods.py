@@ -123,17 +123,17 @@ def _fit_ranker(train, ctx, name: str, **overrides):
     from recommender.ranking.ranker import ChainRanker
 
     fit, valid = time_split(train, test_share=ctx["valid_share"], date=ctx["date"],
-                            group_id=ctx["group_id"])
+                            group_id=ctx[C.GROUP_ID])
     params = dict(ctx["ranker_params"] or {})
     params.setdefault("random_state", ctx["seed"])
     params.update(overrides)
     ranker = ChainRanker(**params).fit(
-        fit[ctx["features"]], fit[ctx["label"]], group_id=fit[ctx["group_id"]],
+        fit[ctx["features"]], fit[ctx["label"]], group_id=fit[ctx[C.GROUP_ID]],
         eval_set=(valid[ctx["features"]], valid[ctx["label"]]),
-        eval_group=valid[ctx["group_id"]])
+        eval_group=valid[ctx[C.GROUP_ID]])
     ctx["details"][name] = {
         "best_iteration": ranker.best_iteration_, "validation_ndcg@10": ranker.best_score_,
-        "validation": window_of(valid, date=ctx["date"], group_id=ctx["group_id"]),
+        "validation": window_of(valid, date=ctx["date"], group_id=ctx[C.GROUP_ID]),
         "params": ranker.get_params(), "calibration": ranker.calibration_,
         "importance": {k: round(float(v), 1) for k, v in
                        ranker.feature_importance().head(10).items()},

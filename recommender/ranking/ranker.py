@@ -133,7 +133,7 @@ def _labels(y, n_rows: int, argument: str) -> np.ndarray:
 
 
 def group_sizes(group=None, group_id=None, *, n_rows: int,
-                names: tuple[str, str] = ("group", "group_id")) -> np.ndarray:
+                names: tuple[str, str] = ("group", C.GROUP_ID)) -> np.ndarray:
     """Return group sizes from exactly one of ``group`` (sizes) or ``group_id`` (per-row ids).
 
     >>> group_sizes(group_id=["a", "a", "b"], n_rows=3).tolist()

@@ -67,7 +67,7 @@ def train_model(data, weak_links, registry, *, test_share: float = TEST_SHARE, s
         "training_window": window_of(fitted), "test_window": results["test"],
         "validation_window": results["lambdarank"]["validation"],
         "data_fingerprint": data_fingerprint(earlier), "data_version": data.data_version,
-        "chain_id": getattr(data.chain, "id", None), "region_id": getattr(data.region, "id", None),
+        "chain_id": getattr(data.chain, "id", None), C.REGION_ID: getattr(data.region, "id", None),
         "seed": seed,
     })
     decision = registry.promote_if_better(version) if activate else None

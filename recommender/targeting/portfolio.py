@@ -321,7 +321,7 @@ def _take(problem: _Problem, firm: int, uncovered: np.ndarray, per_country: dict
 def _prepare(candidates: pd.DataFrame, link_weights, *, exclude: set[str], firm_id: str,
              node_id: str, p: str, country: str) -> _Problem:
     """Validate the candidates and weights and lay them out as arrays."""
-    for argument, column in (("firm_id", firm_id), ("node_id", node_id), ("p", p),
+    for argument, column in ((C.FIRM_ID, firm_id), (C.NODE_ID, node_id), ("p", p),
                              ("country", country)):
         if column not in candidates.columns:
             raise InvalidArgument(f"{argument}: candidates have no column {column!r}")

@@ -174,12 +174,12 @@ def _named(park: Mapping[str, Any], chain, region) -> dict[str, Any]:
     if cities is not None and park.get(C.CITY_ID) is not None:
         found = cities[cities[C.CITY_ID] == park[C.CITY_ID]]
         if len(found):
-            city = {"name_zh": found.iloc[0][C.CITY_NAME_ZH],
-                    "name_en": found.iloc[0][C.CITY_NAME_EN]}
+            city = {C.NAME_ZH: found.iloc[0][C.CITY_NAME_ZH],
+                    C.NAME_EN: found.iloc[0][C.CITY_NAME_EN]}
     known = set(chain.node_ids)
     focus = [{C.NODE_ID: node_id,
-              "name_zh": chain.node(node_id).get(C.NODE_NAME_ZH) if node_id in known else None,
-              "name_en": chain.node(node_id).get(C.NODE_NAME_EN) if node_id in known else None}
+              C.NAME_ZH: chain.node(node_id).get(C.NODE_NAME_ZH) if node_id in known else None,
+              C.NAME_EN: chain.node(node_id).get(C.NODE_NAME_EN) if node_id in known else None}
              for node_id in park.get(C.FOCUS_NODES) or []]
     return {**park, "city": city, "focus": focus}
 

@@ -93,7 +93,7 @@ def readiness(store) -> dict[str, Any]:
 def chain_summaries(chain) -> list[dict[str, Any]]:
     """Return one line per chain the service knows (today: the one it is configured with)."""
     return [{
-        "id": chain.id, "name_zh": chain.name_zh, "name_en": chain.name_en,
+        "id": chain.id, C.NAME_ZH: chain.name_zh, C.NAME_EN: chain.name_en,
         "version": chain.version, "nodes": len(chain.nodes), "edges": len(chain.edges),
         "source": chain.source,
     }]

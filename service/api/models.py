@@ -6,6 +6,7 @@ import marshmallow as ma
 from flask import current_app, url_for
 from marshmallow import fields, validate
 
+from recommender import columns as C
 from recommender.exceptions import ModelError
 from recommender.store.auth import ACTIVATE_MODELS, READ_MODELS, TRAIN_MODELS
 from service.api.jobs import JobSchema
@@ -92,7 +93,7 @@ def list_models():
     snapshot = app_state.snapshots.current
     serving = None
     if snapshot is not None:
-        serving = {"model_version": snapshot.model_version,
+        serving = {C.MODEL_VERSION: snapshot.model_version,
                    "data_version": snapshot.data_version, "built_at": snapshot.built_at,
                    "build_seconds": snapshot.build_seconds, "model_error": snapshot.model_error}
     return {"active": registry.active_version(), "serving": serving,

@@ -7,6 +7,7 @@ import datetime
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from recommender import columns as C
 from recommender.store.auth import READ_OUTCOMES, RECORD_OUTCOMES
 from service.answers import portraits
 from service.answers.queries import outcome_page
@@ -87,8 +88,8 @@ class OutcomePageSchema(ma.Schema):
 @bp.response(200, OutcomePageSchema)
 def list_outcomes(query: dict):
     """Outcomes, newest first, optionally of one firm and/or one node."""
-    return outcome_page(state().store, firm_id=query.get("firm_id"),
-                        node_id=query.get("node_id"), page=query["page"],
+    return outcome_page(state().store, firm_id=query.get(C.FIRM_ID),
+                        node_id=query.get(C.NODE_ID), page=query["page"],
                         page_size=query["page_size"])
 
 

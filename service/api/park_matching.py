@@ -11,6 +11,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from recommender import columns as C
 from recommender.store.auth import READ_PARKS
 from service.answers import matching, portraits
 from service.api.parks import PARK_ID_PATTERN, ParkProfileFields, ParkSchema
@@ -212,7 +213,7 @@ def firm_parks(query: dict, firm_id: str):
     parks = matching.visible_parks(app_state.store, current_principal().park_scope)
     items = matching.firm_park_rows(snapshot, firm_id, parks, k=query.get("k"),
                                     include_excluded=query["include_excluded"])
-    return {"firm_id": firm_id, "model_version": snapshot.model_version,
+    return {C.FIRM_ID: firm_id, C.MODEL_VERSION: snapshot.model_version,
             "data_version": snapshot.data_version, "items": items}
 
 

@@ -135,7 +135,7 @@ def create_park(body: dict):
     store = state().store
     if _exists(store, body[C.PARK_ID]):
         raise ApiError(409, "duplicate_park", f"park {body[C.PARK_ID]!r} exists; change it "
-                       "with PUT or PATCH", {"park_id": body[C.PARK_ID]})
+                       "with PUT or PATCH", {C.PARK_ID: body[C.PARK_ID]})
     return _save(body)
 
 

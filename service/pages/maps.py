@@ -22,6 +22,7 @@ import functools
 
 from flask import Response, current_app, g, render_template, request, url_for
 
+from recommender import columns as C
 from recommender.store.auth import READ_MAPS, READ_RANKINGS, roles_with
 from service.pages.blueprint import bp, login_required
 from service.pages.i18n import translate
@@ -77,7 +78,7 @@ def recruitment_map():
         return render_template("pages/forbidden.html", message="map_forbidden"), 403
     snapshot = state().snapshots.get()
     links = map_data.weak_link_choices(snapshot, ranked=g.principal.can(READ_RANKINGS))
-    ids = [link["node_id"] for link in links]
+    ids = [link[C.NODE_ID] for link in links]
     args = request.args
     weak_link = (args.get("weak_link") if args.get("weak_link") in ids
                  else _opening_link(ids, state().store, g.principal.park_scope))

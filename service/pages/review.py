@@ -13,13 +13,14 @@ from __future__ import annotations
 import marshmallow as ma
 from flask import g, redirect, render_template, request, url_for
 
+from recommender import columns as C
 from recommender.exceptions import InvalidArgument, NotFoundError
 from recommender.store.auth import CORRECT_NODES, READ_RANKINGS
 from service.pages.blueprint import bp, login_required
 
 __all__ = ["CORRECTION_FIELDS", "REVIEW_SIZES", "correct_nodes", "review"]
 
-CORRECTION_FIELDS = ("node_id", "action", "reason")
+CORRECTION_FIELDS = (C.NODE_ID, "action", "reason")
 REVIEW_SIZES = (20, 50, 100)
 
 
@@ -69,7 +70,7 @@ def review():
     app_state = state()
     chain = app_state.chain
     items = review_queue(app_state.store, chain, limit=limit)
-    column = "name_zh" if g.lang == "zh" else "name_en"
+    column = C.NAME_ZH if g.lang == "zh" else C.NAME_EN
     names = {node_id: chain.node(node_id).get(column) or node_id for node_id in chain.node_ids}
     return _page("pages/review.html", items=items, node_names=names, limit=limit,
                  sizes=REVIEW_SIZES)

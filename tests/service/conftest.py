@@ -67,9 +67,10 @@ def rankers(demo_store) -> Rankers:
     from recommender.demo.world import load_region
     from recommender.diagnosis.weak_links import diagnose_weak_links
     from recommender.ranking.dataset import load_chain_data
-    from recommender.ranking.evaluation import time_split
-    from recommender.ranking.features import feature_names, training_frame
+    from recommender.ranking.feature_registry import feature_names
+    from recommender.ranking.features import training_frame
     from recommender.ranking.ranker import ChainRanker
+    from recommender.ranking.splits import time_split
 
     chain, region = load_chain(), load_region()
     data = load_chain_data(demo_store, chain=chain, region=region)

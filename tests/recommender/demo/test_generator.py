@@ -26,6 +26,7 @@ from recommender.demo.universe import (
 )
 from recommender.demo.world import load_country_mix, load_reference_firms, load_region
 from recommender.exceptions import DataError, InvalidArgument
+from recommender.ranking import feature_registry as F
 
 N = 2_000
 SEED = 11
@@ -360,8 +361,8 @@ def test_truth_is_observable_utility_plus_a_hidden_firm_trait(world, inputs):
 
 def test_latent_effects_have_the_documented_signs():
     obs = pd.DataFrame({
-        latent.LOG_EMPLOYEES: [1.0, 2.6, 4.5], latent.DISTANCE_KM: [100.0, 2_000, 9_000],
-        latent.TZ_GAP_H: [0.0, 1, 8], latent.COMMON_LANGUAGE: [1.0, 1, 0],
+        F.LOG10_EMPLOYEES: [1.0, 2.6, 4.5], C.DISTANCE_KM: [100.0, 2_000, 9_000],
+        F.TZ_GAP_H: [0.0, 1, 8], F.COMMON_LANGUAGE: [1.0, 1, 0],
         C.FOUNDED_YEAR: [2020.0, 2010, 1950], C.REVENUE_GROWTH: [0.1, 0.1, 0.1],
         C.RD_INTENSITY: [0.1, 0.1, 0.1], C.PATENTS: [10.0, 10, 10], C.IS_LISTED: [0.0, 0, 1],
         C.INTL_COUNTRIES: [1.0, 5, 40], C.IN_CHINA: [1.0, 1, 0], C.IN_GBA: [1.0, 0, 0],
