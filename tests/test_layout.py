@@ -8,6 +8,7 @@ wing and the floors below it, never a floor above; nothing in ``recommender`` im
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -160,3 +161,21 @@ def test_no_module_runs_past_the_length_of_one_sitting():
             if "migrations" not in path.parts
             and (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
     assert long == {}
+
+
+def test_the_architecture_document_names_every_module():
+    """docs/architecture.md has a line for each module (by its path below its top package,
+    e.g. ``firms/tables.py``, ``recommender/chain.py`` or a wing's listed ``name.py``)."""
+    doc = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    quoted = set(re.findall(r"`([^`\n]+)`", re.sub(r"```.*?```", "", doc, flags=re.S)))
+    missing = []
+    for package in ("recommender", "service"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            wing_init = path.name == "__init__.py" and path.parent.name != package
+            if "migrations" in path.parts or wing_init:
+                continue
+            rel = path.relative_to(ROOT).as_posix()
+            inner = path.relative_to(ROOT / package).as_posix()
+            if not ({rel, inner, path.name} & quoted):
+                missing.append(rel)
+    assert missing == []
