@@ -173,7 +173,7 @@ class Matcher:
         for need_col, offer_col, *_ in RESOURCES:
             need = needs[:, NEED_COLUMNS.index(need_col)]
             offer = park_number(park, offer_col)
-            with np.errstate(invalid="ignore", divide="ignore"):
+            with np.errstate(invalid="ignore", divide="ignore", over="ignore"):  # offer ~ 0
                 excluded |= need > offer
                 room = np.where((need > 0) & np.isfinite(offer), 1.0 - need / offer, np.inf)
             headroom = np.minimum(headroom, room)

@@ -53,8 +53,9 @@ def stub(models_app):
     return trainer
 
 
-def ranking(client, headers, k: int = 10):
-    response = client.get(f"/api/v1/weak-links/{NODE}/recommendations?k={k}", headers=headers)
+def ranking(client, headers, k: int = 10, *, include_landed: bool = False):
+    query = f"k={k}&include_landed={'true' if include_landed else 'false'}"
+    response = client.get(f"/api/v1/weak-links/{NODE}/recommendations?{query}", headers=headers)
     assert response.status_code == 200, response.get_data(as_text=True)
     body = response.get_json()
     assert body["model_version"] == response.headers["X-Model-Version"]
@@ -194,7 +195,9 @@ def test_a_recorded_outcome_is_a_training_label_and_a_new_data_version(
     assert row[C.GROUP_ID].tolist() == [f"C-loop-2026|{NODE}"]
     after = ranking(mclient, as_role("viewer"))
     assert after["data_version"] == demo_store.data_version() > before["data_version"]
-    assert next(i for i in after["items"] if i["firm_id"] == firm)["contacted"] is True
+    assert firm not in {i["firm_id"] for i in after["items"]}  # invested: it left the list
+    landed = ranking(mclient, as_role("viewer"), k=500, include_landed=True)
+    assert next(i for i in landed["items"] if i["firm_id"] == firm)["contacted"] is True
 
     job = mclient.post("/api/v1/models/train", headers=as_role("admin"), json={})
     assert job.status_code == 202
