@@ -13,7 +13,9 @@ in expectation, ``w_l`` the weight of link ``l``
 greedy selection is near-optimal (see :func:`greedy_bound_note`). :func:`target_portfolio` picks
 firms by lazy greedy, with at most ``floor(max_country_share * k)`` firms (at least 1) from any home
 country, so that the list does not rebuild the dependence on one origin it sets out to reduce, and
-never an excluded (screened) firm.
+never an excluded (screened) firm. Once no candidate adds at least :data:`SATURATION_SHARE` of
+the links' total weight, coverage has saturated: the list stops there, shorter than ``k``, and
+says so (``attrs["saturated"]``) rather than padding with picks that add nothing.
 
 >>> picks = target_portfolio(candidates, weak_link_weights(table), k=30)   # doctest: +SKIP
 >>> picks[["pick", "firm_id", "marginal_gain", "coverage_share"]].head(3)  # doctest: +SKIP
@@ -39,6 +41,7 @@ __all__ = [
     "OBJECTIVE",
     "PICK",
     "PORTFOLIO_COLUMNS",
+    "SATURATION_SHARE",
     "UNKNOWN_COUNTRY",
     "coverage_objective",
     "greedy_bound_note",
@@ -54,6 +57,9 @@ COVERS = "covers"  # [{"node_id", "p", "gain"}] of the links where the firm adds
 
 PORTFOLIO_COLUMNS = [PICK, C.FIRM_ID, C.COUNTRY, MARGINAL_GAIN, OBJECTIVE, COVERAGE_SHARE, COVERS]
 UNKNOWN_COUNTRY = ""  # firms without a home country share one cap
+# A pick must add at least this share of the links' total weight: below it coverage has
+# saturated (one in ten thousand, far below a 0.1 % step on the dashboard's coverage figure).
+SATURATION_SHARE = 1e-4
 
 
 @dataclass(frozen=True)
@@ -93,6 +99,7 @@ def target_portfolio(
     k: int = 30,
     max_country_share: float = 0.4,
     exclude: Iterable[str] = (),
+    min_gain_share: float = SATURATION_SHARE,
     lazy: bool = True,
     firm_id: str = C.FIRM_ID,
     node_id: str = C.NODE_ID,
@@ -116,6 +123,9 @@ def target_portfolio(
         country share one cap.
     exclude : iterable of str
         Firm ids that are never picked (screened entities).
+    min_gain_share : float in [0, 1)
+        Stop once the best feasible marginal gain is below this share of the total link
+        weight (coverage has saturated); 0 picks while any gain is positive.
     lazy : bool
         True: lazy greedy, a priority queue of stale upper bounds on the marginal gains,
         re-evaluating only the top (by submodularity a stale gain bounds the current one, so
@@ -130,17 +140,20 @@ def target_portfolio(
         Columns :data:`PORTFOLIO_COLUMNS`, one row per pick in pick order; ``covers`` lists
         ``{"node_id", "p", "gain"}`` for each link where the firm adds coverage. Ties go to
         the firm that appears first in ``candidates``. ``attrs`` holds ``note`` (why fewer
-        than ``k`` firms were picked; "" otherwise), ``k``, ``country_cap``, ``total_weight``,
-        ``objective``, ``evaluations`` (marginal gains computed), ``method`` and
-        ``guarantee`` (:func:`greedy_bound_note`).
+        than ``k`` firms were picked; "" otherwise), ``saturated`` (True when the list stopped
+        short of ``k`` because every firm still allowed would add less than ``min_gain``),
+        ``saturated_after`` (the number of picks then, else None), ``min_gain`` (the
+        threshold, ``min_gain_share x total_weight``), ``k``, ``country_cap``,
+        ``total_weight``, ``objective``, ``evaluations`` (marginal gains computed),
+        ``method`` and ``guarantee`` (:func:`greedy_bound_note`).
 
     Raises
     ------
     InvalidArgument
         (a ValueError) naming the argument: ``p`` outside [0, 1] or missing, a negative or
         non-finite ``link_weights`` value, ``k`` not a non-negative integer,
-        ``max_country_share`` outside (0, 1], a firm with two home countries, or a missing
-        column.
+        ``max_country_share`` outside (0, 1], ``min_gain_share`` outside [0, 1), a firm with
+        two home countries, or a missing column.
 
     Examples
     --------
@@ -153,16 +166,22 @@ def target_portfolio(
     """
     k = _check_k(k)
     cap = _country_cap(max_country_share, k)
+    share = _check_min_gain_share(min_gain_share)
     excluded = {str(f) for f in exclude}
     problem = _prepare(candidates, link_weights, exclude=excluded, firm_id=firm_id,
                        node_id=node_id, p=p, country=country)
     total_weight = float(problem.weights.sum())
+    min_gain = share * total_weight
     select = _lazy_greedy if lazy else _plain_greedy
-    picks, gains, evaluations = select(problem, k, cap)
+    picks, gains, evaluations = select(problem, k, cap, min_gain)
     frame = _picks_frame(problem, picks, gains, total_weight, firm_id=firm_id, country=country,
                          node_id=node_id)
+    saturated = len(picks) < k and _any_allowed_left(problem, picks, cap)
+    note = (_saturation_note(len(picks), k, min_gain_share=share) if saturated
+            else _shortfall_note(problem, picks, k, cap, candidates, excluded, firm_id))
     frame.attrs.update({
-        "note": _shortfall_note(problem, picks, k, cap, candidates, excluded, firm_id),
+        "note": note, "saturated": saturated,
+        "saturated_after": len(picks) if saturated else None, "min_gain": min_gain,
         "k": k, "country_cap": cap, "total_weight": total_weight,
         "objective": float(frame[OBJECTIVE].iloc[-1]) if len(frame) else 0.0,
         "evaluations": evaluations, "method": "lazy greedy" if lazy else "greedy",
@@ -230,8 +249,10 @@ def greedy_bound_note(*, capped: bool = False) -> str:
 
 # --- selection ------------------------------------------------------------------------------
 
-def _lazy_greedy(problem: _Problem, k: int, cap: int) -> tuple[list[int], list[float], int]:
-    """Return (picks, marginal gains, evaluations) by lazy greedy (a heap of stale bounds)."""
+def _lazy_greedy(problem: _Problem, k: int, cap: int,
+                 min_gain: float = 0.0) -> tuple[list[int], list[float], int]:
+    """Return (picks, marginal gains, evaluations) by lazy greedy (a heap of stale bounds),
+    stopping when the best gain is below ``min_gain``."""
     uncovered = np.ones(len(problem.link_ids))
     per_country: dict[str, int] = {}
     gains = problem.gains(uncovered)
@@ -250,6 +271,8 @@ def _lazy_greedy(problem: _Problem, k: int, cap: int) -> tuple[list[int], list[f
             head = next(first, None)
         else:
             neg_bound, firm, stamp = heapq.heappop(heap)
+        if -neg_bound < min_gain:  # the largest bound: no firm can add min_gain any more
+            break
         if per_country.get(problem.countries[firm], 0) >= cap:
             continue  # its country is full: it can never be picked
         if stamp == len(picks):  # the bound is the current gain and beats every other bound
@@ -284,8 +307,10 @@ def _by_bound(gains: np.ndarray, block: int = 1024):
         block *= 2
 
 
-def _plain_greedy(problem: _Problem, k: int, cap: int) -> tuple[list[int], list[float], int]:
-    """Return (picks, marginal gains, evaluations) by plain greedy: every gain, every round."""
+def _plain_greedy(problem: _Problem, k: int, cap: int,
+                  min_gain: float = 0.0) -> tuple[list[int], list[float], int]:
+    """Return (picks, marginal gains, evaluations) by plain greedy: every gain, every round,
+    stopping when the best gain is below ``min_gain``."""
     uncovered = np.ones(len(problem.link_ids))
     per_country: dict[str, int] = {}
     open_ = np.ones(problem.n_firms, dtype=bool)
@@ -297,7 +322,7 @@ def _plain_greedy(problem: _Problem, k: int, cap: int) -> tuple[list[int], list[
         evaluations += int(open_.sum())
         gains[~open_] = -np.inf
         firm = int(np.argmax(gains))  # the first of the best: the lowest index among ties
-        if not gains[firm] > 0:
+        if not (gains[firm] > 0 and gains[firm] >= min_gain):
             break
         picks.append(firm)
         picked_gains.append(float(gains[firm]))
@@ -388,6 +413,17 @@ def _check_k(k) -> int:
     return int(k)
 
 
+def _check_min_gain_share(min_gain_share) -> float:
+    try:
+        share = float(min_gain_share)
+    except (TypeError, ValueError):
+        share = math.nan
+    if not 0 <= share < 1:
+        raise InvalidArgument(
+            f"min_gain_share: expected a share in [0, 1), got {min_gain_share!r}")
+    return share
+
+
 def _country_cap(max_country_share, k: int) -> int:
     try:
         share = float(max_country_share)
@@ -445,3 +481,25 @@ def _shortfall_note(problem: _Problem, picks: list[int], k: int, cap: int,
         return (head + f"the cap of {cap} firm(s) per home country allows at most {feasible} "
                 f"from the {len(per_country)} countries of the candidates")
     return head + "the other candidates add no further expected coverage"
+
+
+def _any_allowed_left(problem: _Problem, picks: list[int], cap: int) -> bool:
+    """Whether a firm not picked is still allowed by its country's cap (so the list stopped
+    because no such firm adds enough, not for want of firms)."""
+    left = np.ones(problem.n_firms, dtype=bool)
+    left[picks] = False
+    full = pd.Series(problem.countries[picks]).value_counts()
+    full = set(full[full >= cap].index)
+    return bool(any(problem.countries[f] not in full for f in np.flatnonzero(left)))
+
+
+def _saturation_note(n_picks: int, k: int, *, min_gain_share: float) -> str:
+    """Say that coverage saturated after ``n_picks`` of ``k``.
+
+    >>> _saturation_note(2, 5, min_gain_share=1e-4)[:57]
+    'picked 2 of k=5: coverage saturated after 2 picks: the ot'
+    """
+    picks = "pick" if n_picks == 1 else "picks"
+    return (f"picked {n_picks} of k={k}: coverage saturated after {n_picks} {picks}: the other "
+            f"candidates add no further expected coverage (none adds {min_gain_share * 100:g} % "
+            f"of the links' total weight)")

@@ -236,3 +236,43 @@ def test_the_guarantee_note_is_honest_about_caps():
     free = target_portfolio(TWO_LINKS, {"x": 1.0, "y": 1.0}, k=3, max_country_share=1)
     assert capped.attrs["guarantee"] == greedy_bound_note(capped=True)
     assert free.attrs["guarantee"] == greedy_bound_note(capped=False)
+
+
+# --- saturation: stop rather than pad -------------------------------------------------------
+
+# a and b each fill their link all but surely; after them every other firm adds < 1e-4 of it.
+NEARLY_SURE = frame([("a", "x", 0.99999, "DE"), ("b", "y", 0.99999, "JP"),
+                     ("c", "x", 0.9, "US"), ("d", "y", 0.5, "FR"), ("e", "x", 0.3, "GB"),
+                     ("f", "y", 0.2, "KR")])
+
+
+@pytest.mark.parametrize("lazy", [True, False])
+def test_coverage_saturated_after_two_picks_stops_and_says_so(lazy):
+    picks = target_portfolio(NEARLY_SURE, {"x": 1.0, "y": 1.0}, k=5, max_country_share=1,
+                             lazy=lazy)
+    assert picks[C.FIRM_ID].tolist() == ["a", "b"]
+    assert picks.attrs["saturated"] is True and picks.attrs["saturated_after"] == 2
+    assert picks.attrs["min_gain"] == pytest.approx(2e-4)
+    assert picks.attrs["note"].startswith("picked 2 of k=5: coverage saturated after 2 picks")
+    assert "0.01 % of the links' total weight" in picks.attrs["note"]
+
+
+def test_without_a_threshold_the_list_pads_with_tiny_gains():
+    picks = target_portfolio(NEARLY_SURE, {"x": 1.0, "y": 1.0}, k=5, max_country_share=1,
+                             min_gain_share=0)
+    assert len(picks) == 5 and picks.attrs["saturated"] is False
+    assert picks["marginal_gain"].iloc[2:].max() < 1e-4
+    assert picks.attrs["saturated_after"] is None and picks.attrs["note"] == ""
+
+
+def test_a_list_cut_by_country_caps_is_not_called_saturated():
+    candidates = frame([(f"us{i}", "x", 0.5, "US") for i in range(6)])
+    picks = target_portfolio(candidates, {"x": 1.0}, k=5)
+    assert len(picks) == 2 and picks.attrs["saturated"] is False
+    assert "the cap of 2 firm(s)" in picks.attrs["note"]
+
+
+@pytest.mark.parametrize("share", [-0.1, 1.0, "a lot", None])
+def test_a_bad_min_gain_share_is_refused(share):
+    with pytest.raises(ValueError, match=r"^min_gain_share: "):
+        target_portfolio(TWO_LINKS, {"x": 1.0}, k=2, min_gain_share=share)
