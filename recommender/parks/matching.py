@@ -110,16 +110,20 @@ def park_matches(park, firms: pd.DataFrame, firm_nodes: pd.DataFrame, chain, *, 
 def matches_for_parks(parks, firms: pd.DataFrame, firm_nodes: pd.DataFrame, chain, *,
                       k: int = 50, scores=None, include_excluded: bool = False,
                       needs: pd.DataFrame | None = None, exclude: Iterable[str] = (),
-                      firm_id: str = C.FIRM_ID, node_id: str = C.NODE_ID,
-                      confidence: str = C.CONFIDENCE) -> pd.DataFrame:
+                      reasons: bool = True, firm_id: str = C.FIRM_ID,
+                      node_id: str = C.NODE_ID, confidence: str = C.CONFIDENCE) -> pd.DataFrame:
     """Return :func:`park_matches` of every park, stacked (the input of an assignment).
 
     Parameters as :func:`park_matches`; ``parks`` is anything :func:`park_profiles` takes.
+    ``reasons=False`` skips the text (``linked_tenants``, ``reasons``, ``reason_zh``/``_en``,
+    ``excluded_reason_zh``/``_en`` are left empty) for a caller that shows only the scores,
+    such as the recruitment map's flows; the rows and scores are the same.
     """
     _check_k(k)
     m = Matcher(firms, firm_nodes, chain, needs=needs, scores=scores, firm_id=firm_id,
                  node_id=node_id, confidence=confidence)
-    tables = [_park_table(m, row, k=k, include_excluded=include_excluded, exclude=exclude)
+    tables = [_park_table(m, row, k=k, include_excluded=include_excluded, exclude=exclude,
+                          reasons=reasons)
               for row in park_profiles(parks).to_dict("records")]
     return pd.concat(tables, ignore_index=True) if tables else _park_table(
         m, None, k=k, include_excluded=False, exclude=exclude)
@@ -214,8 +218,10 @@ def _one_firm(firm, firms: pd.DataFrame | None, firm_id: str) -> pd.DataFrame:
 
 
 def _park_table(m: Matcher, park: dict | None, *, k: int | None, include_excluded: bool,
-                exclude: Iterable[str], rows: np.ndarray | None = None) -> pd.DataFrame:
-    """Score the firms for one park and return the chosen rows with their reasons."""
+                exclude: Iterable[str], rows: np.ndarray | None = None,
+                reasons: bool = True) -> pd.DataFrame:
+    """Score the firms for one park and return the chosen rows with their reasons (without
+    them, the text columns left empty, when not ``reasons``)."""
     if park is None:
         return _frame(m, {}, np.array([], int), _empty_parts(m))
     if rows is None:
@@ -238,7 +244,7 @@ def _park_table(m: Matcher, park: dict | None, *, k: int | None, include_exclude
     else:
         keep = admitted | include_excluded
     rows, parts = rows[keep], parts[keep].reset_index(drop=True)
-    table = _frame(m, park, rows, parts)
+    table = _frame(m, park, rows, parts, reasons=reasons)
     ranked = ~table[EXCLUDED].to_numpy(bool)
     table[C.RANK] = pd.array(np.where(ranked, np.cumsum(ranked), 0), dtype="Int64")
     table.loc[~ranked, C.RANK] = pd.NA
@@ -254,13 +260,17 @@ def _empty_parts(m: Matcher) -> pd.DataFrame:
     return out
 
 
-def _frame(m: Matcher, park: dict, rows: np.ndarray, parts: pd.DataFrame) -> pd.DataFrame:
+def _frame(m: Matcher, park: dict, rows: np.ndarray, parts: pd.DataFrame, *,
+           reasons: bool = True) -> pd.DataFrame:
     firms = m.firms.iloc[rows].reset_index(drop=True)
-    described = [describe_pair(m, park, int(r), part)
-                 for r, part in zip(rows, parts.to_dict("records"), strict=True)]
-    text = {c: [d[c] for d in described] for c in
-            (LINKED_TENANTS, EXCLUDED_REASON_ZH, EXCLUDED_REASON_EN, C.REASONS, C.REASON_ZH,
-             C.REASON_EN)}
+    text_columns = (LINKED_TENANTS, EXCLUDED_REASON_ZH, EXCLUDED_REASON_EN, C.REASONS,
+                    C.REASON_ZH, C.REASON_EN)
+    if reasons:
+        described = [describe_pair(m, park, int(r), part)
+                     for r, part in zip(rows, parts.to_dict("records"), strict=True)]
+        text = {c: [d[c] for d in described] for c in text_columns}
+    else:
+        text = {c: [None] * len(rows) for c in text_columns}
     needs = m.needs.iloc[rows].reset_index(drop=True)
     score_parts = [SYNERGY, FOCUS_FIT, CAPACITY_FIT, PROXIMITY] + \
         ([REC_SCORE] if REC_SCORE in parts else [])

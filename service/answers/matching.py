@@ -161,7 +161,9 @@ def recruitment_layers(snapshot, node_id: str, *, k: int, parks: pd.DataFrame | 
     """Return the map layers of one weak link's top ``k`` firms, as the snapshot ranks them.
 
     With ``parks``, the firms are matched to them (the recommendation score blended into the
-    park prior) and assigned within capacities; the flows draw the assignment.
+    park prior) and assigned within capacities; the flows draw the assignment. The flows show
+    each pair's score, not its reasons, so the matching writes none (``reasons=False``: a
+    first map of 500 firms would otherwise spend most of its time on text it never shows).
     """
     from recommender.maps import recruitment_map
     from recommender.parks.assignment import assign_firms_to_parks
@@ -178,7 +180,7 @@ def recruitment_layers(snapshot, node_id: str, *, k: int, parks: pd.DataFrame | 
         ids = set(recs[C.FIRM_ID].astype("str"))
         firms = data.firms[data.firms[C.FIRM_ID].astype("str").isin(ids)]
         table = matches_for_parks(parks, firms, data.firm_nodes, data.chain, k=len(recs),
-                                  scores=recs[[C.FIRM_ID, C.SCORE]])
+                                  scores=recs[[C.FIRM_ID, C.SCORE]], reasons=False)
         matches = assign_firms_to_parks(table[~table[EXCLUDED]], capacities(parks))
     return recruitment_map(recs, parks=parks if parks is not None and len(parks) else None,
                            matches=matches, node_names=data.chain)

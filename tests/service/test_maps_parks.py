@@ -116,6 +116,29 @@ def test_the_png_is_titled_with_the_weak_link_k_and_date(app):
     assert png_title(snapshot, key, "en").endswith(f"top 20 candidates · {day}")
 
 
+def test_the_map_s_layers_are_the_same_as_with_reasons_written(app, monkeypatch):
+    """The map's matching writes no reasons; its answer is what it was when it wrote them."""
+    import recommender.parks.matching as library
+    from service.answers import matching
+    from service.runtime.state import state
+
+    with app.app_context():
+        snapshot = state().snapshots.get()
+        parks = matching.visible_parks(state().store, None)
+    bare = matching.recruitment_layers(snapshot, NODE, k=50, parks=parks)
+    called = []
+    original = library.matches_for_parks
+
+    def with_reasons(*args, **kwargs):
+        called.append(kwargs.pop("reasons"))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(library, "matches_for_parks", with_reasons)
+    full = matching.recruitment_layers(snapshot, NODE, k=50, parks=parks)
+    assert called == [False] and len(bare["flows"]) > 0
+    assert matching.geojson_bytes(bare) == matching.geojson_bytes(full)
+
+
 def test_a_map_of_an_unknown_node_is_a_404(client, as_role, error_body):
     response = client.get("/api/v1/maps/recruitment.geojson?weak_link=nowhere",
                           headers=as_role("viewer"))

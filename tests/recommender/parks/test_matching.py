@@ -265,6 +265,24 @@ def test_matches_for_parks_stacks_the_parks(chain, park):
     assert table.groupby("park_id").size().to_dict() == {"p1": 2, "p2": 2}
 
 
+def test_matches_without_reasons_have_the_same_rows_and_scores(chain, park):
+    other = {**park, "park_id": "p2", "tenants": [], "clean_room_m2": 0.0}
+    firms = pd.DataFrame([firm(f, lat=22.0 + i, employees=100.0 * (i + 1))
+                          for i, f in enumerate("abcdef")] + [firm("tenant")])
+    link = links(*[(f, "chips", 1.0) for f in "abcdef"], ("tenant", "optics", 1.0))
+    scores = {f: 0.1 * i for i, f in enumerate("abcdef")}
+    text = ["linked_tenants", "reasons", "reason_zh", "reason_en", EXCLUDED_REASON_ZH,
+            EXCLUDED_REASON_EN]
+    full = matches_for_parks([park, other], firms, link, chain, k=3, scores=scores,
+                             include_excluded=True)
+    bare = matches_for_parks([park, other], firms, link, chain, k=3, scores=scores,
+                             include_excluded=True, reasons=False)
+    assert full["reason_en"].notna().any()
+    assert list(bare.columns) == list(full.columns)
+    pd.testing.assert_frame_equal(bare.drop(columns=text), full.drop(columns=text))
+    assert bare[text].isna().all().all()
+
+
 # --- command line -----------------------------------------------------------------------------
 
 
