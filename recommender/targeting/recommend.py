@@ -206,7 +206,9 @@ def target_list(data, weak_links: pd.DataFrame, *, model=None, k: int = 30,
     -------
     DataFrame
         :data:`TARGET_COLUMNS` in pick order; ``attrs`` carries the portfolio's notes
-        (``note``, ``objective``, ``country_cap``, ``guarantee``…) and ``link_weights``.
+        (``note``, ``saturated``, ``saturated_after``, ``objective``, ``country_cap``,
+        ``guarantee``…) and ``link_weights``; the list stops short of ``k`` once coverage
+        saturates (no pick would add 1e-4 of the links' total weight).
 
     Raises
     ------

@@ -230,6 +230,9 @@ def _target_list(snapshot, *, k, max_country_share, top_links, exclude) -> dict[
             "country_cap": _plain(attrs.get("country_cap")),
             "link_weights": attrs["link_weights"],
             "note": attrs.get("note") or "", "guarantee": attrs.get("guarantee") or "",
+            "saturated": bool(attrs.get("saturated")),
+            "saturated_after": _plain(attrs.get("saturated_after")),
+            "min_gain": float(attrs.get("min_gain") or 0.0),
         },
         "items": items,
     }

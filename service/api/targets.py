@@ -73,6 +73,13 @@ class CoverageSchema(ma.Schema):
     note = fields.String(required=True, metadata={
         "description": "Why fewer than k firms were picked, if so"})
     guarantee = fields.String(required=True)
+    saturated = fields.Boolean(required=True, metadata={
+        "description": "True when the list stopped short of k because no firm still allowed "
+                       "would add at least min_gain: coverage has saturated"})
+    saturated_after = fields.Integer(required=True, allow_none=True, metadata={
+        "description": "Firms picked when coverage saturated (null if it did not)"})
+    min_gain = fields.Float(required=True, metadata={
+        "description": "Least expected coverage a pick must add: 1e-4 of total_weight"})
 
 
 class TargetListSchema(ma.Schema):

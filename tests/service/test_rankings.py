@@ -372,6 +372,21 @@ def test_the_target_list_is_the_library_portfolio(get, served):
                for i in body["items"])
 
 
+def test_a_saturated_target_list_stops_and_says_so(get):
+    body = get("/api/v1/target-list?k=200&top_links=1&max_country_share=1").get_json()
+
+    conforms(TargetListSchema, body)
+    coverage = body["coverage"]
+    assert coverage["saturated"] is True
+    assert coverage["saturated_after"] == len(body["items"]) < 200
+    assert coverage["note"].startswith(f"picked {len(body['items'])} of k=200: coverage "
+                                       f"saturated after {len(body['items'])} pick")
+    assert coverage["min_gain"] == pytest.approx(1e-4 * coverage["total_weight"])
+    assert min(i["marginal_gain"] for i in body["items"]) >= coverage["min_gain"]
+    unsaturated = get("/api/v1/target-list?k=3").get_json()["coverage"]
+    assert unsaturated["saturated"] is False and unsaturated["saturated_after"] is None
+
+
 def test_the_target_list_leaves_out_excluded_firms(get):
     first = get("/api/v1/target-list?k=5").get_json()["items"][0]["firm_id"]
     again = get(f"/api/v1/target-list?k=5&exclude={first}").get_json()

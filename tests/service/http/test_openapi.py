@@ -131,3 +131,10 @@ def test_the_recommendations_echo_and_describe_the_stage(spec):
     description = spec["paths"]["/api/v1/weak-links/{node_id}/recommendations"]["get"][
         "description"]
     assert "``stage``" in description and "``invested``" in description
+
+
+def test_the_target_list_documents_when_coverage_saturated(spec):
+    coverage = spec["components"]["schemas"]["Coverage"]
+    assert {"saturated", "saturated_after", "min_gain"} <= set(coverage["required"])
+    assert coverage["properties"]["saturated"]["type"] == "boolean"
+    assert "saturated" in coverage["properties"]["saturated"]["description"]

@@ -316,6 +316,21 @@ def test_each_pick_shows_the_links_it_covers_and_its_gain(page, api):
     assert 'id="guarantee"' in html and "1/2" in html
 
 
+@pytest.mark.parametrize(("lang", "said"), [
+    ("zh", "覆盖已饱和：选出 {n} 家后，其余候选企业新增的期望覆盖均不足各环节总权重的 0.01%"),
+    ("en", "Coverage saturated after {n} picks: no other candidate would add 0.01 %"),
+])
+def test_a_saturated_target_list_says_why_it_is_short(page, api, lang, said):
+    query = {"max_country_share": 1, "top_links": 1}
+    rows, html = page(targets_k=200, lang=lang, **query)
+    asked = api("/target-list", k=200, **query)
+    n = asked["coverage"]["saturated_after"]
+    assert n == len(rows.tables["targets"]) < 200
+    assert "saturated" in rows.ids and 'id="shortfall"' not in html
+    assert said.format(n=n) in html and "K = 200" in html
+    assert f'<strong id="picked">{n} / 200</strong>' in html
+
+
 def test_the_target_list_in_english(page):
     _, html = page(targets_k=4, lang="en")
     assert "Target list" in html and "Expected coverage" in html and "Marginal gain" in html
