@@ -179,7 +179,10 @@ def recruitment_layers(snapshot, node_id: str, *, k: int, parks: pd.DataFrame | 
     if parks is not None and len(recs) and len(parks):
         ids = set(recs[C.FIRM_ID].astype("str"))
         firms = data.firms[data.firms[C.FIRM_ID].astype("str").isin(ids)]
-        table = matches_for_parks(parks, firms, data.firm_nodes, data.chain, k=len(recs),
+        # A pair's score is the firm's own or the park's tenants': no other firm's links.
+        tenants = {str(t) for listed in parks.get(C.TENANTS, ()) for t in (listed or [])}
+        links = data.firm_nodes[data.firm_nodes[C.FIRM_ID].astype("str").isin(ids | tenants)]
+        table = matches_for_parks(parks, firms, links, data.chain, k=len(recs),
                                   scores=recs[[C.FIRM_ID, C.SCORE]], reasons=False)
         matches = assign_firms_to_parks(table[~table[EXCLUDED]], capacities(parks))
     return recruitment_map(recs, parks=parks if parks is not None and len(parks) else None,

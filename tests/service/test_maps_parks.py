@@ -116,8 +116,9 @@ def test_the_png_is_titled_with_the_weak_link_k_and_date(app):
     assert png_title(snapshot, key, "en").endswith(f"top 20 candidates · {day}")
 
 
-def test_the_map_s_layers_are_the_same_as_with_reasons_written(app, monkeypatch):
-    """The map's matching writes no reasons; its answer is what it was when it wrote them."""
+def test_the_map_s_layers_are_the_same_as_with_reasons_and_every_link(app, monkeypatch):
+    """The map's matching writes no reasons and reads only its firms' and the tenants' links;
+    its answer is what it was when it wrote them from every firm's links."""
     import recommender.parks.matching as library
     from service.answers import matching
     from service.runtime.state import state
@@ -129,13 +130,13 @@ def test_the_map_s_layers_are_the_same_as_with_reasons_written(app, monkeypatch)
     called = []
     original = library.matches_for_parks
 
-    def with_reasons(*args, **kwargs):
-        called.append(kwargs.pop("reasons"))
-        return original(*args, **kwargs)
+    def with_reasons(parks, firms, firm_nodes, chain, **kwargs):
+        called.append((kwargs.pop("reasons"), len(firm_nodes) < len(snapshot.data.firm_nodes)))
+        return original(parks, firms, snapshot.data.firm_nodes, chain, **kwargs)
 
     monkeypatch.setattr(library, "matches_for_parks", with_reasons)
     full = matching.recruitment_layers(snapshot, NODE, k=50, parks=parks)
-    assert called == [False] and len(bare["flows"]) > 0
+    assert called == [(False, True)] and len(bare["flows"]) > 0
     assert matching.geojson_bytes(bare) == matching.geojson_bytes(full)
 
 
