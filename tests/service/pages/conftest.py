@@ -159,3 +159,14 @@ def browse(chromium, site, keys) -> Iterator[Callable]:
         context.close()
         problems += watch.errors + [f"request to another host: {url}" for url in watch.foreign]
     assert problems == []
+
+
+@pytest.fixture(scope="module")
+def own_store(demo_store, tmp_path_factory, request):
+    """A copy of the demo store for one test module that changes it, and its folder."""
+    from tests.service.store_copies import copy_of
+
+    folder = tmp_path_factory.mktemp(request.module.__name__.rpartition(".")[2])
+    store = copy_of(demo_store, folder)
+    yield store, folder
+    store.close()

@@ -9,15 +9,7 @@ import pytest
 
 from recommender.store.corrections import corrections
 from tests.service.conftest import ROLES, service_app
-from tests.service.store_copies import copy_of, keys_of
-
-
-@pytest.fixture(scope="module")
-def own_store(demo_store, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("review")
-    store = copy_of(demo_store, folder)
-    yield store, folder
-    store.close()
+from tests.service.store_copies import keys_of
 
 
 @pytest.fixture(scope="module")
