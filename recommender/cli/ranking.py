@@ -9,9 +9,10 @@ import click
 
 from recommender.cli.common import Progress, chain_of, echo_json, settings_of, store_of
 from recommender.columns import SIZE_CLASSES
+from recommender.outcome_stages import NOT_CONTACTED, RECRUITMENT_STAGES
 from recommender.ranking.training import TEST_SHARE
 from recommender.targeting.impact import SORT_KEYS
-from recommender.targeting.stages import NOT_CONTACTED, RECRUITMENT_STAGES, stage_label
+from recommender.targeting.stages import stage_label
 
 __all__ = ["COMMANDS", "evaluate", "recommend", "target_list", "train"]
 

@@ -143,7 +143,7 @@ def recommend(data, weak_links: pd.DataFrame, node_id: str, *, model=None, k: in
     country : ISO alpha-2 code or codes to keep.
     size : size class or classes to keep (nano, micro, small, mid, large, mega).
     stage : recruitment stage name or names to keep
-        (:data:`recommender.targeting.stages.RECRUITMENT_STAGES`: ``none`` never contacted
+        (:data:`recommender.outcome_stages.RECRUITMENT_STAGES`: ``none`` never contacted
         for this node, else the best outcome recorded for the pair).
     exclude_contacted : leave out firms with a recorded outcome for this node (``stage="none"``).
     include_landed : keep the firms that already invested for this node (left out by default

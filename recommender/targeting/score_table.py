@@ -45,10 +45,11 @@ import pandas as pd
 from recommender import columns as C
 from recommender.diagnosis.weak_links import CAN_RECRUIT
 from recommender.exceptions import DataError, InvalidArgument, NotFoundError, NotRecruitable
+from recommender.outcome_stages import RECRUITMENT_STAGES
 from recommender.targeting.impact import SORT_KEYS, check_sort, firm_capability, pair_impact
 from recommender.targeting.prior_model import model_version, prior_model
 from recommender.targeting.scoring import base_rate, best_first, scores_of
-from recommender.targeting.stages import RECRUITMENT_STAGES, best_stage_codes, stage_codes
+from recommender.targeting.stages import best_stage_codes, stage_codes
 
 __all__ = [
     "BASELINE_ROWS",

@@ -15,15 +15,9 @@ import pandas as pd
 
 from recommender import columns as C
 from recommender.exceptions import InvalidArgument
-from recommender.outcome_stages import (  # the vocabulary, at the root for every floor
-    NOT_CONTACTED,
-    OUTCOME_STAGES,
-    RECRUITMENT_STAGES,
-    STAGE_LABELS,
-)
+from recommender.outcome_stages import RECRUITMENT_STAGES, STAGE_LABELS
 
-__all__ = ["NOT_CONTACTED", "OUTCOME_STAGES", "RECRUITMENT_STAGES", "STAGE_LABELS",
-           "best_stage_codes", "stage_codes", "stage_label", "stage_names"]
+__all__ = ["best_stage_codes", "stage_codes", "stage_label", "stage_names"]
 
 
 

@@ -121,7 +121,7 @@ def recommendation_positions(snapshot, node_id: str, *, k: int,
     passed the filters (raises NotFoundError for an unknown node, NotRecruitable for a
     downstream one).
 
-    ``stage``: recruitment stages (:data:`recommender.targeting.stages.RECRUITMENT_STAGES`) to
+    ``stage``: recruitment stages (:data:`recommender.outcome_stages.RECRUITMENT_STAGES`) to
     keep; firms that invested for the link only with ``include_landed`` or a ``stage`` naming
     them. See :meth:`recommender.targeting.score_table.ScoreTable.ranked`.
     """

@@ -7,10 +7,10 @@ from marshmallow import fields, validate
 from webargs.fields import DelimitedList
 
 from recommender.columns import SIZE_CLASSES
+from recommender.outcome_stages import RECRUITMENT_STAGES
 from recommender.store.auth import READ_RANKINGS
 from recommender.targeting.exports import RECOMMENDATION_EXPORT_COLUMNS
 from recommender.targeting.impact import SORT_KEYS
-from recommender.targeting.stages import RECRUITMENT_STAGES
 from service.answers import rankings as answers
 from service.http.downloads import (
     file_response,

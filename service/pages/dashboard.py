@@ -181,7 +181,7 @@ def _filter_options(snapshot, node_id: str | None, firm: dict) -> dict:
     from recommender.columns import SIZE_CLASSES
     from recommender.exceptions import NotFoundError
     from recommender.firms.countries import country_name
-    from recommender.targeting.stages import RECRUITMENT_STAGES
+    from recommender.outcome_stages import RECRUITMENT_STAGES
 
     countries, sizes, stages = {}, {}, {}
     if node_id is not None:

@@ -127,7 +127,7 @@ def _stage_choices(asked: str) -> list[dict[str, str]]:
     """The recruitment stages the map offers (``value`` as the API's ``stage``, ``labels`` the
     texts of its stages): each stage, and any contact at all; a valid combination asked in the
     URL is offered too, so the form shows what the map draws."""
-    from recommender.targeting.stages import NOT_CONTACTED, OUTCOME_STAGES, RECRUITMENT_STAGES
+    from recommender.outcome_stages import NOT_CONTACTED, OUTCOME_STAGES, RECRUITMENT_STAGES
     from service.pages.blueprint import stage_text
 
     def label(stage: str) -> str:

@@ -8,6 +8,7 @@ from recommender.demo.generator import generate_world
 from recommender.demo.world import load_region
 from recommender.diagnosis.weak_links import diagnose_weak_links
 from recommender.exceptions import InvalidArgument, NotFoundError, NotRecruitable
+from recommender.outcome_stages import RECRUITMENT_STAGES
 from recommender.ranking.dataset import chain_data_from_world
 from recommender.ranking.feature_registry import feature_names
 from recommender.ranking.features import contacted_pairs, training_frame
@@ -21,7 +22,6 @@ from recommender.targeting.recommend import (
     score_candidates,
     target_list,
 )
-from recommender.targeting.stages import RECRUITMENT_STAGES
 
 NODE = "vacuum_pumps"
 

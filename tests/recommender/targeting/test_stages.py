@@ -7,14 +7,8 @@ import pytest
 
 from recommender import columns as C
 from recommender.exceptions import InvalidArgument
-from recommender.targeting.stages import (
-    RECRUITMENT_STAGES,
-    STAGE_LABELS,
-    best_stage_codes,
-    stage_codes,
-    stage_label,
-    stage_names,
-)
+from recommender.outcome_stages import RECRUITMENT_STAGES, STAGE_LABELS
+from recommender.targeting.stages import best_stage_codes, stage_codes, stage_label, stage_names
 
 
 def test_names_and_codes_round_trip():
