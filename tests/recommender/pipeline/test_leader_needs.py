@@ -65,3 +65,33 @@ def test_a_malformed_need_is_refused(firm_store, region, fields, message):
 def test_a_need_of_a_firm_not_in_the_store_is_not_found(firm_store, region):
     with pytest.raises(NotFoundError, match="nobody"):
         L.enter_need(firm_store, region.id, "nobody", "lasers", {"need": 3}, by="a")
+
+
+def test_a_region_reimport_keeps_the_needs_leaders_entered(firm_store, chain, region):
+    from recommender.firms.schemas import validate_table
+
+    filed = region.leader_needs.iloc[0]
+    table = validate_table(region.leader_needs, "leader_needs", file="leader_needs")
+    firm_store.replace_region_table("leader_needs", region.id, table)
+    # a leader re-enters one of the file's own needs, and enters a new one
+    new_node = next(n for n in chain.node_ids if n not in set(region.leader_needs["node_id"]))
+    L.enter_need(firm_store, region.id, filed["leader_firm_id"], filed["node_id"], {"need": 5},
+                 by="liaison", today=TODAY)
+    L.enter_need(firm_store, region.id, LEADER, new_node, {"need": 2}, by="liaison",
+                 today=TODAY)
+
+    counts = firm_store.replace_region_table("leader_needs", region.id, table)
+
+    rows = {(r["leader_firm_id"], r["node_id"]): r for r in L.needs_of(firm_store, region.id)}
+    assert len(rows) == len(region.leader_needs) + 1
+    kept = rows[(filed["leader_firm_id"], filed["node_id"])]
+    assert (kept["need"], kept["entered_by"], kept["as_of"]) == (5.0, "liaison", TODAY)
+    assert rows[(LEADER, new_node)]["entered_by"] == "liaison"
+    assert counts["deleted"] == 0 and counts["inserted"] == 0
+    # a file row the leaders never touched still follows the file: dropped with it
+    dropped = table.iloc[1]
+    firm_store.replace_region_table("leader_needs", region.id, table.drop(index=table.index[1]))
+    pairs = {(r["leader_firm_id"], r["node_id"]) for r in L.needs_of(firm_store, region.id)}
+    assert (dropped["leader_firm_id"], dropped["node_id"]) not in pairs
+    assert (filed["leader_firm_id"], filed["node_id"]) in pairs
+    assert len(pairs) == len(region.leader_needs)
