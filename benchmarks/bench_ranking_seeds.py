@@ -44,7 +44,7 @@ from recommender.demo.generator import generate_world
 from recommender.demo.world import load_region
 from recommender.diagnosis.weak_links import diagnose_weak_links
 from recommender.ranking.dataset import chain_data_from_world
-from recommender.ranking.evaluation import METRICS, backtest, evaluate
+from recommender.ranking.evaluation import METRICS, UNIVERSE_METRICS, backtest, evaluate
 from recommender.ranking.evaluation_report import json_ready
 from recommender.ranking.feature_registry import (
     BEST_PRIOR_STAGE,
@@ -144,6 +144,43 @@ def one_world(seed: int, firms: int, folds: int, bound: bool = False,
     return results
 
 
+def interval(values) -> tuple[float, float, float]:
+    """Mean and 95 % interval over seeds (Student's t; the mean alone with one seed)."""
+    from scipy import stats
+
+    v = np.asarray([x for x in values if x is not None and np.isfinite(x)], float)
+    if len(v) < 2:
+        m = float(v.mean()) if len(v) else float("nan")
+        return m, m, m
+    half = stats.t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / math.sqrt(len(v))
+    return float(v.mean()), float(v.mean() - half), float(v.mean() + half)
+
+
+def universe_table(results: dict, seeds: str) -> list[str]:
+    """Every candidate of the held-out campaigns: NDCG@10, the share of the prior-to-oracle
+    headroom captured, Spearman of score with true utility over the pool, one-hop share of the
+    top 10; mean and 95 % interval over the seeds."""
+    every = [r["every_candidate"]["metrics"] for r in results.values()]
+    methods = [m for m in every[0] if all(m in e for e in every)]
+    lines = [f"\nevery candidate (point 4), mean [95 % interval] over seeds {seeds}:",
+             f"  {'method':<20} {'NDCG@10':>22} {'headroom':>22} {'spearman':>22} "
+             f"{'hop-1 share top 10':>22}"]
+
+    def cell(values) -> str:
+        m, lo, hi = interval(values)
+        return f"{m:7.3f} [{lo:6.3f}, {hi:6.3f}]"
+
+    for method in methods:
+        ndcg = [e[method]["ndcg@10"] for e in every]
+        headroom = [(e[method]["ndcg@10"] - e["prior"]["ndcg@10"])
+                    / (e["oracle"]["ndcg@10"] - e["prior"]["ndcg@10"])
+                    if "oracle" in e and "prior" in e else None for e in every]
+        lines.append(f"  {method:<20} {cell(ndcg):>22} {cell(headroom):>22} "
+                     + " ".join(f"{cell([e[method].get(m) for e in every]):>22}"
+                                for m in UNIVERSE_METRICS))
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", default="1,2,3,4,5,6")
@@ -195,6 +232,8 @@ def main() -> None:
             read = np.mean([r["trait_bound"]["read_correlation"] for r in results.values()])
             print(f"  lambdarank, hidden trait of contacted firms known (read correlation "
                   f"{read:.2f}), NDCG@10: {np.mean(bound):.3f}")
+    if all("every_candidate" in r for r in results.values()):
+        print("\n".join(universe_table(results, args.seeds)))
     if args.json:
         with open(args.json, "w", encoding="utf-8") as handle:
             json.dump(json_ready({str(k): v for k, v in results.items()}), handle, indent=1)

@@ -52,7 +52,12 @@ import pandas as pd
 from recommender import columns as C
 from recommender.exceptions import InvalidArgument
 from recommender.ranking.methods import METHODS, SCORERS, default_features
-from recommender.ranking.metrics import RELEVANT_STAGE, group_metrics
+from recommender.ranking.metrics import (
+    RELEVANT_STAGE,
+    group_metrics,
+    group_spearman,
+    group_top_share,
+)
 from recommender.ranking.splits import (
     BACKTEST_FOLDS,
     BACKTEST_SHARE,
@@ -62,10 +67,12 @@ from recommender.ranking.splits import (
 )
 
 __all__ = ["BOOTSTRAP_SAMPLES", "CALIBRATED", "CALIBRATION_BINS", "COMPARED", "DRAWS",
-           "MAX_STAGE", "METRICS", "backtest", "draw_stages", "evaluate",
-           "expected_calibration_error", "reliability_table"]
+           "MAX_STAGE", "METRICS", "UNIVERSE_METRICS", "backtest", "draw_stages", "evaluate",
+           "expected_calibration_error", "reliability_table", "universe_metrics"]
 
 METRICS = ("ndcg@10", "map@10", "recall@50")
+# over every candidate only: rank correlation of score with true utility, one-hop share of top 10
+UNIVERSE_METRICS = ("spearman", "hop1@10")
 BOOTSTRAP_SAMPLES = 2000
 DRAWS = 20  # outcome draws per candidate when every candidate is graded (demo world only)
 MAX_STAGE = 4  # outcome stages 0..4
@@ -276,8 +283,12 @@ def _evaluate_window(train, test, *, methods, seed, features, ranker_params, val
             continue
         tables[method] = group_metrics(labels, scores, groups, relevant=relevant)
         if stages is not None:
-            every[method] = _drawn_group_metrics(stages, scorer(candidates),
-                                                 candidates[group_id].to_numpy(), relevant)
+            pool_scores = scorer(candidates)
+            every[method] = pd.concat([
+                _drawn_group_metrics(stages, pool_scores, candidates[group_id].to_numpy(),
+                                     relevant),
+                universe_metrics(candidates, pool_scores, group_id=group_id, truth=truth)],
+                axis=1)
     results = {
         **_summary(tables, seed), "skipped": skipped, "features": features,
         "train": window_of(train, date=date, group_id=group_id),
@@ -372,10 +383,25 @@ def backtest(frame: pd.DataFrame, *, folds: int = BACKTEST_FOLDS,
     return out
 
 
+def universe_metrics(candidates: pd.DataFrame, scores, *, group_id: str = C.GROUP_ID,
+                     truth: str = C.TRUE_UTILITY, k: int = 10) -> pd.DataFrame:
+    """Per group of ``candidates`` (in order of first appearance): ``spearman``, the rank
+    correlation of ``scores`` with the true utility over the whole pool, and ``hop1@10``, the
+    share of one-hop neighbours (``hop`` 1) among the top ``k``."""
+    groups = candidates[group_id].to_numpy()
+    hop = pd.to_numeric(candidates[C.HOP], errors="coerce").fillna(0).to_numpy(float) >= 1 \
+        if C.HOP in candidates.columns else np.zeros(len(candidates), bool)
+    utility = pd.to_numeric(candidates[truth], errors="coerce").fillna(-1e9).to_numpy(float)
+    scores = np.asarray(scores, float)
+    return pd.DataFrame({UNIVERSE_METRICS[0]: group_spearman(utility, scores, groups),
+                         UNIVERSE_METRICS[1]: group_top_share(hop, scores, groups, k=k)})
+
+
 def _summary(tables: Mapping[str, pd.DataFrame], seed: int) -> dict:
     """Means over groups, the groups each mean covers, and the paired comparisons."""
     return {
-        "metrics": {method: {m: _mean(t[m]) for m in METRICS} for method, t in tables.items()},
+        "metrics": {method: {m: _mean(t[m]) for m in (*METRICS, *UNIVERSE_METRICS)
+                             if m in t.columns} for method, t in tables.items()},
         "groups": {method: _coverage(t) for method, t in tables.items()},
         "comparisons": {"ndcg@10": _comparisons(
             {method: t["ndcg@10"].to_numpy(float) for method, t in tables.items()}, seed)},

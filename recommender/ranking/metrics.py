@@ -17,6 +17,10 @@ Conventions
   :func:`group_metrics` reports them as NaN. A mean over no group at all is NaN.
 - AP@k divides by ``min(R, k)``, R the relevant rows of the group, so a perfect top k scores 1
   even when R > k. Recall@k divides by R.
+- Over a whole universe of candidates (demo worlds, where each candidate's true utility is
+  known), :func:`group_spearman` gives each group's rank correlation of score with the truth
+  and :func:`group_top_share` the share of its top k carrying a flag (one-hop neighbours),
+  ties broken against the method (flagged rows first).
 
 >>> labels, scores, groups = [3, 0, 1, 0], [0.9, 0.8, 0.1, 0.5], ["a", "a", "b", "b"]
 >>> round(ndcg_at_k(labels, scores, groups, k=2), 4)   # group b alone: 1 / log2(3) = 0.6309
@@ -36,6 +40,8 @@ __all__ = [
     "DEFAULT_CUTOFFS",
     "RELEVANT_STAGE",
     "group_metrics",
+    "group_spearman",
+    "group_top_share",
     "map_at_k",
     "ndcg_at_k",
     "ranking_metrics",
@@ -182,3 +188,58 @@ def ranking_metrics(labels, scores, groups, *, k_ndcg: int = 10, k_map: int = 10
     out["groups_ndcg"] = int(table[names[0]].notna().sum())
     out["groups_relevant"] = int((table["relevant"] > 0).sum())
     return out
+
+
+def group_spearman(truth, scores, groups) -> np.ndarray:
+    """Return each group's Spearman correlation of ``scores`` with ``truth`` (average ranks for
+    ties), in order of first appearance of the group; NaN for a group where either is constant.
+
+    >>> group_spearman([1, 2, 3, 3, 2, 1], [0.1, 0.2, 0.3, 5, 6, 7], list("aaabbb")).tolist()
+    [1.0, -1.0]
+    """
+    t = np.asarray(truth, float).ravel()
+    s = np.asarray(scores, float).ravel()
+    codes, first = pd.factorize(np.asarray(groups).ravel(), sort=False)
+    if not (len(t) == len(s) == len(codes)):
+        raise InvalidArgument(f"truth, scores and groups must have the same length, got "
+                              f"{len(t)}, {len(s)} and {len(codes)}")
+    frame = pd.DataFrame({"g": codes, "t": t, "s": s})
+    ranks = frame.groupby("g", sort=False)[["t", "s"]].rank(method="average")
+    ranks["g"] = codes
+    n = len(first)
+    count = np.bincount(codes, minlength=n).astype(float)
+    sums = {c: np.bincount(codes, ranks[c].to_numpy(float), minlength=n) for c in ("t", "s")}
+    mean = {c: sums[c] / np.maximum(count, 1) for c in sums}
+    dt = ranks["t"].to_numpy(float) - mean["t"][codes]
+    ds = ranks["s"].to_numpy(float) - mean["s"][codes]
+    cov = np.bincount(codes, dt * ds, minlength=n)
+    var_t = np.bincount(codes, dt * dt, minlength=n)
+    var_s = np.bincount(codes, ds * ds, minlength=n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where((var_t > 0) & (var_s > 0), cov / np.sqrt(var_t * var_s), np.nan)
+
+
+def group_top_share(flag, scores, groups, k: int = 10) -> np.ndarray:
+    """Return, per group (in order of first appearance), the share of its top ``k`` rows by
+    score that have ``flag`` true; ties in the score put flagged rows first (pessimistic).
+
+    >>> group_top_share([1, 0, 0, 1], [0.9, 0.8, 0.1, 0.1], ["a", "a", "a", "a"], k=2).tolist()
+    [0.5]
+    """
+    k = _check_k("k", k)
+    f = np.asarray(flag, float).ravel()
+    s = np.asarray(scores, float).ravel()
+    codes = pd.factorize(np.asarray(groups).ravel(), sort=False)[0]
+    if not (len(f) == len(s) == len(codes)):
+        raise InvalidArgument(f"flag, scores and groups must have the same length, got "
+                              f"{len(f)}, {len(s)} and {len(codes)}")
+    order = np.lexsort((-f, -s, codes))
+    sorted_codes = codes[order]
+    starts = (np.flatnonzero(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]])
+              if len(codes) else sorted_codes)
+    top = _positions(sorted_codes, starts) <= k
+    n = len(starts)
+    shown = np.bincount(sorted_codes[top], minlength=n)
+    flagged = np.bincount(sorted_codes[top], f[order][top], minlength=n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(shown > 0, flagged / np.maximum(shown, 1), np.nan)
