@@ -102,7 +102,8 @@ def test_every_node_has_an_edge_and_the_stages_connect(chain):
 
 def test_edges_form_a_dag_of_plausible_size(chain):
     assert nx.is_directed_acyclic_graph(chain.graph)
-    assert 200 <= len(chain.edges) <= 350
+    # two and a half to five suppliers or customers a node
+    assert 2.5 * len(chain.node_ids) <= len(chain.edges) <= 5 * len(chain.node_ids)
 
 
 def test_cost_shares_into_a_node_stay_below_one(chain):
@@ -127,7 +128,23 @@ def test_cost_shares_into_a_node_stay_below_one(chain):
         ("mass_spectrometers", "food_drug_safety"),
         ("mass_spectrometers", "environmental_monitoring"),
         ("wafer_inspection", "semiconductors_electronics"),
+        ("load_cells", "weighing_instruments"),
+        ("gas_sensors", "gas_analyzers"),
+        ("pressure_sensors", "level_instruments"),
     ],
 )
 def test_known_supply_links_are_present(chain, supplier, consumer):
     assert chain.graph.has_edge(supplier, consumer)
+
+
+@pytest.mark.realdata
+def test_weighing_level_and_gas_headings_are_placed(chain, hs2022):
+    """Every HS 2022 subheading of weighing machines (8423) and balances (9016), and the
+    flow, level and pressure (9026) and gas analysis (902710) subheadings, is a node's."""
+    wanted = {code for code in hs2022
+              if len(code) == 6 and code[:4] in {"8423", "9016", "9026"}} | {"902710"}
+    placed = {code for codes in chain.nodes[C.HS_CODES] for code in codes}
+    assert wanted and wanted <= placed
+    assert chain.nodes_for_hs("901600") == ["laboratory_balances"]
+    assert set(chain.nodes_for_hs("842320")) == {"weighing_instruments"}
+    assert "load_cells" in chain.nodes_for_hs("842390")
