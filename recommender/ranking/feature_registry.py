@@ -13,7 +13,9 @@ holds the firm back (:class:`Feature`). Three groups:
 - ``pair``: the firm against the node and the region (match and chain hop, the node's
   weak-link score and its components, weak-link fit, distance, common language, time-zone
   gap, home-country export control, local chain leaders next to the node, local competitors);
-- ``engagement``: the firm's earlier outcomes, strictly before the pair's date.
+- ``engagement``: the firm's earlier outcomes, strictly before the pair's date: its whole
+  record, then its record for this link (the same node) and elsewhere (other nodes) apart
+  (:mod:`recommender.ranking.engagement`).
 
 Adding a feature is one row here and one line of
 :func:`~recommender.ranking.features.build_features`. The names that are not already column
@@ -41,8 +43,9 @@ from recommender.exceptions import InvalidArgument, NotFoundError
 from recommender.outcome_stages import OUTCOME_STAGES, STAGE_LABELS
 
 __all__ = [
-    "AGE_YEARS", "BEST_PRIOR_STAGE", "COMMON_LANGUAGE", "DAYS_SINCE_CONTACT", "FEATURES",
-    "FEATURE_GROUPS", "HOME_EXPORT_CONTROL", "LEADER_CUSTOMERS", "LEADER_SUPPLIERS",
+    "AGE_YEARS", "BEST_PRIOR_STAGE", "COMMON_LANGUAGE", "DAYS_SINCE_CONTACT",
+    "ELSEWHERE_MEAN_STAGE", "FEATURES", "FEATURE_GROUPS", "HOME_EXPORT_CONTROL",
+    "LEADER_CUSTOMERS", "LEADER_SUPPLIERS", "LINK_BEST_STAGE", "LINK_CONTACTS", "LINK_DECLINES",
     "LOCAL_COMPETITORS", "LOG10_EMPLOYEES", "LOG10_REVENUE", "LOG1P_PATENTS", "MEAN_PRIOR_STAGE",
     "KINDS", "PRIOR_CONTACTS", "PRIOR_DECLINES", "SHOWN", "SIZE_BASES", "SIZE_BASIS",
     "SIZE_LABELS", "SIZE_RANK", "TZ_GAP_H", "WEAK_LINK_FIT", "Feature", "feature",
@@ -84,6 +87,10 @@ PRIOR_DECLINES = "prior_declines"
 BEST_PRIOR_STAGE = "best_prior_stage"
 MEAN_PRIOR_STAGE = "mean_prior_stage"
 DAYS_SINCE_CONTACT = "days_since_contact"
+LINK_CONTACTS = "link_contacts"
+LINK_DECLINES = "link_declines"
+LINK_BEST_STAGE = "link_best_stage"
+ELSEWHERE_MEAN_STAGE = "elsewhere_mean_stage"
 
 
 @dataclass(frozen=True)
@@ -430,6 +437,32 @@ FEATURES: tuple[Feature, ...] = (
        "Days since the latest earlier outcome",
        "{value:,.0f}天前接触过", "last contacted {number} day{s} ago", 0,
        against_zh="上次接触在{value:,.0f}天前", against_en="last contacted {number} day{s} ago"),
+    _f(LINK_CONTACTS, "engagement", "此前就本环节接触的次数", "Earlier contacts for this node",
+       "此前就{node}接触过{value:,.0f}次", "contacted {number} time{s} before for {node}", 0,
+       against_zh="此前已就{node}接触{value:,.0f}次",
+       against_en="already contacted {number} time{s} for {node}",
+       zero_zh="此前未就{node}接触", zero_en="never contacted for {node} before"),
+    _f(LINK_DECLINES, "engagement", "此前就本环节婉拒或未回复的次数",
+       "Earlier declines or no answers for this node",
+       "此前未曾就{node}婉拒", "never declined {node} before", -1,
+       against_zh="此前就{node}婉拒{value:,.0f}次",
+       against_en="declined {node} {number} time{s} before",
+       zero_zh="此前未曾就{node}婉拒", zero_en="never declined {node} before", neutral=0.5),
+    _f(LINK_BEST_STAGE, "engagement", "此前就本环节达到的最高阶段（0婉拒 … 4落地）",
+       "Furthest stage reached before for this node (0 declined … 4 invested)",
+       "此前就{node}已进展到“{label}”", "reached “{label}” before for {node}", +1,
+       against_zh="此前就{node}仅到“{label}”",
+       against_en="got no further than “{label}” for {node} before", neutral=0.5,
+       kind="stage"),
+    _f(ELSEWHERE_MEAN_STAGE, "engagement",
+       "此前在其他环节各次接触平均达到的最高阶段（0婉拒 … 4落地；较弱信号）",
+       "Mean furthest stage of the earlier contacts for other nodes (0 declined … 4 invested; "
+       "a weaker signal)",
+       "在其他环节的接触平均进展到约“{label}”",
+       "contacts for other nodes got to about “{label}” on average", +1,
+       against_zh="在其他环节的接触平均仅到约“{label}”",
+       against_en="contacts for other nodes got only to about “{label}” on average",
+       neutral=0.5, kind="stage"),
 )
 
 
@@ -443,7 +476,8 @@ def feature_names(group: str | None = None) -> list[str]:
 
     >>> feature_names("engagement")  # doctest: +NORMALIZE_WHITESPACE
     ['prior_contacts', 'prior_declines', 'best_prior_stage', 'mean_prior_stage',
-     'days_since_contact']
+     'days_since_contact', 'link_contacts', 'link_declines', 'link_best_stage',
+     'elsewhere_mean_stage']
     """
     if group is not None and group not in FEATURE_GROUPS:
         raise NotFoundError(f"unknown feature group {group!r}; known: {', '.join(FEATURE_GROUPS)}")

@@ -9,7 +9,8 @@ firm with no reported head count is not a tiny one. LightGBM handles the other N
 :func:`build_features` is vectorised and pure over rows: any partition of the pairs gives
 exactly its rows of the whole. It looks firms and nodes up in the bundle's
 :class:`~recommender.ranking.feature_context.FeatureContext` (built once per ``ChainData``) and
-counts each firm's earlier outcomes (the engagement features) strictly before the pair's date.
+counts each firm's earlier outcomes (the engagement features,
+:mod:`recommender.ranking.engagement`) strictly before the pair's date.
 :func:`training_frame` turns the outcome history into ranking groups (one per campaign x node)
 with features as of each campaign's date; :func:`serving_frame` ranks live candidates of some
 weak links as of a date; :func:`truth_frame` gives every candidate of a demo world's
@@ -32,18 +33,16 @@ from recommender import columns as C
 from recommender.exceptions import DataError
 from recommender.ranking.candidates import (
     HOP_DISCOUNT,
-    arrow_strings,
     candidate_pairs,
     index_in,
     is_in,
     pair_match,
 )
+from recommender.ranking.engagement import engagement
 from recommender.ranking.feature_context import float_values
 from recommender.ranking.feature_registry import (
     AGE_YEARS,
-    BEST_PRIOR_STAGE,
     COMMON_LANGUAGE,
-    DAYS_SINCE_CONTACT,
     FEATURES,
     HOME_EXPORT_CONTROL,
     LEADER_CUSTOMERS,
@@ -52,9 +51,6 @@ from recommender.ranking.feature_registry import (
     LOG1P_PATENTS,
     LOG10_EMPLOYEES,
     LOG10_REVENUE,
-    MEAN_PRIOR_STAGE,
-    PRIOR_CONTACTS,
-    PRIOR_DECLINES,
     SIZE_BASIS,
     SIZE_RANK,
     TZ_GAP_H,
@@ -162,7 +158,7 @@ def build_features(pairs: pd.DataFrame, data, weak_links: pd.DataFrame, *, as_of
     put(LEADER_CUSTOMERS, at_node(nodes.leader_customers))
     put(LEADER_SUPPLIERS, at_node(nodes.leader_suppliers))
     put(LOCAL_COMPETITORS, at_node(nodes.local_competitors))
-    for name, values in _engagement(pairs[firm_id], day, data.outcomes).items():
+    for name, values in engagement(pairs[firm_id], pairs[node_id], day, data.outcomes).items():
         put(name, values)
 
     named = set(feature_names())
@@ -422,74 +418,6 @@ def _weak_link_arrays(weak_links: pd.DataFrame, index: pd.Index) -> dict[str, np
     return {name: (float_values(table[name].reindex(index)) if name in table.columns
                    else np.full(len(index), np.nan))
             for name in (C.WEAK_LINK_SCORE, *C.WEAK_LINK_COMPONENTS)}
-
-
-def _engagement(firm: pd.Series, day: np.ndarray, outcomes: pd.DataFrame) -> dict:
-    """Contacts, declines, best and mean stage, days since the latest outcome, before ``day``.
-
-    Outcome rows and pairs get one int64 key each, firm code x 2^32 + day, so that one sorted
-    search per pair counts a firm's earlier rows; a contact (campaign, node) counts once, at the
-    date of its first outcome row. The mean stage is the mean over those contacts of the
-    furthest stage each had reached before ``day`` (a contact recorded at several stages counts
-    once). Only pairs whose firm has outcomes are searched.
-    """
-    n = len(firm)
-    out = {PRIOR_CONTACTS: np.zeros(n), PRIOR_DECLINES: np.zeros(n),
-           BEST_PRIOR_STAGE: np.full(n, np.nan), MEAN_PRIOR_STAGE: np.full(n, np.nan),
-           DAYS_SINCE_CONTACT: np.full(n, np.nan)}
-    outcomes = outcomes[outcomes[C.DATE].notna()]
-    if not len(outcomes) or not n:
-        return out
-    o_firm = outcomes[C.FIRM_ID].astype("str")
-    universe = arrow_strings(pd.Series(o_firm.unique(), dtype="str"))
-    o_code = index_in(o_firm, universe)
-    o_day = outcomes[C.DATE].to_numpy("datetime64[D]").astype(np.int64)
-    stage = outcomes[C.OUTCOME_STAGE].to_numpy(np.int64)
-    code = index_in(firm, universe)
-    at = np.flatnonzero(code >= 0)
-    if not len(at):
-        return out
-    pair_day = day[at].astype("datetime64[D]").astype(np.int64)
-    pair_key = code[at] * (1 << 32) + (pair_day + (1 << 31))
-    block = code[at] * (1 << 32)
-
-    def keys(codes: np.ndarray, days: np.ndarray) -> np.ndarray:
-        return codes * (1 << 32) + (days + (1 << 31))
-
-    def before(sorted_keys: np.ndarray) -> np.ndarray:
-        """For each pair, how many of its firm's rows are dated before the pair's day."""
-        return np.searchsorted(sorted_keys, pair_key) - np.searchsorted(sorted_keys, block)
-
-    order = np.argsort(keys(o_code, o_day), kind="stable")
-    row_keys = keys(o_code, o_day)[order]
-    rows_before = before(row_keys)
-    has = rows_before > 0
-    last = np.maximum(np.searchsorted(row_keys, pair_key) - 1, 0)
-    best = pd.Series(stage[order]).groupby(o_code[order]).cummax().to_numpy(float)
-    out[BEST_PRIOR_STAGE][at] = np.where(has, best[last], np.nan)
-    out[DAYS_SINCE_CONTACT][at] = np.where(has, pair_day - o_day[order][last], np.nan)
-    declined = stage == 0
-    out[PRIOR_DECLINES][at] = before(np.sort(keys(o_code[declined], o_day[declined])))
-    contact = pd.DataFrame({"code": o_code, "day": o_day,
-                            "campaign": outcomes[C.CAMPAIGN_ID].astype("str").to_numpy(),
-                            "node": outcomes[C.NODE_ID].astype("str").to_numpy()})
-    first = contact.groupby(["code", "campaign", "node"], sort=False)["day"].min()
-    first_codes = first.index.get_level_values("code").to_numpy(np.int64)
-    contacts = before(np.sort(keys(first_codes, first.to_numpy(np.int64))))
-    out[PRIOR_CONTACTS][at] = contacts
-    # each row's rise of its contact's furthest stage (rows in date order): summed over a
-    # firm's rows before the day, it gives the sum over contacts of their furthest stage then
-    contact["stage"] = stage
-    contact = contact.sort_values("day", kind="stable")
-    furthest = contact.groupby(["code", "campaign", "node"], sort=False)["stage"].cummax()
-    was = furthest.groupby([contact["code"], contact["campaign"], contact["node"]],
-                           sort=False).shift(fill_value=0)
-    rise = (furthest - was).reindex(np.arange(len(contact))).to_numpy(float)
-    summed = np.r_[0.0, np.cumsum(rise[order])]
-    total = summed[np.searchsorted(row_keys, pair_key)] - summed[np.searchsorted(row_keys, block)]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out[MEAN_PRIOR_STAGE][at] = np.where(contacts > 0, total / np.maximum(contacts, 1), np.nan)
-    return out
 
 
 def _truth_of(frame: pd.DataFrame, truth: pd.DataFrame) -> np.ndarray:
