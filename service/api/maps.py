@@ -19,7 +19,7 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from recommender.maps import GEOJSON_MEDIA_TYPE
-from recommender.store.auth import READ_MAPS
+from recommender.store.auth import READ_MAPS, READ_RANKINGS
 from service.answers import map_data
 from service.api.weak_links import RecommendationQuerySchema
 from service.http.auth import current_principal
@@ -80,4 +80,6 @@ def recruitment_png(query: dict):
 
 def _key(query: dict) -> tuple:
     """The snapshot to answer from, and what the map depends on besides it."""
-    return state().snapshots.get(), map_data.map_key(query, current_principal().park_scope)
+    principal = current_principal()
+    return state().snapshots.get(), map_data.map_key(query, principal.park_scope,
+                                                     ranked=principal.can(READ_RANKINGS))

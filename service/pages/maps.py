@@ -161,7 +161,8 @@ def recruitment_map_geojson():
     query = parser.parse(schema, request, location="query")
     app_state = state()
     snapshot = app_state.snapshots.get()
-    key = map_data.map_key(query, g.principal.park_scope)
+    key = map_data.map_key(query, g.principal.park_scope,
+                           ranked=g.principal.can(READ_RANKINGS))
     body = map_data.recruitment_geojson(snapshot, app_state.store, key)
     response = gzipped(media_response(body, GEOJSON_MEDIA_TYPE, snapshot), lambda: (
         map_data.recruitment_geojson_gzip(snapshot, app_state.store, key)))

@@ -184,6 +184,16 @@
     return typeof value === "number" && isFinite(value) ? value.toFixed(digits) : "–";
   }
 
+  function isNumber(value) {
+    return typeof value === "number" && isFinite(value);
+  }
+
+  // A line "label: value" when the map carries the value: a role that may not read rankings
+  // gets no ranks, values or scores, and sees no line for them.
+  function figureLine(label, value, digits) {
+    return isNumber(value) ? [label + ": " + value.toFixed(digits)] : [];
+  }
+
   function shorten(text, most) {
     return text && text.length > most ? text.slice(0, most - 1) + "…" : (text || "");
   }
@@ -450,9 +460,8 @@
       if (!path.classList.contains("china")) {
         path.setAttribute("class", "country " + candidateClass(p.candidates));
       }
-      self.tips.get(path).lines = [
-        self.t("map_tip_candidates") + ": " + p.candidates,
-        self.t("map_tip_best") + ": " + formatNumber(p.best_score, 3)];
+      self.tips.get(path).lines = [self.t("map_tip_candidates") + ": " + p.candidates]
+        .concat(figureLine(self.t("map_tip_best"), p.best_score, 3));
     });
   };
 
@@ -471,8 +480,7 @@
       self.tips.set(path, {title: (firm || p.firm_id) + " → " + (park || p.park_id), lines: [
         self.t("map_tip_distance") + ": " +
           (typeof p.distance_km === "number" ? Math.round(p.distance_km).toLocaleString() : "–") +
-          " " + self.t("map_km"),
-        self.t("map_tip_score") + ": " + formatNumber(p.score, 3)]});
+          " " + self.t("map_km")].concat(figureLine(self.t("map_tip_score"), p.score, 3))});
     });
   };
 
@@ -511,6 +519,8 @@
     var high = scores.length ? Math.max.apply(null, scores) : 1;
     document.getElementById("map-score-min").textContent = scores.length ? low.toFixed(2) : "";
     document.getElementById("map-score-max").textContent = scores.length ? high.toFixed(2) : "";
+    var legend = document.getElementById("map-score-legend");
+    if (legend) { legend.hidden = !scores.length && features.length > 0; }
     var share = function (p) {
       return high > low && typeof p.score === "number" ? (p.score - low) / (high - low) : 1;
     };
@@ -560,11 +570,13 @@
                                 fill: colour(share), class: "firm", "data-firm-id": p.firm_id,
                                 "data-size": FIRM_RADIUS[0] + (FIRM_RADIUS[1] - FIRM_RADIUS[0]) * share},
                      link);
-    var lines = [this.placeText(p),
-      this.t("map_tip_rank") + " " + (p.rank === null ? "–" : p.rank) + " · " +
+    var lines = [this.placeText(p)];
+    if (isNumber(p.score)) {
+      lines.push(this.t("map_tip_rank") + " " + (isNumber(p.rank) ? p.rank : "–") + " · " +
         this.t("map_tip_score") + " " + formatNumber(p.score, 3) +
-        (typeof p.p_success === "number" ? " · " + this.t("map_tip_p_success") + " " +
-          (100 * p.p_success).toFixed(0) + "%" : "")];
+        (isNumber(p.p_success) ? " · " + this.t("map_tip_p_success") + " " +
+          (100 * p.p_success).toFixed(0) + "%" : ""));
+    }
     var reason = this.lang === "zh" ? p.reason_zh : p.reason_en;
     if (reason) { lines.push(shorten(reason, 140)); }
     if (p.is_synthetic) { lines.push("(" + self.t("map_tip_synthetic") + ")"); }
@@ -595,7 +607,8 @@
       if (event.key === "Enter" || event.key === " ") { open(event); }
     });
     this.tips.set(group, {title: place, lines: [members.length + " " + this.t("map_cluster_firms") +
-      " · " + this.t("map_tip_best") + " " + formatNumber(best.properties.score, 3)],
+      (isNumber(best.properties.score) ? " · " + this.t("map_tip_best") + " " +
+        formatNumber(best.properties.score, 3) : "")],
                           hint: this.t("map_cluster_open")});
     return group;
   };
@@ -615,11 +628,13 @@
       anchor.href = self.firmUrl + encodeURIComponent(p.firm_id);
       anchor.textContent = self.firmName(p);
       anchor.dataset.firmId = p.firm_id;
-      var score = document.createElement("span");
-      score.className = "map-list-score";
-      score.textContent = self.t("map_tip_score") + " " + formatNumber(p.score, 3);
       item.appendChild(anchor);
-      item.appendChild(score);
+      if (isNumber(p.score)) {
+        var score = document.createElement("span");
+        score.className = "map-list-score";
+        score.textContent = self.t("map_tip_score") + " " + formatNumber(p.score, 3);
+        item.appendChild(score);
+      }
       items.appendChild(item);
     });
     list.hidden = false;
