@@ -42,9 +42,10 @@ from recommender.parks.scoring import (
     REC_SCORE,
     SYNERGY,
     Matcher,
+    near_parks,
 )
 
-__all__ = ["firm_parks", "matches_for_parks", "park_matches"]
+__all__ = ["admitted_pairs", "firm_parks", "matches_for_parks", "park_matches"]
 
 def park_matches(park, firms: pd.DataFrame, firm_nodes: pd.DataFrame, chain, *, k: int = 50,
                  scores=None, include_excluded: bool = False, needs: pd.DataFrame | None = None,
@@ -142,7 +143,8 @@ def firm_parks(firm, parks, firm_nodes: pd.DataFrame, chain, *,
         A firm id (looked up in ``firms``) or the firm's row.
     parks : anything :func:`park_profiles` takes
     firms : DataFrame, optional
-        Where to find ``firm`` by id, and the tenants' names for the reasons.
+        Where to find ``firm`` by id, the tenants' names for the reasons and the parks'
+        neighbours (firms within ``NEIGHBOUR_KM``) for the synergy.
     k : int, optional
         How many admitted parks to return (default all).
 
@@ -162,13 +164,17 @@ def firm_parks(firm, parks, firm_nodes: pd.DataFrame, chain, *,
     """
     row = _one_firm(firm, firms, firm_id)
     profiles = park_profiles(parks)
-    # Every score part is the firm's own or its tenants': the matcher needs no other firm, so
-    # a portrait costs the same over 100 firms or 1,000,000.
+    # Every score part is the firm's own, its tenants' or its neighbours': the matcher needs
+    # no other firm, so a portrait costs the same over 100 firms or 1,000,000.
     own = str(row[firm_id].iloc[0])
     tenants = {str(t) for listed in profiles[C.TENANTS] for t in (listed or [])} - {own}
-    everyone = row if firms is None else pd.concat(
-        [row, firms[firms[firm_id].astype("str").isin(tenants)]], ignore_index=True)
-    firm_nodes = firm_nodes[firm_nodes[firm_id].astype("str").isin(tenants | {own})]
+    if firms is not None:
+        ids = firms[firm_id].astype("str")
+        near = set(ids[near_parks(firms, profiles)]) - {own}
+        everyone = pd.concat([row, firms[ids.isin(tenants | near)]], ignore_index=True)
+    else:
+        near, everyone = set(), row
+    firm_nodes = firm_nodes[firm_nodes[firm_id].astype("str").isin(tenants | near | {own})]
     m = Matcher(everyone, firm_nodes, chain, needs=needs, scores=scores, firm_id=firm_id,
                  node_id=node_id, confidence=confidence)
     tables = [_park_table(m, p, k=None, include_excluded=True, exclude=(), rows=np.array([0]))
@@ -186,6 +192,24 @@ def firm_parks(firm, parks, firm_nodes: pd.DataFrame, chain, *,
         _check_k(k)
         table = table[(ranks <= k) | ~admitted] if include_excluded else table.head(k)
     return table.reset_index(drop=True)
+
+
+def admitted_pairs(firm_ids: Iterable[str], parks, firms: pd.DataFrame,
+                   firm_nodes: pd.DataFrame, chain) -> pd.DataFrame:
+    """Return the admitted (firm, park) pairs of ``firm_ids`` and ``parks``, scored by the
+    park prior without reasons (the best park of each firm in a file of ranked firms).
+
+    Only the firms' and the parks' tenants' links are read, as for :func:`firm_parks`.
+    """
+    ids = {str(f) for f in firm_ids}
+    profiles = park_profiles(parks)
+    if not ids or not len(profiles):
+        return pd.DataFrame(columns=[C.PARK_ID, C.FIRM_ID, C.SCORE])
+    tenants = {str(t) for listed in profiles[C.TENANTS] for t in (listed or [])}
+    chosen = firms[firms[C.FIRM_ID].astype("str").isin(ids)]
+    links = firm_nodes[firm_nodes[C.FIRM_ID].astype("str").isin(ids | tenants)]
+    table = matches_for_parks(profiles, chosen, links, chain, k=len(ids), reasons=False)
+    return table[~table[EXCLUDED]].reset_index(drop=True)
 
 
 def _check_k(k) -> None:

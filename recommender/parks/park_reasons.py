@@ -1,7 +1,8 @@
 """Reasons for a park–firm pair, in Chinese and English: why it fits and why it is excluded.
 
 :func:`describe_pair` turns the parts of :class:`~recommender.parks.scoring.Matcher` into
-words: the tenants the firm would supply or buy from, its fit with the park's focus, the
+words: the tenants the firm would supply or buy from (and how many firms near the park its
+best-linked node links to), its fit with the park's focus, the
 tightest resource that still fits, how near or present it already is, and its ranker
 percentile. Each reason carries its contribution to the score (weight x part, and the blend
 with ``scores``); a row's ``reason_zh``/``reason_en`` join the three largest. A firm whose need
@@ -31,6 +32,7 @@ from recommender.parks.scoring import (
     EXCLUDED,
     FOCUS_FIT,
     NEIGHBOUR_CREDIT,
+    NEIGHBOUR_KM,
     PART_WEIGHTS,
     PROXIMITY,
     REC_BLEND,
@@ -60,7 +62,7 @@ def describe_pair(m: Matcher, park: dict, r: int, part: dict) -> dict:
     blend = (1 - REC_BLEND) if REC_SCORE in part else 1.0
     reasons = []
     tenants, linked = _synergy_text(m, park, r)
-    if tenants:
+    if linked[0] and part[SYNERGY] > 0:
         reasons.append(_reason(SYNERGY, blend * PART_WEIGHTS[SYNERGY] * part[SYNERGY], *linked))
     focus = _focus_text(m, park, r)
     if focus and part[FOCUS_FIT] > 0:
@@ -112,13 +114,34 @@ def _synergy_text(m: Matcher, park: dict, r: int) -> tuple[list[str], tuple[str,
             node = m.nodes[int((m.adj[:, n] * T[t]).argmax())]
             zh.append(f"从{tz}采购{m.node_name(node, 'zh')}")
             en.append(f"buys {m.node_name(node, 'en').lower()} from {te}")
+    near = _neighbour_text(m, park, r)
     if not found:
-        return [], ("", "")
+        return [], near or ("", "")
     more_zh = "等" if len(found) > 3 else ""
     more_en = ", ..." if len(found) > 3 else ""
-    return found, (f"与园区{len(found)}家企业上下游协同：{'、'.join(zh[:3])}{more_zh}",
-                   f"chain synergy with {len(found)} tenant{'s' if len(found) > 1 else ''}: "
-                   f"{', '.join(en[:3])}{more_en}")
+    zh_text = f"与园区{len(found)}家企业上下游协同：{'、'.join(zh[:3])}{more_zh}"
+    en_text = (f"chain synergy with {len(found)} tenant{'s' if len(found) > 1 else ''}: "
+               f"{', '.join(en[:3])}{more_en}")
+    if near:
+        zh_text, en_text = f"{zh_text}；{near[0]}", f"{en_text}; {near[1]}"
+    return found, (zh_text, en_text)
+
+
+def _neighbour_text(m: Matcher, park: dict, r: int) -> tuple[str, str] | None:
+    """How many of the park's neighbours the firm's best-linked node links to, or None."""
+    rows, linked = m.neighbour_links(park)
+    others = rows != r
+    if not others.any():
+        return None
+    linked = linked[others]
+    node = int((m.F[r] * linked.sum(axis=0)).argmax())
+    count = int((linked[:, node] > 0).sum()) if m.F[r, node] > 0 else 0
+    if not count:
+        return None
+    km = f"{NEIGHBOUR_KM:,.0f}"
+    return (f"{m.node_name(m.nodes[node], 'zh')}与园区周边{km}公里内{count}家企业上下游相邻",
+            f"linked along the chain to {count} firm{'s' if count > 1 else ''} within {km} km "
+            f"of the park (as a maker of {m.node_name(m.nodes[node], 'en').lower()})")
 
 
 def _focus_text(m: Matcher, park: dict, r: int) -> tuple[str, str] | None:

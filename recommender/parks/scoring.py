@@ -7,11 +7,18 @@ never excludes.
 
 **A transparent prior score** in [0, 1], the weighted sum of four parts (:data:`PART_WEIGHTS`):
 
-- ``synergy`` (chain synergy with tenants): for each tenant, the strongest chain edge between
-  one of the firm's nodes and one of the tenant's, in either direction (the firm supplies the
-  tenant or buys from it), weighted by both link confidences; summed over tenants as ``s`` and
-  mapped to ``s / (s + 1)``: one fully linked tenant gives 0.5, three give 0.75. Edge weights
-  (cost shares) are not used: a 2 % input is as much a reason to sit next to a customer.
+- ``synergy`` (chain synergy with tenants and neighbours): for each tenant, the strongest chain
+  edge between one of the firm's nodes and one of the tenant's, in either direction (the firm
+  supplies the tenant or buys from it), weighted by both link confidences; summed over tenants
+  as ``s_t``. Firms whose head office lies within :data:`NEIGHBOUR_KM` of the park (other than
+  its listed tenants and the firm itself) are its neighbours; a neighbour ``d`` km away
+  counts ``NEIGHBOUR_WEIGHT x (1 - d / NEIGHBOUR_KM)`` of a tenant (half a tenant at the
+  park's gate, nothing at 50 km). For each node of the firm, the same strength summed over the
+  neighbours so weighted, at the firm's best-linked node, is ``s_n``. With ``s = s_t + s_n``,
+  synergy is ``s / (s + 1)``: one fully linked tenant gives 0.5, three give 0.75. Most parks list
+  no tenants, so without the neighbours synergy would be 0 for every firm and the parks' lists
+  would rank on the other parts alone. Edge weights (cost shares) are not used: a 2 % input is
+  as much a reason to sit next to a customer.
 - ``focus_fit``: the firm's confidence in a focus node of the park, or half its confidence in
   a node next to one along the chain.
 - ``capacity_fit``: headroom, 1 - need / offer, on the tightest resource the firm needs (0.5
@@ -53,8 +60,8 @@ from recommender.parks.profiles import NEED_COLUMNS, RESOURCES, firm_needs, park
 
 __all__ = [
     "CAPACITY_FIT", "CHINA_PRESENCE", "EXCLUDED", "FAR_KM", "FOCUS_FIT", "GBA_PRESENCE",
-    "LINK_CONFIDENCE", "Matcher", "NEIGHBOUR_CREDIT", "PART_WEIGHTS", "PROXIMITY", "REC_BLEND",
-    "REC_SCORE", "SYNERGY",
+    "LINK_CONFIDENCE", "Matcher", "NEIGHBOUR_CREDIT", "NEIGHBOUR_KM", "NEIGHBOUR_WEIGHT",
+    "PART_WEIGHTS", "PROXIMITY", "REC_BLEND", "REC_SCORE", "SYNERGY", "near_parks", "node_links",
 ]
 
 SYNERGY, FOCUS_FIT, CAPACITY_FIT, PROXIMITY = "synergy", "focus_fit", "capacity_fit", "proximity"
@@ -66,6 +73,8 @@ GBA_PRESENCE, CHINA_PRESENCE = 1.0, 0.6
 FAR_KM = 20_000.0
 EXCLUDED = "excluded"  # True where a need exceeds the park's offer
 LINK_CONFIDENCE = 0.9  # a stored link without a confidence (asserted, not scored)
+NEIGHBOUR_KM = 50.0  # a head office this near a park works beside it (one city's reach)
+NEIGHBOUR_WEIGHT = 0.5  # a neighbour at the gate counts half a tenant: near the park, not in it
 
 
 class Matcher:
@@ -112,6 +121,7 @@ class Matcher:
         self.names_en = dict(zip(self.ids, en, strict=True))
         self.names_zh = dict(zip(self.ids, zh, strict=True))
         self._tenants: dict = {}
+        self._neighbours: dict = {}
 
     def _link_table(self, firm_nodes: pd.DataFrame) -> dict[str, tuple[np.ndarray, ...]]:
         """Firm id -> (node positions, confidences) of its links to chain nodes."""
@@ -155,13 +165,45 @@ class Matcher:
             self._tenants[key] = (tenants, T, supply, buy)
         return self._tenants[key]
 
-    def parts(self, park: Mapping, rows: np.ndarray) -> pd.DataFrame:
-        """Exclusion, score parts and score of the firms at ``rows`` for one park."""
+    def neighbour_links(self, park: Mapping) -> tuple[np.ndarray, np.ndarray]:
+        """The rows of the park's neighbours (firms within :data:`NEIGHBOUR_KM`, not its
+        tenants) and, per neighbour and node, the strength of a firm node's link to it
+        (supplying it or buying from it) times the neighbour's weight (cached per park)."""
+        tenants = frozenset(str(t) for t in park.get(C.TENANTS) or [])
+        lat, lon = park_number(park, C.LAT), park_number(park, C.LON)
+        key = (park.get(C.PARK_ID), lat, lon, tenants)
+        if key not in self._neighbours:
+            rows = np.array([], int)
+            if np.isfinite(lat) and np.isfinite(lon):
+                distance = haversine_km(self.lat, self.lon, lat, lon)
+                with np.errstate(invalid="ignore"):
+                    near = distance <= NEIGHBOUR_KM
+                rows = np.flatnonzero(near & ~pd.Index(self.ids).isin(list(tenants)))
+            weight = NEIGHBOUR_WEIGHT * (1.0 - distance[rows] / NEIGHBOUR_KM) if len(rows) \
+                else np.zeros(0)
+            self._neighbours[key] = (rows, node_links(self.adj, self.F[rows]) * weight[:, None])
+        return self._neighbours[key]
+
+    def synergy_strength(self, park: Mapping, rows: np.ndarray) -> np.ndarray:
+        """``s = s_t + s_n`` of the firms at ``rows`` (module docstring)."""
         F = self.F[rows]
         _, _, supply, buy = self.tenant_links(park)
         strength = np.zeros(len(rows))
         for t in range(len(supply)):
             strength += np.maximum((F * supply[t]).max(axis=1), (F * buy[t]).max(axis=1))
+        near, linked = self.neighbour_links(park)
+        if len(near):
+            mass = np.broadcast_to(linked.sum(axis=0), F.shape).copy()
+            own = np.flatnonzero(np.isin(rows, near))  # a neighbour is not its own neighbour
+            if len(own):
+                mass[own] -= linked[np.searchsorted(near, rows[own])]
+            strength += (F * mass).max(axis=1)
+        return strength
+
+    def parts(self, park: Mapping, rows: np.ndarray) -> pd.DataFrame:
+        """Exclusion, score parts and score of the firms at ``rows`` for one park."""
+        F = self.F[rows]
+        strength = self.synergy_strength(park, rows)
         synergy = strength / (strength + 1.0)
         focus = [self.pos[n] for n in park.get(C.FOCUS_NODES) or [] if n in self.pos]
         near = sorted(set(np.flatnonzero((self.adj[focus].sum(0) + self.adj[:, focus].sum(1))
@@ -200,6 +242,44 @@ class Matcher:
                             np.where(np.isnan(gba) & np.isnan(china), np.nan, 0.0)))
         known = np.fmax(close, presence)
         return np.round(d, 1), np.where(np.isnan(known), 0.5, known)
+
+
+def node_links(adj: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+    """Per firm (row of ``vectors``, its node confidences) and node ``n``, the strength of a
+    link from ``n`` to the firm: ``n`` supplies one of its nodes or buys from one, at the
+    firm's confidence in that node (node by node: memory stays that of ``vectors``).
+
+    >>> adj = np.array([[0.0, 1.0], [0.0, 0.0]])  # node 0 supplies node 1
+    >>> node_links(adj, np.array([[0.0, 0.8]])).tolist()  # a firm making node 1
+    [[0.8, 0.0]]
+    """
+    out = np.zeros_like(vectors)
+    if not len(vectors):
+        return out
+    either = (adj + adj.T) > 0
+    for n in range(adj.shape[0]):
+        linked = np.flatnonzero(either[n])
+        if len(linked):
+            out[:, n] = vectors[:, linked].max(axis=1)
+    return out
+
+
+def near_parks(firms: pd.DataFrame, parks: pd.DataFrame, *, km: float = NEIGHBOUR_KM,
+               lat: str = C.LAT, lon: str = C.LON) -> np.ndarray:
+    """True for the firms whose head office lies within ``km`` of one of ``parks``: the
+    neighbours a pair score reads besides the firm and the tenants.
+
+    >>> firms = pd.DataFrame({"lat": [22.52, 48.1, None], "lon": [113.93, 11.6, None]})
+    >>> near_parks(firms, pd.DataFrame({"lat": [22.5], "lon": [113.9]})).tolist()
+    [True, False, False]
+    """
+    y, x = _column(firms, lat), _column(firms, lon)
+    near = np.zeros(len(firms), bool)
+    for park_lat, park_lon in zip(_column(parks, lat), _column(parks, lon), strict=True):
+        if np.isfinite(park_lat) and np.isfinite(park_lon):
+            with np.errstate(invalid="ignore"):
+                near |= haversine_km(y, x, park_lat, park_lon) <= km
+    return near
 
 
 def _rec_percentiles(scores, ids: np.ndarray) -> np.ndarray | None:

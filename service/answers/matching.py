@@ -168,7 +168,7 @@ def recruitment_layers(snapshot, node_id: str, *, k: int, parks: pd.DataFrame | 
     from recommender.maps import recruitment_map
     from recommender.parks.assignment import assign_firms_to_parks
     from recommender.parks.matching import matches_for_parks
-    from recommender.parks.scoring import EXCLUDED
+    from recommender.parks.scoring import EXCLUDED, near_parks
     from service.answers.rankings import recommendation_positions
 
     top, _ = recommendation_positions(snapshot, node_id, k=k, country=country, size=size,
@@ -178,12 +178,17 @@ def recruitment_layers(snapshot, node_id: str, *, k: int, parks: pd.DataFrame | 
     matches = None
     if parks is not None and len(recs) and len(parks):
         ids = set(recs[C.FIRM_ID].astype("str"))
-        firms = data.firms[data.firms[C.FIRM_ID].astype("str").isin(ids)]
-        # A pair's score is the firm's own or the park's tenants': no other firm's links.
+        # A pair's score is the firm's own, the park's tenants' or its neighbours' (firms near
+        # the park, read for the synergy and never matched themselves): no other firm's links.
+        every = data.firms[C.FIRM_ID].astype("str")
+        near = set(every[near_parks(data.firms, parks)]) - ids
+        firms = data.firms[every.isin(ids | near)]
         tenants = {str(t) for listed in parks.get(C.TENANTS, ()) for t in (listed or [])}
-        links = data.firm_nodes[data.firm_nodes[C.FIRM_ID].astype("str").isin(ids | tenants)]
+        links = data.firm_nodes[data.firm_nodes[C.FIRM_ID].astype("str").isin(
+            ids | tenants | near)]
         table = matches_for_parks(parks, firms, links, data.chain, k=len(recs),
-                                  scores=recs[[C.FIRM_ID, C.SCORE]], reasons=False)
+                                  scores=recs[[C.FIRM_ID, C.SCORE]], reasons=False,
+                                  exclude=near)
         matches = assign_firms_to_parks(table[~table[EXCLUDED]], capacities(parks))
     return recruitment_map(recs, parks=parks if parks is not None and len(parks) else None,
                            matches=matches, node_names=data.chain)

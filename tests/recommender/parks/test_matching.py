@@ -143,6 +143,44 @@ def test_buying_from_a_tenant_counts_as_synergy_and_names_the_tenant(chain, park
     assert "从tenant公司采购scopes中文" in table.loc[0, "reason_zh"]
 
 
+def test_firms_near_a_park_without_tenants_give_synergy(chain, park):
+    """A park that lists no tenants still has neighbours. ``gate`` sits at the park (0 km:
+    weight 0.5), ``town`` 25 km north (weight 0.5 x (1 - 25 / 50) = 0.25), ``away`` 100 km off
+    (none); all three make scopes. ``supplier`` makes chips (chips -> scopes): linked to
+    ``gate`` and ``town``, s = 0.5 + 0.25 = 0.75, synergy 0.75 / 1.75 = 3 / 7. ``glass`` is
+    linked to no scope maker: 0. ``gate`` is not its own neighbour: its synergy is that of
+    ``town`` alone (scopes and scopes are not linked), 0."""
+    no_tenants = {**park, "tenants": []}
+    north = 25.0 / 111.195  # degrees of latitude in 25 km
+    firms = pd.DataFrame([firm("supplier"), firm("glass"),
+                          firm("gate", lat=22.5, lon=113.9),
+                          firm("town", lat=22.5 + north, lon=113.9),
+                          firm("away", lat=23.4, lon=113.9)])
+    link = links(("supplier", "chips", 1.0), ("glass", "glass", 1.0), ("gate", "scopes", 1.0),
+                 ("town", "scopes", 1.0), ("away", "scopes", 1.0))
+    table = park_matches(no_tenants, firms, link, chain, exclude=["town", "away"]
+                         ).set_index("firm_id")
+    assert table.loc["supplier", "synergy"] == pytest.approx(3 / 7, rel=1e-3)
+    assert table.loc["glass", "synergy"] == 0
+    assert table.loc["gate", "synergy"] == 0
+    assert table.loc["supplier", "score"] > table.loc["glass", "score"]
+    assert table.loc["supplier", "linked_tenants"] == []
+    assert "linked along the chain to 2 firms within 50 km of the park" in \
+        table.loc["supplier", "reason_en"]
+    assert "与园区周边50公里内2家企业上下游相邻" in table.loc["supplier", "reason_zh"]
+
+
+def test_a_firm_sees_the_same_neighbours_from_its_parks(chain, park):
+    """``firm_parks`` reads the parks' neighbours from ``firms`` as ``park_matches`` does."""
+    no_tenants = {**park, "tenants": []}
+    firms = pd.DataFrame([firm("supplier"), firm("gate", lat=22.5, lon=113.9)])
+    link = links(("supplier", "chips", 1.0), ("gate", "scopes", 1.0))
+    one_way = park_matches(no_tenants, firms, link, chain).set_index("firm_id")
+    other_way = firm_parks("supplier", [no_tenants], link, chain, firms=firms)
+    assert other_way.loc[0, "synergy"] == pytest.approx(one_way.loc["supplier", "synergy"])
+    assert other_way.loc[0, "synergy"] == pytest.approx(0.5 / 1.5)
+
+
 def test_focus_fit_counts_the_focus_and_half_for_a_neighbour(chain, park):
     firms = pd.DataFrame([firm("core"), firm("next"), firm("far")])
     link = links(("core", "chips", 0.8), ("next", "scopes", 1.0), ("far", "glass", 1.0))
