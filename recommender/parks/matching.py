@@ -199,16 +199,19 @@ def admitted_pairs(firm_ids: Iterable[str], parks, firms: pd.DataFrame,
     """Return the admitted (firm, park) pairs of ``firm_ids`` and ``parks``, scored by the
     park prior without reasons (the best park of each firm in a file of ranked firms).
 
-    Only the firms' and the parks' tenants' links are read, as for :func:`firm_parks`.
+    Only the links of the firms, the parks' tenants and their neighbours are read, as for
+    :func:`firm_parks`; a neighbour is never matched itself.
     """
     ids = {str(f) for f in firm_ids}
     profiles = park_profiles(parks)
     if not ids or not len(profiles):
         return pd.DataFrame(columns=[C.PARK_ID, C.FIRM_ID, C.SCORE])
     tenants = {str(t) for listed in profiles[C.TENANTS] for t in (listed or [])}
-    chosen = firms[firms[C.FIRM_ID].astype("str").isin(ids)]
-    links = firm_nodes[firm_nodes[C.FIRM_ID].astype("str").isin(ids | tenants)]
-    table = matches_for_parks(profiles, chosen, links, chain, k=len(ids), reasons=False)
+    every = firms[C.FIRM_ID].astype("str")
+    near = set(every[near_parks(firms, profiles)]) - ids
+    links = firm_nodes[firm_nodes[C.FIRM_ID].astype("str").isin(ids | tenants | near)]
+    table = matches_for_parks(profiles, firms[every.isin(ids | near)], links, chain,
+                              k=len(ids), reasons=False, exclude=near)
     return table[~table[EXCLUDED]].reset_index(drop=True)
 
 

@@ -12,7 +12,10 @@ Fourth wing of the data flow, over :mod:`recommender.ranking`:
    best-first order);
 4. :mod:`~recommender.targeting.recommend` answers ranked firms for a weak link and the target
    list (招商目标清单) as frames, queries over a score table;
-5. :mod:`~recommender.targeting.exports` writes ranked lists as CSV and XLSX for people.
+5. :mod:`~recommender.targeting.export_columns` names the columns of an exported list and
+   says what each holds and how it shows; :mod:`~recommender.targeting.export_rows` completes
+   a list's rows for officers (names, website, credit code, last contact, best park);
+   :mod:`~recommender.targeting.exports` writes ranked lists as CSV and XLSX for people.
 """
 
 __all__: list[str] = []

@@ -1,16 +1,21 @@
-"""Ranked lists as files for people: CSV that Excel opens, and XLSX; Chinese or English headers.
+"""Ranked lists as files for people: CSV that Excel opens, and XLSX laid out for work.
 
 - CSV is UTF-8 with a byte-order mark, so that Excel shows Chinese text instead of mojibake.
-- XLSX is written with openpyxl (write-only mode: rows are streamed, not kept per cell).
-- Headers are Chinese with ``lang="zh"`` (企业名称, 国家/地区, 城市, 薄弱环节, 期望价值,
-  签约概率, 补链作用, 推荐理由, 数据来源 …) and English with ``lang="en"``; a column with no
-  known header keeps its name. The headers of the three figures say what they mean, and every
-  row of a ranked list carries the base rate its likelihood compares with (基准签约率).
+- XLSX is written with openpyxl (write-only mode: rows are streamed, not kept per cell): each
+  column as wide as its content, the header row bold and frozen with the firm's name beside it,
+  an auto-filter over the table, numbers in their format; with ``about`` (:class:`About`) a
+  second sheet (列说明 / Columns) says what each column holds, where the rows come from (real or
+  synthetic, counted), the data version and as-of day and the model.
+- Headers, words and numbers as people read them (:mod:`recommender.targeting.export_columns`):
+  Chinese with ``lang="zh"``, English with ``lang="en"``; stages, size classes (大型, 中型,
+  小型, 微型), countries and regions (:func:`recommender.firms.countries.display_name`) and
+  real or synthetic in the file's language; a likelihood or a share as a percentage, other
+  figures rounded as shown. A column with no known header keeps its name.
 - Text that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading
   apostrophe, so that a spreadsheet shows it as text and never runs it as a formula (OWASP's
   "CSV injection"); numbers stay numbers.
-- Lists become one readable cell: reasons joined with "；" (zh) or "; " (en), the links a
-  target-list pick covers as ``node (gain)``, other lists joined with "、" or ", ".
+- Lists become one readable cell: reasons joined with "；" (zh) or "; " (en), other lists
+  joined with "、" or ", ".
 
 >>> rows = pd.DataFrame({"name": ["=HYPERLINK(\\"http://x\\")"], "score": [1.5]})
 >>> to_csv_bytes(rows, lang="zh").decode("utf-8-sig").splitlines()
@@ -19,8 +24,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import io
 import math
+import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -28,10 +36,23 @@ import numpy as np
 import pandas as pd
 
 from recommender import columns as C
-from recommender.diagnosis.weak_links import CAN_RECRUIT, MISSING_INPUTS
 from recommender.exceptions import InvalidArgument
-from recommender.targeting.portfolio import COVERAGE_SHARE, COVERS, MARGINAL_GAIN, OBJECTIVE, PICK
-from recommender.targeting.stages import stage_label
+from recommender.firms.countries import display_name
+from recommender.outcome_stages import STAGE_LABELS
+from recommender.targeting.export_columns import (
+    DATA_KIND,
+    DATE_FORMAT,
+    DESCRIPTIONS,
+    HEADERS,
+    LAST_CONTACT_STAGE,
+    NODE_NAME,
+    NUMBER_FORMATS,
+    PERCENT,
+    REASON,
+    RECOMMENDATION_EXPORT_COLUMNS,
+    SIZE_WORDS,
+    TARGET_EXPORT_COLUMNS,
+)
 
 __all__ = [
     "CSV_MEDIA_TYPE",
@@ -39,12 +60,14 @@ __all__ = [
     "FORMULA_STARTS",
     "HEADERS",
     "LANGUAGES",
+    "MAX_WIDTH",
     "NODE_NAME",
     "REASON",
     "RECOMMENDATION_EXPORT_COLUMNS",
     "TARGET_EXPORT_COLUMNS",
     "XLSX_MAX_CELL",
     "XLSX_MEDIA_TYPE",
+    "About",
     "escape_cell",
     "export_frame",
     "header",
@@ -59,76 +82,42 @@ FORMATS = ("csv", "xlsx")
 LANGUAGES = ("zh", "en")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 XLSX_MAX_CELL = 32_767  # characters Excel keeps in one cell
-# Columns of files only: the weak link's name and the reasons, in the file's language
-NODE_NAME = "node_name"
-REASON = "reason"
-
-# column -> (Chinese header, English header)
-HEADERS: dict[str, tuple[str, str]] = {
-    C.RANK: ("排名", "Rank"),
-    PICK: ("入选顺序", "Pick"),
-    C.FIRM_ID: ("企业编号", "Firm ID"),
-    C.NAME: ("企业名称", "Firm name"),
-    "firm_name_zh": ("企业中文名称", "Chinese name"),
-    C.COUNTRY: ("国家/地区", "Country/region"),
-    C.CITY: ("城市", "City"),
-    C.LAT: ("纬度", "Latitude"),
-    C.LON: ("经度", "Longitude"),
-    C.SIZE_CLASS: ("规模", "Size class"),
-    C.NODE_ID: ("薄弱环节", "Weak link"),
-    NODE_NAME: ("薄弱环节名称", "Weak link name"),
-    C.SCORE: ("得分", "Score"),
-    C.P_SUCCESS: ("成功概率", "Probability of success"),
-    C.VALUE: ("期望价值（签约概率×补链作用）", "Expected value (likelihood × impact)"),
-    C.LIKELIHOOD: ("签约概率（过去同类接触中达成签约或更进一步的比例）",
-                   "Likelihood (share of similar past contacts that reached an MoU or better)"),
-    C.IMPACT: ("补链作用（0–1，来后可填补该环节缺口的程度）",
-               "Impact (0–1, how much of the weak link it could fill if it came)"),
-    C.BASE_RATE: ("基准签约率（全部接触中达成签约或更进一步的比例）",
-                  "Base rate (share of all contacts that reached an MoU or better)"),
-    REASON: ("推荐理由", "Reasons"),
-    C.REASONS: ("推荐理由", "Reasons"),
-    C.SOURCE: ("数据来源", "Data source"),
-    C.IS_SYNTHETIC: ("合成数据", "Synthetic"),
-    C.MODEL_VERSION: ("模型版本", "Model version"),
-    C.RECRUITMENT_STAGE: ("招商进展", "Recruitment stage"),
-    MARGINAL_GAIN: ("边际增益", "Marginal gain"),
-    OBJECTIVE: ("累计覆盖", "Coverage so far"),
-    COVERAGE_SHARE: ("覆盖率", "Coverage share"),
-    COVERS: ("覆盖的薄弱环节", "Weak links covered"),
-    C.HOP: ("链上距离", "Chain hop"),
-    C.MATCH: ("匹配度", "Match"),
-    C.NODE_NAME_EN: ("英文名称", "English name"),
-    C.STAGE: ("环节位置", "Stage"),
-    C.SEGMENT: ("细分领域", "Segment"),
-    C.WEAK_LINK_SCORE: ("薄弱度得分", "Weak-link score"),
-    C.LOCAL_FIRMS: ("本地企业数", "Local firms"),
-    C.LOCAL_GAP: ("本地缺口", "Local gap"),
-    C.DEMAND: ("需求", "Demand"),
-    C.IMPORT_DEPENDENCE: ("进口依存度", "Import dependence"),
-    C.CONCENTRATION: ("来源集中度", "Source concentration"),
-    C.EXPORT_CONTROL: ("出口管制敞口", "Export-control exposure"),
-    C.CRITICALITY: ("关键性", "Criticality"),
-    CAN_RECRUIT: ("可招商", "Can recruit"),
-    MISSING_INPUTS: ("缺失数据", "Missing inputs"),
-}
-
-# What a file of recommendations or of a target list holds, in order. ``name`` is the firm's
-# name in the file's language (its Chinese name with ``zh`` when it has one), ``node_name``
-# the weak link's, ``reason`` the reasons in that language.
-RECOMMENDATION_EXPORT_COLUMNS = [
-    C.RANK, C.FIRM_ID, C.NAME, C.COUNTRY, C.CITY, C.SIZE_CLASS, C.NODE_ID, NODE_NAME,
-    C.VALUE, C.LIKELIHOOD, C.IMPACT, C.BASE_RATE, C.SCORE, C.RECRUITMENT_STAGE, REASON,
-    C.SOURCE, C.IS_SYNTHETIC, C.MODEL_VERSION,
-]
-TARGET_EXPORT_COLUMNS = [
-    C.RANK, C.FIRM_ID, C.NAME, C.COUNTRY, C.CITY, C.NODE_ID, NODE_NAME, C.VALUE,
-    C.LIKELIHOOD, C.IMPACT, C.BASE_RATE, C.SCORE, C.RECRUITMENT_STAGE, MARGINAL_GAIN,
-    COVERAGE_SHARE, COVERS, REASON, C.SOURCE, C.IS_SYNTHETIC, C.MODEL_VERSION,
-]
+MAX_WIDTH = 60  # widest column, in Excel's character units (a Chinese character counts 2)
+_WIDTH_ROWS = 500  # rows read to size a column
 _LIST_SEPARATOR = {"zh": "、", "en": ", "}
 _REASON_SEPARATOR = {"zh": "；", "en": "; "}
 _BOOLEAN = {"zh": ("是", "否"), "en": ("yes", "no")}
+_DATA_KINDS = {"zh": ("合成数据", "真实数据"), "en": ("synthetic", "real")}
+# what a column's codes are called in each language: code -> (Chinese, English)
+_WORDS: dict[str, Mapping[str, tuple[str, str]]] = {
+    C.RECRUITMENT_STAGE: STAGE_LABELS, LAST_CONTACT_STAGE: STAGE_LABELS,
+    C.SIZE_CLASS: SIZE_WORDS,
+}
+# the second sheet's words: (Chinese, English)
+_ABOUT_WORDS = {
+    "sheet": ("列说明", "Columns"), "column": ("列", "Column"), "meaning": ("说明", "Meaning"),
+    "data": ("关于数据", "About the data"), "list": ("名单", "List"),
+    "rows": ("数据来源", "Rows"), "data_version": ("数据版本", "Data version"),
+    "as_of": ("数据截至", "Data as of"), "model": ("模型版本", "Model version"),
+    "base": ("基准签约率", "Base rate"), "written": ("导出时间", "Written"),
+    "note": ("备注", "Note"),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class About:
+    """What a workbook's second sheet says of its rows beside the columns.
+
+    ``title`` names the list in the file's language; ``notes`` are further lines (why the
+    list is shorter than asked, say). The rows' provenance is counted from the rows.
+    """
+
+    title: str
+    data_version: int | None = None
+    as_of: dt.date | None = None
+    model_version: str | None = None
+    base_rate: float | None = None
+    notes: tuple[str, ...] = ()
 
 
 def _language(lang: str) -> str:
@@ -137,13 +126,15 @@ def _language(lang: str) -> str:
     return lang
 
 
-def header(column: str, lang: str = "zh") -> str:
-    """Return the header of ``column`` in ``lang`` (the column's name when none is known).
+def header(column: str, lang: str = "zh", headers: Mapping[str, tuple[str, str]] | None = None
+           ) -> str:
+    """Return the header of ``column`` in ``lang`` (the column's name when none is known);
+    ``headers`` adds to or overrides the shared ones.
 
-    >>> header("p_success"), header("p_success", "en"), header("whatever")
-    ('成功概率', 'Probability of success', 'whatever')
+    >>> header("likelihood"), header("likelihood", "en"), header("whatever")
+    ('签约概率', 'Likelihood', 'whatever')
     """
-    names = HEADERS.get(column)
+    names = (headers or {}).get(column) or HEADERS.get(column)
     return names[LANGUAGES.index(_language(lang))] if names else column
 
 
@@ -158,11 +149,14 @@ def escape_cell(value: Any) -> Any:
     return value
 
 
+def _missing(value: Any) -> bool:
+    return (value is None or value is pd.NA or value is pd.NaT
+            or (isinstance(value, float) and math.isnan(value)))
+
+
 def _readable(value: Any, lang: str) -> Any:
     """Turn one value into what a cell shows: lists joined, missing values empty."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, float) and math.isnan(value):
+    if _missing(value):
         return None
     if isinstance(value, np.generic):
         return _readable(value.item(), lang)
@@ -183,79 +177,210 @@ def _readable(value: Any, lang: str) -> Any:
 
 
 def _item_text(item: Mapping, lang: str) -> str:
-    """One dict in a list cell: a reason's text, or a covered link as ``node (gain)``."""
+    """One dict in a list cell: a reason's text, a named item's name, or its fields."""
     if lang in item:
         return str(item[lang])
     if C.NODE_ID in item:
-        gain = item.get("gain")
-        return f"{item[C.NODE_ID]} ({gain:.3f})" if isinstance(gain, int | float) \
-            else str(item[C.NODE_ID])
+        return str(item[C.NODE_ID])
     return "; ".join(f"{k}={v}" for k, v in item.items())
 
 
-def export_frame(frame: pd.DataFrame, columns: Sequence[str] | None = None, *,
-                 lang: str = "zh") -> pd.DataFrame:
-    """Return ``frame``'s ``columns`` as cells: readable values, escaped text, ``lang`` headers.
+def _decimals(number_format: str) -> int:
+    """Decimals a number keeps under ``number_format`` (a percentage: two more)."""
+    places = len(number_format.partition(".")[2].rstrip("%"))
+    return places + 2 if number_format.endswith("%") else places
 
-    A column of ``columns`` that ``frame`` lacks is left out.
-    """
+
+def _shown(name: str, values: list, frame: pd.DataFrame, lang: str,
+           number_format: str | None) -> list:
+    """The values of column ``name`` as its cells show them, before escaping."""
+    which = LANGUAGES.index(lang)
+    if name in _WORDS:
+        words = _WORDS[name]
+        return [None if _missing(v) else words.get(str(v), (v, v))[which] for v in values]
+    if name == C.COUNTRY:
+        return [None if _missing(v) else display_name(v, lang) for v in values]
+    if name == DATA_KIND:
+        return [None if _missing(v) else _DATA_KINDS[lang][0 if v else 1] for v in values]
+    values = [_readable(v, lang) for v in values]
+    if number_format == DATE_FORMAT:
+        return [v.date() if isinstance(v, dt.datetime) else
+                dt.date.fromisoformat(v[:10]) if isinstance(v, str) else v for v in values]
+    if number_format:
+        places = _decimals(number_format)
+        return [round(float(v), places) if isinstance(v, int | float) and not isinstance(v, bool)
+                else v for v in values]
+    return values
+
+
+def _table(frame: pd.DataFrame, columns: Sequence[str] | None, lang: str,
+           headers: Mapping[str, tuple[str, str]] | None,
+           number_formats: Mapping[str, str] | None) -> tuple[list[str], pd.DataFrame]:
+    """The columns kept, and their cells under ``lang`` headers."""
     lang = _language(lang)
+    formats = {**NUMBER_FORMATS, **(number_formats or {})}
     names = [c for c in (columns if columns is not None else frame.columns)
              if c in frame.columns]
     out = pd.DataFrame(index=range(len(frame)))
     for name in names:
-        column = frame[name].tolist()
-        if name == C.RECRUITMENT_STAGE:  # a stage's name as a person reads it
-            column = [None if pd.isna(v) else stage_label(str(v), lang) for v in column]
-        values = [escape_cell(_readable(v, lang)) for v in column]
-        out[header(name, lang)] = pd.Series(values, dtype=object)
-    return out
+        shown = _shown(name, frame[name].tolist(), frame, lang, formats.get(name))
+        out[header(name, lang, headers)] = pd.Series([escape_cell(v) for v in shown],
+                                                     dtype=object)
+    return names, out
+
+
+def export_frame(frame: pd.DataFrame, columns: Sequence[str] | None = None, *,
+                 lang: str = "zh", headers: Mapping[str, tuple[str, str]] | None = None,
+                 number_formats: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Return ``frame``'s ``columns`` as cells: readable values, escaped text, ``lang`` headers.
+
+    A column of ``columns`` that ``frame`` lacks is left out. ``headers`` and
+    ``number_formats`` add to or override the shared tables.
+    """
+    return _table(frame, columns, lang, headers, number_formats)[1]
 
 
 def to_csv_bytes(frame: pd.DataFrame, columns: Sequence[str] | None = None, *,
-                 lang: str = "zh") -> bytes:
-    """Return the rows as CSV: UTF-8 with a byte-order mark, ``lang`` headers, escaped text."""
-    cells = export_frame(frame, columns, lang=lang)
+                 lang: str = "zh", headers: Mapping[str, tuple[str, str]] | None = None,
+                 number_formats: Mapping[str, str] | None = None,
+                 about: About | None = None) -> bytes:
+    """Return the rows as CSV: UTF-8 with a byte-order mark, ``lang`` headers, escaped text,
+    percentages written as such (``12.3%``); with ``about``, the model version as a last
+    column (a CSV has no second sheet to say it)."""
+    formats = {**NUMBER_FORMATS, **(number_formats or {})}
+    names, cells = _table(frame, columns, lang, headers, number_formats)
+    for name, title in zip(names, list(cells.columns), strict=True):
+        number_format = formats.get(name, "")
+        if number_format.endswith("%"):
+            places = _decimals(number_format) - 2
+            cells[title] = [f"{v * 100:.{places}f}%" if isinstance(v, int | float) else v
+                            for v in cells[title]]
+    if about is not None and about.model_version and len(cells):
+        cells[header(C.MODEL_VERSION, lang)] = about.model_version
     text = cells.to_csv(index=False, lineterminator="\r\n")
     return text.encode("utf-8-sig")
 
 
-def to_xlsx_bytes(frame: pd.DataFrame, columns: Sequence[str] | None = None, *,
-                  lang: str = "zh", sheet: str | None = None) -> bytes:
-    """Return the rows as an XLSX workbook of one sheet, headers in bold, text never a formula."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
+def _width(value: Any) -> int:
+    """Characters a value takes in a cell, a wide (Chinese) one counting two."""
+    if value is None:
+        return 0
+    if isinstance(value, float):
+        value = f"{value:.3f}"
+    text = str(value)
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
-    cells = export_frame(frame, columns, lang=lang)
+
+def to_xlsx_bytes(frame: pd.DataFrame, columns: Sequence[str] | None = None, *,
+                  lang: str = "zh", sheet: str | None = None,
+                  headers: Mapping[str, tuple[str, str]] | None = None,
+                  descriptions: Mapping[str, tuple[str, str]] | None = None,
+                  number_formats: Mapping[str, str] | None = None,
+                  about: About | None = None) -> bytes:
+    """Return the rows as an XLSX workbook laid out for work (module docstring).
+
+    The first sheet holds the table: bold frozen headers, widths from the content, an
+    auto-filter, each number in its format, text never a formula. With ``about``, a second
+    sheet describes each column (``descriptions`` add to the shared ones) and the data.
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    formats = {**NUMBER_FORMATS, **(number_formats or {})}
+    names, cells = _table(frame, columns, lang, headers, number_formats)
     book = Workbook(write_only=True)
     ws = book.create_sheet(title=(sheet or ("推荐名单" if lang == "zh" else "Ranking"))[:31])
-    bold = Font(bold=True)
-    head = []
-    for name in cells.columns:
-        cell = WriteOnlyCell(ws, value=str(name))
-        cell.font = bold
-        head.append(cell)
-    ws.append(head)
+    titles = [str(t) for t in cells.columns]
+    for i, title in enumerate(titles, start=1):
+        widest = max([_width(title) + 3, *(_width(v) for v in cells[title][:_WIDTH_ROWS])])
+        ws.column_dimensions[get_column_letter(i)].width = min(MAX_WIDTH, max(8, widest + 2))
+    frozen = names.index(C.NAME) + 2 if C.NAME in names[:3] else 1
+    ws.freeze_panes = f"{get_column_letter(frozen)}2"
+    if titles:
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(titles))}{len(cells) + 1}"
+    ws.append([_cell(ws, title, font=Font(bold=True)) for title in titles])
+    column_formats = [formats.get(name) for name in names] or [None] * len(titles)
+    wrap = Alignment(wrap_text=True, vertical="top")
     for row in cells.itertuples(index=False, name=None):
-        ws.append([_xlsx_value(ws, v, WriteOnlyCell) for v in row])
+        ws.append([_cell(ws, v, number_format=f,
+                         alignment=wrap if _width(v) > MAX_WIDTH else None)
+                   for v, f in zip(row, column_formats, strict=True)])
+    if about is not None:
+        _about_sheet(book, frame, names, titles, lang, about,
+                     {**DESCRIPTIONS, **(descriptions or {})})
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
 
 
-def _xlsx_value(ws, value: Any, cell_type):
-    """A text cell is typed as a string explicitly: openpyxl would take "=…" for a formula."""
+def _cell(ws, value: Any, *, font=None, number_format: str | None = None, alignment=None):
+    """One cell: text typed as a string explicitly (openpyxl would take "=…" for a formula),
+    a number or a day in its format; a text wider than a column wraps."""
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(ws, value=None if isinstance(value, str) else value)
     if isinstance(value, str):
-        cell = cell_type(ws, value=None)
         cell.value = value[:XLSX_MAX_CELL]
         cell.data_type = "s"
-        return cell
-    return value
+    elif number_format and isinstance(value, int | float | dt.date):
+        cell.number_format = number_format
+    if font is not None:
+        cell.font = font
+    if alignment is not None:
+        cell.alignment = alignment
+    return cell
+
+
+def _about_sheet(book, frame: pd.DataFrame, names: list[str], titles: list[str], lang: str,
+                 about: About, descriptions: Mapping[str, tuple[str, str]]) -> None:
+    """The second sheet: what each column holds, then where the rows come from."""
+    from openpyxl.styles import Font
+
+    which = LANGUAGES.index(lang)
+    words = {key: pair[which] for key, pair in _ABOUT_WORDS.items()}
+    ws = book.create_sheet(title=words["sheet"])
+    ws.column_dimensions["A"].width = 26
+    ws.column_dimensions["B"].width = 90
+    bold = Font(bold=True)
+    ws.append([_cell(ws, words["column"], font=bold), _cell(ws, words["meaning"], font=bold)])
+    for name, title in zip(names, titles, strict=True):
+        meaning = descriptions.get(name)
+        ws.append([_cell(ws, title), _cell(ws, meaning[which] if meaning else "")])
+    ws.append([])
+    ws.append([_cell(ws, words["data"], font=bold)])
+    lines = [(words["list"], about.title), (words["rows"], _provenance(frame, lang))]
+    if about.data_version is not None:
+        lines.append((words["data_version"], int(about.data_version)))
+    if about.as_of is not None:
+        lines.append((words["as_of"], pd.Timestamp(about.as_of).date()))
+    if about.model_version:
+        lines.append((words["model"], about.model_version))
+    if about.base_rate is not None and not _missing(about.base_rate):
+        lines.append((words["base"], round(float(about.base_rate), 3)))
+    written = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    lines.append((words["written"], written))
+    lines += [(words["note"], note) for note in about.notes if note]
+    for label, value in lines:
+        number_format = (PERCENT if label == words["base"] else
+                         DATE_FORMAT if isinstance(value, dt.date) else None)
+        ws.append([_cell(ws, label), _cell(ws, escape_cell(value), number_format=number_format)])
+
+
+def _provenance(frame: pd.DataFrame, lang: str) -> str:
+    """How many rows are real data and how many synthetic, in words."""
+    column = DATA_KIND if DATA_KIND in frame.columns else C.IS_SYNTHETIC
+    if column not in frame.columns:
+        return "–"
+    flags = frame[column].fillna(False).astype(bool)
+    synthetic, real = int(flags.sum()), int((~flags).sum())
+    if lang == "zh":
+        return f"真实数据 {real} 行，合成数据 {synthetic} 行"
+    return f"{real} rows of real data, {synthetic} rows of synthetic data"
 
 
 def write_table(frame: pd.DataFrame, path, columns: Sequence[str] | None = None, *,
-                lang: str = "zh") -> None:
+                lang: str = "zh", about: About | None = None) -> None:
     """Write the rows to ``path``, CSV or XLSX by its suffix (for the command line)."""
     from pathlib import Path
 
@@ -263,5 +388,6 @@ def write_table(frame: pd.DataFrame, path, columns: Sequence[str] | None = None,
     suffix = path.suffix.lower().lstrip(".")
     if suffix not in FORMATS:
         raise InvalidArgument(f"path: write .csv or .xlsx, not {path.suffix or 'no suffix'}")
-    data = (to_csv_bytes if suffix == "csv" else to_xlsx_bytes)(frame, columns, lang=lang)
+    data = (to_csv_bytes if suffix == "csv" else to_xlsx_bytes)(frame, columns, lang=lang,
+                                                                 about=about)
     path.write_bytes(data)

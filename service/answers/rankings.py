@@ -2,8 +2,10 @@
 
 Weak links, a weak link's recommendations and the target list, as JSON bytes (built with orjson,
 rows already serialised by :class:`service.runtime.scores.ServedScores`) or as rows for a CSV or
-XLSX file (:mod:`recommender.targeting.exports`). Which firms, in which order, with which reasons,
-is the library's answer: every query is one of the snapshot's
+XLSX file (:mod:`recommender.targeting.exports`, the rows completed for officers by
+:func:`recommender.targeting.export_rows.officer_rows`: names in both languages, website,
+credit code, last contact, the best of the parks the key may see). Which firms, in which
+order, with which reasons, is the library's answer: every query is one of the snapshot's
 :class:`recommender.targeting.score_table.ScoreTable`, the engine of the CLI's ``recommend`` and
 ``target-list`` too. Every answer names the snapshot's model version and data version. Nothing
 here knows about Flask.
@@ -20,16 +22,19 @@ import pandas as pd
 
 from recommender import columns as C
 from recommender.store.models import DATA_VERSION
-from recommender.targeting.exports import NODE_NAME, REASON
+from recommender.targeting.exports import About
 from recommender.targeting.portfolio import COVERAGE_SHARE, COVERS, MARGINAL_GAIN, OBJECTIVE, PICK
 from service.runtime.scores import PROVENANCE
 
 __all__ = [
     "NODE_FIELDS",
     "PICK_FIELDS",
+    "file_about",
+    "file_rows",
     "node_summary",
     "recommendation_positions",
     "recommendation_rows",
+    "recommendation_title",
     "recommendations_json",
     "target_list",
     "target_list_json",
@@ -162,30 +167,57 @@ def recommendations_json(snapshot, node_id: str, *, k: int, page: int, page_size
 
 
 def recommendation_rows(snapshot, node_id: str, *, k: int, lang: str,
+                        parks: pd.DataFrame | None = None,
                         country: Sequence[str] | None = None,
                         size: Sequence[str] | None = None,
                         stage: Sequence[str] | None = None,
                         exclude_contacted: bool = False, include_landed: bool = False,
                         sort: str = C.VALUE) -> pd.DataFrame:
-    """Return the whole top ``k`` for ``node_id`` as rows of a file in ``lang``."""
+    """Return the whole top ``k`` for ``node_id`` as rows of a file in ``lang``
+    (:func:`file_rows`; ``parks``: those the key may see)."""
     top, _ = recommendation_positions(snapshot, node_id, k=k, country=country, size=size,
                                       stage=stage, exclude_contacted=exclude_contacted,
                                       include_landed=include_landed, sort=sort)
-    return _file_rows(snapshot.scores.items(top), lang)
+    return file_rows(snapshot, snapshot.scores.items(top), lang, parks)
 
 
-def _file_rows(items: list[dict], lang: str) -> pd.DataFrame:
-    """Rows for a file: the firm's and the link's names and the reasons in ``lang``."""
+def recommendation_title(snapshot, node_id: str, lang: str) -> str:
+    """What a file of the firms for ``node_id`` is called inside: 推荐名单：<the link>."""
+    node = snapshot.memo.get(("node", node_id), lambda: node_summary(snapshot, node_id))
+    name = node.get(C.NODE_NAME_ZH if lang == "zh" else C.NODE_NAME_EN) or node_id
+    return f"推荐名单：{name}" if lang == "zh" else f"Recommendations: {name}"
+
+
+def file_rows(snapshot, items: list[dict], lang: str,
+              parks: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Rows for a file in ``lang``: the served rows completed for officers (firm details,
+    last contact, the best of ``parks``), as
+    :func:`recommender.targeting.export_rows.officer_rows` does it. Nothing personal."""
+    from recommender.parks.matching import admitted_pairs
+    from recommender.targeting.export_rows import best_parks, link_names, officer_rows
+
     frame = pd.DataFrame(items)
     if frame.empty:
         return frame
-    if lang == "zh":
-        frame[C.NAME] = frame[C.NAME_ZH].where(frame[C.NAME_ZH].notna(), frame[C.NAME])
-    frame[NODE_NAME] = frame[C.LINK_NAME_ZH if lang == "zh" else C.LINK_NAME_EN]
-    frame[REASON] = frame[C.REASON_ZH if lang == "zh" else C.REASON_EN]
     frame[C.SOURCE] = [p[C.SOURCE] for p in frame[PROVENANCE]]
     frame[C.IS_SYNTHETIC] = [p[C.IS_SYNTHETIC] for p in frame[PROVENANCE]]
-    return frame
+    data = snapshot.data
+    best = None
+    if parks is not None and len(parks):
+        pairs = admitted_pairs(frame[C.FIRM_ID], parks, data.firms, data.firm_nodes, data.chain)
+        best = best_parks(pairs, parks)
+    links = snapshot.memo.get(("link-names",), lambda: link_names(data.chain))
+    return officer_rows(frame, lang=lang, firms=data.firms, outcomes=data.outcomes, parks=best,
+                        links=links)
+
+
+def file_about(snapshot, title: str, notes: Sequence[str] = ()) -> About:
+    """What a workbook says of a list computed from ``snapshot``: its title, the data version
+    and as-of day, the model and the base rate a likelihood compares with."""
+    table = snapshot.scores.table
+    return About(title=title, data_version=snapshot.data_version, as_of=table.as_of,
+                 model_version=snapshot.model_version, base_rate=table.base_rate,
+                 notes=tuple(n for n in notes if n))
 
 
 # --- the target list -------------------------------------------------------------------------
@@ -243,6 +275,8 @@ def target_list_json(answer: dict[str, Any]) -> bytes:
     return orjson.dumps(answer, option=_OPTIONS)
 
 
-def target_rows(answer: dict[str, Any], lang: str) -> pd.DataFrame:
-    """Return a :func:`target_list` answer as rows of a file in ``lang``."""
-    return _file_rows(answer["items"], lang)
+def target_rows(snapshot, answer: dict[str, Any], lang: str,
+                parks: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Return a :func:`target_list` answer as rows of a file in ``lang`` (:func:`file_rows`);
+    the links a pick covers by name."""
+    return file_rows(snapshot, answer["items"], lang, parks)

@@ -10,7 +10,13 @@ from recommender.store.auth import READ_RANKINGS
 from recommender.targeting.exports import TARGET_EXPORT_COLUMNS
 from service.answers import rankings as answers
 from service.api.weak_links import FileQuerySchema, RecommendedFirmSchema
-from service.http.downloads import file_response, file_responses, json_response, require_export
+from service.http.downloads import (
+    export_parks,
+    file_response,
+    file_responses,
+    json_response,
+    require_export,
+)
 from service.http.openapi import ApiBlueprint
 from service.http.schemas import at_most_setting
 from service.runtime.state import state
@@ -110,6 +116,10 @@ def get_target_list(query: dict):
                                  top_links=query["top_links"], exclude=query.get("exclude") or ())
     if fmt == "json":
         return json_response(answers.target_list_json(answer), snapshot)
-    stem = "招商目标清单" if query["lang"] == "zh" else "target-list"
-    return file_response(answers.target_rows(answer, query["lang"]), TARGET_EXPORT_COLUMNS,
-                         fmt=fmt, lang=query["lang"], stem=stem, snapshot=snapshot)
+    lang = query["lang"]
+    title = "招商目标清单" if lang == "zh" else "Target list"
+    about = answers.file_about(snapshot, title, [answer["coverage"]["note"]])
+    return file_response(answers.target_rows(snapshot, answer, lang, export_parks()),
+                         TARGET_EXPORT_COLUMNS, fmt=fmt, lang=lang,
+                         stem="招商目标清单" if lang == "zh" else "target-list",
+                         snapshot=snapshot, about=about, sheet=title)

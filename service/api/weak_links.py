@@ -13,6 +13,7 @@ from recommender.targeting.exports import RECOMMENDATION_EXPORT_COLUMNS
 from recommender.targeting.impact import SORT_KEYS
 from service.answers import rankings as answers
 from service.http.downloads import (
+    export_parks,
     file_response,
     file_responses,
     json_response,
@@ -293,11 +294,13 @@ def recommendations(query: dict, node_id: str):
         body = answers.recommendations_json(snapshot, node_id, k=query["k"], page=query["page"],
                                             page_size=query["page_size"], **filters)
         return json_response(body, snapshot)
-    rows = answers.recommendation_rows(snapshot, node_id, k=query["k"], lang=query["lang"],
-                                       **filters)
-    stem = f"{'推荐名单' if query['lang'] == 'zh' else 'recommendations'}-{node_id}"
-    return file_response(rows, RECOMMENDATION_EXPORT_COLUMNS, fmt=fmt, lang=query["lang"],
-                         stem=stem, snapshot=snapshot)
+    lang = query["lang"]
+    rows = answers.recommendation_rows(snapshot, node_id, k=query["k"], lang=lang,
+                                       parks=export_parks(), **filters)
+    stem = f"{'推荐名单' if lang == 'zh' else 'recommendations'}-{node_id}"
+    about = answers.file_about(snapshot, answers.recommendation_title(snapshot, node_id, lang))
+    return file_response(rows, RECOMMENDATION_EXPORT_COLUMNS, fmt=fmt, lang=lang, stem=stem,
+                         snapshot=snapshot, about=about)
 
 
 def _origins(values: list[str]) -> list[str]:

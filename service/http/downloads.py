@@ -5,6 +5,11 @@ Every response says which model and data version computed it, in ``X-Model-Versi
 given twice in ``Content-Disposition``: plain ASCII in ``filename`` and UTF-8 in
 ``filename*`` (RFC 6266 and RFC 5987), so Chinese names survive in every browser.
 
+A file is laid out for Excel by :mod:`recommender.targeting.exports`: UTF-8 CSV with a BOM;
+XLSX with widths, a frozen header, an auto-filter, numbers in their format and, given an
+:class:`~recommender.targeting.exports.About`, a second sheet saying what each column holds,
+where the rows come from, the data version and as-of day and the model.
+
 Exporting needs the ``export`` permission (officers and admins): a viewer may read a ranking
 as JSON but not download it as a file.
 
@@ -27,6 +32,7 @@ from recommender.store.auth import EXPORT, roles_with
 from recommender.targeting.exports import (
     CSV_MEDIA_TYPE,
     XLSX_MEDIA_TYPE,
+    About,
     to_csv_bytes,
     to_xlsx_bytes,
 )
@@ -43,6 +49,7 @@ __all__ = [
     "JSON_MEDIA_TYPE",
     "MODEL_HEADER",
     "content_disposition",
+    "export_parks",
     "file_response",
     "file_responses",
     "gzipped",
@@ -100,6 +107,14 @@ def require_export(fmt: str) -> None:
                        {"permission": EXPORT, "roles": roles})
 
 
+def export_parks() -> pd.DataFrame:
+    """The parks the request's key may see: a file names the best of them for each firm."""
+    from service.answers.matching import visible_parks
+    from service.runtime.state import state
+
+    return visible_parks(state().store, current_principal().park_scope)
+
+
 def _tagged(response: Response, snapshot) -> Response:
     response.headers[MODEL_HEADER] = snapshot.model_version
     response.headers[DATA_HEADER] = str(snapshot.data_version)
@@ -118,12 +133,17 @@ def media_response(body: bytes, media_type: str, snapshot) -> Response:
 
 
 def file_response(rows: pd.DataFrame, columns: Sequence[str], *, fmt: str, lang: str,
-                  stem: str, snapshot) -> Response:
-    """Return ``rows`` as a CSV or XLSX attachment named ``<stem>.<fmt>``."""
+                  stem: str, snapshot, about: About | None = None, **layout) -> Response:
+    """Return ``rows`` as a CSV or XLSX attachment named ``<stem>.<fmt>``; ``about`` and
+    ``layout`` (``headers``, ``number_formats``, and for XLSX ``sheet`` and
+    ``descriptions``) as :func:`recommender.targeting.exports.to_xlsx_bytes` takes them."""
     if fmt == "csv":
-        data, media_type = to_csv_bytes(rows, columns, lang=lang), CSV_MEDIA_TYPE
+        layout = {k: v for k, v in layout.items() if k in ("headers", "number_formats")}
+        data = to_csv_bytes(rows, columns, lang=lang, about=about, **layout)
+        media_type = CSV_MEDIA_TYPE
     else:
-        data, media_type = to_xlsx_bytes(rows, columns, lang=lang), XLSX_MEDIA_TYPE
+        data = to_xlsx_bytes(rows, columns, lang=lang, about=about, **layout)
+        media_type = XLSX_MEDIA_TYPE
     response = Response(data, status=200, content_type=media_type)
     response.headers["Content-Disposition"] = content_disposition(f"{stem}.{fmt}")
     return _tagged(response, snapshot)

@@ -304,7 +304,7 @@ def export_file(fmt: str):
     XLSX file, with the API's permission check and rate limit."""
     from recommender.targeting.exports import RECOMMENDATION_EXPORT_COLUMNS
     from service.answers import rankings as answers
-    from service.http.downloads import file_response, require_export
+    from service.http.downloads import export_parks, file_response, require_export
     from service.http.limits import check_rate
     from service.runtime.state import state
 
@@ -316,10 +316,12 @@ def export_file(fmt: str):
     query = _firm_query_or_422(request.args)
     node_id = request.args.get("node", "")
     snapshot = state().snapshots.get()
-    rows = answers.recommendation_rows(snapshot, node_id, lang=g.lang, **query)
+    rows = answers.recommendation_rows(snapshot, node_id, lang=g.lang, parks=export_parks(),
+                                       **query)
     stem = f"{'推荐名单' if g.lang == 'zh' else 'recommendations'}-{node_id}"
+    about = answers.file_about(snapshot, answers.recommendation_title(snapshot, node_id, g.lang))
     return file_response(rows, RECOMMENDATION_EXPORT_COLUMNS, fmt=fmt, lang=g.lang,
-                         stem=stem, snapshot=snapshot)
+                         stem=stem, snapshot=snapshot, about=about)
 
 
 @bp.route("/export.geojson")

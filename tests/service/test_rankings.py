@@ -4,6 +4,7 @@ The session app serves the good ranker (``active_version``); answers are checked
 library's own functions over the same data and model.
 """
 
+import csv
 import io
 
 import openpyxl
@@ -142,11 +143,10 @@ def test_an_export_carries_value_likelihood_and_impact_on_every_row(get):
         values_only=True))
     head = rows[0]
     value, likelihood, impact = (head.index(h) for h in (
-        "Expected value (likelihood × impact)",
-        "Likelihood (share of similar past contacts that reached an MoU or better)",
-        "Impact (0–1, how much of the weak link it could fill if it came)"))
-    assert len(rows) == 9
-    assert all(r[value] == pytest.approx(r[likelihood] * r[impact]) for r in rows[1:])
+        "Expected value (likelihood × impact)", "Likelihood", "Impact (0–1)"))
+    assert len(rows) == 9  # figures rounded as shown: value to 0.001, likelihood to 0.1 %
+    assert all(r[value] == pytest.approx(r[likelihood] * r[impact], abs=2e-3)
+               for r in rows[1:])
     assert [r[impact] for r in rows[1:]] == sorted((r[impact] for r in rows[1:]), reverse=True)
 
 
@@ -298,10 +298,11 @@ def test_the_csv_export_honours_the_stage_filter(get, staged):
     response = get(f"{STAGED_URL}?{query}&format=csv&lang=en", role="officer")
 
     lines = response.data.decode("utf-8-sig").splitlines()
-    assert lines[0].split(",")[:2] == ["Rank", "Firm ID"]
-    assert [line.split(",")[1] for line in lines[1:]] == [i["firm_id"] for i in listed]
+    rows = list(csv.DictReader(lines))
+    assert lines[0].split(",")[:2] == ["Rank", "Firm name"]
+    assert [row["Firm ID"] for row in rows] == [i["firm_id"] for i in listed]
     assert {f for f, stage in staged.items() if stage in ("responded", "visited", "mou")} <= {
-        line.split(",")[1] for line in lines[1:]}
+        row["Firm ID"] for row in rows}
 
 
 def test_recommendations_are_paged_within_k(get):
@@ -403,11 +404,9 @@ def test_a_csv_export_has_chinese_headers_a_bom_and_a_utf8_file_name(get):
     assert "filename*=UTF-8''%E6%8E%A8%E8%8D%90%E5%90%8D%E5%8D%95-vacuum_pumps.csv" in disposition
     assert response.data.startswith(b"\xef\xbb\xbf")
     lines = response.data.decode("utf-8-sig").splitlines()
-    assert lines[0].split(",")[:4] == ["排名", "企业编号", "企业名称", "国家/地区"]
-    assert {"得分", "推荐理由", "数据来源", "薄弱环节", "期望价值（签约概率×补链作用）",
-            "签约概率（过去同类接触中达成签约或更进一步的比例）",
-            "补链作用（0–1，来后可填补该环节缺口的程度）",
-            "基准签约率（全部接触中达成签约或更进一步的比例）"} <= set(lines[0].split(","))
+    assert lines[0].split(",")[:4] == ["排名", "企业名称", "英文名称", "国家/地区"]
+    assert {"得分", "推荐理由", "数据性质", "薄弱环节", "期望价值（签约概率×补链作用）",
+            "签约概率", "补链作用（0–1）", "基准签约率"} <= set(lines[0].split(","))
     assert len(lines) == 8
     assert "补齐薄弱环节" in lines[1]
     assert response.headers["X-Model-Version"]
@@ -420,7 +419,7 @@ def test_an_xlsx_export_opens_in_openpyxl_with_english_headers(get):
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0][:3] == ("Rank", "Firm ID", "Firm name")
+    assert rows[0][:3] == ("Rank", "Firm name", "Chinese name")
     assert [r[0] for r in rows[1:]] == [1, 2, 3, 4, 5]
     assert all(r[rows[0].index("Reasons")].startswith("fills weak link") for r in rows[1:])
 
@@ -473,6 +472,6 @@ def test_a_firm_named_like_a_formula_is_escaped_in_exports(get, formula_firm):
     assert "\"'=HYPERLINK(\"\"http://evil.example/\"\",\"\"click\"\")\"" in text
     assert "\n=" not in text and ",=" not in text
     sheet = openpyxl.load_workbook(io.BytesIO(xlsx.data)).active
-    names = [row[2] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    names = [row[1] for row in sheet.iter_rows(min_row=2, values_only=True)]
     assert "'" + evil in names
     assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)

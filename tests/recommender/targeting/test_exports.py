@@ -46,7 +46,7 @@ def test_escape_cell(value, escaped):
 
 
 def test_headers_in_both_languages():
-    assert [header(c) for c in ("name", "country", "city", "node_id", "score", "p_success",
+    assert [header(c) for c in ("name", "country", "city", "node_name", "score", "p_success",
                                 "reason", "source")] == [
         "企业名称", "国家/地区", "城市", "薄弱环节", "得分", "成功概率", "推荐理由", "数据来源"]
     assert header("name", "en") == "Firm name" and header("no_such_column") == "no_such_column"
@@ -60,7 +60,7 @@ def test_cells_are_readable_and_escaped(rows):
     assert cells["企业名称"].tolist() == ["'=HYPERLINK(\"http://evil.example\",\"x\")",
                                          "蔡司 Zeiss", "'@SUM(A1:A9)"]
     assert cells["推荐理由"].tolist() == ["可补齐薄弱环节：真空泵；已在中国开展业务", "", None]
-    assert cells["覆盖的薄弱环节"].tolist() == ["lasers (0.125)", "", None]
+    assert cells["覆盖的薄弱环节"].tolist() == ["lasers", "", None]
     assert cells["合成数据"].tolist() == ["是", "否", "是"]
     assert cells["unlisted_column"].tolist() == ["'+1", "'-2", "'\tthree"]
     assert cells["得分"].tolist()[:2] == [-0.5, 1.25]
