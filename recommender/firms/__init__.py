@@ -11,7 +11,8 @@ this order for an import:
 5. :mod:`~recommender.firms.countries` gives ISO codes, and :mod:`~recommender.firms.geocode`
    coordinates, over the gazetteer of :mod:`~recommender.firms.gazetteer` (which compares
    names as :mod:`~recommender.firms.place_names` says and knows China's divisions from
-   :mod:`~recommender.firms.china_divisions`);
+   :mod:`~recommender.firms.china_divisions`); :mod:`~recommender.firms.city_names` names
+   cities in Chinese or English for people;
 6. :mod:`~recommender.firms.keywords` places firms in chain nodes by keyword evidence, and
    :mod:`~recommender.firms.node_classifier` by a learned model over the features of
    :mod:`~recommender.firms.node_features` (Chinese business scopes cleaned by

@@ -20,6 +20,9 @@ Macao and Taiwan are regions of China (中国香港, 中国澳门, 中国台湾;
 True
 >>> display_name("TW"), display_name("Hong Kong", "en")
 ('中国台湾', 'Hong Kong, China')
+
+Menus and filters list China's regions under China, never beside the countries
+(:func:`country_choices`).
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ __all__ = [
     "DISPLAY_LANGUAGES",
     "REGIONS_OF_CHINA",
     "country_capital",
+    "country_choices",
     "country_key",
     "country_name",
     "country_row",
@@ -56,6 +60,8 @@ COMMON_LANGUAGE_ZH = frozenset({"CN", "TW", "HK", "MO", "SG"})
 REGIONS_OF_CHINA = {"HK": ("中国香港", "Hong Kong, China"), "MO": ("中国澳门", "Macao, China"),
                     "TW": ("中国台湾", "Taiwan, China")}
 DISPLAY_LANGUAGES = ("zh", "en")
+# China's own entry inside the group of China and its regions: (Chinese, English).
+_MAINLAND = ("中国大陆", "Chinese mainland")
 # Display names that neither the aliases nor the sources give as wanted: (Chinese, English).
 _DISPLAY_OVERRIDES = {"CN": ("中国", "China"), **REGIONS_OF_CHINA, "KP": ("朝鲜", "North Korea"),
                       "KR": ("韩国", "South Korea"), "RU": ("俄罗斯", "Russia"),
@@ -329,3 +335,31 @@ def display_name(value, lang: str = "zh") -> str:
     if code is None:
         return "" if value is None else str(value)
     return display_names(lang).get(code, str(value))
+
+
+def country_choices(codes, lang: str = "zh") -> list[dict]:
+    """Return the countries and regions of ``codes`` as a menu or filter lists them: China
+    first, with Hong Kong, Macao and Taiwan as its members, then the other countries in the
+    order given. Each item is ``{"code", "name", "group"}``: ``group`` is China's name for
+    China's entries (中国 · 中国大陆, 中国香港 …), None for the others. Unknown codes keep
+    their place, named as given.
+
+    >>> [(c["code"], c["name"], c["group"]) for c in country_choices(["US", "TW", "CN"])]
+    [('CN', '中国大陆', '中国'), ('TW', '中国台湾', '中国'), ('US', '美国', None)]
+    >>> country_choices(["HK"], "en")[0]["name"], country_choices(["DE"], "en")[0]["name"]
+    ('Hong Kong, China', 'Germany')
+    """
+    names = display_names(lang)
+    china = display_name("CN", lang)
+    members, others = [], []
+    for code in dict.fromkeys(codes):
+        iso2 = normalise_country(code) if isinstance(code, str) else None
+        if iso2 == "CN" or iso2 in REGIONS_OF_CHINA:
+            name = _MAINLAND[0 if lang == "zh" else 1] if iso2 == "CN" else names[iso2]
+            members.append({"code": code, "name": name, "group": china})
+        else:
+            others.append({"code": code, "name": names.get(iso2, str(code)) if iso2 else str(code),
+                           "group": None})
+    order = ["CN", *sorted(REGIONS_OF_CHINA)]
+    members.sort(key=lambda item: order.index(normalise_country(item["code"])))
+    return members + others

@@ -131,3 +131,49 @@ def test_display_name_keeps_what_it_does_not_know():
     assert countries.display_name(None) == ""
     with pytest.raises(ValueError, match="lang"):
         countries.display_names("fr")
+
+
+def _data_countries() -> set[str]:
+    """Every country of the product's data: its firm files and the demo world's hubs."""
+    from recommender.demo.universe import CITIES
+    from recommender.paths import data_dir
+
+    found = set(CITIES)
+    for name in ("reference_firms.csv", "known_makers.csv"):
+        found |= set(pd.read_csv(data_dir() / "firms" / name, usecols=["country"])["country"])
+    return found
+
+
+def test_every_country_of_the_data_has_a_chinese_name_from_the_table():
+    zh, en = countries.display_names("zh"), countries.display_names("en")
+    shown = _data_countries()
+    assert {"CN", "US", "TW", "HK", "JP", "DE"} <= shown
+    for code in shown:
+        assert code in countries._CHINESE_ALIASES or code in countries._DISPLAY_OVERRIDES, code
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in zh[code]), code
+        assert zh[code] != code and en[code] != code
+
+
+def test_every_country_of_the_open_listing_has_a_chinese_name():
+    from pathlib import Path
+
+    listing = Path(__file__).resolve().parents[4] / "shared" / "data" / "open_firms_2022.csv"
+    if not listing.exists():
+        pytest.skip("no open listing beside the project")
+    names = pd.read_csv(listing, usecols=["country"])["country"].dropna().unique()
+    zh = countries.display_names("zh")
+    unknown = [name for name in names if normalise_country(name) is None]
+    assert unknown == []
+    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in zh[normalise_country(n)]) for n in names)
+
+
+def test_menus_list_chinas_regions_under_china_never_beside_the_countries():
+    choices = countries.country_choices(["US", "TW", "DE", "HK", "CN", "XX"], "zh")
+    assert [(c["code"], c["name"], c["group"]) for c in choices] == [
+        ("CN", "中国大陆", "中国"), ("HK", "中国香港", "中国"), ("TW", "中国台湾", "中国"),
+        ("US", "美国", None), ("DE", "德国", None), ("XX", "XX", None)]
+    english = countries.country_choices(["MO", "JP"], "en")
+    assert [(c["name"], c["group"]) for c in english] == [("Macao, China", "China"),
+                                                          ("Japan", None)]
+    assert countries.country_choices(["KR"], "zh") == [{"code": "KR", "name": "韩国",
+                                                        "group": None}]
