@@ -54,7 +54,7 @@ from recommender.targeting.stages import stage_label, stage_names
 from service.http.downloads import COMPRESSIBLE, GZIP_MIN_BYTES, gzipped
 from service.http.errors import ApiError
 from service.http.limits import check_auth_failures, count_auth_failure
-from service.pages.i18n import DEFAULT_LANGUAGE, LANGUAGES, translate
+from service.pages.i18n import DEFAULT_LANGUAGE, LANGUAGES, data_helpers, translate
 
 __all__ = [
     "COMPRESSIBLE",
@@ -174,7 +174,7 @@ def _template_helpers() -> dict:
     return {"t": lambda key: translate(key, lang), "lang": lang, "csrf_token": csrf_token,
             "lang_url": lang_url, "principal": principal, "nav": _nav(principal),
             "stage_text": lambda stage: stage_text(stage, lang),
-            "role_text": lambda role: role_text(role, lang)}
+            "role_text": lambda role: role_text(role, lang), **data_helpers(lang)}
 
 
 def role_text(role: str, lang: str) -> str:

@@ -179,8 +179,7 @@ def _filter_options(snapshot, node_id: str | None, firm: dict) -> dict:
     """The countries, size classes and recruitment stages among the link's candidates, with
     counts; a chosen country that has none is listed too."""
     from recommender.columns import SIZE_CLASSES
-    from recommender.exceptions import NotFoundError
-    from recommender.firms.countries import country_name
+    from recommender.firms.countries import country_choices
     from recommender.outcome_stages import RECRUITMENT_STAGES
 
     countries, sizes, stages = {}, {}, {}
@@ -192,15 +191,10 @@ def _filter_options(snapshot, node_id: str | None, firm: dict) -> dict:
     for code in firm["country"] or ():
         countries.setdefault(code, 0)
 
-    def name(code: str) -> str:
-        try:
-            return country_name(code)
-        except NotFoundError:
-            return code
-
-    return {
-        "countries": [{"code": code, "count": count, "name": name(code)}
-                      for code, count in sorted(countries.items(), key=lambda c: (-c[1], c[0]))],
+    ordered = [code for code, _ in sorted(countries.items(), key=lambda c: (-c[1], c[0]))]
+    return {  # China's regions under China (country_choices), each named in the page's language
+        "countries": [{**choice, "count": countries[choice["code"]]}
+                      for choice in country_choices(ordered, g.lang)],
         "sizes": [{"code": size, "count": sizes.get(size, 0)} for size in SIZE_CLASSES],
         "stages": [{"code": stage, "count": stages.get(stage, 0)} for stage in RECRUITMENT_STAGES],
         "k": sorted({*K_CHOICES, firm["k"]}),

@@ -41,7 +41,7 @@ SCRIPT_STRINGS = (
     "map_loading", "map_failed", "map_session_expired", "map_no_firms", "map_unplaced",
     "map_tip_score", "map_tip_rank", "map_tip_p_success", "map_tip_open", "map_tip_candidates",
     "map_tip_best", "map_tip_distance", "map_tip_capacity", "map_tip_synthetic", "map_km",
-    "map_cluster_firms", "map_cluster_open", "login",
+    "map_cluster_firms", "map_cluster_open", "login", "model_prior",
 )
 BASEMAP_MAX_AGE = 365 * 24 * 3600  # the URL names the content: it never changes
 BASEMAP_UNVERSIONED_MAX_AGE = 24 * 3600
@@ -67,6 +67,25 @@ def _forbidden_json():
                     f"({', '.join(roles)})", {"permission": READ_MAPS, "roles": roles})
 
 
+_CITY_NAMES: dict[tuple[str, str], dict[str, str]] = {}  # (data version, lang) -> names
+
+
+def _city_names(snapshot, lang: str) -> dict[str, str]:
+    """``"CC|City"``: the name in ``lang`` of each city of the snapshot's firms whose name
+    differs from the data's (for the tooltips), made once per data version and language."""
+    from recommender.firms.city_names import city_name
+
+    key = (str(snapshot.data_version), lang)
+    if key not in _CITY_NAMES:
+        pairs = snapshot.data.firms[[C.COUNTRY, C.CITY]].dropna().drop_duplicates()
+        if len(_CITY_NAMES) >= 4:  # older data versions
+            _CITY_NAMES.clear()
+        _CITY_NAMES[key] = {f"{country}|{city}": name
+                            for country, city in pairs.itertuples(index=False)
+                            if (name := city_name(city, country, lang)) != city}
+    return _CITY_NAMES[key]
+
+
 @bp.route("/map")
 @login_required
 def recruitment_map():
@@ -90,6 +109,7 @@ def recruitment_map():
         "pages/map.html", principal=g.principal, links=links, weak_link=weak_link,
         countries=countries, country=args.get("country", ""),
         country_names={item["iso2"]: item["name"] for item in countries},
+        city_names=_city_names(snapshot, g.lang),
         sizes=SIZE_CLASSES, size=args.get("size", ""), k=min(max(k, 1), k_max), k_max=k_max,
         stages=_stage_choices(args.get("stage", "")), stage=args.get("stage", ""),
         with_parks=args.get("parks", "true").lower() not in _FALSE,

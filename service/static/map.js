@@ -216,6 +216,7 @@
     this.inset = root.querySelector("#map-inset");
     this.list = root.querySelector("#map-list");
     this.countryNames = JSON.parse(root.dataset.countryNames || "{}");
+    this.cityNames = JSON.parse(root.dataset.cityNames || "{}");  // "CC|City": the page's name
     this.tips = new WeakMap();
     this.countryPaths = {};
     this.flowsByFirm = {};
@@ -429,7 +430,8 @@
     this.applyView();
     document.getElementById("map-firm-count").textContent = String(layers.firms.length);
     if (answer.modelVersion) {
-      document.getElementById("map-model-version").textContent = answer.modelVersion;
+      document.getElementById("map-model-version").textContent =
+        answer.modelVersion === "prior" ? this.t("model_prior") : answer.modelVersion;
     }
     if (answer.dataVersion) {
       document.getElementById("map-data-version").textContent = answer.dataVersion;
@@ -558,7 +560,8 @@
   };
 
   RecruitmentMap.prototype.placeText = function (p) {
-    return [p.city, this.countryName(p.country)].filter(Boolean).join(", ");
+    var city = p.city && (this.cityNames[p.country + "|" + p.city] || p.city);
+    return [city, this.countryName(p.country)].filter(Boolean).join(this.lang === "zh" ? "，" : ", ");
   };
 
   RecruitmentMap.prototype.drawFirm = function (feature, share, parent) {
