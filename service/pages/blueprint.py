@@ -181,7 +181,7 @@ def role_text(role: str, lang: str) -> str:
     """A key's role as a person reads it in ``lang`` (``officer``: 招商专员, Investment officer).
 
     >>> role_text("park_manager", "zh"), role_text("leader", "en")
-    ('园区管理员', 'Chain leader')
+    ('园区管理员', 'Chain-leader liaison')
     """
     return translate(f"role_{role}", lang)
 
