@@ -10,9 +10,13 @@ For each seed, a world of ``--firms`` synthetic firms (``recommender.demo.genera
 weak links diagnosed from it, its training frame split by time (the later 30 % of the
 campaigns held out), and every method of ``recommender.ranking.methods`` measured on the
 contacted later window and on every candidate of its campaigns (outcomes drawn from the truth), as
-``chainscout evaluate`` does on the demo world; with ``--backtest N``, the rolling-origin backtest
-in N windows too. Prints the margin of LambdaRank over the prior (NDCG@10, paired bootstrap 95 %
-interval) per seed, then each table's means over the seeds.
+``chainscout evaluate`` does on the demo world, with the corrections of the officers' selection
+(``recommender.ranking.selection``: pool rows in each group, inverse-propensity weights) side by
+side; every candidate also gives the Spearman correlation of score with true utility over the
+pool and the one-hop share of the top 10, printed with 95 % intervals over the seeds; with
+``--backtest N``, the rolling-origin backtest in N windows too. Prints the margin of LambdaRank
+over the prior (NDCG@10, paired bootstrap 95 % interval) per seed, then each table's means over
+the seeds.
 
 ``--trait-bound`` also measures how far reading the outcome history could take a ranker: each
 world's generator gives every firm a hidden trait (``recommender.demo.latent``: true utility
@@ -52,7 +56,8 @@ from recommender.ranking.feature_registry import (
     PRIOR_CONTACTS,
 )
 from recommender.ranking.features import training_frame, truth_frame
-from recommender.ranking.methods import METHODS, default_features
+from recommender.ranking.methods import METHODS, SELECTION_METHODS, default_features
+from recommender.ranking.selection import with_pool_rows
 from recommender.ranking.splits import BACKTEST_SHARE, group_dates, time_split
 
 TABLES = {"contacted": lambda r: r, "every candidate": lambda r: r["every_candidate"],
@@ -126,10 +131,11 @@ def one_world(seed: int, firms: int, folds: int, bound: bool = False,
     world = generate_world(n_firms=firms, seed=seed, chain=chain, region=region)
     data = chain_data_from_world(world, chain=chain, region=region)
     weak_links = diagnose_weak_links(chain, region, data.firms, data.firm_nodes)
-    frame = training_frame(data, weak_links)
+    frame = with_pool_rows(training_frame(data, weak_links), data, weak_links)
     earlier, later = time_split(frame, test_share=0.3)
     candidates = truth_frame(data, weak_links, later[C.CAMPAIGN_ID].unique())
     results = evaluate(earlier, later, seed=0, candidates=candidates,
+                       methods=[*METHODS, *SELECTION_METHODS],
                        outcome_model=data.outcome_model)
     if bound:
         results["trait_bound"] = trait_bound(world, data, chain, region, earlier, later,

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from recommender.cli.common import Progress, chain_of, echo_json, settings_of, store_of
+from recommender.cli.scale import engine_options, table_engine
 from recommender.columns import SIZE_CLASSES
 from recommender.outcome_stages import NOT_CONTACTED, RECRUITMENT_STAGES
 from recommender.ranking.training import TEST_SHARE
@@ -177,29 +178,34 @@ def evaluate(ctx: click.Context, as_json: bool, out_dir: str | None, test_share:
     Every method learns on the earlier campaigns and is measured on the later ones; the
     synthetic truth of ``var/demo`` (when present) adds the oracle, the ceiling, and a second
     table that ranks every candidate of the later campaigns, contacted or not, graded by
-    outcomes drawn from the true utilities. LambdaRank from scratch (``lambdarank_plain``)
-    shows what boosting from the prior adds.
+    outcomes drawn from the true utilities, with the rank correlation of each method's score
+    with the true utility over the whole pool, the one-hop share of its top 10 and the share of
+    the prior-to-oracle headroom it captures. LambdaRank from scratch (``lambdarank_plain``)
+    shows what boosting from the prior adds; ``lambdarank_contacted``, ``lambdarank_ipw`` and
+    ``lambdarank_pool`` compare the corrections of the officers' selection.
     """
     from recommender import columns as C
     from recommender.ranking.evaluation import backtest
     from recommender.ranking.evaluation import evaluate as run
     from recommender.ranking.evaluation_report import json_ready, report_markdown, write_report
     from recommender.ranking.features import training_frame, truth_frame
-    from recommender.ranking.methods import METHODS
+    from recommender.ranking.methods import METHODS, SELECTION_METHODS
+    from recommender.ranking.selection import with_pool_rows
     from recommender.ranking.splits import BACKTEST_SHARE, group_dates, time_split
 
     progress = Progress()
     settings, data, weak_links = _inputs(ctx, progress)
     data, note = _with_demo_truth(data, settings)
     progress("building the training frame", 0, 0)
-    frame = training_frame(data, weak_links)
+    frame = with_pool_rows(training_frame(data, weak_links), data, weak_links, seed=seed)
     earlier, later = time_split(frame, test_share=test_share)
     candidates = None
     if data.truth is not None and data.outcome_model is not None:
         progress("building every candidate of the later campaigns", 0, 0)
         candidates = truth_frame(data, weak_links, later[C.CAMPAIGN_ID].unique())
     progress("fitting and measuring every method", 0, 0)
-    methods = [m for m in METHODS if m != "oracle"] + ["lambdarank_plain", "oracle"]
+    methods = [m for m in METHODS if m != "oracle"] + ["lambdarank_plain", *SELECTION_METHODS,
+                                                        "oracle"]
     results = run(earlier, later, seed=seed, methods=methods, candidates=candidates,
                   outcome_model=data.outcome_model)
     if folds:
@@ -261,11 +267,12 @@ def _output_options(function):
               help="Order: value (likelihood x impact), likelihood (of an MoU or better) or "
                    "impact (how much of the weak link the firm could fill).")
 @_output_options
+@engine_options
 @click.pass_context
 def recommend(ctx: click.Context, node_id: str, k: int, country: tuple[str, ...],
               size: tuple[str, ...], stage: tuple[str, ...], exclude_contacted: bool,
               include_landed: bool, by: str, as_json: bool, csv_path: str | None, lang: str,
-              use_prior: bool) -> None:
+              use_prior: bool, **engine) -> None:
     """Rank the firms to recruit for one weak link, with reasons.
 
     Each firm shows its expected value, the likelihood of an MoU or better times its impact
@@ -275,10 +282,11 @@ def recommend(ctx: click.Context, node_id: str, k: int, country: tuple[str, ...]
     from recommender.targeting.recommend import recommend as run
 
     settings, data, weak_links = _inputs(ctx)
-    frame = run(data, weak_links, node_id, model=_model(ctx, settings, use_prior), k=k, by=by,
-                country=list(country) or None, size=list(size) or None,
-                stage=list(stage) or None, exclude_contacted=exclude_contacted,
-                include_landed=include_landed)
+    with table_engine(settings, **engine) as build:
+        frame = run(data, weak_links, node_id, model=_model(ctx, settings, use_prior), k=k,
+                    by=by, country=list(country) or None, size=list(size) or None,
+                    stage=list(stage) or None, exclude_contacted=exclude_contacted,
+                    include_landed=include_landed, engine=build)
     _output(frame, as_json, csv_path, lang)
 
 
@@ -291,16 +299,19 @@ def recommend(ctx: click.Context, node_id: str, k: int, country: tuple[str, ...]
               help="Weak links to cover (the weakest first).")
 @click.option("--exclude", multiple=True, help="Firm id never to pick (screened); repeatable.")
 @_output_options
+@engine_options
 @click.pass_context
 def target_list(ctx: click.Context, k: int, max_country_share: float, top_links: int,
                 exclude: tuple[str, ...], as_json: bool, csv_path: str | None, lang: str,
-                use_prior: bool) -> None:
+                use_prior: bool, **engine) -> None:
     """Pick the firms that best cover the weakest links together (招商目标清单)."""
     from recommender.targeting.recommend import target_list as run
 
     settings, data, weak_links = _inputs(ctx)
-    frame = run(data, weak_links, model=_model(ctx, settings, use_prior), k=k,
-                max_country_share=max_country_share, top_links=top_links, exclude=exclude)
+    with table_engine(settings, **engine) as build:
+        frame = run(data, weak_links, model=_model(ctx, settings, use_prior), k=k,
+                    max_country_share=max_country_share, top_links=top_links, exclude=exclude,
+                    engine=build)
     _output(frame, as_json, csv_path, lang)
     if not as_json and frame.attrs.get("note"):
         click.echo(frame.attrs["note"], err=True)

@@ -27,7 +27,7 @@ from recommender.firms.schemas import validate_table
 from recommender.ranking.feature_context import FeatureContext
 
 __all__ = ["ChainData", "chain_data_from_world", "load_chain_data", "outcome_model_of",
-           "with_outcomes"]
+           "with_firm_partition", "with_outcomes"]
 
 # region tables the store may hold for a region: store name -> Region attribute
 _STORE_REGION_TABLES = {"imports": "imports", "export_controls": "export_controls",
@@ -65,6 +65,11 @@ class ChainData:
         four stage thresholds) and ``noise_sd`` (the contact noise); from the generator's
         ``params``. With ``truth``, it lets an evaluation grade every candidate of a campaign,
         contacted or not (``recommender.ranking.evaluation``). None for data read from a store.
+    shortlists : DataFrame or None
+        The firms officers saw for each campaign (``campaign_id``, ``node_id``, ``firm_id``):
+        the pipeline's 线索 lead stage. The pool that ``recommender.ranking.selection`` samples
+        uncontacted firms from, and estimates the propensity of contact on; None when not
+        recorded (every live candidate of the node then stands for the shortlist).
     """
 
     chain: object
@@ -76,6 +81,7 @@ class ChainData:
     data_version: int = 0
     truth: pd.DataFrame | None = None
     outcome_model: Mapping | None = None
+    shortlists: pd.DataFrame | None = None
     # built on first use by feature_context; not an argument, never copied by replace()
     _feature_context: FeatureContext | None = field(default=None, init=False, compare=False,
                                                     repr=False)
@@ -207,6 +213,23 @@ def with_outcomes(data: ChainData, extra: pd.DataFrame, *,
                        ignore_index=True) if len(data.outcomes) else rows
     version = data.data_version + 1 if data_version is None else int(data_version)
     return dataclasses.replace(data, outcomes=_outcome_frame(merged), data_version=version)
+
+
+def with_firm_partition(data: ChainData, firms: pd.DataFrame, firm_nodes: pd.DataFrame, *,
+                        nodes) -> ChainData:
+    """Return ``data`` with only some firms and their links, whose features are the whole's.
+
+    The node arrays (``nodes``, a :class:`~recommender.ranking.feature_context.NodeArrays` of
+    the whole bundle) count the region's local firms and the leaders' links over every firm,
+    so a partition keeps those of the whole; the firm arrays are the partition's own, since a
+    firm's features read its own row only. ``data`` itself may hold no firms at all.
+    """
+    from recommender.ranking.feature_context import FirmArrays
+
+    part = dataclasses.replace(data, firms=firms, firm_nodes=firm_nodes, truth=None)
+    object.__setattr__(part, "_feature_context", FeatureContext(firms=FirmArrays(firms),
+                                                                nodes=nodes))
+    return part
 
 
 # --- normalising ----------------------------------------------------------------------------

@@ -58,6 +58,7 @@ from recommender.ranking.metrics import (
     group_spearman,
     group_top_share,
 )
+from recommender.ranking.selection import contacted_only
 from recommender.ranking.splits import (
     BACKTEST_FOLDS,
     BACKTEST_SHARE,
@@ -254,8 +255,10 @@ def _evaluate_window(train, test, *, methods, seed, features, ranker_params, val
     unknown = [m for m in methods if m not in SCORERS]
     if unknown:
         raise InvalidArgument(f"methods: unknown {unknown}; known: {', '.join(SCORERS)}")
+    test = contacted_only(test)  # measured on the contacts; pool rows only teach
     if len(test):  # learn only what was known when the later window began
         train = labels_as_of(train, test[date].min())
+    pooled, train = train, contacted_only(train)
     features = default_features(train) if features is None else list(features)
     for name, part in (("train", train), ("test", test)):
         missing = [c for c in [label, group_id, date, *features] if c not in part.columns]
@@ -270,7 +273,7 @@ def _evaluate_window(train, test, *, methods, seed, features, ranker_params, val
     ctx = {"seed": int(seed), "features": features, "label": label, C.GROUP_ID: group_id,
            "date": date, "truth": truth, "valid_share": valid_share,
            "logistic_stage": logistic_stage, "ranker_params": ranker_params, "details": {},
-           "models": {}}
+           "models": {}, "pool_frame": pooled}
     labels = test[label].to_numpy(float)
     groups = test[group_id].to_numpy()
     tables, every, skipped, test_scores = {}, {}, {}, {}
@@ -368,8 +371,8 @@ def backtest(frame: pd.DataFrame, *, folds: int = BACKTEST_FOLDS,
     out = {
         **_summary({m: pd.concat(pooled[m], ignore_index=True) for m in complete}, seed),
         "folds": folded, "skipped": {m: r for m, r in skipped.items() if m not in complete},
-        "test": window_of(frame[frame[group_id].isin(tested).to_numpy()], date=date,
-                          group_id=group_id),
+        "test": window_of(contacted_only(frame[frame[group_id].isin(tested).to_numpy()]),
+                          date=date, group_id=group_id),
         "test_share": float(test_share), "seed": int(seed), "relevant": int(relevant),
     }
     if candidates is not None:

@@ -7,18 +7,25 @@
                 visit or better), imputation and scaling inside a ``Pipeline``
 ``lambdarank``  :class:`~recommender.ranking.ranker.ChainRanker`, early stopping on the last
                 ``valid_share`` of the earlier window's groups (never on the later window);
-                it boosts from the prior (``prior_weight``)
+                it boosts from the prior (``prior_weight``) and treats the officers'
+                selection as :data:`LAMBDARANK_ROWS` says
+``lambdarank_contacted``, ``lambdarank_ipw``, ``lambdarank_pool``  the selection
+                uncorrected (contacts only), corrected by inverse-propensity weights, or by
+                the pool rows of :mod:`recommender.ranking.selection`
+                (:data:`SELECTION_METHODS`; not in :data:`METHODS`, ask for them)
 ``lambdarank_plain``  the same from scratch (``prior_weight=0``); not in :data:`METHODS`,
                 ask for it
 ``oracle``      the synthetic ``true_utility`` where known (the demo world): the ceiling
 
 :data:`SCORERS` maps each name to a function ``(train, ctx) -> scorer``: it fits on the earlier
 window ``train`` and returns ``scorer(frame) -> scores`` (None where it cannot score, e.g. the
-oracle without truth). ``ctx`` carries the evaluation's settings (``seed``, ``features``,
-``label``, ``group_id``, ``date``, ``truth``, ``valid_share``, ``logistic_stage``,
-``ranker_params``) and collects what the fitted models report (``details``) and the models
-themselves (``models``). Fitted once, a scorer ranks the contacted later window and, on a demo
-world, every candidate of its campaigns (:mod:`recommender.ranking.evaluation`).
+oracle without truth). ``train`` holds the contacts only; ``ctx`` carries the evaluation's
+settings (``seed``, ``features``, ``label``, ``group_id``, ``date``, ``truth``,
+``valid_share``, ``logistic_stage``, ``ranker_params``, ``pool_frame``: the earlier window
+with its pool rows, when it has them) and collects what the fitted models report
+(``details``) and the models themselves (``models``). Fitted once, a scorer ranks the
+contacted later window and, on a demo world, every candidate of its campaigns
+(:mod:`recommender.ranking.evaluation`).
 
 >>> size_score(pd.DataFrame({"log10_revenue": [1.0, 3.0, np.nan]})).tolist()
 [-1.0, 1.0, -inf]
@@ -41,10 +48,17 @@ from recommender.ranking.feature_registry import (
 )
 from recommender.ranking.splits import time_split, window_of
 
-__all__ = ["METHODS", "SCORERS", "SIZE_CLASS_RANK", "SIZE_COLUMNS", "default_features",
-           "size_score"]
+__all__ = ["LAMBDARANK_ROWS", "METHODS", "SCORERS", "SELECTION_METHODS", "SIZE_CLASS_RANK",
+           "SIZE_COLUMNS", "default_features", "size_score"]
 
 METHODS = ("random", "size_only", "prior", "logistic", "lambdarank", "oracle")
+# the corrections of the officers' selection compared (recommender.ranking.selection)
+SELECTION_METHODS = ("lambdarank_contacted", "lambdarank_ipw", "lambdarank_pool")
+# how ``lambdarank`` (and ``lambdarank_plain``) treats the officers' selection
+# (chosen on seeds 1-6: inverse-propensity weights order the whole pool about as well as the
+# contacts alone and give fewer one-hop neighbours to the top 10; pool rows as stage 0 give
+# more; see docs/ranking.md)
+LAMBDARANK_ROWS = {"pool": False, "ipw": True}
 # size proxies, in order of preference; any that the frame holds is used
 SIZE_COLUMNS = (LOG10_REVENUE, LOG10_EMPLOYEES, SIZE_RANK, C.REVENUE, C.EMPLOYEES)
 SIZE_CLASS_RANK = {name: rank for rank, name in enumerate(C.SIZE_CLASSES)}
@@ -119,22 +133,59 @@ def _logistic(train, ctx) -> Callable:
     return lambda frame: model.decision_function(feature_matrix(frame, ctx["features"])[0])
 
 
-def _fit_ranker(train, ctx, name: str, **overrides):
-    from recommender.ranking.ranker import ChainRanker
+def _fit_ranker(train, ctx, name: str, *, pool: bool = True, ipw: bool = False,
+                **overrides):
+    """Fit :class:`~recommender.ranking.ranker.ChainRanker` on the earlier window.
 
-    fit, valid = time_split(train, test_share=ctx["valid_share"], date=ctx["date"],
+    With ``pool`` the groups keep the pool rows the frame holds (weight
+    :data:`~recommender.ranking.selection.POOL_WEIGHT`); with ``ipw`` each contact weighs its
+    clipped inverse propensity of contact, estimated on the contacts and the pool rows of the
+    fitted groups. Early stopping watches the latest ``valid_share`` of the groups (with the
+    same rows); the probability mapping is fitted on their contacts only.
+    """
+    from recommender.ranking.ranker import ChainRanker, fit_calibration
+    from recommender.ranking.selection import (
+        CONTACTED,
+        POOL_WEIGHT,
+        contact_propensity,
+        contacted_only,
+        ipw_weights,
+    )
+
+    full = ctx.get("pool_frame")
+    full = train if full is None or CONTACTED not in full.columns else full
+    fit, valid = time_split(full, test_share=ctx["valid_share"], date=ctx["date"],
                             group_id=ctx[C.GROUP_ID])
+    weight = None
+    if CONTACTED in fit.columns:
+        contacted = fit[CONTACTED].to_numpy(bool)
+        weight = np.where(contacted, 1.0, POOL_WEIGHT)
+        if ipw:
+            weight = np.where(contacted, ipw_weights(contact_propensity(fit), contacted),
+                              POOL_WEIGHT)
+        if not pool:
+            fit, weight = fit[contacted], weight[contacted]
+            valid = contacted_only(valid)
     params = dict(ctx["ranker_params"] or {})
     params.setdefault("random_state", ctx["seed"])
     params.update(overrides)
     ranker = ChainRanker(**params).fit(
         fit[ctx["features"]], fit[ctx["label"]], group_id=fit[ctx[C.GROUP_ID]],
         eval_set=(valid[ctx["features"]], valid[ctx["label"]]),
-        eval_group=valid[ctx[C.GROUP_ID]])
+        eval_group=valid[ctx[C.GROUP_ID]], sample_weight=weight)
+    seen = contacted_only(valid)
+    if len(seen) < len(valid):  # probabilities of an MoU speak of contacts, not of pool rows
+        ranker.calibration_ = fit_calibration(ranker.predict(seen[ctx["features"]]),
+                                              seen[ctx["label"]].to_numpy(), ranker.relevant,
+                                              "eval")
     ctx["details"][name] = {
         "best_iteration": ranker.best_iteration_, "validation_ndcg@10": ranker.best_score_,
         "validation": window_of(valid, date=ctx["date"], group_id=ctx[C.GROUP_ID]),
         "params": ranker.get_params(), "calibration": ranker.calibration_,
+        "rows": {"contacts": int(len(contacted_only(fit))),
+                 "pool": int(len(fit) - len(contacted_only(fit))),
+                 "weights": "inverse propensity, clipped" if ipw else "none",
+                 "pool_weight": POOL_WEIGHT if pool else None},
         "importance": {k: round(float(v), 1) for k, v in
                        ranker.feature_importance().head(10).items()},
     }
@@ -143,12 +194,28 @@ def _fit_ranker(train, ctx, name: str, **overrides):
 
 
 def _lambdarank(train, ctx) -> Callable:
-    return _fit_ranker(train, ctx, "lambdarank")
+    return _fit_ranker(train, ctx, "lambdarank", **LAMBDARANK_ROWS)
 
 
 def _lambdarank_plain(train, ctx) -> Callable:
     """LambdaRank from scratch (``prior_weight=0``): what boosting from the prior adds."""
-    return _fit_ranker(train, ctx, "lambdarank_plain", prior_weight=0.0)
+    return _fit_ranker(train, ctx, "lambdarank_plain", prior_weight=0.0, **LAMBDARANK_ROWS)
+
+
+def _lambdarank_contacted(train, ctx) -> Callable:
+    """LambdaRank on the contacts alone, unweighted: the officers' selection uncorrected."""
+    return _fit_ranker(train, ctx, "lambdarank_contacted", pool=False, ipw=False)
+
+
+def _lambdarank_ipw(train, ctx) -> Callable:
+    """LambdaRank on the contacts, each weighted by its clipped inverse propensity."""
+    return _fit_ranker(train, ctx, "lambdarank_ipw", pool=False, ipw=True)
+
+
+def _lambdarank_pool(train, ctx) -> Callable:
+    """LambdaRank on the contacts and the pool rows of each group, as stage 0 with weight
+    :data:`~recommender.ranking.selection.POOL_WEIGHT`."""
+    return _fit_ranker(train, ctx, "lambdarank_pool", pool=True, ipw=False)
 
 
 def _oracle(train, ctx) -> Callable:
@@ -164,5 +231,7 @@ def _oracle(train, ctx) -> Callable:
 
 SCORERS: dict[str, Callable] = {
     "random": _random, "size_only": _size_only, "prior": _prior, "logistic": _logistic,
-    "lambdarank": _lambdarank, "lambdarank_plain": _lambdarank_plain, "oracle": _oracle,
+    "lambdarank": _lambdarank, "lambdarank_plain": _lambdarank_plain,
+    "lambdarank_contacted": _lambdarank_contacted, "lambdarank_ipw": _lambdarank_ipw,
+    "lambdarank_pool": _lambdarank_pool, "oracle": _oracle,
 }

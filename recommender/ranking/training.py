@@ -28,14 +28,18 @@ def train_model(data, weak_links, registry, *, test_share: float = TEST_SHARE, s
     next to the prior, and is saved with those metrics. Its ``training_window`` is the groups
     the trees were fitted on: the earlier window less its last ``VALID_SHARE`` (the
     ``validation_window``, used only to stop early). With ``activate`` it becomes the active
-    model only if it beats the active one (``ModelRegistry.promote_if_better``).
+    model only if it beats the active one (``ModelRegistry.promote_if_better``). Each
+    campaign group gets rows sampled from its pool (:mod:`recommender.ranking.selection`), on
+    which the propensity of contact is estimated: the ranker learns from the contacts with the
+    officers' selection corrected as :data:`~recommender.ranking.methods.LAMBDARANK_ROWS` says.
 
     Returns
     -------
     dict
         ``version``, ``metrics`` (``lambdarank`` and ``prior``: NDCG@10, MAP@10, Recall@50),
         ``train`` and ``test`` windows, ``best_iteration``, ``promotion`` (``activated``,
-        ``reason``, ``previous``; None without ``activate``) and ``active``.
+        ``reason``, ``previous``; None without ``activate``), ``active`` and ``selection``
+        (the contacts and pool rows the trees learned from, and how they were weighted).
 
     Examples
     --------
@@ -46,6 +50,7 @@ def train_model(data, weak_links, registry, *, test_share: float = TEST_SHARE, s
     from recommender.ranking.evaluation import evaluate
     from recommender.ranking.features import training_frame
     from recommender.ranking.registry import data_fingerprint
+    from recommender.ranking.selection import contacted_only, with_pool_rows
     from recommender.ranking.splits import labels_as_of, time_split, window_of
 
     progress("building the training frame", 0, 0)
@@ -54,19 +59,24 @@ def train_model(data, weak_links, registry, *, test_share: float = TEST_SHARE, s
     if groups < MIN_GROUPS:
         raise DataError(f"only {groups} campaign groups with outcomes; at least {MIN_GROUPS} "
                         "are needed to train and hold out a window")
+    # each group's pool, on which the propensity of contact is estimated (ranking.selection)
+    frame = with_pool_rows(frame, data, weak_links, seed=seed)
     earlier, later = time_split(frame, test_share=test_share)
     progress("training and measuring", 0, 0)
     results = evaluate(earlier, later, methods=("prior", "lambdarank"), seed=seed,
                        valid_share=VALID_SHARE, return_models=True)
     # The rows and split evaluate's LambdaRank uses: it fits on ``fitted``, stops on the rest.
-    fitted, _ = time_split(labels_as_of(earlier, later[C.DATE].min()), test_share=VALID_SHARE)
+    fitted, _ = time_split(labels_as_of(earlier, contacted_only(later)[C.DATE].min()),
+                           test_share=VALID_SHARE)
+    fitted = contacted_only(fitted)
     ranker = results.pop("models")["lambdarank"]
     metrics = results["metrics"]
     version = registry.save(ranker, {
         "metrics": metrics["lambdarank"], "prior_metrics": metrics["prior"],
         "training_window": window_of(fitted), "test_window": results["test"],
         "validation_window": results["lambdarank"]["validation"],
-        "data_fingerprint": data_fingerprint(earlier), "data_version": data.data_version,
+        "data_fingerprint": data_fingerprint(contacted_only(earlier)),
+        "data_version": data.data_version,
         "chain_id": getattr(data.chain, "id", None), C.REGION_ID: getattr(data.region, "id", None),
         "seed": seed,
     })
@@ -74,6 +84,7 @@ def train_model(data, weak_links, registry, *, test_share: float = TEST_SHARE, s
     return {"version": version,
             "metrics": {"lambdarank": metrics["lambdarank"], "prior": metrics["prior"]},
             "train": results["train"], "test": results["test"],
+            "selection": results["lambdarank"].get("rows"),
             "best_iteration": ranker.best_iteration_,
             "promotion": ({**decision.to_dict(), "activated": decision.promoted}
                           if decision else None),

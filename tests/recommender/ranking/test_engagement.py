@@ -69,7 +69,8 @@ def test_only_outcomes_strictly_before_the_day_count(day, link, best, elsewhere)
 def test_outcomes_on_or_after_the_day_change_nothing():
     firms, nodes, days = ["f1", "f1", "f2"], ["pumps", "valves", "valves"], [DAY] * 3
     before = features(firms, nodes, days)
-    late = outcomes([("f1", "pumps", "K9", "2024-06-01", 4), ("f2", "valves", "K9", "2024-07-01", 3),
+    late = outcomes([("f1", "pumps", "K9", "2024-06-01", 4),
+                     ("f2", "valves", "K9", "2024-07-01", 3),
                      ("f1", "valves", "K9", "2025-01-01", 0)])
     after = features(firms, nodes, days, pd.concat([HISTORY, late], ignore_index=True))
     pd.testing.assert_frame_equal(after, before)

@@ -171,7 +171,8 @@ def test_every_candidate_is_ranked_by_the_same_fitted_methods(every, results):
     assert table["rows"] == 12 * 200 and table["group_count"] == 12 and table["draws"] == 5
     assert table["groups"]["oracle"]["groups"] == 12
     m = {k: v["ndcg@10"] for k, v in table["metrics"].items()}
-    assert m["oracle"] >= max(m.values()) - 1e-12
+    # the oracle orders by the expected outcome: on five draws a method may tie it by chance
+    assert m["oracle"] >= max(m.values()) - 0.005
     assert m["lambdarank"] > m["random"] + 0.2 and m["prior"] > m["random"]
     assert "lambdarank - prior" in table["comparisons"]["ndcg@10"]
     # the contacted table is unchanged by grading every candidate too

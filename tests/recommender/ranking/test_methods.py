@@ -7,7 +7,13 @@ import pytest
 from recommender import columns as C
 from recommender.exceptions import InvalidArgument
 from recommender.ranking.feature_registry import feature_names
-from recommender.ranking.methods import METHODS, SCORERS, default_features, size_score
+from recommender.ranking.methods import (
+    METHODS,
+    SCORERS,
+    SELECTION_METHODS,
+    default_features,
+    size_score,
+)
 
 
 def test_size_score_by_hand():
@@ -30,7 +36,7 @@ def test_size_score_reads_the_size_class_by_its_rank():
 
 
 def test_every_method_has_a_scorer():
-    assert set(METHODS) | {"lambdarank_plain"} == set(SCORERS)
+    assert set(METHODS) | {"lambdarank_plain", *SELECTION_METHODS} == set(SCORERS)
 
 
 def test_default_features_are_the_registry_features_the_frame_holds_in_registry_order():
