@@ -186,7 +186,8 @@ def officer_rows(rows: pd.DataFrame | Sequence[Mapping], *, lang: str = "zh",
 
 
 def _add_firm_details(frame: pd.DataFrame, ids: pd.Series, firms: pd.DataFrame | None) -> None:
-    """Add the firms' website and registration (and size class where the rows lack it)."""
+    """Add the firms' website and registration (and size class and synthetic flag where the
+    rows lack them)."""
     if firms is None or not len(firms):
         frame[C.WEBSITE] = None
         frame[REGISTRATION] = None
@@ -200,5 +201,6 @@ def _add_firm_details(frame: pd.DataFrame, ids: pd.Series, firms: pd.DataFrame |
         registrations.append(next((_text(row[c]) for c in _REGISTRATIONS if _text(row[c])),
                                   None))
     frame[REGISTRATION] = registrations
-    if C.SIZE_CLASS not in frame and C.SIZE_CLASS in details:
-        frame[C.SIZE_CLASS] = details[C.SIZE_CLASS].to_numpy()
+    for column in (C.SIZE_CLASS, C.IS_SYNTHETIC):
+        if column not in frame and column in details:
+            frame[column] = details[column].to_numpy()

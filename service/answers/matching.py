@@ -23,14 +23,27 @@ import pandas as pd
 
 from recommender import columns as C
 from recommender.exceptions import NotFoundError
+from recommender.parks.park_reasons import EXCLUDED_REASON_EN, EXCLUDED_REASON_ZH
+from recommender.parks.scoring import CAPACITY_FIT, EXCLUDED, FOCUS_FIT, PROXIMITY, SYNERGY
+from recommender.targeting.export_columns import (
+    DATA_KIND,
+    LAST_CONTACT,
+    LAST_CONTACT_STAGE,
+    OTHER_NAME,
+    REASON,
+    REGISTRATION,
+)
 
 __all__ = [
     "ASSIGNMENT_COLUMNS",
+    "PARK_MATCH_EXPORT_COLUMNS",
+    "PARK_MATCH_HEADERS",
     "assignment",
     "capacities",
     "firm_park_rows",
     "geojson_bytes",
     "local_firm_ids",
+    "park_match_file",
     "park_match_rows",
     "png_bytes",
     "records",
@@ -151,6 +164,69 @@ def assignment(snapshot, parks: pd.DataFrame, *, k_per_park: int,
         "open_slots": dict(result.attrs["open_slots"]),
         "assignments": records(shown),
     }
+
+
+# --- park matches as a file -----------------------------------------------------------------
+EXCLUDED_REASON = "excluded_reason"  # a file's column: why a firm is excluded, in its language
+PARK_MATCH_EXPORT_COLUMNS = [
+    C.RANK, C.NAME, OTHER_NAME, C.COUNTRY, C.CITY, C.SIZE_CLASS, C.WEBSITE, REGISTRATION,
+    C.SCORE, SYNERGY, FOCUS_FIT, CAPACITY_FIT, PROXIMITY, C.DISTANCE_KM, EXCLUDED,
+    EXCLUDED_REASON, REASON, LAST_CONTACT, LAST_CONTACT_STAGE, DATA_KIND, C.FIRM_ID,
+]
+# what a park-match file's own columns are called, mean and show as: (zh, en) and formats
+PARK_MATCH_HEADERS = {
+    C.SCORE: ("匹配度（0–1）", "Match (0–1)"), SYNERGY: ("产业协同", "Synergy"),
+    FOCUS_FIT: ("主导产业契合", "Focus fit"), CAPACITY_FIT: ("承载能力", "Capacity fit"),
+    PROXIMITY: ("区位邻近", "Proximity"), C.DISTANCE_KM: ("距离（公里）", "Distance (km)"),
+    EXCLUDED: ("超出园区供给", "Excluded"), EXCLUDED_REASON: ("排除原因", "Why excluded"),
+    REASON: ("匹配理由", "Reasons"),
+}
+_PARK_MATCH_DESCRIPTIONS = {
+    C.RANK: ("符合园区条件的企业中的位置；超出园区供给的企业无排名",
+             "Position among the firms the park can take; none for an excluded firm"),
+    C.SCORE: ("0–1：企业与园区的匹配度，由以下四项加权", "0–1: how well the firm suits the park, "
+              "the weighted sum of the next four parts"),
+    SYNERGY: ("与园区企业及周边企业的上下游协同",
+              "Chain links with the park's tenants and neighbours"),
+    FOCUS_FIT: ("与园区主导产业（重点环节）的契合", "Fit to the park's focus nodes"),
+    CAPACITY_FIT: ("园区土地、厂房、电力、洁净室对企业需求的余量",
+                   "Headroom of the park's land, buildings, power and clean rooms over the "
+                   "firm's needs"),
+    PROXIMITY: ("总部与园区的距离，或已在中国、大湾区经营",
+                "Nearness of the head office, or presence in China or the Greater Bay Area"),
+    C.DISTANCE_KM: ("总部到园区的大圆距离", "Great-circle distance from the head office"),
+    EXCLUDED: ("企业需求超出园区供给（硬性条件）", "A need exceeds the park's offer (hard filter)"),
+    EXCLUDED_REASON: ("超出的是哪项供给", "Which part of the offer falls short"),
+    REASON: ("匹配的主要理由", "Why the firm suits the park"),
+}
+_PARK_MATCH_FORMATS = {SYNERGY: "0.00", FOCUS_FIT: "0.00", CAPACITY_FIT: "0.00",
+                       PROXIMITY: "0.00", C.DISTANCE_KM: "#,##0"}
+
+
+def park_match_file(snapshot, answer: dict[str, Any], lang: str) -> tuple[pd.DataFrame, dict]:
+    """Return a :func:`service.answers.portraits.park_matches` answer as rows of a file in
+    ``lang`` (the firms completed as for a ranked list, by
+    :func:`recommender.targeting.export_rows.officer_rows`), and how to lay it out: the
+    ``about``, ``headers``, ``descriptions`` and ``number_formats`` that
+    :func:`recommender.targeting.exports.to_xlsx_bytes` takes."""
+    from recommender.store.models import DATA_VERSION
+    from recommender.targeting.export_rows import officer_rows
+    from recommender.targeting.exports import About
+
+    frame = pd.DataFrame(answer["items"])
+    rows = officer_rows(frame, lang=lang, firms=snapshot.data.firms,
+                        outcomes=snapshot.data.outcomes)
+    if len(rows):
+        rows[EXCLUDED_REASON] = rows[EXCLUDED_REASON_ZH if lang == "zh" else EXCLUDED_REASON_EN]
+    park = answer["park"]
+    name = park.get(C.NAME_ZH if lang == "zh" else C.NAME_EN) or park.get(C.PARK_ID)
+    about = About(title=f"园区匹配：{name}" if lang == "zh" else f"Park matches: {name}",
+                  data_version=answer.get(DATA_VERSION),
+                  model_version=answer.get(C.MODEL_VERSION))
+    layout = {"about": about, "headers": PARK_MATCH_HEADERS,
+              "descriptions": _PARK_MATCH_DESCRIPTIONS, "number_formats": _PARK_MATCH_FORMATS,
+              "sheet": "园区匹配" if lang == "zh" else "Park matches"}
+    return rows, layout
 
 
 # --- maps -------------------------------------------------------------------------------------

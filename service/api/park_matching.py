@@ -15,7 +15,9 @@ from recommender import columns as C
 from recommender.store.auth import READ_PARKS
 from service.answers import matching, portraits
 from service.api.parks import PARK_ID_PATTERN, ParkProfileFields, ParkSchema
+from service.api.weak_links import FileQuerySchema
 from service.http.auth import current_principal
+from service.http.downloads import file_response, file_responses, require_export
 from service.http.openapi import ApiBlueprint
 from service.http.schemas import TopKQuerySchema
 from service.runtime.state import state
@@ -47,7 +49,7 @@ AD_HOC_PARK = "ad_hoc"
 
 
 # --- schemas --------------------------------------------------------------------------------
-class MatchQuerySchema(TopKQuerySchema):
+class MatchQuerySchema(TopKQuerySchema, FileQuerySchema):
     include_excluded = fields.Boolean(load_default=False, metadata={
         "description": "Also list the firms that would rank in the top k but need more than "
                        "the park offers (no rank, with the reason)"})
@@ -180,10 +182,12 @@ class AssignmentSchema(ma.Schema):
 @bp.arguments(MatchQuerySchema, location="query")
 @bp.alt_response(404, response="NOT_FOUND")
 @bp.response(200, ParkMatchListSchema)
+@file_responses(bp)
 def park_matches(query: dict, park_id: str):
     """The firms that suit a park, best first: hard filters on its offer (land, building,
     power, clean room), then a score of tenant synergy, focus fit, capacity fit and distance,
-    with reasons. Another's park is a 404 for a park manager's key."""
+    with reasons. Another's park is a 404 for a park manager's key. ``format=csv|xlsx``
+    downloads the list with headers in ``lang`` (needs the export permission)."""
     app_state = state()
     park = matching.visible_park(app_state.store, park_id, current_principal().park_scope)
     return _matches(park, query)
@@ -194,6 +198,7 @@ def park_matches(query: dict, park_id: str):
 @bp.arguments(MatchQuerySchema, location="query")
 @bp.arguments(AdHocParkSchema)
 @bp.response(200, ParkMatchListSchema)
+@file_responses(bp)
 def match_ad_hoc_park(query: dict, body: dict):
     """The firms that suit a park profile given in the body (not stored), as for a stored
     park; 422 for an invalid profile or a focus node not in the chain."""
@@ -239,10 +244,20 @@ def assign(body: dict):
                                exclude_local=body["exclude_local"])
 
 
-def _matches(park: dict, query: dict) -> dict:
+def _matches(park: dict, query: dict):
+    """The matches as JSON, or as a CSV or XLSX file."""
+    require_export(query["format"])
     app_state = state()
-    return portraits.park_matches(app_state.snapshots.get(), app_state.chain, park, k=query["k"],
-                                  include_excluded=query["include_excluded"],
-                                  exclude_local=query["exclude_local"])
+    snapshot = app_state.snapshots.get()
+    answer = portraits.park_matches(snapshot, app_state.chain, park, k=query["k"],
+                                    include_excluded=query["include_excluded"],
+                                    exclude_local=query["exclude_local"])
+    if query["format"] == "json":
+        return answer
+    lang = query["lang"]
+    rows, layout = matching.park_match_file(snapshot, answer, lang)
+    stem = f"{'园区匹配' if lang == 'zh' else 'park-matches'}-{answer['park'][C.PARK_ID]}"
+    return file_response(rows, matching.PARK_MATCH_EXPORT_COLUMNS, fmt=query["format"],
+                         lang=lang, stem=stem, snapshot=snapshot, **layout)
 
 

@@ -165,3 +165,37 @@ def test_each_firm_has_its_best_park_and_last_contact(download, snapshot, app):
         shown = row[word("contact", "en")]
         assert (shown is None) if day is None else (shown.date() == day.date())
     assert contacted  # the demo world records outcomes for some of these firms
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_park_matches_download_with_each_part_of_the_score(download, app, lang):
+    park = app.extensions["chainscout"].store.parks().iloc[0]
+    response = download(f"/api/v1/parks/{park[C.PARK_ID]}/matches?k=8&format=xlsx&lang={lang}")
+    book = openpyxl.load_workbook(io.BytesIO(response.data))
+    sheet, about = book.worksheets
+    rows = table(sheet)
+    zh = lang == "zh"
+
+    assert sheet.title == ("园区匹配" if zh else "Park matches") and len(rows) == 8
+    assert sheet.freeze_panes == "C2" and sheet.auto_filter.ref.endswith("9")
+    parts = (("产业协同", "主导产业契合", "承载能力", "区位邻近") if zh
+             else ("Synergy", "Focus fit", "Capacity fit", "Proximity"))
+    score = "匹配度（0–1）" if zh else "Match (0–1)"
+    for row in rows:
+        assert 0 <= row[score] <= 1 and all(0 <= row[p] <= 1 for p in parts)
+        kinds = ("合成数据", "真实数据") if zh else ("synthetic", "real")
+        assert row[word("kind", lang)] in kinds
+    assert [r[score] for r in rows] == sorted((r[score] for r in rows), reverse=True)
+    described = {r[0]: r[1] for r in about.iter_rows(values_only=True) if r and r[0]}
+    assert all(described.get(p) for p in parts)
+    name = park[C.NAME_ZH] if zh else park[C.NAME_EN]
+    assert described["名单" if zh else "List"].endswith(name)
+
+
+@pytest.mark.parametrize("role", ["viewer", "park_manager"])
+def test_only_exporters_download_park_matches(client, as_role, error_body, active_version,
+                                              role):
+    url = "/api/v1/parks/dg_songshan_lake/matches"  # the park manager's own park
+    assert client.get(url, headers=as_role(role)).status_code == 200
+    response = client.get(f"{url}?format=csv", headers=as_role(role))
+    assert error_body(response, 403, "forbidden")["details"]["permission"] == "export"
