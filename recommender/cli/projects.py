@@ -1,4 +1,5 @@
-"""Commands for the recruitment pipeline (招商项目): list, export and import projects."""
+"""Commands for the recruitment pipeline (招商项目): list, export and import projects; and
+where the data came from: record a source and as-of date, list the data older than an age."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import click
 from recommender import columns as C
 from recommender.cli.common import chain_of, echo_json, settings_of, store_of
 
-__all__ = ["COMMANDS", "projects", "projects_export", "projects_import", "projects_list"]
+__all__ = ["COMMANDS", "projects", "projects_export", "projects_import", "projects_list",
+           "sources", "sources_record", "sources_stale"]
 
 _STAGES = ("lead", "contacted", "visit", "negotiation", "signed", "registered",
            "construction", "production", "on_hold", "lost")  # pipeline.transitions.STAGES
@@ -94,4 +96,67 @@ def projects_import(ctx: click.Context, path: str, by: str) -> None:
     click.echo(f"created {counts['created']}, updated {counts['updated']} projects")
 
 
-COMMANDS = [projects]
+@click.group()
+def sources() -> None:
+    """Where the data came from and as of when (数据来源与时效)."""
+
+
+@sources.command("record")
+@click.argument("table", type=click.Choice(["firms", "region_imports", "export_controls",
+                                            "leader_needs"]))
+@click.argument("source")
+@click.option("--as-of", "as_of", required=True, type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="The day the data was true at its source (YYYY-MM-DD).")
+@click.option("--firm", "firm_id", default=None, help="The firm (table firms).")
+@click.option("--field", default="*", show_default=True,
+              help="One firm column, or * for all of them.")
+@click.option("--by", "by", required=True, help="Who records it.")
+@click.pass_context
+def sources_record(ctx: click.Context, table: str, source: str, as_of, firm_id: str | None,
+                   field: str, by: str) -> None:
+    """Record where TABLE's data (a firm's, or the region's table) came from: SOURCE."""
+    from recommender.demo.world import load_region
+    from recommender.pipeline.freshness import record_source
+
+    if table == "firms":
+        if firm_id is None:
+            raise click.UsageError("name the firm with --firm")
+        if field != "*" and field not in C.FIRM_COLUMNS:
+            raise click.BadParameter(f"not a firm column: {field}", param_hint="--field")
+        subject = firm_id
+    else:
+        if firm_id is not None:
+            raise click.UsageError("--firm is for table firms only")
+        subject = load_region(settings_of(ctx).region_dir).id
+    with store_of(ctx) as store:
+        if table == "firms":
+            store.firm(subject)  # NotFoundError for a firm not in the store
+        row = record_source(store, table, subject, source, as_of.date(), field=field, by=by)
+    click.echo(f"{row['table_name']} {row['subject']} {row['field']}: {row['source']} "
+               f"as of {row['as_of'].isoformat()}")
+
+
+@sources.command("stale")
+@click.option("--max-age-days", type=click.IntRange(0, 36_500), default=365, show_default=True,
+              help="Older than this many days (or of unknown age) is stale.")
+@click.option("--json", "as_json", is_flag=True, help="Print the rows as JSON.")
+@click.pass_context
+def sources_stale(ctx: click.Context, max_age_days: int, as_json: bool) -> None:
+    """List the firm data and region tables older than an age, oldest first."""
+    from recommender.demo.world import load_region
+    from recommender.pipeline.freshness import stale_data
+
+    region = load_region(settings_of(ctx).region_dir)
+    with store_of(ctx) as store:
+        found = stale_data(store, max_age_days=max_age_days, region_id=region.id)
+    if as_json:
+        echo_json(found)
+        return
+    for row in found:
+        as_of = row["as_of"].isoformat() if row["as_of"] else "unknown"
+        click.echo(f"{row['table_name']:<16} {row['subject']:<28} {row['field']:<12} "
+                   f"{as_of:<10} {row['source'] or '-'}")
+    click.echo(f"{len(found)} stale (older than {max_age_days} days or undated)")
+
+
+COMMANDS = [projects, sources]

@@ -61,6 +61,7 @@ __all__ = [
     "check_move",
     "check_stage",
     "outcome_code",
+    "refusal_text",
     "stage_label",
 ]
 
@@ -193,3 +194,23 @@ def stage_label(stage: str, lang: str = "zh") -> str:
     """
     zh, en = STAGE_LABELS[check_stage(stage)]
     return zh if lang == "zh" else en
+
+
+def refusal_text(stage: str, to: str, *, held_at: str | None = None, lang: str = "zh") -> str:
+    """Say, in ``lang``, why a project at ``stage`` cannot move to ``to`` and where it can.
+
+    >>> refusal_text("lead", "signed")
+    '处于「线索」阶段的项目不能直接转入「签约」；可转入：接洽、搁置、流失。'
+    >>> refusal_text("production", "lost", lang="en")
+    'A project at production cannot move to lost: production is the last stage.'
+    """
+    allowed = [stage_label(s, lang) for s in allowed_next(stage, held_at=held_at)]
+    here, there = stage_label(stage, lang), stage_label(check_stage(to), lang)
+    if lang == "zh":
+        if not allowed:
+            return f"处于「{here}」阶段的项目不能转入「{there}」：「{here}」是最后一个阶段。"
+        return f"处于「{here}」阶段的项目不能直接转入「{there}」；可转入：{'、'.join(allowed)}。"
+    if not allowed:
+        return f"A project at {here} cannot move to {there}: {here} is the last stage."
+    return f"A project at {here} cannot move straight to {there}; it may move to " \
+           f"{', '.join(allowed)}."

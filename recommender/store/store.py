@@ -306,7 +306,7 @@ class Store:
         if table is M.LEADER_NEEDS:  # a need a leader's liaison entered is not the file's
             where = where & table.c[M.ENTERED_BY].is_(None)
         return self._write(conn, f"cannot store {name}", lambda c: W.replace_rows(
-            c, table, _without_entered_needs(c, table, df, region_id), where=where))
+            c, table, W.without_entered_needs(c, table, df, region_id), where=where))
 
     # --- audit trail ----------------------------------------------------------------------
     def record_batch(
@@ -507,22 +507,6 @@ class Store:
         if row is None:
             raise NotFoundError(f"no {what} {value!r}")
         return dict(row._mapping)
-
-
-def _without_entered_needs(conn: sa.Connection, table: sa.Table, df: pd.DataFrame,
-                           region_id: str) -> pd.DataFrame:
-    """The rows of a region's file of leader needs, less those of a leader and node whose
-    need was entered through the service (signed and dated: it stands until the leader
-    changes it); any other table's rows as they are."""
-    if table is not M.LEADER_NEEDS or df.empty:
-        return df
-    entered = conn.execute(sa.select(table.c[C.LEADER_FIRM_ID], table.c[C.NODE_ID]).where(
-        (table.c[C.REGION_ID] == region_id) & table.c[M.ENTERED_BY].isnot(None))).all()
-    if not entered:
-        return df
-    keys = set(map(tuple, entered))
-    pairs = zip(df[C.LEADER_FIRM_ID].astype(str), df[C.NODE_ID].astype(str), strict=True)
-    return df[[pair not in keys for pair in pairs]]
 
 
 def _region_table(name: str) -> sa.Table:

@@ -43,6 +43,7 @@ __all__ = [
     "require_unique",
     "upsert_firms",
     "upsert_rows",
+    "without_entered_needs",
 ]
 
 WRITE_CHUNK = 50_000  # incoming rows compared and written per round
@@ -325,6 +326,22 @@ def replace_rows(
             bulk.delete(conn, table, existing.loc[plan.gone, key])
             _write(conn, table, incoming.loc[plan.write], plan.new[plan.write], key, compare)
     return _totals(counts, ("inserted", "updated", "deleted", "unchanged"))
+
+
+def without_entered_needs(conn: sa.Connection, table: sa.Table, df: pd.DataFrame,
+                          region_id: str) -> pd.DataFrame:
+    """The rows of a region's file of leader needs, less those of a leader and node whose
+    need was entered through the service (signed and dated: it stands until the leader
+    changes it); any other table's rows as they are."""
+    if table is not M.LEADER_NEEDS or df.empty:
+        return df
+    entered = conn.execute(sa.select(table.c[C.LEADER_FIRM_ID], table.c[C.NODE_ID]).where(
+        (table.c[C.REGION_ID] == region_id) & table.c[M.ENTERED_BY].isnot(None))).all()
+    if not entered:
+        return df
+    keys = set(map(tuple, entered))
+    pairs = zip(df[C.LEADER_FIRM_ID].astype(str), df[C.NODE_ID].astype(str), strict=True)
+    return df[[pair not in keys for pair in pairs]]
 
 
 # --- adding rows once ---------------------------------------------------------------------

@@ -7,15 +7,18 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from recommender import columns as C
+from recommender.exceptions import InvalidArgument
 from recommender.pipeline import freshness as F
-from recommender.store.auth import READ_FIRMS
+from recommender.store.auth import CORRECT_NODES, READ_FIRMS
 from service.answers.queries import pagination
+from service.http.auth import current_principal
 from service.http.openapi import ApiBlueprint
-from service.http.schemas import PageQuerySchema, PaginationSchema
+from service.http.schemas import PageQuerySchema, PaginationSchema, UtcDateTime
 from service.runtime.state import state
 
-__all__ = ["FirmSourcesSchema", "RegionSourcesSchema", "SourceSchema", "StalePageSchema",
-           "StaleSchema", "bp", "firm_sources", "region_sources", "stale_data"]
+__all__ = ["FirmSourcesSchema", "RecordedSourceSchema", "RegionSourcesSchema", "SourceInSchema",
+           "SourceSchema", "StalePageSchema", "StaleSchema", "bp", "firm_sources",
+           "record_source", "region_sources", "stale_data"]
 
 bp = ApiBlueprint("data_freshness", __name__,
                   description="Sources and as-of dates of firm fields and region tables; "
@@ -51,6 +54,51 @@ class StalePageSchema(ma.Schema):
 class _StaleQuery(PageQuerySchema):
     max_age_days = fields.Integer(load_default=F.DEFAULT_MAX_AGE_DAYS,
                                   validate=validate.Range(min=0, max=36_500))
+
+
+class SourceInSchema(ma.Schema):
+    table_name = fields.String(required=True, validate=validate.OneOf(F.SOURCED_TABLES),
+                               metadata={"description": "firms, or one of the region's tables"})
+    subject = fields.String(validate=validate.Length(min=1, max=200), metadata={
+        "description": "A firm's id (table firms); default the service's region"})
+    field = fields.String(load_default=F.ALL_FIELDS, validate=validate.Length(min=1, max=100),
+                          metadata={"description": 'A firm column, or "*" for all of them'})
+    source = fields.String(required=True, validate=validate.Length(min=1, max=500),
+                           metadata={"description": "Where the data came from"})
+    as_of = fields.Date(required=True, metadata={"description": "The day it was true there"})
+
+
+class RecordedSourceSchema(SourceSchema):
+    table_name = fields.String(required=True)
+    subject = fields.String(required=True)
+    field = fields.String(required=True)
+    recorded_at = UtcDateTime(required=True)
+    recorded_by = fields.String(required=True, allow_none=True)
+
+
+@bp.route("/data-freshness/sources", methods=["PUT"])
+@bp.require(CORRECT_NODES)
+@bp.arguments(SourceInSchema)
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.response(200, RecordedSourceSchema)
+def record_source(body: dict):
+    """Record (or replace) where a firm's field, a whole firm or one of the region's tables
+    came from and as of when; signed with the key's person. The keys that correct firms'
+    data (officers, admins) may."""
+    app_state = state()
+    subject = body.get("subject")
+    if body["table_name"] == F.SOURCED_TABLES[0]:
+        if subject is None:
+            raise InvalidArgument("subject: name the firm", [{"field": "subject",
+                                                              "message": "a firm's id"}])
+        app_state.store.firm(subject)  # a firm that is not in the store is a 404
+        if body["field"] not in (F.ALL_FIELDS, *C.FIRM_COLUMNS):
+            raise InvalidArgument(f"field: not a firm column: {body['field']!r}",
+                                  [{"field": "field", "message": "a firm column or *"}])
+    else:
+        subject = app_state.region.id
+    return F.record_source(app_state.store, body["table_name"], subject, body["source"],
+                           body["as_of"], field=body["field"], by=current_principal().name)
 
 
 @bp.route("/data-freshness/stale", methods=["GET"])

@@ -14,13 +14,14 @@ from typing import Any
 
 import marshmallow as ma
 from flask import Response
+from flask_smorest.fields import Upload
 from marshmallow import fields, validate
 
 from recommender import columns as C
 from recommender.pipeline import projects as P
 from recommender.pipeline import queries as Q
 from recommender.pipeline import transitions as T
-from recommender.pipeline.project_files import export_frame
+from recommender.pipeline.project_files import export_frame, import_projects, read_projects
 from recommender.store import pipeline_tables as PT
 from recommender.store.auth import EDIT_PROJECTS, READ_CONTACTS, READ_PROJECTS
 from recommender.targeting.exports import XLSX_MEDIA_TYPE, to_xlsx_bytes
@@ -34,6 +35,8 @@ from service.runtime.state import state
 __all__ = [
     "EventSchema",
     "FollowUpQuerySchema",
+    "ImportFileSchema",
+    "ImportResultSchema",
     "KpiSchema",
     "MoveSchema",
     "ProjectInSchema",
@@ -50,6 +53,7 @@ __all__ = [
     "export_projects",
     "follow_ups",
     "get_project",
+    "import_file",
     "kpis",
     "list_projects",
     "move_project",
@@ -204,6 +208,18 @@ class _TrendQuery(ma.Schema):
     months = fields.Integer(load_default=12, validate=validate.Range(min=1, max=120))
 
 
+class ImportFileSchema(ma.Schema):
+    file = Upload(required=True, metadata={
+        "description": "An XLSX (or CSV) file with the export's Chinese or English headers"})
+
+
+class ImportResultSchema(ma.Schema):
+    created = fields.Integer(required=True, metadata={
+        "description": "Rows without a project number, made into projects"})
+    updated = fields.Integer(required=True, metadata={
+        "description": "Rows with a project number, whose editable fields were changed"})
+
+
 class _ExportQuery(ma.Schema):
     lang = fields.String(load_default="zh", validate=validate.OneOf(("zh", "en")))
 
@@ -301,6 +317,38 @@ def create_project(body: dict):
     if T.outcome_code(project[PT.PROJECT_STAGE]) is not None:
         app_state.snapshots.invalidate()
     return _shown(project)
+
+
+@bp.route("/projects/import", methods=["POST"])
+@bp.require(EDIT_PROJECTS)
+@bp.arguments(ImportFileSchema, location="files")
+@bp.alt_response(400, response="BAD_REQUEST")
+@bp.response(200, ImportResultSchema)
+def import_file(files: dict):
+    """Import projects from an XLSX file as the export writes it (Chinese or English headers):
+    a row without a project number is a new project (at its stage, default lead); a row with
+    one changes that project's editable fields (its stage moves only by a transition). A
+    cell that cannot be read is a 422 naming its row and column; a file that is not a
+    spreadsheet a 400."""
+    import tempfile
+    from pathlib import Path
+
+    from recommender.exceptions import InvalidArgument
+
+    upload = files["file"]
+    suffix = Path(upload.filename or "").suffix.lower()
+    if suffix not in (".xlsx", ".csv"):
+        raise InvalidArgument(f"file: send an .xlsx or .csv file, not {suffix or 'no suffix'!r}",
+                              [{"field": "file", "message": "an .xlsx or .csv file"}])
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"projects{suffix}"
+        upload.save(path)
+        rows = read_projects(path)
+    app_state = state()
+    counts = import_projects(app_state.store, rows, by=current_principal().name,
+                             node_ids=app_state.chain.node_ids, region_id=app_state.region.id)
+    app_state.snapshots.invalidate()
+    return counts
 
 
 @bp.route(f"/projects/{_ID}", methods=["PATCH"])

@@ -4,11 +4,25 @@
 API key, the session, CSRF, language, header links by role, security headers, gzip); each page
 area registers its routes on it: :mod:`~service.pages.dashboard` (with
 :mod:`~service.pages.chain_graph`), :mod:`~service.pages.portraits`,
-:mod:`~service.pages.review` (node corrections) and :mod:`~service.pages.maps`. UI strings
-come from :mod:`~service.pages.i18n`.
+:mod:`~service.pages.review` (node corrections), :mod:`~service.pages.maps`,
+:mod:`~service.pages.pipeline` (the recruitment projects, and one click to make one),
+:mod:`~service.pages.project` (one project, its stage moves and history),
+:mod:`~service.pages.cockpit` (the dashboard's pipeline figures and the chain's health over
+time) and :mod:`~service.pages.leader_needs` (chain leaders' needs). UI strings come from
+:mod:`~service.pages.i18n`.
 """
 
-from service.pages import dashboard, maps, portraits, review
+from service.pages import (
+    cockpit,
+    dashboard,
+    leader_needs,
+    maps,
+    pipeline,
+    portraits,
+    project,
+    review,
+)
 from service.pages.blueprint import bp
 
-__all__ = ["bp", "dashboard", "maps", "portraits", "review"]
+__all__ = ["bp", "cockpit", "dashboard", "leader_needs", "maps", "pipeline", "portraits",
+           "project", "review"]

@@ -42,8 +42,10 @@ from flask import (
 )
 
 from recommender.store.auth import (
+    EDIT_LEADER_NEEDS,
     READ_MAPS,
     READ_PARKS,
+    READ_PROJECTS,
     READ_RANKINGS,
     Principal,
     authenticate,
@@ -194,8 +196,10 @@ def stage_text(stage: str | int, lang: str) -> str:
     return stage_label(name, lang)
 
 
-NAV = (("pages.dashboard", "dashboard", READ_RANKINGS), ("pages.recruitment_map", "map_title",
-       READ_MAPS), ("pages.parks", "park_list", READ_PARKS))
+# in this order: a key lands on the first its role may open (a chain leader's: its needs)
+NAV = (("pages.dashboard", "dashboard", READ_RANKINGS), ("pages.pipeline", "nav_pipeline",
+       READ_PROJECTS), ("pages.leader_needs", "nav_leader_needs", EDIT_LEADER_NEEDS),
+       ("pages.recruitment_map", "map_title", READ_MAPS), ("pages.parks", "park_list", READ_PARKS))
 
 
 def _nav(principal: Principal | None) -> list[dict]:

@@ -30,6 +30,7 @@ from recommender.diagnosis.weak_links import CAN_RECRUIT
 from recommender.store.auth import EXPORT, READ_MAPS, READ_RANKINGS, roles_with
 from recommender.targeting.score_table import LANDED_STAGE
 from service.pages.blueprint import bp, login_required
+from service.pages.cockpit import cockpit
 
 __all__ = [
     "FIRM_FIELDS",
@@ -287,6 +288,7 @@ def dashboard():
         model_version=snapshot.model_version, data_version=snapshot.data_version,
         provenance=_provenance(firm_flags), can_export=g.principal.can(EXPORT),
         principal=g.principal,
+        cockpit=cockpit(app_state, snapshot, g.principal, node_id=node_id),
     )
     return html, 422 if errors else 200
 

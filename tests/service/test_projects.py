@@ -222,3 +222,78 @@ def test_a_named_key_owns_its_projects_and_authors_their_moves_by_its_person(own
     history = client.get(f"/api/v1/projects/{pid}/history", headers=headers).get_json()
     assert [(e["to_stage"], e["recorded_by"]) for e in history] == [
         ("lead", "张三"), ("contacted", "张三")]
+
+
+def test_an_xlsx_export_imports_back_round_trip(call, own):
+    from openpyxl import load_workbook
+
+    from recommender.pipeline import projects as P
+
+    _, _, store = own
+    made = _new(call, firm="ref-horiba", link="lasers", contact_phone="+86 755 1234",
+                note="=注意：公式不会执行")
+    exported = call("GET", "/api/v1/projects/export?lang=zh", "officer").data
+    book = load_workbook(io.BytesIO(exported))
+    sheet = book.active
+    header = [c.value for c in sheet[1]]
+    assert header[:4] == ["项目编号", "企业编号", "薄弱环节", "阶段"]
+    rows = list(sheet.iter_rows(min_row=2))
+    ours = next(r for r in rows if r[0].value == made["id"])
+    ours[header.index("计划就业人数")].value = 555  # a change, brought back by the import
+    # a new row: no project number, a stage in Chinese
+    sheet.append(["", "ref-horiba", "photodetectors", "接洽", None, None, "copy officer",
+                  "李四", "经理", None, None, "2027-01-15", 800, 40, None, None])
+    for line in rows:  # the others unchanged, except that they take part in the round trip
+        assert line[header.index("阶段")].value
+    body = io.BytesIO()
+    book.save(body)
+    response = call("POST", "/api/v1/projects/import", "officer",
+                    data={"file": (io.BytesIO(body.getvalue()), "招商项目.xlsx")},
+                    content_type="multipart/form-data")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.get_json() == {"created": 1, "updated": len(rows)}
+    again = P.get_project(store, made["id"])
+    assert (again["planned_jobs"], again["contact_phone"], again["note"]) == (
+        555, "+86 755 1234", "=注意：公式不会执行")
+    new = [p for p in call("GET", "/api/v1/projects?firm_id=ref-horiba&node_id=photodetectors",
+                           "officer").get_json()["items"]]
+    assert [(p["stage"], p["contact_name"], p["planned_investment_wan"], p["next_follow_up"])
+            for p in new] == [("contacted", "李四", 800.0, "2027-01-15")]
+    # refused: a viewer, a file that is not a spreadsheet, a cell that cannot be read
+    assert call("POST", "/api/v1/projects/import", "viewer",
+                data={"file": (io.BytesIO(body.getvalue()), "p.xlsx")},
+                content_type="multipart/form-data").status_code == 403
+    assert call("POST", "/api/v1/projects/import", "officer",
+                data={"file": (io.BytesIO(b"x"), "p.txt")},
+                content_type="multipart/form-data").status_code == 422
+    bad = io.BytesIO("项目编号,企业编号,薄弱环节,阶段\n,ref-horiba,lasers,签了\n".encode())
+    response = call("POST", "/api/v1/projects/import", "officer",
+                    data={"file": (bad, "p.csv")}, content_type="multipart/form-data")
+    assert response.status_code == 422 and "row 2" in response.get_data(as_text=True)
+
+
+def test_a_data_source_is_recorded_and_read_back(call):
+    response = call("PUT", "/api/v1/data-freshness/sources", "officer", json={
+        "table_name": "export_controls", "source": "商务部出口管制公告 2025",
+        "as_of": "2025-06-30"})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert (response.get_json()["subject"], response.get_json()["recorded_by"]) == (
+        "guangdong", "copy officer")
+    region = call("GET", "/api/v1/data-freshness/region", "viewer").get_json()
+    assert region["export_controls"] == {"source": "商务部出口管制公告 2025",
+                                         "as_of": "2025-06-30"}
+    response = call("PUT", "/api/v1/data-freshness/sources", "officer", json={
+        "table_name": "firms", "subject": FIRM, "field": "employees",
+        "source": "annual report 2024", "as_of": "2024-12-31"})
+    assert response.status_code == 200
+    sources = call("GET", f"/api/v1/data-freshness/firms/{FIRM}", "viewer").get_json()
+    assert sources["employees"] == {"source": "annual report 2024", "as_of": "2024-12-31"}
+    assert call("PUT", "/api/v1/data-freshness/sources", "viewer", json={
+        "table_name": "firms", "subject": FIRM, "source": "x",
+        "as_of": "2024-12-31"}).status_code == 403
+    assert call("PUT", "/api/v1/data-freshness/sources", "officer", json={
+        "table_name": "firms", "subject": "nobody", "source": "x",
+        "as_of": "2024-12-31"}).status_code == 404
+    assert call("PUT", "/api/v1/data-freshness/sources", "officer", json={
+        "table_name": "firms", "subject": FIRM, "field": "colour", "source": "x",
+        "as_of": "2024-12-31"}).status_code == 422

@@ -10,8 +10,10 @@ LINK = re.compile(r'<a id="(nav-[a-z-]+)" href="([^"]+)"')
 
 
 @pytest.mark.parametrize(("role", "start", "expected"), [
-    ("officer", "/", {"nav-dashboard": "/", "nav-recruitment-map": "/map", "nav-parks": "/parks"}),
-    ("viewer", "/", {"nav-dashboard": "/", "nav-recruitment-map": "/map", "nav-parks": "/parks"}),
+    ("officer", "/", {"nav-dashboard": "/", "nav-pipeline": "/pipeline",
+                      "nav-recruitment-map": "/map", "nav-parks": "/parks"}),
+    ("viewer", "/", {"nav-dashboard": "/", "nav-pipeline": "/pipeline",
+                     "nav-recruitment-map": "/map", "nav-parks": "/parks"}),
     ("park_manager", "/parks", {"nav-recruitment-map": "/map", "nav-parks": "/parks"}),
 ])
 def test_the_header_links_what_the_role_may_open(visitor, keys, login, role, start, expected):
