@@ -58,3 +58,23 @@ def test_a_leader_key_is_made_for_its_firm(tmp_path):
     assert [(k["role"], k["firm_id"]) for k in listed] == [("leader", "ref-mgi-tech")]
     refused = run(firm_store, "keys", "create", "--role", "leader")
     assert refused.exit_code == 2 and "needs its firm" in refused.output
+
+
+def test_sources_record_and_stale(firm_store):
+    recorded = run(firm_store, "sources", "record", "region_imports", "海关总署 2025",
+                   "--as-of", "2025-03-01", "--by", "li")
+    assert recorded.exit_code == 0, recorded.output
+    assert "region_imports guangdong *: 海关总署 2025 as of 2025-03-01" in recorded.output
+    firm = run(firm_store, "sources", "record", "firms", "annual report", "--firm",
+               "ref-hamamatsu", "--field", "employees", "--as-of", "2024-12-31", "--by", "li")
+    assert firm.exit_code == 0, firm.output
+    assert run(firm_store, "sources", "record", "firms", "x", "--as-of", "2024-12-31",
+               "--by", "li").exit_code == 2  # which firm?
+    assert run(firm_store, "sources", "record", "firms", "x", "--firm", "nobody",
+               "--as-of", "2024-12-31", "--by", "li").exit_code == 2
+    stale = run(firm_store, "sources", "stale", "--max-age-days", "365", "--json")
+    assert stale.exit_code == 0, stale.output
+    rows = {(r["table_name"], r["subject"], r["field"]): r for r in json.loads(stale.output)}
+    assert rows[("region_imports", "guangdong", "*")]["source"] == "海关总署 2025"
+    assert rows[("firms", "ref-hamamatsu", "employees")]["as_of"] == "2024-12-31"
+    assert ("export_controls", "guangdong", "*") in rows  # no date recorded: of unknown age
