@@ -199,3 +199,13 @@ def test_only_exporters_download_park_matches(client, as_role, error_body, activ
     assert client.get(url, headers=as_role(role)).status_code == 200
     response = client.get(f"{url}?format=csv", headers=as_role(role))
     assert error_body(response, 403, "forbidden")["details"]["permission"] == "export"
+
+
+def test_no_personal_data_reaches_a_ranked_file(download):
+    from recommender.pipeline.project_files import PROJECT_HEADERS
+    from recommender.pipeline.projects import PERSONAL_COLUMNS
+
+    personal = {h for c in PERSONAL_COLUMNS for h in PROJECT_HEADERS.get(c, ())}
+    for url in (f"{URL}?k=5&format=xlsx", "/api/v1/target-list?k=5&format=xlsx&lang=en"):
+        sheet = openpyxl.load_workbook(io.BytesIO(download(url).data)).worksheets[0]
+        assert personal and not personal & {c.value for c in sheet[1]}
