@@ -8,9 +8,10 @@
   synthetic, counted), the data version and as-of day and the model.
 - Headers, words and numbers as people read them (:mod:`recommender.targeting.export_columns`):
   Chinese with ``lang="zh"``, English with ``lang="en"``; stages, size classes (大型, 中型,
-  小型, 微型), countries and regions (:func:`recommender.firms.countries.display_name`) and
-  real or synthetic in the file's language; a likelihood or a share as a percentage, other
-  figures rounded as shown. A column with no known header keeps its name.
+  小型, 微型), countries and regions (:func:`recommender.firms.countries.display_name`), cities
+  (:func:`recommender.firms.city_names.city_name`) and real or synthetic in the file's
+  language; a likelihood or a share as a percentage, other figures rounded as shown. A column
+  with no known header keeps its name.
 - Text that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading
   apostrophe, so that a spreadsheet shows it as text and never runs it as a formula (OWASP's
   "CSV injection"); numbers stay numbers.
@@ -37,6 +38,7 @@ import pandas as pd
 
 from recommender import columns as C
 from recommender.exceptions import InvalidArgument
+from recommender.firms.city_names import city_name
 from recommender.firms.countries import display_name
 from recommender.outcome_stages import STAGE_LABELS
 from recommender.targeting.export_columns import (
@@ -200,6 +202,10 @@ def _shown(name: str, values: list, frame: pd.DataFrame, lang: str,
         return [None if _missing(v) else words.get(str(v), (v, v))[which] for v in values]
     if name == C.COUNTRY:
         return [None if _missing(v) else display_name(v, lang) for v in values]
+    if name == C.CITY:
+        countries = frame[C.COUNTRY].tolist() if C.COUNTRY in frame else [None] * len(values)
+        return [None if _missing(v) else city_name(v, None if _missing(c) else c, lang)
+                for v, c in zip(values, countries, strict=True)]
     if name == DATA_KIND:
         return [None if _missing(v) else _DATA_KINDS[lang][0 if v else 1] for v in values]
     values = [_readable(v, lang) for v in values]

@@ -128,6 +128,7 @@ def test_a_workbook_is_laid_out_for_excel(ranked, firms, outcomes, parks, lang):
     assert first["国家/地区" if zh else "Country/region"] == ("德国" if zh else "Germany")
     assert second["国家/地区" if zh else "Country/region"] == ("中国台湾" if zh
                                                                else "Taiwan, China")
+    assert second["城市" if zh else "City"] == ("新竹" if zh else "Hsinchu")
     assert first["招商进展" if zh else "Recruitment stage"] == ("签署合作备忘录" if zh
                                                                 else "MoU signed")
     contact = sheet[2][head.index("最近接触日期" if zh else "Last contact")]

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from recommender import columns as C
+from recommender.firms.city_names import city_name
 from recommender.firms.countries import display_name
 from recommender.outcome_stages import STAGE_LABELS
 
@@ -98,6 +99,8 @@ def test_an_xlsx_export_is_laid_out_for_excel(download, snapshot, lang):
     assert [r[word("name", lang)] for r in rows] == expected
     assert [r[word("country", lang)] for r in rows] == [
         display_name(i[C.COUNTRY], lang) for i in items]
+    assert [r["城市" if lang == "zh" else "City"] for r in rows] == [
+        city_name(i[C.CITY], i[C.COUNTRY], lang) or None for i in items]
     link = snapshot.weak_links.set_index(C.NODE_ID).at[NODE, C.NAME_ZH if lang == "zh"
                                                        else C.NAME_EN]
     assert {r[word("link", lang)] for r in rows} == {link}
