@@ -14,8 +14,8 @@ from recommender.exceptions import RecommenderError, ValidationError
 
 __all__ = ["COMMAND_MODULES", "cli", "main"]
 
-COMMAND_MODULES = ("data", "db", "keys", "weak_links", "ranking", "maps", "parks", "serve",
-                   "projects")
+COMMAND_MODULES = ("data", "db", "keys", "weak_links", "ranking", "scale", "maps", "parks",
+                   "serve", "projects")
 
 
 class _Group(click.Group):

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from recommender.cli.common import chain_of, settings_of, store_of
+from recommender.cli.scale import engine_options, table_engine
 
 __all__ = ["COMMANDS", "active_model", "map_command"]
 
@@ -37,9 +38,10 @@ def active_model(settings, use_prior: bool):
 @click.option("--title", default=None, help="Title of a PNG.")
 @click.option("--prior", "use_prior", is_flag=True,
               help="Rank with the prior even if a trained model is active.")
+@engine_options
 @click.pass_context
 def map_command(ctx: click.Context, node_id: str, k: int, out: str, with_parks: bool,
-                lang: str, title: str | None, use_prior: bool) -> None:
+                lang: str, title: str | None, use_prior: bool, **engine) -> None:
     """Write the global recruitment map (全球招商地图) of one weak link.
 
     The firms are those ``chainscout recommend`` ranks for the weak link; with parks, each is
@@ -65,7 +67,9 @@ def map_command(ctx: click.Context, node_id: str, k: int, out: str, with_parks: 
     data = load_chain_data(store, chain=chain, region=region)
     weak_links = diagnose_weak_links(chain, region, data.firms, data.firm_nodes,
                                      settings=settings)
-    recs = recommend(data, weak_links, node_id, model=active_model(settings, use_prior), k=k)
+    with table_engine(settings, **engine) as build:
+        recs = recommend(data, weak_links, node_id, model=active_model(settings, use_prior),
+                         k=k, engine=build)
     parks = assignment = None
     if with_parks and len(recs):
         parks = store.parks()

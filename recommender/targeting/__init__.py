@@ -10,6 +10,9 @@ Fourth wing of the data flow, over :mod:`recommender.ranking`:
    picks (chosen by :mod:`~recommender.targeting.portfolio`), built with
    :mod:`~recommender.targeting.scoring` (what rankings are computed from, the scores, the
    best-first order);
+   :mod:`~recommender.targeting.partitions` scores the universe partition by partition
+   (the same functions), and :mod:`~recommender.targeting.dask_engine` runs them on a Dask
+   cluster;
 4. :mod:`~recommender.targeting.recommend` answers ranked firms for a weak link and the target
    list (招商目标清单) as frames, queries over a score table;
 5. :mod:`~recommender.targeting.export_columns` names the columns of an exported list and

@@ -145,11 +145,12 @@ def firm_capability(firms: pd.DataFrame) -> pd.Series:
     """Return each firm's capability, 0..1: the weighted mean of its known components (see the
     module); 0.5 when none is known."""
     parts = firm_components(firms)
-    weights = np.asarray([COMPONENTS[name] for name in parts.columns])
-    values = parts.to_numpy(float)
-    known = ~np.isnan(values)
-    weight = (known * weights).sum(axis=1)
-    total = np.where(known, values, 0.0) @ weights
+    weight, total = np.zeros(len(parts)), np.zeros(len(parts))
+    for name, w in COMPONENTS.items():  # column by column, not a matrix product, so that a
+        values = parts[name].to_numpy(float)  # row's sum never depends on the other rows
+        known = ~np.isnan(values)
+        weight += known * w
+        total += np.where(known, values, 0.0) * w
     return pd.Series(np.where(weight > 0, total / np.where(weight > 0, weight, 1.0), 0.5),
                      index=firms.index, name="capability")
 

@@ -128,7 +128,7 @@ def score_candidates(data, weak_links: pd.DataFrame, node_ids: Sequence[str], *,
 def recommend(data, weak_links: pd.DataFrame, node_id: str, *, model=None, k: int = 50,
               by: str = C.VALUE, country=None, size=None, stage=None,
               exclude_contacted: bool = False, include_landed: bool = False, as_of=None,
-              top_reasons: int = TOP_REASONS) -> pd.DataFrame:
+              top_reasons: int = TOP_REASONS, engine=None) -> pd.DataFrame:
     """Return the top ``k`` firms to recruit for the weak link ``node_id``.
 
     Parameters
@@ -150,6 +150,9 @@ def recommend(data, weak_links: pd.DataFrame, node_id: str, *, model=None, k: in
         unless ``stage`` names ``invested``).
     as_of : the serving date.
     top_reasons : positive reasons per firm after the weak link.
+    engine : what builds the score table, with the arguments of
+        :func:`~recommender.targeting.score_table.build_score_table` (that function when None;
+        :func:`recommender.targeting.dask_engine.score_table` scores on a Dask cluster).
 
     Returns
     -------
@@ -175,8 +178,8 @@ def recommend(data, weak_links: pd.DataFrame, node_id: str, *, model=None, k: in
                "size": _as_list(size, "size"), "stage": _as_list(stage, "stage"),
                "exclude_contacted": bool(exclude_contacted),
                "include_landed": bool(include_landed)}
-    table = build_score_table(data, weak_links, model, node_ids=[node_id], as_of=as_of,
-                              top_reasons=top_reasons)
+    table = (engine or build_score_table)(data, weak_links, model, node_ids=[node_id],
+                                          as_of=as_of, top_reasons=top_reasons)
     top, candidates = table.top_k(node_id, k, **filters)
     out = table.rows(top)
     out[C.RANK] = np.arange(1, len(out) + 1)
@@ -189,7 +192,7 @@ def recommend(data, weak_links: pd.DataFrame, node_id: str, *, model=None, k: in
 def target_list(data, weak_links: pd.DataFrame, *, model=None, k: int = 30,
                 max_country_share: float = 0.4, top_links: int = 10,
                 exclude: Iterable[str] = (), as_of=None,
-                top_reasons: int = TOP_REASONS) -> pd.DataFrame:
+                top_reasons: int = TOP_REASONS, engine=None) -> pd.DataFrame:
     """Return the ``k`` firms that together best cover the ``top_links`` weakest links.
 
     Candidates of the top recruitable weak links are scored
@@ -199,6 +202,7 @@ def target_list(data, weak_links: pd.DataFrame, *, model=None, k: int = 30,
     expected share of the link the firm fills), never for a link it already invested for,
     with at most
     ``floor(max_country_share x k)`` firms per home country and never an ``exclude``\\ d firm.
+    ``engine`` builds the score table, as for :func:`recommend`.
     Each pick is shown with the link it covers best (``node_id``), that pair's score,
     probability and reasons, and ``covers``, every link it adds coverage to.
 
@@ -219,8 +223,8 @@ def target_list(data, weak_links: pd.DataFrame, *, model=None, k: int = 30,
 
     k = check_k(k)
     nodes = list(weak_link_weights(weak_links, top=top_links).index)
-    table = build_score_table(data, weak_links, model, node_ids=nodes, as_of=as_of,
-                              top_reasons=top_reasons)
+    table = (engine or build_score_table)(data, weak_links, model, node_ids=nodes, as_of=as_of,
+                                          top_reasons=top_reasons)
     picks = table.target_picks(k=k, max_country_share=max_country_share, top_links=top_links,
                                exclude=exclude)
     if picks.empty:

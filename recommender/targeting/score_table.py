@@ -46,10 +46,11 @@ from recommender import columns as C
 from recommender.diagnosis.weak_links import CAN_RECRUIT
 from recommender.exceptions import DataError, InvalidArgument, NotFoundError, NotRecruitable
 from recommender.outcome_stages import RECRUITMENT_STAGES
-from recommender.targeting.impact import SORT_KEYS, check_sort, firm_capability, pair_impact
+from recommender.targeting.impact import SORT_KEYS, check_sort
+from recommender.targeting.partitions import scored_pairs
 from recommender.targeting.prior_model import model_version, prior_model
 from recommender.targeting.scoring import base_rate, best_first, scores_of
-from recommender.targeting.stages import best_stage_codes, stage_codes
+from recommender.targeting.stages import stage_codes
 
 __all__ = [
     "BASELINE_ROWS",
@@ -62,6 +63,7 @@ __all__ = [
     "build_score_table",
     "check_k",
     "check_link",
+    "table_of_pairs",
 ]
 
 # Candidates of a link (evenly spread along its ranking) whose mean contributions are the
@@ -419,17 +421,16 @@ def build_score_table(data, weak_links: pd.DataFrame, model=None, *,
     score, p_success = scores_of(model, frame)
     order = best_first(frame[C.FIRM_ID], frame[C.NODE_ID], score, nodes)
     frame = frame.iloc[order].reset_index(drop=True)
-    firms = data.firms.drop_duplicates(C.FIRM_ID)
-    capability = firm_capability(firms).set_axis(firms[C.FIRM_ID].astype(str))
-    pairs = pd.DataFrame({
-        C.FIRM_ID: frame[C.FIRM_ID].astype(str), C.NODE_ID: frame[C.NODE_ID].astype(str),
-        C.SCORE: score[order], C.P_SUCCESS: p_success[order],
-        C.IMPACT: pair_impact(frame[C.MATCH].to_numpy(float),
-                              capability.reindex(frame[C.FIRM_ID].astype(str)).fillna(0.5),
-                              frame[C.HOP].to_numpy(np.int64)),
-        C.MATCH: frame[C.MATCH].to_numpy(float), C.HOP: frame[C.HOP].to_numpy(np.int64),
-        C.OUTCOME_STAGE: best_stage_codes(frame, contacted_pairs(data)),
-    })
+    pairs = scored_pairs(frame, score[order], p_success[order], data.firms, contacted_pairs(data))
+    return table_of_pairs(data, weak_links, model, nodes, pairs, frame.iloc, as_of=when,
+                          top_reasons=top_reasons, reasons_ahead=reasons_ahead)
+
+
+def table_of_pairs(data, weak_links, model, nodes, pairs, features_at, *, as_of,
+                   top_reasons: int = TOP_REASONS, reasons_ahead: int = 0) -> ScoreTable:
+    """Return the table of ``pairs`` (:func:`~recommender.targeting.partitions.scored_pairs`,
+    in :func:`~recommender.targeting.scoring.best_first` order over ``nodes``); the link
+    baselines read the serving features of rows ``features_at[rows]``."""
     counts = pd.Index(nodes).get_indexer(pairs[C.NODE_ID])
     counts = np.bincount(counts, minlength=len(nodes)) if len(counts) else np.zeros(len(nodes),
                                                                                    np.int64)
@@ -437,18 +438,19 @@ def build_score_table(data, weak_links: pd.DataFrame, model=None, *,
     slices = {node: (int(stop - n), int(stop))
               for node, n, stop in zip(nodes, counts, stops, strict=True)}
     table = ScoreTable(model=model, data=data, weak_links=weak_links, nodes=nodes, pairs=pairs,
-                       slices=slices, baselines=_baselines(frame, model, slices), as_of=when,
-                       top_reasons=top_reasons)
+                       slices=slices, baselines=_baselines(features_at, model, slices),
+                       as_of=as_of, top_reasons=top_reasons)
     ahead = np.concatenate([np.arange(start, min(stop, start + reasons_ahead), dtype=np.int64)
                             for start, stop in slices.values()] or [np.zeros(0, np.int64)])
     table.reasons(ahead)
     return table
 
 
-def _baselines(frame: pd.DataFrame, model, slices: dict[str, tuple[int, int]]
+def _baselines(features_at, model, slices: dict[str, tuple[int, int]]
                ) -> dict[str, pd.Series]:
     """Mean contributions of each link's candidates: at most BASELINE_ROWS of its rows of the
-    sorted ``frame``, evenly spread from the best to the worst."""
+    sorted pairs (their features from ``features_at[rows]``), evenly spread from the best to
+    the worst."""
     picked, owner = [], []
     for node, (start, stop) in slices.items():
         rows = np.arange(start, stop)
@@ -458,7 +460,7 @@ def _baselines(frame: pd.DataFrame, model, slices: dict[str, tuple[int, int]]
         owner += [node] * len(rows)
     if not owner:
         return {}
-    contributions = model.contributions(frame.iloc[np.concatenate(picked)])
+    contributions = model.contributions(features_at[np.concatenate(picked)])
     means = contributions.groupby(np.asarray(owner, dtype=object), sort=False).mean()
     return {str(node): means.loc[node] for node in means.index}
 
