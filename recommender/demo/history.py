@@ -3,7 +3,8 @@
 Campaigns pick nodes with probability growing with the generator's weak-link need
 (:func:`weak_link_need`); an officer contacts non-local firms active in the node or one chain
 hop from it, mostly the best by a noisy score of size, listing, fame and match, the rest at
-random. Each contact's stage is the number of thresholds below its utility ``u``
+random, and none contacted in the year before (:data:`RECONTACT_AFTER_DAYS`). Each
+contact's stage is the number of thresholds below its utility ``u``
 (:mod:`recommender.demo.latent`: observable utility + hidden trait + noise), calibrated so
 that the stages have the shares :data:`BASE_RATES`; a decline tires the firm for later
 campaigns. The truth table keeps every candidate of every campaign with its true utility.
@@ -47,7 +48,8 @@ from recommender.ranking.feature_registry import TZ_GAP_H
 
 __all__ = [
     "BASE_RATES", "CALIBRATION_PASSES", "CAMPAIGNS_PER_MONTH", "CONTACTS", "DECLINE_AFTER_DAYS",
-    "History", "NEED_WEIGHTS", "OFFICER_TOP_SHARE", "OFFICER_WEIGHTS", "STAGE_LAG_DAYS",
+    "History", "NEED_WEIGHTS", "OFFICER_TOP_SHARE", "OFFICER_WEIGHTS", "RECONTACT_AFTER_DAYS",
+    "STAGE_LAG_DAYS",
     "TARGET_POWER", "simulate_history", "weak_link_need",
 ]
 
@@ -56,6 +58,9 @@ NEED_WEIGHTS = {C.LOCAL_GAP: 0.30, "imports": 0.25, "export_exposure": 0.25, C.L
 TARGET_POWER = 2.0  # campaigns pick nodes with probability proportional to need ** this
 CONTACTS = (20, 80)  # contacts per campaign, uniform
 OFFICER_TOP_SHARE = 0.8  # share of contacts picked by the officer's score, the rest at random
+# an officer contacts a firm again only a year after its last contact: a lead is followed up
+# within its own contact, and a firm pitched every month stops answering
+RECONTACT_AFTER_DAYS = 365
 # the officer's score: ln revenue, listed, reference (famous) firm, match strength; + Gumbel(0, 1)
 OFFICER_WEIGHTS = {"log_revenue": 0.9, "listed": 1.2, "famous": 1.0, C.MATCH: 1.0}
 CAMPAIGNS_PER_MONTH = 4  # a province's campaigns across its cities, about one a week
@@ -204,15 +209,17 @@ def _campaign_table(rng, ix: ChainIndex, need: np.ndarray, has_candidates: np.nd
     })
 
 
-def _officer_pick(rng, score: np.ndarray) -> np.ndarray:
-    """Positions of the contacts: the best by the officer's noisy score, then some at random."""
-    k = min(int(rng.integers(CONTACTS[0], CONTACTS[1] + 1)), len(score))
+def _officer_pick(rng, score: np.ndarray, eligible: np.ndarray) -> np.ndarray:
+    """Positions of the contacts among the ``eligible`` candidates: the best by the officer's
+    noisy score, then some at random."""
+    pool = np.flatnonzero(eligible)
+    k = min(int(rng.integers(CONTACTS[0], CONTACTS[1] + 1)), len(pool))
     top = int(round(OFFICER_TOP_SHARE * k))
-    noisy = score + rng.gumbel(0.0, 1.0, len(score))
-    best = np.argpartition(-noisy, top - 1)[:top] if top else np.array([], np.int64)
+    noisy = score[pool] + rng.gumbel(0.0, 1.0, len(pool))
+    best = pool[np.argpartition(-noisy, top - 1)[:top]] if top else pool[:0]
     free = np.ones(len(score), bool)
     free[best] = False
-    rest = np.flatnonzero(free)
+    rest = np.flatnonzero(free & eligible)
     extra = rng.choice(rest, size=k - top, replace=False) if k > top else rest[:0]
     return np.sort(np.concatenate([best, extra]))
 
@@ -271,6 +278,8 @@ def simulate_history(rng, latent: pd.DataFrame, links: pd.DataFrame, firm_ids: p
     cand_all = np.empty(bounds[-1], np.int32)
     utility = np.empty(bounds[-1], np.float64)  # observable + hidden, fatigue added below
     plan = []  # per campaign: the slice, the contacts (positions in the slice) and their noise
+    last_contact = np.full(n_universe, np.iinfo(np.int64).min // 2, np.int64)  # day number
+    days = campaigns[C.DATE].to_numpy("datetime64[D]").astype(np.int64)
     for c, (v, date) in enumerate(zip(campaigns["node"], campaigns[C.DATE], strict=True)):
         cand, match = candidates(int(v), date.year)
         at = slice(bounds[c], bounds[c + 1])
@@ -279,7 +288,9 @@ def simulate_history(rng, latent: pd.DataFrame, links: pd.DataFrame, firm_ids: p
                            prior_declines=0, age=date.year - founded[cand], customers=pull[v],
                            offer=offer[v], in_gba=in_gba[cand])
         utility[at] = static[cand] + observable_utility(terms)
-        pick = _officer_pick(r_pick, officer[cand] + ow[C.MATCH] * match)
+        rested = last_contact[cand] <= days[c] - RECONTACT_AFTER_DAYS
+        pick = _officer_pick(r_pick, officer[cand] + ow[C.MATCH] * match, rested)
+        last_contact[cand[pick]] = days[c]
         plan.append((at, pick, r_noise.normal(0.0, NOISE_SD, len(pick))))
 
     dates = campaigns[C.DATE].to_numpy()

@@ -86,10 +86,23 @@ def distance_to_core(lat, lon, region) -> np.ndarray:
     return np.asarray(km, float)
 
 
-def tz_gap_hours(lon, core_lon: float) -> np.ndarray:
-    """Time-zone gap in hours, from longitudes (15 degrees an hour, at most 12)."""
-    d = np.abs(np.asarray(lon, float) - core_lon) % 360
-    return np.minimum(d, 360 - d) / 15
+def tz_gap_hours(lat, lon, country, region) -> np.ndarray:
+    """Time-zone gap in hours between each firm and the region's core: the standard UTC
+    offsets of their IANA zones (the nearest gazetteer city of the firm's country, else its
+    country's zone), as the ranking features and reasons have it
+    (:func:`recommender.firms.geocode.time_zone_gap_h`); never longitude. NaN where unknown.
+
+    >>> from types import SimpleNamespace
+    >>> core = SimpleNamespace(core_lat=23.13, core_lon=113.26, country="CN")
+    >>> tz_gap_hours([25.05, 45.75, 48.14, 37.34], [121.53, 126.65, 11.58, -121.89],
+    ...              ["TW", "CN", "DE", "US"], core).tolist()  # Taipei, Harbin, Munich, San Jose
+    [0.0, 0.0, 7.0, 16.0]
+    """
+    from recommender.firms.geocode import time_zone_gap_h, time_zones
+
+    home = time_zones([float(region.core_lat)], [float(region.core_lon)],
+                      [str(region.country)])[0]
+    return time_zone_gap_h(time_zones(lat, lon, np.asarray(country, dtype=object)), home)
 
 
 def common_language(country) -> np.ndarray:
@@ -114,7 +127,7 @@ def firm_observables(firms: pd.DataFrame, region) -> pd.DataFrame:
         out[k] = column.to_numpy(float, na_value=np.nan)
     out[LOG10_EMPLOYEES] = np.log10(np.maximum(out.pop(C.EMPLOYEES).to_numpy(), 1.0))
     out[C.DISTANCE_KM] = distance_to_core(firms[C.LAT], firms[C.LON], region)
-    out[TZ_GAP_H] = tz_gap_hours(firms[C.LON], float(region.core_lon))
+    out[TZ_GAP_H] = tz_gap_hours(firms[C.LAT], firms[C.LON], firms[C.COUNTRY], region)
     out[COMMON_LANGUAGE] = common_language(firms[C.COUNTRY])
     return out
 
