@@ -9,9 +9,10 @@ the default order of every list.
 The impact of firm ``f`` for weak link ``l`` is a transparent formula of facts the firm table
 and the candidate pair already hold::
 
-    impact(f, l) = match(f, l) x entry(f, l) x (FLOOR + (1 - FLOOR) x capability(f))
-
-    capability(f) = sum_k w_k x_k(f) / sum_k w_k      over the components k known for f
+    impact(f, l)  = match(f, l) x entry(f, l) x capability(f)
+    capability(f) = size(f) x (FLOOR + (1 - FLOOR) x quality(f))
+    size(f)       = min(1, (revenue(f) / LEADER_REVENUE) ** SIZE_ELASTICITY)
+    quality(f)    = sum_k w_k x q_k(f) / sum_k w_k      over the components k known for f
 
 - ``match``: the strength of the firm's activity in the node, 0..1, discounted one chain hop
   away (the evidence of the firm-node link: reference, classifier or keyword confidence);
@@ -19,39 +20,48 @@ and the candidate pair already hold::
   firm active only next to it in the chain (hop 1): it fills the link only if it starts making
   the product, which a visit may or may not bring about, so its impact counts half again on
   top of its match's discount;
-- the components ``x_k`` in 0..1, with their weights ``w_k`` (:data:`COMPONENTS`):
+- ``size``: how much a site of the firm could make. A site abroad grows with the firm, less
+  than in proportion (:data:`SIZE_ELASTICITY` 0.5: a firm a hundred times larger brings a
+  site about ten times larger), and a firm with :data:`LEADER_REVENUE` (US$1 billion) of
+  revenue or more is of the size of the world leaders of most nodes of an instrument chain
+  (Pfeiffer Vacuum, Hamamatsu Photonics, Bruker's divisions): size 1. ``revenue`` is the
+  reported revenue in million US$; without it, the head count at US$250,000 a person; without
+  either, the typical revenue of the firm's size class, else of a known maker, else of a listed
+  firm (the estimates of :mod:`recommender.ranking.feature_context`, ``size_basis``); a firm
+  of which none of these is known is taken as a typical listed firm. **A missing fact never
+  counts as zero.** (US$30 million of revenue: size 0.17; US$400 million: 0.63.)
+- ``quality``: the weighted mean of the known components ``q_k`` in 0..1, with their weights
+  ``w_k`` (:data:`COMPONENTS`):
 
   ============  ======  =========================================================================
   component     weight  value
   ============  ======  =========================================================================
-  scale         0.35    ``log10(revenue in M US$) / 4`` (US$1 M -> 0, US$10 bn -> 1); without
-                        revenue ``(log10(employees) - 1) / 4`` (10 -> 0, 100,000 -> 1); without
-                        either, the size class (nano 0 … mega 1)
-  technology    0.25    the mean of the known of ``ln(1 + patents) / ln(1 + 1,000)`` and
+  technology    0.4     the mean of the known of ``ln(1 + patents) / ln(1 + 1,000)`` and
                         ``R&D intensity / 15 %``
-  reach         0.15    ``ln(1 + countries with sales or subsidiaries) / ln(1 + 50)``
-  standing      0.25    1 for a known leader of the field (a reference firm), 0.8 for a listed
+  reach         0.2     ``ln(1 + countries with sales or subsidiaries) / ln(1 + 50)``
+  standing      0.4     1 for a known leader of the field (a reference firm), 0.8 for a listed
                         firm, 0 for a firm known to be neither
   ============  ======  =========================================================================
 
-  each clipped to 0..1. **A missing fact is left out, never counted as zero**: the weights of
-  the known components are renormalised, so a listed maker whose revenue is unknown is judged by
-  what is known of it; a firm of which nothing is known has capability 0.5.
-- ``FLOOR`` (0.25) keeps a small firm that truly makes the product on the list: capability moves
-  impact by a factor of four at most, the match by any factor.
+  each clipped to 0..1; the weights of the known components are renormalised, and a firm of
+  which none is known has quality 0.5. ``FLOOR`` (0.5): quality moves impact by a factor of two
+  at most, size by any factor.
 
-The scale stands for the firm's output in the product (no source gives per-product revenue for
-most firms, so the firm's scale times its match is the stand-in); technology for its level;
-reach and standing for its market position.
+The size stands for the firm's output in the product (no source gives per-product revenue for
+most firms, so the firm's size times its match is the stand-in); technology for its level;
+reach and standing for its market position. A leader that makes the product (revenue above
+US$1 billion, listed or a reference firm, research-led) has impact close to its match; a
+150-person maker with US$30 million of revenue about a tenth of it.
 
->>> firms = pd.DataFrame({"revenue_musd": [10_000.0, None], "employees": [None, None],
-...                       "size_class": [None, None], "patents": [999.0, None],
-...                       "rd_intensity": [0.15, None], "intl_countries": [50.0, None],
-...                       "is_listed": [True, None], "source": ["synthetic", "synthetic"]})
+>>> firms = pd.DataFrame({"revenue_musd": [10_000.0, 30.0, None], "employees": [None, 150, None],
+...                       "size_class": [None, None, None], "patents": [999.0, 5.0, None],
+...                       "rd_intensity": [0.15, 0.05, None], "intl_countries": [50.0, 3.0, None],
+...                       "is_listed": [True, False, None],
+...                       "source": ["synthetic", "synthetic", "synthetic"]})
 >>> firm_capability(firms).round(3).tolist()
-[0.95, 0.5]
->>> pair_impact(np.array([1.0, 0.5]), np.array([0.95, 0.5]), np.array([0, 1])).round(4).tolist()
-[0.9625, 0.1562]
+[0.96, 0.103, 0.474]
+>>> pair_impact(np.array([1.0, 0.5]), np.array([0.96, 0.1]), np.array([0, 1])).round(4).tolist()
+[0.96, 0.025]
 """
 
 from __future__ import annotations
@@ -60,26 +70,37 @@ import numpy as np
 import pandas as pd
 
 from recommender import columns as C
+from recommender.ranking.feature_context import (
+    KNOWN_MAKER_CLASS,
+    LISTED_CLASS,
+    REFERENCE_SOURCE,
+    SIZE_ESTIMATES,
+)
 
 __all__ = [
     "COMPONENTS",
     "ENTRY_SHARE",
     "FLOOR",
+    "LEADER_REVENUE",
     "LISTED_STANDING",
     "REFERENCE_SOURCE",
+    "REVENUE_PER_EMPLOYEE",
+    "SIZE_ELASTICITY",
     "SORT_KEYS",
     "check_sort",
     "firm_capability",
     "firm_components",
+    "firm_revenue",
     "pair_impact",
 ]
 
-FLOOR = 0.25  # the impact of a matching firm of no known capability, as a share of its match
-COMPONENTS: dict[str, float] = {"scale": 0.35, "technology": 0.25, "reach": 0.15,
-                                "standing": 0.25}
+FLOOR = 0.5  # the quality factor of a firm of the lowest quality, as a share of a leader's
+COMPONENTS: dict[str, float] = {"technology": 0.4, "reach": 0.2, "standing": 0.4}
 ENTRY_SHARE = 0.5  # impact of a firm one chain hop from the node, per unit of its match
+LEADER_REVENUE = 1_000.0  # million US$: the revenue at which a firm's size counts in full
+SIZE_ELASTICITY = 0.5  # a site's size grows as the firm's revenue to this power
+REVENUE_PER_EMPLOYEE = 0.25  # million US$ a person, when only the head count is known
 LISTED_STANDING = 0.8  # a listed firm's standing; a known leader's is 1
-REFERENCE_SOURCE = "reference"  # the source of the curated known leaders of each node
 SORT_KEYS = (C.VALUE, C.LIKELIHOOD, C.IMPACT)  # the orders a ranked list can be asked in
 
 
@@ -93,17 +114,34 @@ def _column(firms: pd.DataFrame, name: str) -> np.ndarray:
     return pd.to_numeric(firms[name], errors="coerce").to_numpy(float)
 
 
-def _scale(firms: pd.DataFrame) -> np.ndarray:
+def firm_revenue(firms: pd.DataFrame) -> pd.Series:
+    """Return each firm's revenue in million US$: reported, else from its head count, else
+    the typical revenue of its size class, of a known maker or of a listed firm (see the
+    module; a known maker that is listed counts as a known maker), else that of a listed
+    firm."""
     revenue, employees = _column(firms, C.REVENUE), _column(firms, C.EMPLOYEES)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        by_revenue = np.where(revenue > 0, _clip(np.log10(revenue) / 4.0), np.nan)
-        by_people = np.where(employees > 0, _clip((np.log10(employees) - 1.0) / 4.0), np.nan)
     size = firms[C.SIZE_CLASS] if C.SIZE_CLASS in firms.columns else pd.Series(
-        [None] * len(firms))
-    rank = pd.Index(C.SIZE_CLASSES).get_indexer(size.astype("string").str.lower().fillna(""))
-    by_class = np.where(rank >= 0, rank / (len(C.SIZE_CLASSES) - 1), np.nan)
-    known = np.where(np.isnan(by_revenue), by_people, by_revenue)
-    return np.where(np.isnan(known), by_class, known)
+        [None] * len(firms), index=firms.index)
+    classes = list(C.SIZE_CLASSES)
+    rank = pd.Index(classes).get_indexer(size.astype("string").str.lower().fillna(""))
+    typical = np.array([SIZE_ESTIMATES[c][1] for c in classes])
+    listed = pd.array(firms[C.IS_LISTED] if C.IS_LISTED in firms.columns
+                      else [None] * len(firms), dtype="boolean").fillna(False).to_numpy(bool)
+    known = (firms[C.SOURCE].astype("string").eq(REFERENCE_SOURCE).fillna(False).to_numpy(bool)
+             if C.SOURCE in firms.columns else np.zeros(len(firms), bool))
+    estimate = np.select([rank >= 0, known, listed],
+                         [typical[np.maximum(rank, 0)], SIZE_ESTIMATES[KNOWN_MAKER_CLASS][1],
+                          SIZE_ESTIMATES[LISTED_CLASS][1]],
+                         SIZE_ESTIMATES[LISTED_CLASS][1])
+    by_people = np.where(employees > 0, employees * REVENUE_PER_EMPLOYEE, np.nan)
+    found = np.where(revenue > 0, revenue, by_people)
+    return pd.Series(np.where(np.isnan(found), estimate, found), index=firms.index,
+                     name="revenue_estimate")
+
+
+def _size(firms: pd.DataFrame) -> np.ndarray:
+    revenue = firm_revenue(firms).to_numpy(float)
+    return _clip((revenue / LEADER_REVENUE) ** SIZE_ELASTICITY)
 
 
 def _technology(firms: pd.DataFrame) -> np.ndarray:
@@ -135,15 +173,17 @@ def _standing(firms: pd.DataFrame) -> np.ndarray:
 
 
 def firm_components(firms: pd.DataFrame) -> pd.DataFrame:
-    """Return each firm's capability components (:data:`COMPONENTS`), 0..1, NaN when unknown."""
-    return pd.DataFrame({"scale": _scale(firms), "technology": _technology(firms),
+    """Return each firm's size and quality components (:data:`COMPONENTS`), 0..1, NaN when
+    unknown (the size never is: see :func:`firm_revenue`)."""
+    return pd.DataFrame({"size": _size(firms), "technology": _technology(firms),
                          "reach": _reach(firms), "standing": _standing(firms)},
                         index=firms.index)
 
 
 def firm_capability(firms: pd.DataFrame) -> pd.Series:
-    """Return each firm's capability, 0..1: the weighted mean of its known components (see the
-    module); 0.5 when none is known."""
+    """Return each firm's capability, 0..1: ``size x (FLOOR + (1 - FLOOR) x quality)``, the
+    quality the weighted mean of its known components, 0.5 when none is known (see the
+    module)."""
     parts = firm_components(firms)
     weight, total = np.zeros(len(parts)), np.zeros(len(parts))
     for name, w in COMPONENTS.items():  # column by column, not a matrix product, so that a
@@ -151,15 +191,16 @@ def firm_capability(firms: pd.DataFrame) -> pd.Series:
         known = ~np.isnan(values)
         weight += known * w
         total += np.where(known, values, 0.0) * w
-    return pd.Series(np.where(weight > 0, total / np.where(weight > 0, weight, 1.0), 0.5),
+    mean = np.where(weight > 0, total / np.where(weight > 0, weight, 1.0), 0.5)
+    return pd.Series(parts["size"].to_numpy(float) * (FLOOR + (1.0 - FLOOR) * mean),
                      index=firms.index, name="capability")
 
 
 def pair_impact(match, capability, hop) -> np.ndarray:
-    """Return ``match x entry x (FLOOR + (1 - FLOOR) x capability)`` of each candidate pair
-    (``entry``: 1 at hop 0, :data:`ENTRY_SHARE` one hop away)."""
+    """Return ``match x entry x capability`` of each candidate pair (``entry``: 1 at hop 0,
+    :data:`ENTRY_SHARE` one hop away)."""
     entry = np.where(np.asarray(hop) > 0, ENTRY_SHARE, 1.0)
-    return _clip(match) * entry * (FLOOR + (1.0 - FLOOR) * _clip(capability))
+    return _clip(match) * entry * _clip(capability)
 
 
 def check_sort(sort) -> str:
