@@ -12,13 +12,13 @@ would; exits with a message when the folder is absent), diagnoses the weak links
 every candidate of the ``--links`` weakest recruitable links (every recruitable link with
 ``--all``) with the prior and, unless ``--no-model``, with a LambdaRank model trained on the
 world's outcomes as ``chainscout serve`` trains one. For each link and ranker it prints the top
-``--top`` firms (real or synthetic, country) and where the known makers of the node
-(``data/firms/known_makers.csv``, matched by name and country, see
-``recommender.demo.known_makers``) rank: best rank and median percentile among the link's
-candidates. The summary checks the goals: makers' median percentile within the top 5 %, at
-least 8 real firms in each top 20, no country above 40 % of a top 20 unless that country makes
-at least half of the product by the chain's country-mix table (``load_country_mix``: the
-product is made almost nowhere else).
+``--top`` firms by value (real or synthetic, country, value = likelihood x impact) and where
+the known makers of the node (``data/firms/known_makers.csv``, matched by name and country,
+see ``recommender.demo.known_makers``) rank by value: best rank and median percentile among
+the link's candidates. The summary checks the goals: makers' median percentile within the
+top 5 %, at least 8 real firms in each top 20, no country above 40 % of a top 20 unless that
+country makes at least half of the product by the chain's country-mix table
+(``load_country_mix``: the product is made almost nowhere else).
 """
 
 from __future__ import annotations
@@ -115,7 +115,8 @@ def print_link(report: dict, names, top: int) -> None:
     for i, row in enumerate(report["head"].itertuples(), start=1):
         kind = "synthetic" if row.is_synthetic else "real"
         print(f"  {i:>2}. {str(row.name)[:44]:<44} {str(row.country):<3} {kind:<9} "
-              f"score {row.score:.3f}")
+              f"value {row.value:.3f} = likelihood {row.likelihood:.3f} x impact "
+              f"{row.impact:.2f}")
     makers = report["makers"]
     if report["named"]:
         listed = ", ".join(f"{m} #{int(r)}" for m, r in zip(makers[MAKER], makers["rank"],
