@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from recommender import columns as C
 from recommender.cli.common import Progress, chain_of, echo_json, settings_of, store_of
 from recommender.cli.scale import engine_options, table_engine
 from recommender.columns import SIZE_CLASSES
@@ -116,6 +117,34 @@ def _output(frame, as_json: bool, csv_path: str | None, lang: str) -> None:
     rate = frame[C.BASE_RATE].iloc[0] if C.BASE_RATE in frame.columns else None
     click.echo(f"[model {frame[C.MODEL_VERSION].iloc[0]}; " + words[3].format(
         rate="–" if rate is None or rate != rate else f"{rate:.0%}") + "]")
+
+
+def _write_file(ctx: click.Context, frame, data, path: str, lang: str, title: str,
+                note: str | None = None) -> None:
+    """Write ranked rows as the service's file: completed for officers (the best of the
+    store's parks), laid out by :func:`recommender.targeting.exports.write_table`."""
+    from recommender import columns as C
+    from recommender.parks.matching import admitted_pairs
+    from recommender.targeting.export_columns import (
+        RECOMMENDATION_EXPORT_COLUMNS,
+        TARGET_EXPORT_COLUMNS,
+    )
+    from recommender.targeting.export_rows import best_parks, link_names, officer_rows
+    from recommender.targeting.exports import About, write_table
+    from recommender.targeting.portfolio import COVERS
+
+    parks = store_of(ctx).parks()
+    pairs = admitted_pairs(frame[C.FIRM_ID], parks, data.firms, data.firm_nodes, data.chain) \
+        if len(frame) and len(parks) else None
+    rows = officer_rows(frame, lang=lang, firms=data.firms, outcomes=data.outcomes,
+                        parks=best_parks(pairs, parks), links=link_names(data.chain))
+    first = frame.iloc[0] if len(frame) else {}
+    about = About(title=title, data_version=data.data_version,
+                  model_version=frame.attrs.get(C.MODEL_VERSION) or first.get(C.MODEL_VERSION),
+                  base_rate=first.get(C.BASE_RATE), notes=(note,) if note else ())
+    columns = TARGET_EXPORT_COLUMNS if COVERS in frame.columns else RECOMMENDATION_EXPORT_COLUMNS
+    write_table(rows, path, columns, lang=lang, about=about)
+    click.echo(f"wrote {len(rows)} rows to {path}", err=True)
 
 
 # --- train ----------------------------------------------------------------------------------
@@ -233,7 +262,12 @@ def evaluate(ctx: click.Context, as_json: bool, out_dir: str | None, test_share:
 _OUTPUT = [
     click.option("--json", "as_json", is_flag=True, help="Print the rows as JSON."),
     click.option("--csv", "csv_path", type=click.Path(dir_okay=False), default=None,
-                 help="Write the rows to a CSV file (UTF-8 with BOM, opens in Excel)."),
+                 help="Write the raw rows to a CSV file (UTF-8 with BOM), for programs."),
+    click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None,
+                 help="Write the list for people as .xlsx or .csv, as the service exports it: "
+                      "headers, names and reasons in --lang, percentages, the firm's details, "
+                      "last contact and best park; XLSX with widths, a frozen header, a "
+                      "filter and a sheet describing each column."),
     click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
                  help="Language of names and reasons on screen."),
     click.option("--prior", "use_prior", is_flag=True,
@@ -271,8 +305,8 @@ def _output_options(function):
 @click.pass_context
 def recommend(ctx: click.Context, node_id: str, k: int, country: tuple[str, ...],
               size: tuple[str, ...], stage: tuple[str, ...], exclude_contacted: bool,
-              include_landed: bool, by: str, as_json: bool, csv_path: str | None, lang: str,
-              use_prior: bool, **engine) -> None:
+              include_landed: bool, by: str, as_json: bool, csv_path: str | None,
+              out_path: str | None, lang: str, use_prior: bool, **engine) -> None:
     """Rank the firms to recruit for one weak link, with reasons.
 
     Each firm shows its expected value, the likelihood of an MoU or better times its impact
@@ -288,6 +322,10 @@ def recommend(ctx: click.Context, node_id: str, k: int, country: tuple[str, ...]
                     stage=list(stage) or None, exclude_contacted=exclude_contacted,
                     include_landed=include_landed, engine=build)
     _output(frame, as_json, csv_path, lang)
+    if out_path:
+        name = data.chain.node(node_id)[C.NAME_ZH if lang == "zh" else C.NAME_EN]
+        _write_file(ctx, frame, data, out_path, lang,
+                    f"推荐名单：{name}" if lang == "zh" else f"Recommendations: {name}")
 
 
 @click.command("target-list")
@@ -302,8 +340,8 @@ def recommend(ctx: click.Context, node_id: str, k: int, country: tuple[str, ...]
 @engine_options
 @click.pass_context
 def target_list(ctx: click.Context, k: int, max_country_share: float, top_links: int,
-                exclude: tuple[str, ...], as_json: bool, csv_path: str | None, lang: str,
-                use_prior: bool, **engine) -> None:
+                exclude: tuple[str, ...], as_json: bool, csv_path: str | None,
+                out_path: str | None, lang: str, use_prior: bool, **engine) -> None:
     """Pick the firms that best cover the weakest links together (招商目标清单)."""
     from recommender.targeting.recommend import target_list as run
 
@@ -313,6 +351,9 @@ def target_list(ctx: click.Context, k: int, max_country_share: float, top_links:
                     max_country_share=max_country_share, top_links=top_links, exclude=exclude,
                     engine=build)
     _output(frame, as_json, csv_path, lang)
+    if out_path:
+        _write_file(ctx, frame, data, out_path, lang,
+                    "招商目标清单" if lang == "zh" else "Target list", frame.attrs.get("note"))
     if not as_json and frame.attrs.get("note"):
         click.echo(frame.attrs["note"], err=True)
 

@@ -14,7 +14,7 @@ from recommender.ranking.feature_registry import feature_names
 from recommender.ranking.features import contacted_pairs, training_frame
 from recommender.ranking.ranker import ChainRanker
 from recommender.ranking.splits import CALIBRATION_SHARE, time_split
-from recommender.targeting.prior_model import prior_model
+from recommender.targeting.prior_model import prior_model, settled_contacts
 from recommender.targeting.recommend import (
     RECOMMEND_COLUMNS,
     TARGET_COLUMNS,
@@ -194,16 +194,20 @@ def test_score_candidates_scores_every_candidate(world):
         score_candidates(data, weak_links, ["nowhere"])
 
 
-def test_prior_model_is_calibrated_on_the_latest_campaigns(world):
+def test_prior_model_is_calibrated_on_the_latest_settled_campaigns(world):
     data, weak_links = world
     model = prior_model(data, weak_links)
     calibration = model.calibration_
     assert calibration["fit_on"] == "recent campaigns" and calibration["slope"] > 0
     frame = training_frame(data, weak_links)
-    _, recent = time_split(frame, test_share=CALIBRATION_SHARE)
-    assert calibration["rows"] == len(recent) < len(frame)
+    settled = settled_contacts(frame)
+    _, recent = time_split(settled, test_share=CALIBRATION_SHARE)
+    assert calibration["rows"] == len(recent) < len(settled) < len(frame)
     p = model.predict_proba_success(recent)
     assert abs(p.mean() - (recent[C.LABEL] >= 3).mean()) < 0.03
+    # the campaigns left out are those too young to show their MoUs: fewer of theirs are seen
+    young = frame[~frame[C.GROUP_ID].isin(set(settled[C.GROUP_ID]))]
+    assert (young[C.LABEL] >= 3).mean() < (settled[C.LABEL] >= 3).mean()
     # never beyond the scores it was fitted on: the best candidate gets the best row's figure
     top = recommend(data, weak_links, NODE, k=1, by="likelihood")
     ceiling = 1 / (1 + np.exp(-(calibration["slope"] * calibration["high"]
@@ -309,3 +313,26 @@ def test_train_evaluate_recommend_and_target_list_commands(cli_run):
 
     missing = run("recommend", "--weak-link", "perpetual_motion")
     assert missing.exit_code == 2 and "no such node" in missing.output
+
+
+def test_the_commands_write_files_laid_out_for_people(cli_run):
+    import openpyxl
+
+    run, var = cli_run
+    book = var / "top.xlsx"
+    done = run("recommend", "--weak-link", NODE, "--k", 5, "--prior", "--out", book)
+    assert done.exit_code == 0, done.output
+    workbook = openpyxl.load_workbook(book)
+    sheet, columns = workbook.worksheets
+    head = [c.value for c in sheet[1]]
+    assert head[:3] == ["排名", "企业名称", "英文名称"] and sheet.max_row == 6
+    assert sheet.freeze_panes == "C2" and sheet.auto_filter.ref
+    assert sheet.cell(2, head.index("签约概率") + 1).number_format == "0.0%"
+    assert columns.title == "列说明" and columns["A2"].value == "排名"
+    listed = var / "list.csv"
+    done = run("target-list", "--k", 4, "--prior", "--lang", "en", "--out", listed)
+    assert done.exit_code == 0, done.output
+    text = listed.read_bytes()
+    assert text.startswith(b"\xef\xbb\xbf") and b"Weak links covered" in text
+    rows = pd.read_csv(listed, encoding="utf-8-sig")
+    assert len(rows) == 4 and rows["Likelihood"].str.endswith("%").all()
