@@ -15,6 +15,9 @@
   lacks its tables) is a 503 ``store_unavailable``. Every 503 says when to try again in
   ``Retry-After`` (``RETRY_AFTER_SECONDS`` unless the raiser says otherwise).
 - Anything else is logged with the request id and answered as a 500 without internals.
+- A person's browser that asks for a page (not under ``/api/``, HTML first in ``Accept``) gets
+  the error as a page in the session's language instead (``pages/error.html``: what happened in
+  words, and the request id), never the JSON body in English.
 
 Every response carries the request id in ``X-Request-ID`` (the client's, if it sent one).
 """
@@ -26,7 +29,8 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response, current_app, g, jsonify, request
+from flask import Flask, Response, current_app, g, jsonify, render_template, request, session
+from jinja2 import TemplateNotFound
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
@@ -54,6 +58,8 @@ STATUS_BY_ERROR: list[tuple[type[rx.RecommenderError], int]] = [
     (rx.RecommenderError, 500),
 ]
 RETRY_AFTER_SECONDS = 5  # a 503's advice: the store or the model is back within seconds
+ERROR_PAGE = "pages/error.html"
+PAGE_LANGUAGES = ("zh", "en")  # the pages' languages; the session keeps a person's choice
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 _KEPT_HEADERS = ("Allow", "WWW-Authenticate", "Retry-After")
 
@@ -97,15 +103,37 @@ def error_response(
     headers: Mapping[str, str] | None = None,
 ) -> Response:
     """Build the one error body with ``status`` and ``headers``."""
-    body = {"error": {"status": status, "code": code, "message": message,
-                      "details": dict(details or {}), "request_id": request_id()}}
-    response = jsonify(body)
-    response.status_code = status
+    page = _error_page(status) if _wants_page() else None
+    if page is not None:
+        response = current_app.make_response((page, status))
+    else:
+        body = {"error": {"status": status, "code": code, "message": message,
+                          "details": dict(details or {}), "request_id": request_id()}}
+        response = jsonify(body)
+        response.status_code = status
     for name, value in (headers or {}).items():
         response.headers[name] = value
     if status == 503:
         response.headers.setdefault("Retry-After", str(RETRY_AFTER_SECONDS))
     return response
+
+
+def _wants_page() -> bool:
+    """Tell whether the request is a person's browser asking for a page (not the API, not a
+    script's fetch: HTML is what it accepts first)."""
+    return (not request.path.startswith("/api/")
+            and request.accept_mimetypes.best == "text/html")
+
+
+def _error_page(status: int) -> str | None:
+    """The error as a page in the session's language, or None where the pages are not there."""
+    if "lang" not in g:
+        kept = session.get("lang")
+        g.lang = kept if kept in PAGE_LANGUAGES else PAGE_LANGUAGES[0]
+    try:
+        return render_template(ERROR_PAGE, status=status, request_id=request_id())
+    except TemplateNotFound:
+        return None
 
 
 def http_error(exc: HTTPException) -> Response:

@@ -40,6 +40,7 @@ ROLES = ("admin", "officer", "park_manager")
 PEOPLE = {"admin": ("王芳", "信息中心"), "officer": ("张三", "招商一科"),
           "park_manager": ("李四", "松山湖园区管委会")}  # proper names, read as such in en
 PARAMS = {"firm_id": FIRM, "park_id": OWN_PARK}
+BROWSER = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
 READ_ATTRIBUTES = ("title", "aria-label", "placeholder", "alt", "label")
 SCRIPT_DATA = ("data-strings", "data-country-names", "data-city-names")
 VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
@@ -201,7 +202,7 @@ def _page_paths(app, params: dict) -> list[str]:
 
 def _states(role: str, params: dict) -> list[tuple[str, str]]:
     """Pages beyond the plain GETs: filters, error pages, other firms and parks."""
-    states = [("GET", "/firms/nobody"), ("GET", "/parks/nowhere"),
+    states = [("GET", "/firms/nobody"), ("GET", "/parks/nowhere"), ("BROWSE", "/no/such/page"),
               ("GET", f"/firms/{FIRM}?record_node=oscilloscopes")]
     if role != "park_manager":
         states += [("GET", "/?node=vacuum_pumps&size=huge&targets_k=0"),
@@ -241,6 +242,8 @@ def rendered(world) -> dict[tuple[str, str], list[tuple[str, int, str]]]:
             for method, path in _states(role, params):
                 if method == "GET":
                     seen.append((path, *_html(visitor.get(path))))
+                elif method == "BROWSE":  # as a browser asks: HTML first
+                    seen.append((f"{path} (browser)", *_html(visitor.get(path, headers=BROWSER))))
                 else:
                     response = visitor.post(path, data=_outcome_form(visitor, FIRM))
                     seen.append((f"POST {path}", *_html(response)))
@@ -266,6 +269,7 @@ def test_every_page_is_rendered(rendered):
                           if path == f"POST /firms/{FIRM}") for lang in ("zh", "en")}
     assert "进展日期不能晚于" in refused["zh"] and "须在 0 到 4 之间" in refused["zh"]
     assert "An outcome cannot be dated after" in refused["en"]
+    assert statuses["/no/such/page (browser)"] == 404
     html_pages = sum(1 for seen in rendered.values() for _, _, html in seen if html)
     assert html_pages >= 2 * (3 + 3 * 12)
 
@@ -292,3 +296,17 @@ def test_every_role_has_words_in_both_languages(role):
     zh, en = role_text(role, "zh"), role_text(role, "en")
     assert zh != f"role_{role}" and CHINESE.fullmatch(zh) and foreign_words(en, "en", []) == []
     assert role_text("leader", "zh") == "链主企业联络员"
+
+
+@pytest.mark.parametrize(("lang", "words"),
+                         [("zh", "没有这个页面"), ("en", "There is no such page")])
+def test_a_browser_gets_errors_as_a_page_in_its_language_and_the_api_its_json(world, lang, words):
+    app, keys, _, _ = world
+    visitor = _visitor(app, keys["officer"], lang)
+    page = visitor.get("/no/such/page", headers=BROWSER)
+    assert page.status_code == 404 and page.mimetype == "text/html"
+    assert words in page.get_data(as_text=True)
+    assert page.headers["X-Request-ID"] in page.get_data(as_text=True)
+    for plain in (visitor.get("/no/such/page"), visitor.get("/api/v1/nothing", headers=BROWSER)):
+        assert plain.status_code == 404 and plain.mimetype == "application/json"
+        assert plain.get_json()["error"]["code"] == "not_found"
