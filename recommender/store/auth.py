@@ -16,7 +16,8 @@ officer       what a viewer may, plus record outcomes, correct firms' chain node
               rankings as CSV or XLSX
               (pipeline) run projects: create, change, move, import; see their
               contacts; read chain leaders' needs; take weak-link snapshots
-park_manager  read chains, firms and maps; read, match and edit its own parks only
+park_manager  read chains, firms and maps; read, match and edit its own parks only; read
+              and record the outcomes of the firms matched to its parks only
 leader        a chain leader's liaison (链主): read chains and parks; read and enter its own
               firm's needs (链主配套需求) only
 admin         everything: also create and delete parks, train models, activate a model,
@@ -77,6 +78,7 @@ __all__ = [
     "MAX_PRESENTED_LENGTH",
     "OFFICER",
     "PARK_MANAGER",
+    "PARK_OUTCOMES",
     "PARK_SCOPED_ROLES",
     "PERMISSIONS",
     "PREFIX_LENGTH",
@@ -126,6 +128,7 @@ CORRECT_NODES = "firms:nodes:write"  # confirm, reject or add a firm's chain nod
 READ_PARKS = "parks:read"
 EDIT_PARKS = "parks:write"  # change a park's profile (a park manager: its own parks only)
 MANAGE_PARKS = "parks:manage"  # create and delete parks
+PARK_OUTCOMES = "outcomes:parks"  # read and record outcomes of firms matched to one's parks
 READ_MAPS = "maps:read"  # the recruitment map, as GeoJSON or PNG
 READ_RANKINGS = "rankings:read"  # weak links, recommendations, target lists
 EXPORT = "export"  # rankings as CSV or XLSX files
@@ -146,7 +149,7 @@ _RUN_PIPELINE = frozenset({EDIT_PROJECTS, READ_CONTACTS, READ_LEADER_NEEDS, SNAP
 _READ = frozenset(
     {READ_CHAINS, READ_FIRMS, READ_OUTCOMES, READ_PARKS, READ_RANKINGS, READ_MAPS, READ_MODELS}
 )
-_ALL = _READ | {RECORD_OUTCOMES, CORRECT_NODES, EDIT_PARKS, MANAGE_PARKS, EXPORT,
+_ALL = _READ | {RECORD_OUTCOMES, PARK_OUTCOMES, CORRECT_NODES, EDIT_PARKS, MANAGE_PARKS, EXPORT,
                 TRAIN_MODELS, ACTIVATE_MODELS, READ_JOBS, MANAGE_KEYS}
 
 _READ = _READ | _PIPELINE_READ
@@ -156,7 +159,8 @@ PERMISSIONS: Mapping[str, frozenset[str]] = {
     VIEWER: _READ,
     OFFICER: _READ | _RUN_PIPELINE | {RECORD_OUTCOMES, CORRECT_NODES, EXPORT},
     # A chain is reference data every portrait names nodes of, so park managers read it too.
-    PARK_MANAGER: frozenset({READ_CHAINS, READ_FIRMS, READ_PARKS, EDIT_PARKS, READ_MAPS}),
+    PARK_MANAGER: frozenset({READ_CHAINS, READ_FIRMS, READ_PARKS, EDIT_PARKS, READ_MAPS,
+                             PARK_OUTCOMES}),
     LEADER: frozenset({READ_CHAINS, READ_PARKS, READ_LEADER_NEEDS, EDIT_LEADER_NEEDS}),
     ADMIN: _ALL,
 }

@@ -7,6 +7,8 @@ Nothing here knows about Flask: the API (:mod:`service.api`) and the pages
 - :mod:`~service.answers.matching`: park matches, a firm's parks, assignment, map layers;
 - :mod:`~service.answers.map_data`: the recruitment map as GeoJSON and PNG, and the basemap;
 - :mod:`~service.answers.portraits`: firm and park portraits, recording an outcome;
+- :mod:`~service.answers.park_outcomes`: the outcomes a park manager reads and records (of the
+  firms matched to its parks);
 - :mod:`~service.answers.queries`: paged reads and writes of the store for the list endpoints.
 """
 

@@ -192,12 +192,16 @@ def outcome_page(
     node_id: str | None = None,
     page: int = 1,
     page_size: int = 50,
+    firm_ids: Sequence[str] | None = None,
 ) -> dict[str, Any]:
-    """Return a page of outcomes, newest first, optionally of one firm and/or one node."""
+    """Return a page of outcomes, newest first, optionally of one firm and/or one node;
+    ``firm_ids``: of those firms only (a park manager's matched firms)."""
     table = M.OUTCOMES
     query = sa.select(*(table.c[n] for n in OUTCOME_COLUMNS))
     if firm_id:
         query = query.where(table.c[C.FIRM_ID] == firm_id)
+    if firm_ids is not None:
+        query = query.where(table.c[C.FIRM_ID].in_(list(firm_ids)))
     if node_id:
         query = query.where(table.c[C.NODE_ID] == node_id)
     order = [table.c[C.DATE].desc(), table.c[M.ID].desc()]

@@ -1,4 +1,10 @@
-"""Outcomes: how far a firm got with a weak link; list them, record one."""
+"""Outcomes: how far a firm got with a weak link; list them, record one.
+
+A key that reads (``outcomes:read``) or records (``outcomes:write``) every outcome does so
+here. A park manager's key (``outcomes:parks``) lists and records the outcomes of the firms
+matched to its own parks only (:mod:`service.answers.park_outcomes`): another firm is a 404,
+as one that does not exist, and ``park_id`` outside its parks too.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +14,15 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from recommender import columns as C
-from recommender.store.auth import READ_OUTCOMES, RECORD_OUTCOMES
-from service.answers import portraits
+from recommender.store.auth import (
+    PARK_OUTCOMES,
+    READ_FIRMS,
+    READ_OUTCOMES,
+    RECORD_OUTCOMES,
+    ROLES,
+    roles_with,
+)
+from service.answers import park_outcomes, portraits
 from service.answers.queries import outcome_page
 from service.http.auth import current_principal
 from service.http.errors import ApiError
@@ -75,6 +88,9 @@ class OutcomeInSchema(ma.Schema):
 class OutcomeQuerySchema(PageQuerySchema):
     firm_id = fields.String(validate=validate.Length(min=1, max=200))
     node_id = fields.String(validate=validate.Length(min=1, max=100))
+    park_id = fields.String(validate=validate.Length(min=1, max=100), metadata={
+        "description": "A park manager's key: the outcomes of the firms matched to this one "
+                       "of its parks (404 for another park)"})
 
 
 class OutcomePageSchema(ma.Schema):
@@ -82,29 +98,68 @@ class OutcomePageSchema(ma.Schema):
     pagination = fields.Nested(PaginationSchema, required=True)
 
 
+def _park_scope(every: str) -> tuple[str, ...] | None:
+    """None for a key granted ``every`` (every outcome); the parks of a key granted
+    ``outcomes:parks`` only; a 403 for any other."""
+    principal = current_principal()
+    if principal.can(every):
+        return None
+    if principal.can(PARK_OUTCOMES) and principal.park_scope is not None:
+        return principal.park_scope
+    allowed = set(roles_with(every)) | set(roles_with(PARK_OUTCOMES))
+    roles = [role for role in ROLES if role in allowed]
+    raise ApiError(403, "forbidden",
+                   f"a {principal.role} key may not do this; it needs {every} or "
+                   f"{PARK_OUTCOMES} ({', '.join(roles)})",
+                   {"permission": every, "roles": roles})
+
+
 @bp.route("/outcomes", methods=["GET"])
-@bp.require(READ_OUTCOMES)
+@bp.require(READ_FIRMS)
 @bp.arguments(OutcomeQuerySchema, location="query")
+@bp.alt_response(404, response="NOT_FOUND")
 @bp.response(200, OutcomePageSchema)
 def list_outcomes(query: dict):
-    """Outcomes, newest first, optionally of one firm and/or one node."""
-    return outcome_page(state().store, firm_id=query.get(C.FIRM_ID),
+    """Outcomes, newest first, optionally of one firm and/or one node.
+
+    Needs ``outcomes:read``; a park manager's key (``outcomes:parks``) lists those of the
+    firms matched to its parks (``park_id``: to one of them).
+    """
+    scope = _park_scope(READ_OUTCOMES)
+    app_state = state()
+    if scope is not None:
+        return park_outcomes.park_outcome_page(
+            app_state.store, app_state.chain, app_state.snapshots.get(), scope,
+            park_id=query.get(C.PARK_ID), firm_id=query.get(C.FIRM_ID),
+            node_id=query.get(C.NODE_ID), page=query["page"], page_size=query["page_size"])
+    firm_ids = None
+    if query.get(C.PARK_ID):
+        firm_ids = park_outcomes.park_firm_ids(app_state.store, app_state.chain,
+                                               app_state.snapshots.get(), query[C.PARK_ID])
+    return outcome_page(app_state.store, firm_id=query.get(C.FIRM_ID),
                         node_id=query.get(C.NODE_ID), page=query["page"],
-                        page_size=query["page_size"])
+                        page_size=query["page_size"], firm_ids=firm_ids)
 
 
 @bp.route("/outcomes", methods=["POST"])
-@bp.require(RECORD_OUTCOMES)
+@bp.require(READ_FIRMS)
 @bp.arguments(OutcomeInSchema)
+@bp.alt_response(404, response="NOT_FOUND")
 @bp.alt_response(409, response="CONFLICT")
 @bp.response(201, OutcomeSchema)
 def create_outcome(body: dict):
     """Record an outcome; the firm must be in the store and the node in the chain (else 422).
 
-    The outcome becomes a training label, and rankings are scored again over the new data
-    version (the old scores serve until then).
+    Needs ``outcomes:write``; a park manager's key (``outcomes:parks``) records outcomes of
+    the firms matched to its parks only (404 for another firm). The outcome becomes a
+    training label, and rankings are scored again over the new data version (the old scores
+    serve until then).
     """
+    scope = _park_scope(RECORD_OUTCOMES)
     app_state = state()
+    if scope is not None:
+        park_outcomes.require_matched(app_state.store, app_state.chain,
+                                      app_state.snapshots.get(), scope, body[C.FIRM_ID])
     outcome, created = portraits.record_outcome_label(
         app_state.store, app_state.chain, app_state.snapshots, body,
         recorded_by=current_principal().name, recorded_by_key=current_principal().id)
