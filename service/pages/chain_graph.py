@@ -14,9 +14,12 @@ Everything is plain geometry in SVG user units and plain text; nothing here know
 Flask or HTML.
 
 >>> from recommender.chain import load_chain
->>> layout = layout_chain(load_chain(), label_of=lambda node: node["name_en"])
->>> len(layout.nodes), len(layout.edges), [band.stage for band in layout.stages]
-(76, 348, ['upstream', 'midstream', 'downstream'])
+>>> chain = load_chain()
+>>> layout = layout_chain(chain, label_of=lambda node: node["name_en"])
+>>> len(layout.nodes) == len(chain.node_ids), len(layout.edges) == len(chain.edges)
+(True, True)
+>>> [band.stage for band in layout.stages]
+['upstream', 'midstream', 'downstream']
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ __all__ = [
     "EdgeBox",
     "HEADER",
     "INPUT_FLAGS",
+    "LINE_HEIGHT",
     "NODE_HEIGHT",
     "NodeBox",
     "PAD",
@@ -65,11 +69,13 @@ __all__ = [
     "node_facts",
     "score_band",
     "short_label",
+    "wrap_label",
     "text_or",
 ]
 
 NODE_HEIGHT = 18
 ROW = 23  # vertical pitch of the nodes in a column
+LINE_HEIGHT = 13  # each further line of a label adds this to a node and its row
 SEGMENT_GAP = 9  # extra space between two segments of a column
 COLUMN_GAP = 66
 HEADER = 40  # room for the stage names above the columns
@@ -126,6 +132,28 @@ def score_band(score: float | None, top: float, bands: int = 5) -> int:
     return min(bands - 1, max(0, int(score / top * bands)))
 
 
+def wrap_label(text: str, limit: int, lines: int = 2) -> str:
+    """Return ``text`` without a parenthesis, in at most ``lines`` lines of at most ``limit``
+    characters broken at spaces (newlines between them); only a text that still does not fit
+    is cut, at the end of its last line.
+
+    >>> wrap_label("Semiconductors and electronics manufacturing (fabs)", 26)
+    'Semiconductors and\\nelectronics manufacturing'
+    >>> wrap_label("Lasers", 26)
+    'Lasers'
+    """
+    words = re.sub(r"\s*[(（][^)）]*[)）]\s*", " ", text).split()
+    out: list[str] = []
+    for word in words:
+        if out and len(out[-1]) + 1 + len(word) <= limit:
+            out[-1] += " " + word
+        else:
+            out.append(word)
+    if len(out) > lines:
+        out = out[:lines - 1] + [short_label(" ".join(out[lines - 1:]), limit)]
+    return "\n".join(short_label(line, limit) for line in out)
+
+
 def short_label(text: str, limit: int) -> str:
     """Return ``text`` without a parenthesis and, past ``limit`` characters, cut (at a word
     unless that loses more than a third of the room).
@@ -147,12 +175,15 @@ def short_label(text: str, limit: int) -> str:
 
 
 def layout_chain(chain, *, label_of: Callable[[dict], str], node_width: float = 140,
-                 max_columns: int = 3) -> ChainLayout:
+                 max_columns: int = 3, lines: int = 1) -> ChainLayout:
     """Place every node and edge of ``chain`` (a :class:`recommender.chain.Chain`).
 
     ``label_of(node)`` gives the text drawn in a node (``node`` as ``chain.node`` returns
-    it); ``node_width`` fits that text. A stage takes at most ``max_columns`` columns.
+    it; lines apart by a newline, at most ``lines`` of them: every node is that tall);
+    ``node_width`` fits the longest line. A stage takes at most ``max_columns`` columns.
     """
+    node_height = NODE_HEIGHT + (lines - 1) * LINE_HEIGHT
+    pitch = ROW + (lines - 1) * LINE_HEIGHT
     graph = chain.graph
     nodes = {node_id: chain.node(node_id) for node_id in chain.node_ids}
     columns: list[list[str]] = []
@@ -163,7 +194,7 @@ def layout_chain(chain, *, label_of: Callable[[dict], str], node_width: float = 
             stage_of_column.append(stage)
     column_of = {n: i for i, column in enumerate(columns) for n in column}
     segment_of = {n: nodes[n][C.SEGMENT] for n in nodes}
-    heights = [_column_height(column, segment_of) for column in columns]
+    heights = [_column_height(column, segment_of, pitch, node_height) for column in columns]
     tallest = max(heights, default=0)
     x_of = [ARC_ROOM + PAD + i * (node_width + COLUMN_GAP) for i in range(len(columns))]
 
@@ -176,7 +207,7 @@ def layout_chain(chain, *, label_of: Callable[[dict], str], node_width: float = 
             if previous is not None and segment_of[node_id] != previous:
                 top += SEGMENT_GAP
             previous = segment_of[node_id]
-            y[node_id] = top + row * ROW
+            y[node_id] = top + row * pitch
 
     for i in range(len(columns)):
         place(i)
@@ -188,9 +219,9 @@ def layout_chain(chain, *, label_of: Callable[[dict], str], node_width: float = 
             place(i)
 
     boxes = [NodeBox(n, stage_of_column[column_of[n]], column_of[n], x_of[column_of[n]],
-                     y[n], node_width, NODE_HEIGHT, label_of(nodes[n]))
+                     y[n], node_width, node_height, label_of(nodes[n]))
              for n in chain.node_ids]
-    edges = [_edge(row, column_of, x_of, y, node_width)
+    edges = [_edge(row, column_of, x_of, y, node_width, node_height)
              for row in chain.edges.to_dict("records")]
     bands = []
     for stage in STAGES:
@@ -256,9 +287,10 @@ def _balanced_groups(counts: list[int], most: int) -> list[list[int]]:
     return groups[::-1]
 
 
-def _column_height(column: list[str], segment_of: Mapping[str, str]) -> float:
+def _column_height(column: list[str], segment_of: Mapping[str, str], pitch: float = ROW,
+                   node_height: float = NODE_HEIGHT) -> float:
     segments = len({segment_of[n] for n in column})
-    return max(0, len(column) - 1) * ROW + max(0, segments - 1) * SEGMENT_GAP + NODE_HEIGHT
+    return max(0, len(column) - 1) * pitch + max(0, segments - 1) * SEGMENT_GAP + node_height
 
 
 def _by_barycentre(column: list[str], neighbours, column_of, y, segment_of) -> list[str]:
@@ -276,9 +308,10 @@ def _by_barycentre(column: list[str], neighbours, column_of, y, segment_of) -> l
     return [n for members in ranked for n in sorted(members, key=at.__getitem__)]
 
 
-def _edge(row: Mapping, column_of, x_of, y, node_width: float) -> EdgeBox:
+def _edge(row: Mapping, column_of, x_of, y, node_width: float,
+          node_height: float = NODE_HEIGHT) -> EdgeBox:
     supplier, consumer = row[SUPPLIER], row[CONSUMER]
-    y1, y2 = y[supplier] + NODE_HEIGHT / 2, y[consumer] + NODE_HEIGHT / 2
+    y1, y2 = y[supplier] + node_height / 2, y[consumer] + node_height / 2
     a, b = column_of[supplier], column_of[consumer]
     if a == b:  # within a column: an arc on its left
         x = x_of[a]

@@ -33,20 +33,27 @@ from service.pages.blueprint import bp, login_required
 from service.pages.cockpit import cockpit
 
 __all__ = [
+    "EN_LABEL_LETTERS",
+    "EN_LETTER",
     "FIRM_FIELDS",
     "FLAGS",
     "K_CHOICES",
     "LANDED_SHOWN",
     "LIST_FIELDS",
+    "RANK_ROOM",
     "SCORE_BANDS",
     "TARGET_PARAMS",
     "TOP_FIRMS",
+    "ZH_LETTER",
     "dashboard",
     "export_file",
     "export_geojson",
 ]
 
 TOP_FIRMS = 20
+# the chain graph's boxes: a character's width at its 11.5 px labels, the letters of a line of
+# an English label, and the room for the rank and the margins
+ZH_LETTER, EN_LETTER, EN_LABEL_LETTERS, RANK_ROOM = 12.0, 6.6, 26, 34.0
 K_CHOICES = (10, 20, 50, 100)
 SCORE_BANDS = 5
 FIRM_FIELDS = ("k", "sort", "country", "size", "stage", "exclude_contacted", "include_landed")
@@ -147,14 +154,18 @@ def _page_args(node_id: str | None, firm: dict, targets: dict) -> dict:
 def _chain_graph(snapshot, links: list[dict], *, lang: str, node_id: str | None,
                  args: dict, weights: dict) -> dict:
     """The chain's layout, and each node's box, band, link and panel facts."""
-    from service.pages.chain_graph import layout_chain, node_facts, score_band, short_label
+    from service.pages.chain_graph import layout_chain, node_facts, score_band, wrap_label
 
     def label(node: dict) -> str:
-        return node[C.NODE_NAME_ZH] if lang == "zh" else short_label(node[C.NODE_NAME_EN], 21)
+        return node[C.NODE_NAME_ZH] if lang == "zh" else wrap_label(node[C.NODE_NAME_EN],
+                                                                    EN_LABEL_LETTERS)
 
-    width = 126 if lang == "zh" else 172  # fits nine Chinese characters or 21 letters
+    # Every name whole: Chinese on one line as wide as the longest, English on two lines;
+    # a box also holds its rank (RANK_ROOM) and a margin each side.
+    longest = max((len(str(n)) for n in snapshot.data.chain.nodes[C.NODE_NAME_ZH]), default=9)
+    width = (ZH_LETTER * longest if lang == "zh" else EN_LETTER * EN_LABEL_LETTERS) + RANK_ROOM
     layout = snapshot.memo.get(("page-chain-layout", lang), lambda: layout_chain(
-        snapshot.data.chain, label_of=label, node_width=width))
+        snapshot.data.chain, label_of=label, node_width=width, lines=1 if lang == "zh" else 2))
     by_id = {item[C.NODE_ID]: item for item in links}
     top = max((item.get(C.WEAK_LINK_SCORE) or 0.0 for item in links), default=0.0)
     recruitable = sum(1 for item in links if item.get(C.RANK) is not None)
@@ -259,10 +270,20 @@ def dashboard():
     targets, target_errors = _target_query(request.args)
     args = _page_args(node_id, firm, targets)
     firms, candidates, landed = [], 0, {"items": [], "count": 0}
+    pager = {"page": 1, "pages": 1}
     if node_id is not None:
+        pager["page"] = max(1, request.args.get("page", type=int) or 1)
         positions, candidates = answers.recommendation_positions(
-            snapshot, node_id, k=firm["k"], **{k: v for k, v in firm.items() if k != "k"})
-        firms = snapshot.scores.items(positions)
+            snapshot, node_id, k=firm["k"] * pager["page"],
+            **{k: v for k, v in firm.items() if k != "k"})
+        pager["pages"] = max(1, -(-candidates // firm["k"]))
+        if pager["page"] > pager["pages"]:  # past the end: the last page
+            pager["page"] = pager["pages"]
+            positions, _ = answers.recommendation_positions(
+                snapshot, node_id, k=firm["k"] * pager["page"],
+                **{k: v for k, v in firm.items() if k != "k"})
+        first = (pager["page"] - 1) * firm["k"]
+        firms = snapshot.scores.items(positions[first:], first_rank=first + 1)
         landed = _landed(snapshot, node_id)
         landed["all_url"] = url_for("pages.dashboard", **{**args, "include_landed": "true"},
                                     _anchor="ranked")
@@ -278,7 +299,8 @@ def dashboard():
         node=next((i for i in recruitable if i[C.NODE_ID] == node_id), None),
         firms=firms, candidates=candidates, landed=landed,
         base_rate=snapshot.scores.table.base_rate, query=firm, targets=targets, args=args,
-        firm_args={k: v for k, v in args.items() if k not in TARGET_PARAMS},
+        firm_args={**{k: v for k, v in args.items() if k not in TARGET_PARAMS},
+                   **({"page": pager["page"]} if pager["page"] > 1 else {})},
         target_args={k: v for k, v in args.items() if k in TARGET_PARAMS},
         options=options, node_names=node_names,
         graph=_chain_graph(snapshot, links, lang=g.lang, node_id=node_id, args=args,
@@ -287,7 +309,7 @@ def dashboard():
         k_max=current_app.config["K_MAX"],
         model_version=snapshot.model_version, data_version=snapshot.data_version,
         provenance=_provenance(firm_flags), can_export=g.principal.can(EXPORT),
-        principal=g.principal,
+        principal=g.principal, pager=pager, here=request.full_path.rstrip("?"),
         cockpit=cockpit(app_state, snapshot, g.principal, node_id=node_id),
     )
     return html, 422 if errors else 200

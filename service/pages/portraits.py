@@ -7,12 +7,20 @@ own parks only; another park is a 404, as for one that does not exist). Recordin
 (``RECORD_OUTCOMES``) is a form on the firm portrait, validated by the API's
 ``OutcomeInSchema`` and stored by the same function as ``POST /api/v1/outcomes``; it
 answers 422 with the form and its messages, or goes back to the portrait (POST-redirect-GET).
+A park manager (``PARK_OUTCOMES``) reads and records the outcomes of the firms matched to its
+parks (:mod:`service.answers.park_outcomes`), on the firm's portrait and on the park's.
+
+A portrait knows where it was opened from: ``link`` (the weak link whose list it came from,
+preselected in the outcome form) and ``back`` (that list's address, with its filters, sort and
+page), so its breadcrumbs read 驾驶舱 › 真空泵 › 企业画像 and lead back to the same list;
+from a park's list, 园区列表 › the park › 企业画像.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from urllib.parse import urlsplit
 
 import marshmallow as ma
 from flask import flash, g, get_flashed_messages, redirect, render_template, request, url_for
@@ -21,6 +29,7 @@ from recommender import columns as C
 from recommender.exceptions import NotFoundError, ValidationError
 from recommender.store.auth import (
     CORRECT_NODES,
+    PARK_OUTCOMES,
     READ_FIRMS,
     READ_OUTCOMES,
     READ_PARKS,
@@ -36,6 +45,7 @@ __all__ = [
     "MATCH_SIZES",
     "OUTCOME_FIELDS",
     "OUTCOME_STAGES",
+    "PARK_OUTCOMES_SHOWN",
     "RECORDED",
     "REQUIRED",
     "firm",
@@ -48,6 +58,7 @@ OUTCOME_FIELDS = (C.NODE_ID, C.OUTCOME_STAGE, C.DATE, C.NOTE, C.CAMPAIGN_ID)
 OUTCOME_STAGES = range(5)  # 0 declined or no answer … 4 invested, as the API's schema says
 MATCH_SIZES = (10, 20, 50, 100)
 DEFAULT_MATCHES = 20
+PARK_OUTCOMES_SHOWN = 20  # the newest outcomes of a park's matched firms, on its portrait
 REQUIRED = "Missing data for required field."  # marshmallow's message for a missing field
 RECORDED, DUPLICATE = "outcome_recorded", "outcome_duplicate"  # flash categories
 
@@ -66,12 +77,76 @@ def _not_found(kind: str, ident: str):
 
 
 # --- the firm portrait --------------------------------------------------------------------------
+# --- where a portrait was opened from ----------------------------------------------------------
+def _local(target: str | None) -> str | None:
+    """``target`` when it is a path of this site (never another host), else None."""
+    if not target or not target.startswith("/") or target.startswith("//") \
+            or "\\" in target or not target.isprintable():
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else None
+
+
+def _came_from(chain) -> dict[str, str | None]:
+    """The page's ``link`` (a chain node) and ``back`` (a local address), as given and valid."""
+    link = request.values.get("link") or request.values.get("record_node")
+    return {"link": link if link in set(chain.node_ids) else None,
+            "back": _local(request.values.get("back"))}
+
+
+def _crumbs(came: Mapping, node_names: Mapping[str, str]) -> list[dict]:
+    """The breadcrumbs of a firm portrait: the real path it was opened from."""
+    crumbs, link, back = [], came.get("link"), came.get("back")
+    from_park = back is not None and urlsplit(back).path.startswith(url_for("pages.parks"))
+    if from_park and g.principal.can(READ_PARKS):
+        crumbs.append({"label": translate("park_list", g.lang), "href": url_for("pages.parks")})
+        crumbs.append({"label": came.get("park_name") or translate("park_portrait", g.lang),
+                       "href": back})
+    elif g.principal.can(READ_RANKINGS):
+        crumbs.append({"label": translate("dashboard", g.lang),
+                       "href": url_for("pages.dashboard")})
+        if link:
+            crumbs.append({"label": node_names.get(link, link), "href": back or url_for(
+                "pages.dashboard", node=link, _anchor="ranked")})
+    elif g.principal.can(READ_PARKS):
+        crumbs.append({"label": translate("park_list", g.lang), "href": url_for("pages.parks")})
+    crumbs.append({"label": translate("firm_portrait", g.lang), "href": None})
+    return crumbs
+
+
+def _firm_url(firm_id: str, came: Mapping, **extra) -> str:
+    """The portrait's address keeping where it was opened from."""
+    keep = {name: came[name] for name in ("link", "back") if came.get(name)}
+    return url_for("pages.firm", firm_id=firm_id, **{**keep, **extra})
+
+
+def _matched_parks(firm_id: str) -> list[str]:
+    """The key's parks that ``firm_id`` is matched to (a park manager's), else []."""
+    from recommender.exceptions import NotFoundError as Missing
+    from service.answers import park_outcomes
+    from service.runtime.state import state
+
+    principal = g.principal
+    if not principal.can(PARK_OUTCOMES) or principal.park_scope is None:
+        return []
+    app_state = state()
+    try:
+        return park_outcomes.require_matched(app_state.store, app_state.chain,
+                                             app_state.snapshots.get(),
+                                             principal.park_scope, firm_id)
+    except Missing:
+        return []
+
+
 @bp.route("/firms/<firm_id>")
 @login_required
 def firm(firm_id: str):
+    from service.runtime.state import state
+
     if not g.principal.can(READ_FIRMS):
         return _forbidden("firm_no_read")
-    return _firm_page(firm_id, form=_blank_form(request.args.get("record_node")))
+    came = _came_from(state().chain)
+    return _firm_page(firm_id, form=_blank_form(came["link"]), came=came)
 
 
 @bp.route("/firms/<firm_id>", methods=["POST"], endpoint="record_outcome")
@@ -84,19 +159,22 @@ def record_outcome(firm_id: str):
     from service.http.limits import check_rate
     from service.runtime.state import state
 
-    if not g.principal.can(RECORD_OUTCOMES):
+    if not g.principal.can(RECORD_OUTCOMES) and not g.principal.can(PARK_OUTCOMES):
         return _forbidden("firm_no_record")
     app_state = state()
     try:
         app_state.store.firm(firm_id)
     except NotFoundError:
         return _not_found("firm", firm_id)
+    if not g.principal.can(RECORD_OUTCOMES) and not _matched_parks(firm_id):
+        return _not_found("firm", firm_id)  # not matched to the park manager's parks
+    came = _came_from(app_state.chain)
     form = {name: request.form.get(name, "").strip() for name in OUTCOME_FIELDS}
     try:
         check_rate(g.principal.id)  # as the API's POST /outcomes
     except ApiError as exc:  # the form again, kept as typed, with the wait
         html, status = _firm_page(firm_id, form=form, errors={"form": [exc.message]},
-                                  status=exc.status)
+                                  status=exc.status, came=came)
         return html, status, exc.headers
     try:
         body = OutcomeInSchema().load(_outcome_body(firm_id, form))
@@ -104,14 +182,15 @@ def record_outcome(firm_id: str):
             app_state.store, app_state.chain, app_state.snapshots, body,
             recorded_by=g.principal.name, recorded_by_key=g.principal.id)
     except ma.ValidationError as exc:
-        return _firm_page(firm_id, form=form, errors=_schema_errors(exc.messages), status=422)
+        return _firm_page(firm_id, form=form, errors=_schema_errors(exc.messages), status=422,
+                          came=came)
     except ValidationError as exc:  # the outcome table's rules (a node not in the chain …)
         errors = {}
         for problem in exc.problems:
             errors.setdefault(problem.get("field") or "form", []).append(problem["message"])
-        return _firm_page(firm_id, form=form, errors=errors, status=422)
+        return _firm_page(firm_id, form=form, errors=errors, status=422, came=came)
     flash(str(outcome["id"]), RECORDED if created else DUPLICATE)
-    return redirect(url_for("pages.firm", firm_id=firm_id, _anchor="history"), code=303)
+    return redirect(_firm_url(firm_id, came, _anchor="history"), code=303)
 
 
 def _outcome_body(firm_id: str, form: Mapping[str, str]) -> dict:
@@ -142,37 +221,50 @@ def _blank_form(node_id: str | None) -> dict[str, str]:
 
 
 def _firm_page(firm_id: str, *, form: dict[str, str], errors: dict | None = None,
-               status: int = 200):
+               status: int = 200, came: Mapping | None = None):
     from service.answers import matching, portraits
     from service.runtime.state import state
 
     app_state = state()
     principal = g.principal
     snapshot = app_state.snapshots.get()
+    came = dict(came or {})
     parks = matching.visible_parks(app_state.store, principal.park_scope) \
         if principal.can(READ_PARKS) else None
+    matched = _matched_parks(firm_id)  # a park manager reads and records for these parks
     try:
         portrait = portraits.firm_portrait(
             app_state.store, app_state.chain, snapshot, firm_id,
-            with_outcomes=principal.can(READ_OUTCOMES),
+            with_outcomes=principal.can(READ_OUTCOMES) or bool(matched),
             with_rankings=principal.can(READ_RANKINGS), parks=parks)
     except NotFoundError:
         return _not_found("firm", firm_id)
     notices = get_flashed_messages(with_categories=True)
-    can_record = principal.can(RECORD_OUTCOMES)
+    can_record = principal.can(RECORD_OUTCOMES) or bool(matched)
     if can_record and not errors and form[C.NODE_ID] not in set(app_state.chain.node_ids):
         firsts = [row[C.NODE_ID] for row in portrait["standings"] or []] + \
                  [row[C.NODE_ID] for row in portrait["nodes"]]
         form = {**form, C.NODE_ID: firsts[0] if firsts else ""}
+    node_names = _node_names(app_state.chain)
+    park_names = {row[C.PARK_ID]: row for row in portrait["parks"] or []}
+    back_path = urlsplit(came.get("back") or "").path
+    for park_id, row in park_names.items():
+        if back_path == url_for("pages.park", park_id=park_id):
+            came["park_name"] = (row.get("park_name_zh") if g.lang == "zh"
+                                 else row.get("park_name_en")) or park_id
     return _page(
         "pages/firm.html", status, firm=portrait, profile=portrait["profile"],
+        crumbs=_crumbs(came, node_names), came=came,
+        firm_url=lambda **extra: _firm_url(firm_id, came, **extra),
+        matched_parks=[park_names[p] for p in matched if p in park_names],
         display_name=_display_name(portrait["profile"]), notices=notices,
         recorded_ids={int(i) for c, i in notices if c in (RECORDED, DUPLICATE)},
         node_groups=(_node_groups(app_state.chain, portrait)
                      if can_record or principal.can(CORRECT_NODES) else []),
-        node_names=_node_names(app_state.chain), can_record=can_record,
+        node_names=node_names, can_record=can_record,
         can_correct=principal.can(CORRECT_NODES),
-        can_read_outcomes=principal.can(READ_OUTCOMES), form=form, errors=errors or {},
+        can_read_outcomes=principal.can(READ_OUTCOMES) or bool(matched), form=form,
+        errors=errors or {},
         stages=OUTCOME_STAGES, stage_values=[str(s) for s in OUTCOME_STAGES],
     )
 
@@ -223,15 +315,27 @@ def park(park_id: str):
 
     if not g.principal.can(READ_PARKS):
         return _forbidden("park_no_read")
+    from recommender.parks.scoring import NEIGHBOUR_KM, PART_WEIGHTS
+    from service.answers import park_outcomes
+
     app_state = state()
     k = request.args.get("k", type=int)
     k = k if k in MATCH_SIZES else DEFAULT_MATCHES
     include_excluded = request.args.get("excluded") == "1"
+    snapshot = app_state.snapshots.get()
     try:
         portrait = portraits.park_portrait(
-            app_state.store, app_state.chain, app_state.region, app_state.snapshots.get(),
+            app_state.store, app_state.chain, app_state.region, snapshot,
             park_id, g.principal.park_scope, k=k, include_excluded=include_excluded)
     except NotFoundError:
         return _not_found("park", park_id)
+    outcomes = None
+    if g.principal.can(READ_OUTCOMES) or g.principal.can(PARK_OUTCOMES):
+        outcomes = park_outcomes.park_outcome_page(
+            app_state.store, app_state.chain, snapshot, g.principal.park_scope,
+            park_id=park_id, page_size=PARK_OUTCOMES_SHOWN)
+        outcomes["items"] = park_outcomes.with_names(snapshot, outcomes["items"])
     return _page("pages/park.html", park=portrait["park"], matches=portrait["matches"],
-                 k=k, sizes=MATCH_SIZES, include_excluded=include_excluded)
+                 k=k, sizes=MATCH_SIZES, include_excluded=include_excluded,
+                 weights=PART_WEIGHTS, neighbour_km=f"{NEIGHBOUR_KM:,.0f}", outcomes=outcomes,
+                 node_names=_node_names(app_state.chain), here=request.full_path.rstrip("?"))

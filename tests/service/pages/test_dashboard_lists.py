@@ -7,8 +7,9 @@ import io
 import json
 import re
 from collections import Counter
+from html import unescape
 from html.parser import HTMLParser
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import openpyxl
 import pytest
@@ -207,10 +208,28 @@ def test_a_bad_stage_is_named_and_a_bad_stage_file_refused(page, visitor, error_
 
 
 def test_firm_names_link_to_their_portrait(page):
-    _, html = page(node=NODE)
+    """A firm's link names the weak link and the list it was opened from (``back``: this
+    page's address, with its filters), for the portrait's breadcrumbs and outcome form."""
+    _, html = page(node=NODE, sort="likelihood")
     rows = Rows(html)
     for firm in firm_ids(rows):
-        assert f'href="/firms/{firm}"' in html
+        found = re.search(rf'href="(/firms/{re.escape(firm)}\?[^"]+)"', html)
+        assert found, firm
+        query = parse_qs(urlsplit(unescape(found.group(1))).query)
+        assert query["link"] == [NODE]
+        back = urlsplit(query["back"][0])
+        assert back.path == "/" and back.fragment == "ranked"
+        assert parse_qs(back.query)["sort"] == ["likelihood"]
+
+
+def test_the_list_pages_through_the_candidates(page):
+    first, _ = page(node=NODE, k=10)
+    second, html = page(node=NODE, k=10, page=2)
+    table = html[html.index('<table id="firms"'):]
+    ranks = re.findall(r'<tr data-firm="[^"]+"[^>]*>\s*<td>(\d+)</td>', table)
+    assert ranks[:10] == [str(rank) for rank in range(11, 21)]
+    assert len(firm_ids(second)) == 10 and not set(firm_ids(first)) & set(firm_ids(second))
+    assert 'id="pager-prev"' in html and "page=1" in html
 
 
 def test_a_bad_filter_is_named_and_the_defaults_shown(page):

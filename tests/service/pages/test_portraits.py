@@ -238,6 +238,10 @@ def test_a_link_preselects_the_weak_link_of_the_form(visitor, keys, login):
     assert '<option value="rf_test" selected>' in html
     html = _text(visitor.get(f"/firms/{FIRM}?record_node=no_such_node"))
     assert 'value="no_such_node"' not in html and html.count("selected>") == 1
+    # the link a portrait was opened from (``link``, as the dashboard's firm links name it)
+    html = _text(visitor.get(f"/firms/{FIRM}?link=rf_test&back=/%3Fnode%3Drf_test"))
+    assert '<option value="rf_test" selected>' in html
+    assert 'href="/?node=rf_test"' in html  # the breadcrumb back to that list
 
 
 # --- parks ------------------------------------------------------------------------------------
