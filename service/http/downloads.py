@@ -85,13 +85,18 @@ def file_responses(bp):
 def content_disposition(filename: str) -> str:
     """Return an attachment header naming ``filename`` in ASCII and in UTF-8 (RFC 5987).
 
+    A name with no ASCII letter in its stem is ``export`` in ASCII.
+
     >>> print(content_disposition("名单-vacuum_pumps.csv"))
     attachment; filename="vacuum_pumps.csv"; filename*=UTF-8''%E5%90%8D%E5%8D%95-vacuum_pumps.csv
+    >>> content_disposition("招商目标清单.xlsx").split(";")[1]
+    ' filename="export.xlsx"'
     """
-    ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode()
+    stem, dot, suffix = filename.rpartition(".") if "." in filename else (filename, "", "")
+    ascii_name = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
     ascii_name = re.sub(r'[^A-Za-z0-9._-]+', "_", ascii_name).strip("._-") or "export"
-    if "." in filename and "." not in ascii_name:
-        ascii_name += "." + filename.rsplit(".", 1)[1]
+    if dot:
+        ascii_name += "." + re.sub(r"[^A-Za-z0-9]+", "", suffix)
     return (f'attachment; filename="{ascii_name}"; '
             f"filename*=UTF-8''{quote(filename, safe='')}")
 
