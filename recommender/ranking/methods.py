@@ -57,7 +57,7 @@ SELECTION_METHODS = ("lambdarank_contacted", "lambdarank_ipw", "lambdarank_pool"
 # how ``lambdarank`` (and ``lambdarank_plain``) treats the officers' selection
 # (chosen on seeds 1-6: inverse-propensity weights order the whole pool about as well as the
 # contacts alone and give fewer one-hop neighbours to the top 10; pool rows as stage 0 give
-# more; see docs/ranking.md)
+# more: benchmarks/bench_ranking_seeds.py)
 LAMBDARANK_ROWS = {"pool": False, "ipw": True}
 # size proxies, in order of preference; any that the frame holds is used
 SIZE_COLUMNS = (LOG10_REVENUE, LOG10_EMPLOYEES, SIZE_RANK, C.REVENUE, C.EMPLOYEES)

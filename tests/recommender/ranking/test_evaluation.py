@@ -178,6 +178,11 @@ def test_every_candidate_is_ranked_by_the_same_fitted_methods(every, results):
     # the contacted table is unchanged by grading every candidate too
     assert every["metrics"] == results["metrics"]
     assert "Every candidate of the held-out campaigns" in report_markdown(every)
+    # over the whole pool: the oracle's score is the truth itself; random reads none of it
+    assert table["metrics"]["oracle"]["spearman"] == pytest.approx(1.0)
+    assert abs(table["metrics"]["random"]["spearman"]) < 0.2
+    assert 0 <= table["metrics"]["lambdarank"]["hop1@10"] <= 1
+    assert "| spearman | hop1@10 | headroom |" in report_markdown(every)
 
 
 def test_every_candidate_needs_an_outcome_model_and_the_columns(split):

@@ -112,3 +112,31 @@ def test_bad_arguments_are_refused():
 
 def test_empty_input_gives_nan():
     assert np.isnan(ndcg_at_k([], [], []))
+
+
+# --- over a whole universe of candidates ------------------------------------------------------
+def test_group_spearman_matches_scipy_per_group():
+    from scipy.stats import spearmanr
+
+    from recommender.ranking.metrics import group_spearman
+
+    rng = np.random.default_rng(3)
+    truth, scores = rng.normal(size=60), rng.normal(size=60)
+    scores[:30] += truth[:30]  # group a reads the truth, group b does not
+    scores[40:45] = 0.0  # ties
+    groups = np.repeat(["a", "b"], 30)
+    got = group_spearman(truth, scores, groups)
+    want = [spearmanr(truth[:30], scores[:30])[0], spearmanr(truth[30:], scores[30:])[0]]
+    np.testing.assert_allclose(got, want)
+    assert np.isnan(group_spearman([1, 2], [5, 5], ["a", "a"])[0])  # a constant score
+
+
+def test_group_top_share_breaks_ties_against_the_method():
+    from recommender.ranking.metrics import group_top_share
+
+    flag = [1, 0, 1, 0, 0, 1]
+    scores = [3.0, 3.0, 1.0, 2.0, 9.0, 9.0]
+    groups = ["a"] * 4 + ["b"] * 2
+    # a: 3.0 tie, the flagged row first, then the unflagged; b: a tie of two, k covers both
+    np.testing.assert_allclose(group_top_share(flag, scores, groups, k=1), [1.0, 1.0])
+    np.testing.assert_allclose(group_top_share(flag, scores, groups, k=3), [1 / 3, 0.5])
