@@ -119,7 +119,8 @@ def link_changes(store, *, region_id: str, chain_id: str, start: dt.date | None 
     the latest snapshot), improved (the score fell) first, with the components that moved.
 
     Each row: ``node_id``, ``score_before``, ``score_after``, ``change``, ``improved``, and
-    ``why`` (``zh`` and ``en`` lists of the components that changed).
+    ``why`` (``zh`` and ``en`` lists of the components that changed visibly: a component
+    that moved by less than its shown precision, 0.01, is not named).
     """
     days = snapshot_days(store, region_id=region_id, chain_id=chain_id)
     if not days:
@@ -137,9 +138,13 @@ def link_changes(store, *, region_id: str, chain_id: str, start: dt.date | None 
         why = {"zh": [], "en": []}
         for column, (zh, en) in _WHY.items():
             a, b = old[column], new[column]
-            if a is not None and b is not None and abs(b - a) > CHANGE_TOLERANCE:
-                why["zh"].append(zh.format(a=a, b=b))
-                why["en"].append(en.format(a=a, b=b))
+            if a is None or b is None or abs(b - a) <= CHANGE_TOLERANCE:
+                continue
+            said = zh.format(a=a, b=b)
+            if zh.format(a=a, b=a) == said:  # a change too small to show says nothing
+                continue
+            why["zh"].append(said)
+            why["en"].append(en.format(a=a, b=b))
         out.append({C.NODE_ID: node, "score_before": old[C.WEAK_LINK_SCORE],
                     "score_after": new[C.WEAK_LINK_SCORE], "change": change,
                     "improved": change < -CHANGE_TOLERANCE, "why": why})

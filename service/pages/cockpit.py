@@ -25,11 +25,17 @@ from recommender.pipeline import transitions as T
 from recommender.store.auth import EDIT_PROJECTS, READ_PROJECTS, SNAPSHOT_HEALTH
 from service.pages.blueprint import bp, login_required
 
-__all__ = ["CHART", "HEALTH_LINKS", "TREND_MONTHS", "TREND_STAGES", "UNADDRESSED_TOP",
-           "cockpit", "page_lang", "score_lines", "take_health_snapshot", "trend_bars"]
+__all__ = ["CHANGED_LINKS", "CHART", "HEALTH_LINKS", "LABEL_GAP", "MATERIAL_CHANGE",
+           "TREND_MONTHS", "TREND_STAGES", "UNADDRESSED_TOP", "cockpit", "page_lang",
+           "score_lines", "take_health_snapshot", "trend_bars"]
 
 TREND_MONTHS = 12
 HEALTH_LINKS = 10  # the weakest links drawn over time
+CHANGED_LINKS = 5  # and the links that changed most since the first snapshot
+# A link's score that moved less than this is not listed as changed: one link's new local
+# plant shifts every link's gap a little, relative to the others, by about 0.001.
+MATERIAL_CHANGE = 0.005
+LABEL_GAP = 12  # px between the labels at the lines' ends
 UNADDRESSED_TOP = 15  # of the weakest recruitable links, those no project addresses
 CHART = {"width": 640, "height": 180, "left": 40, "bottom": 24, "top": 10}
 TREND_STAGES = ("lead", "signed", "construction")  # the bars of each month
@@ -60,13 +66,19 @@ def cockpit(app_state, snapshot, principal, *, node_id: str | None) -> dict[str,
     name = C.NAME_ZH if page_lang() == "zh" else C.NAME
     names = {p[C.FIRM_ID]: (firms.at[p[C.FIRM_ID], name] if p[C.FIRM_ID] in firms.index
                             else None) or p[C.FIRM_ID] for p in mine}
+    moved = health.link_changes(store, **ids) if len(days) > 1 else []
+    changes = [c for c in moved if abs(c["change"]) >= MATERIAL_CHANGE]
+    # the weakest links, and those that changed most (improved first), over time
+    drawn = {s[C.NODE_ID] for s in history[:HEALTH_LINKS]} | {
+        c[C.NODE_ID] for c in changes[:CHANGED_LINKS]}
     return {
         "kpis": Q.pipeline_kpis(store, today=today), "firm_names": names,
         "trends": trends, "trend_chart": trend_bars(trends),
         "follow_ups": [{**p, "overdue": Q.is_overdue(p, today=today)} for p in mine],
-        "days": days, "lines": score_lines(history[:HEALTH_LINKS], days),
-        "changes": [c for c in health.link_changes(store, **ids)
-                    if abs(c["change"]) > health.CHANGE_TOLERANCE] if len(days) > 1 else [],
+        "days": days, "changes": changes, "material_change": MATERIAL_CHANGE,
+        "minor_changes": sum(1 for c in moved if health.CHANGE_TOLERANCE < abs(
+            c["change"]) < MATERIAL_CHANGE),
+        "lines": score_lines([s for s in history if s[C.NODE_ID] in drawn], days),
         "unaddressed": health.unaddressed_links(store, snapshot.weak_links,
                                                 top=UNADDRESSED_TOP),
         "open_here": open_here, "today": today,
@@ -155,12 +167,35 @@ def score_lines(history: list[dict[str, Any]], days: list[dt.date]) -> dict[str,
         lines.append({
             C.NODE_ID: series[C.NODE_ID], "first": first, "last": last,
             "change": last - first, "rank": points[-1][C.RANK],
+            "improved": last - first <= -MATERIAL_CHANGE,
             "points": " ".join(f"{x(p['taken_on']):.1f},{y(p[C.WEAK_LINK_SCORE]):.1f}"
                                for p in points),
             "end": (round(x(points[-1]["taken_on"]), 1),
                     round(y(points[-1][C.WEAK_LINK_SCORE]), 1)),
         })
+    _spread_labels(lines)
     return {**CHART, "lines": lines, "low": low, "high": high,
             "axis_y": CHART["height"] - CHART["bottom"],
             "ticks": [{"day": d, "x": round(x(d), 1)} for d in (days[:1] + days[-1:]
                                                                  if len(days) > 1 else days)]}
+
+
+def _spread_labels(lines: list[dict[str, Any]]) -> None:
+    """Give each line's end label a height at least LABEL_GAP from the next (``label_y``),
+    nearest its line's end, inside the chart.
+
+    >>> lines = [{"end": (640.0, 50.0)}, {"end": (640.0, 52.0)}, {"end": (640.0, 120.0)}]
+    >>> _spread_labels(lines); [line["label_y"] for line in lines]
+    [50.0, 62.0, 120.0]
+    """
+    order = sorted(range(len(lines)), key=lambda i: lines[i]["end"][1])
+    placed: list[float] = []
+    for i in order:
+        y = lines[i]["end"][1]
+        placed.append(max(y, placed[-1] + LABEL_GAP) if placed else y)
+    bottom = CHART["height"] - CHART["bottom"]
+    overflow = (placed[-1] - bottom) if placed else 0.0
+    if overflow > 0:  # push the stack up, but not above the chart's top
+        placed = [max(float(CHART["top"]), y - overflow) for y in placed]
+    for i, y in zip(order, placed, strict=True):
+        lines[i]["label_y"] = round(y, 1)
