@@ -1,5 +1,5 @@
 """Chinese throughout in zh, English throughout in en: every page, in both languages, as an
-administrator, an investment officer and a park manager.
+administrator, an investment officer, a park manager and a chain leader's liaison.
 
 Every HTML page the pages' blueprint serves on GET (found in the app's URL map, so that a new
 page is checked without being listed here), its error states (a 404, a 403, a 422 query, an
@@ -26,6 +26,8 @@ import pytest
 
 from recommender import columns as C
 from recommender.store import auth
+from recommender.store import models as M
+from recommender.store import pipeline_tables as PT
 from tests.service.conftest import service_app
 from tests.service.pages.conftest import csrf_of
 from tests.service.store_copies import OWN_PARK, copy_of
@@ -36,10 +38,11 @@ ALLOWED = frozenset({
     "FPGA", "MEMS", "CT",
 })
 FIRM, OTHER_PARK = "ref-keysight", "gz_nansha"
-ROLES = ("admin", "officer", "park_manager")
+ROLES = ("admin", "officer", "park_manager", "leader")
 PEOPLE = {"admin": ("王芳", "信息中心"), "officer": ("张三", "招商一科"),
-          "park_manager": ("李四", "松山湖园区管委会")}  # proper names, read as such in en
-PARAMS = {"firm_id": FIRM, "park_id": OWN_PARK}
+          "park_manager": ("李四", "松山湖园区管委会"),
+          "leader": ("赵六", "采购部")}  # proper names, read as such in en
+PARAMS = {C.FIRM_ID: FIRM, C.PARK_ID: OWN_PARK}
 BROWSER = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
 READ_ATTRIBUTES = ("title", "aria-label", "placeholder", "alt", "label")
 SCRIPT_DATA = ("data-strings", "data-country-names", "data-city-names")
@@ -158,7 +161,8 @@ def world(demo_store, tmp_path_factory):
     folder = tmp_path_factory.mktemp("language")
     store = copy_of(demo_store, folder)
     keys = {role: auth.create_key(store, role, name=PEOPLE[role][0], unit=PEOPLE[role][1],
-                                  park_ids=[OWN_PARK] if role == "park_manager" else [])[0]
+                                  park_ids=[OWN_PARK] if role == "park_manager" else [],
+                                  firm_id=FIRM if role == "leader" else None)[0]
             for role in ROLES}
     app = service_app(store, folder / "var")
     firms = store.firms()
@@ -170,7 +174,7 @@ def world(demo_store, tmp_path_factory):
              if str(name).strip()]
     project = create_project(store, {C.FIRM_ID: FIRM, C.NODE_ID: "oscilloscopes"},
                              by=PEOPLE["officer"][0])
-    params = {**PARAMS, "project_id": project["id"]}
+    params = {**PARAMS, PT.PROJECT_ID: project["id"]}
     yield app, keys, sorted(set(names), key=len, reverse=True), params
     store.close()
 
@@ -204,7 +208,9 @@ def _states(role: str, params: dict) -> list[tuple[str, str]]:
     """Pages beyond the plain GETs: filters, error pages, other firms and parks."""
     states = [("GET", "/firms/nobody"), ("GET", "/parks/nowhere"), ("BROWSE", "/no/such/page"),
               ("GET", f"/firms/{FIRM}?record_node=oscilloscopes")]
-    if role != "park_manager":
+    if role == "leader":
+        states.append(("NEED", "/leader-needs"))
+    if role in ("admin", "officer"):
         states += [("GET", "/?node=vacuum_pumps&size=huge&targets_k=0"),
                    ("GET", "/?node=vacuum_pumps&exclude_contacted=true&k=100"),
                    ("GET", "/?node=oscilloscopes&country=CN&country=TW&country=HK"),
@@ -217,8 +223,8 @@ def _states(role: str, params: dict) -> list[tuple[str, str]]:
 def _outcome_form(visitor, firm_id: str) -> dict:
     """An outcome form with every kind of mistake: a stage out of range, a date after today
     and a campaign too long."""
-    return {"csrf_token": csrf_of(visitor, f"/firms/{firm_id}"), "node_id": "oscilloscopes",
-            "stage": "9", "date": "2999-01-01", "campaign_id": "x" * 300, "note": ""}
+    return {"csrf_token": csrf_of(visitor, f"/firms/{firm_id}"), C.NODE_ID: "oscilloscopes",
+            C.OUTCOME_STAGE: "9", C.DATE: "2999-01-01", C.CAMPAIGN_ID: "x" * 300, C.NOTE: ""}
 
 
 @pytest.fixture(scope="module")
@@ -244,6 +250,12 @@ def rendered(world) -> dict[tuple[str, str], list[tuple[str, int, str]]]:
                     seen.append((path, *_html(visitor.get(path))))
                 elif method == "BROWSE":  # as a browser asks: HTML first
                     seen.append((f"{path} (browser)", *_html(visitor.get(path, headers=BROWSER))))
+                elif method == "NEED":  # a need out of range, a date that is none
+                    response = visitor.post(path, data={
+                        "csrf_token": csrf_of(visitor, path), C.NODE_ID: "oscilloscopes",
+                        C.NEED: "9", M.NEED_BY: "soon",
+                        M.NEED_SUPPLIER_COUNTRIES: "德国、Atlantis"})
+                    seen.append((f"POST {path}", *_html(response)))
                 else:
                     response = visitor.post(path, data=_outcome_form(visitor, FIRM))
                     seen.append((f"POST {path}", *_html(response)))
@@ -270,6 +282,8 @@ def test_every_page_is_rendered(rendered):
     assert "进展日期不能晚于" in refused["zh"] and "须在 0 到 4 之间" in refused["zh"]
     assert "An outcome cannot be dated after" in refused["en"]
     assert statuses["/no/such/page (browser)"] == 404
+    leader = {path: status for path, status, _ in rendered[("leader", "zh")]}
+    assert leader["POST /leader-needs"] == 422
     html_pages = sum(1 for seen in rendered.values() for _, _, html in seen if html)
     assert html_pages >= 2 * (3 + 3 * 12)
 
