@@ -315,7 +315,7 @@ def load_chain(path: str | Path | None = None) -> Chain:
     --------
     >>> chain = load_chain()
     >>> len(chain.node_ids)
-    76
+    82
     """
     path = Path(path) if path is not None else default_chain_path()
     try:

@@ -206,7 +206,7 @@ def diagnose_weak_links(
     >>> firms, links = load_reference_firms()
     >>> table = diagnose_weak_links(load_chain(), load_region(), firms, links)
     >>> len(table), bool(table["weak_link_score"].is_monotonic_decreasing)
-    (76, True)
+    (82, True)
     """
     if settings is None:
         from recommender.config import load_settings

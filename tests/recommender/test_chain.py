@@ -52,13 +52,13 @@ def real() -> Chain:
 
 
 # --- the real chain ---------------------------------------------------------------------------
-def test_real_chain_loads_as_a_dag_of_76_nodes(real):
+def test_real_chain_loads_as_a_dag_of_82_nodes(real):
     assert real.id == "precision_instruments"
-    assert len(real.node_ids) == 76
+    assert len(real.node_ids) == 82
     assert list(real.nodes.columns) == NODE_COLUMNS
     assert list(real.edges.columns) == EDGE_COLUMNS
     assert nx.is_directed_acyclic_graph(real.graph)
-    assert real.graph.number_of_nodes() == 76
+    assert real.graph.number_of_nodes() == 82
     assert real.graph.number_of_edges() == len(real.edges)
     assert not real.allow_cycles
     assert "illustrative" in real.note
