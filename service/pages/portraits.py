@@ -97,8 +97,11 @@ def _came_from(chain) -> dict[str, str | None]:
 def _crumbs(came: Mapping, node_names: Mapping[str, str]) -> list[dict]:
     """The breadcrumbs of a firm portrait: the real path it was opened from."""
     crumbs, link, back = [], came.get("link"), came.get("back")
-    from_park = back is not None and urlsplit(back).path.startswith(url_for("pages.parks"))
-    if from_park and g.principal.can(READ_PARKS):
+    back_path = urlsplit(back).path if back else None
+    from_park = back_path is not None and back_path.startswith(url_for("pages.parks"))
+    if back_path == url_for("pages.recruitment_map"):
+        crumbs.append({"label": translate("map_title", g.lang), "href": back})
+    elif from_park and g.principal.can(READ_PARKS):
         crumbs.append({"label": translate("park_list", g.lang), "href": url_for("pages.parks")})
         crumbs.append({"label": came.get("park_name") or translate("park_portrait", g.lang),
                        "href": back})

@@ -524,6 +524,7 @@
     var legend = document.getElementById("map-score-legend");
     if (legend) { legend.hidden = !scores.length && features.length > 0; }
     var share = function (p) {
+      if (!scores.length) { return 0.5; }  // no scores (a role without rankings): one middle tone
       return high > low && typeof p.score === "number" ? (p.score - low) / (high - low) : 1;
     };
     var ordered = features.filter(function (f) {
@@ -555,6 +556,15 @@
     layer.appendChild(fragment);
   };
 
+  // A firm's portrait, told where it was opened from: the weak link and this map's address,
+  // for its breadcrumbs and its outcome form.
+  RecruitmentMap.prototype.portraitUrl = function (p) {
+    var query = new URLSearchParams();
+    if (p.node_id) { query.set("link", p.node_id); }
+    query.set("back", window.location.pathname + window.location.search);
+    return this.firmUrl + encodeURIComponent(p.firm_id) + "?" + query.toString();
+  };
+
   RecruitmentMap.prototype.firmName = function (p) {
     return (this.lang === "zh" ? (p.name_zh || p.name) : (p.name || p.name_zh)) || p.firm_id;
   };
@@ -567,7 +577,7 @@
   RecruitmentMap.prototype.drawFirm = function (feature, share, parent) {
     var self = this, p = feature.properties, c = feature.geometry.coordinates;
     var xy = project(c[0], c[1]), name = this.firmName(p);
-    var link = svg("a", {href: this.firmUrl + encodeURIComponent(p.firm_id),
+    var link = svg("a", {href: this.portraitUrl(p),
                          class: "firm-link", "aria-label": name}, parent);
     var circle = svg("circle", {cx: xy[0].toFixed(2), cy: xy[1].toFixed(2),
                                 fill: colour(share), class: "firm", "data-firm-id": p.firm_id,
@@ -628,7 +638,7 @@
     members.forEach(function (feature) {
       var p = feature.properties, item = document.createElement("li");
       var anchor = document.createElement("a");
-      anchor.href = self.firmUrl + encodeURIComponent(p.firm_id);
+      anchor.href = self.portraitUrl(p);
       anchor.textContent = self.firmName(p);
       anchor.dataset.firmId = p.firm_id;
       item.appendChild(anchor);

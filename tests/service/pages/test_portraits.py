@@ -242,6 +242,11 @@ def test_a_link_preselects_the_weak_link_of_the_form(visitor, keys, login):
     html = _text(visitor.get(f"/firms/{FIRM}?link=rf_test&back=/%3Fnode%3Drf_test"))
     assert '<option value="rf_test" selected>' in html
     assert 'href="/?node=rf_test"' in html  # the breadcrumb back to that list
+    # from the map: back to the same map; from elsewhere (another host): no way back there
+    html = _text(visitor.get(f"/firms/{FIRM}?link=rf_test&back=/map%3Fweak_link%3Drf_test"))
+    assert 'href="/map?weak_link=rf_test"' in html
+    html = _text(visitor.get(f"/firms/{FIRM}?back=//example.com/x"))
+    assert "example.com" not in html
 
 
 # --- parks ------------------------------------------------------------------------------------
