@@ -8,13 +8,15 @@ area registers its routes on it: :mod:`~service.pages.dashboard` (with
 :mod:`~service.pages.pipeline` (the recruitment projects, and one click to make one),
 :mod:`~service.pages.project` (one project, its stage moves and history),
 :mod:`~service.pages.cockpit` (the dashboard's pipeline figures and the chain's health over
-time) and :mod:`~service.pages.leader_needs` (chain leaders' needs). UI strings come from
+time), :mod:`~service.pages.leader_needs` (chain leaders' needs) and
+:mod:`~service.pages.freshness` (data older than an age). UI strings come from
 :mod:`~service.pages.i18n`.
 """
 
 from service.pages import (
     cockpit,
     dashboard,
+    freshness,
     leader_needs,
     maps,
     pipeline,
@@ -24,5 +26,5 @@ from service.pages import (
 )
 from service.pages.blueprint import bp
 
-__all__ = ["bp", "cockpit", "dashboard", "leader_needs", "maps", "pipeline", "portraits",
-           "project", "review"]
+__all__ = ["bp", "cockpit", "dashboard", "freshness", "leader_needs", "maps", "pipeline",
+           "portraits", "project", "review"]

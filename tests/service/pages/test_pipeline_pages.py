@@ -234,3 +234,25 @@ def test_a_leader_enters_its_own_needs_only(app, keys, own_store):
     assert response.status_code == 422 and "需求程度须为 1 至 5" in _text(response)
     assert leader.get("/pipeline").status_code == 403
     assert leader.get("/").status_code == 403
+
+
+def test_the_data_freshness_page_lists_stale_data_by_age(visitor, keys, login, own_store):
+    from recommender.pipeline.freshness import record_source
+
+    store, _ = own_store
+    login(keys["viewer"])
+    record_source(store, "region_imports", "guangdong", "海关总署 2025", dt.date(2025, 3, 1),
+                  by="li")
+    today = dt.datetime.now(dt.UTC).date()
+    recent = today - dt.timedelta(days=100)
+    record_source(store, "export_controls", "guangdong", "商务部公告", recent, by="li")
+
+    def tables(age: int) -> set[str]:
+        html = _text(visitor.get(f"/data-freshness?max_age_days={age}"))
+        return set(re.findall(r'<tr data-table="([a-z_]+)" data-subject="guangdong"', html))
+
+    assert "export_controls" in tables(90) and "export_controls" not in tables(180)
+    assert "region_imports" in tables(365) and "region_imports" not in tables(730)
+    html = _text(visitor.get("/data-freshness?max_age_days=90"))
+    assert "海关总署 2025" in html and "出口管制" in html and "export_controls<" not in html
+    assert visitor.get("/data-freshness?max_age_days=7").status_code == 200  # not offered: 365
