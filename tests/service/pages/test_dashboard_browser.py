@@ -47,7 +47,7 @@ def test_login_dashboard_and_export(browse, site, keys, shoot, tmp_path):
     target = tmp_path / download.suggested_filename
     download.save_as(str(target))
     lines = target.read_bytes().decode("utf-8-sig").splitlines()
-    assert lines[0].startswith("排名,企业编号") and len(lines) > 1
+    assert lines[0].startswith("排名,企业名称") and len(lines) > 1
 
     page.goto(f"{site}/?lang=en")
     assert "Industry data cockpit" in page.content()
@@ -124,7 +124,9 @@ def test_graph_panel_filters_exports_and_portfolio(browse, site, shoot, tmp_path
     download.save_as(str(target))
     sheet = openpyxl.load_workbook(io.BytesIO(target.read_bytes())).active
     listed = [r.get_attribute("data-firm") for r in rows.all()]
-    assert [r[1] for r in list(sheet.iter_rows(values_only=True))[1:]] == listed
+    cells = list(sheet.iter_rows(values_only=True))
+    firm_id = cells[0].index("企业编号" if "企业编号" in cells[0] else "Firm ID")
+    assert [r[firm_id] for r in cells[1:]] == listed
 
     # the target list, its filters kept
     page.fill("#targets_k", "10")

@@ -95,7 +95,7 @@ def test_export_csv_from_the_session(visitor, keys, login):
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert "filename*=UTF-8''" in response.headers["Content-Disposition"]
     assert response.headers["X-Model-Version"]
-    assert response.get_data().decode("utf-8-sig").splitlines()[0].startswith("排名,企业编号")
+    assert response.get_data().decode("utf-8-sig").splitlines()[0].startswith("排名,企业名称")
 
 
 def test_a_viewer_sees_but_may_not_export(visitor, keys, error_body, login):
