@@ -56,7 +56,12 @@ from recommender.ranking.feature_registry import (
     PRIOR_CONTACTS,
 )
 from recommender.ranking.features import training_frame, truth_frame
-from recommender.ranking.methods import METHODS, SELECTION_METHODS, default_features
+from recommender.ranking.methods import (
+    LAMBDARANK_ROWS,
+    METHODS,
+    SELECTION_METHODS,
+    default_features,
+)
 from recommender.ranking.selection import with_pool_rows
 from recommender.ranking.splits import BACKTEST_SHARE, group_dates, time_split
 
@@ -66,6 +71,9 @@ TABLES = {"contacted": lambda r: r, "every candidate": lambda r: r["every_candid
 
 
 KNOWN_TRAIT = "known_trait"  # the --trait-bound feature
+# the selection variant ``lambdarank`` is (measured once, under its own name)
+DEFAULT_ROWS = ("pool" if LAMBDARANK_ROWS["pool"] else "contacted") if not LAMBDARANK_ROWS[
+    "ipw"] else "ipw"
 
 
 def hidden_traits(world, data, chain, region) -> pd.Series:
@@ -135,7 +143,8 @@ def one_world(seed: int, firms: int, folds: int, bound: bool = False,
     earlier, later = time_split(frame, test_share=0.3)
     candidates = truth_frame(data, weak_links, later[C.CAMPAIGN_ID].unique())
     results = evaluate(earlier, later, seed=0, candidates=candidates,
-                       methods=[*METHODS, *SELECTION_METHODS],
+                       methods=[*METHODS, *(m for m in SELECTION_METHODS
+                                            if m != f"lambdarank_{DEFAULT_ROWS}")],
                        outcome_model=data.outcome_model)
     if bound:
         results["trait_bound"] = trait_bound(world, data, chain, region, earlier, later,
