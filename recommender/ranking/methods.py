@@ -141,7 +141,9 @@ def _fit_ranker(train, ctx, name: str, *, pool: bool = True, ipw: bool = False,
     :data:`~recommender.ranking.selection.POOL_WEIGHT`); with ``ipw`` each contact weighs its
     clipped inverse propensity of contact, estimated on the contacts and the pool rows of the
     fitted groups. Early stopping watches the latest ``valid_share`` of the groups (with the
-    same rows); the probability mapping is fitted on their contacts only.
+    same rows); the probability mapping is fitted on their contacts only. A frame without
+    pool rows (no :data:`~recommender.ranking.selection.CONTACTED` column) trains on its
+    contacts, each weighing 1, whatever ``pool`` and ``ipw`` say.
     """
     from recommender.ranking.ranker import ChainRanker, fit_calibration
     from recommender.ranking.selection import (

@@ -110,12 +110,7 @@ def pool_rows(data, weak_links: pd.DataFrame, frame: pd.DataFrame, *,
         rows[name] = (rows[C.DATE] if name == REACHED[0]
                       else pd.Series(pd.NaT, index=rows.index, dtype="datetime64[ms]"))
     rows[CONTACTED] = False
-    out = build_features(rows, data, weak_links)
-    if C.TRUE_UTILITY in frame.columns and data.truth is not None:
-        from recommender.ranking.features import _truth_of
-
-        out[C.TRUE_UTILITY] = _truth_of(out, data.truth)
-    return out
+    return build_features(rows, data, weak_links)
 
 
 def _pools(data, groups: pd.DataFrame) -> dict[tuple[str, str], pd.DataFrame]:
