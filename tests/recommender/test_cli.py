@@ -49,7 +49,7 @@ def test_chain_show_prints_stages_and_json(run):
     text = run("chain", "show").output
     assert "上游 upstream" in text and "中游 midstream" in text and "下游 downstream" in text
     graph = json.loads(run("chain", "show", "--json").stdout)
-    assert len(graph["nodes"]) == 76 and graph["edges"]
+    assert len(graph["nodes"]) == 82 and graph["edges"]
 
 
 def test_chain_validate_names_the_bad_entry(run, tmp_path):

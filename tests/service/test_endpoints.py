@@ -28,12 +28,12 @@ def test_ready_reports_the_schema_and_data_version(client, demo_store):
 def test_chains_lists_the_served_chain(get):
     (chain,) = get("/api/v1/chains")["items"]
     assert chain["id"] == "precision_instruments"
-    assert chain["nodes"] == 76 and chain["edges"] > 0
+    assert chain["nodes"] == 82 and chain["edges"] > 0
 
 
 def test_a_chain_comes_with_its_nodes_and_edges(get):
     chain = get("/api/v1/chains/precision_instruments")
-    assert len(chain["nodes"]) == 76
+    assert len(chain["nodes"]) == 82
     ids = {n["node_id"] for n in chain["nodes"]}
     assert all(e["supplier"] in ids and e["consumer"] in ids for e in chain["edges"])
     scope = next(n for n in chain["nodes"] if n["node_id"] == "oscilloscopes")

@@ -329,7 +329,7 @@ def test_demo_guangdong_strengths_rank_among_the_strongest(demo_table):
 
 
 def test_demo_every_node_has_a_row_and_inputs_are_real_where_the_region_gives_them(demo_table):
-    assert len(demo_table) == 76
+    assert len(demo_table) == 82
     upstream_midstream = demo_table[demo_table["can_recruit"]]
     assert upstream_midstream["has_imports"].all()  # the demo imports cover every such node
     assert demo_table.loc[~demo_table["can_recruit"], C.STAGE].eq("downstream").all()
@@ -388,7 +388,7 @@ def test_cli_prints_a_readable_table(cli_store):
     result = _run(cli_store, "--top", "5")
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert "5 of 76 nodes shown, 3 firms in the store" in lines[0]
+    assert "5 of 82 nodes shown, 3 firms in the store" in lines[0]
     header = next(line for line in lines if line.startswith("rank"))
     for word in ("score", "gap", "demand", "import", "HHI", "control", "critical", "missing"):
         assert word in header
@@ -401,7 +401,7 @@ def test_cli_prints_valid_json_with_the_what_if(cli_store):
     assert result.exit_code == 0, result.output
     payload = json.loads(result.output)
     assert payload["restrict"] == ["US", "NL"] and payload["firms"] == 3
-    assert len(payload["nodes"]) == 76
+    assert len(payload["nodes"]) == 82
     pumps = next(n for n in payload["nodes"] if n[C.NODE_ID] == "vacuum_pumps")
     assert pumps[C.LOCAL_FIRMS] == 1 and pumps["has_local_firms"] is True
     assert set(pumps["reason"]) == {"zh", "en"}

@@ -36,11 +36,11 @@ def test_projects_list_export_and_import(firm_store, chain, tmp_path):
 
 def test_weak_links_snapshot_keeps_each_day(firm_store):
     first = run(firm_store, "weak-links", "snapshot", "--on", "2026-01-05")
-    assert first.exit_code == 0 and "kept the weak links of 76 nodes" in first.output
+    assert first.exit_code == 0 and "kept the weak links of 82 nodes" in first.output
     second = run(firm_store, "weak-links", "snapshot", "--on", "2026-02-05", "--json")
     assert second.exit_code == 0
     changes = json.loads(second.output)["changes"]
-    assert len(changes) == 76 and all(c["change"] == 0 for c in changes)
+    assert len(changes) == 82 and all(c["change"] == 0 for c in changes)
 
 
 def test_a_leader_key_is_made_for_its_firm(tmp_path):

@@ -62,7 +62,7 @@ def test_graph_panel_filters_exports_and_portfolio(browse, site, shoot, tmp_path
     page.set_viewport_size({"width": 1440, "height": 1200})
     page.goto(f"{site}/")
     graph = page.locator("#chain-graph")
-    assert graph.locator(".chain-node").count() == 76
+    assert graph.locator(".chain-node").count() == 82
     selected = graph.locator(".chain-node.selected").get_attribute("data-node")
     name = page.locator('#node-panel [data-slot="name"]')
     shoot(page, "dashboard-1-graph")
