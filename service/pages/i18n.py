@@ -197,6 +197,18 @@ MESSAGES = (
     (r"(?:'[^']*' is )?not a node of the chain", "msg_not_a_node"),
     (r"unknown stage .*", "msg_unknown_stage"),
     (r".*; retry in (?P<seconds>\d+) s", "msg_retry"),
+    # why the target list has fewer than K firms (recommender.targeting.portfolio)
+    (r"picked (?P<n>\d+) of k=(?P<k>\d+): there are no candidates", "msg_short_none"),
+    (r"picked (?P<n>\d+) of k=(?P<k>\d+): no weak link has a positive weight",
+     "msg_short_no_weight"),
+    (r"picked (?P<n>\d+) of k=(?P<k>\d+): only (?P<able>\d+) candidate firm\(s\) can add "
+     r"coverage \(p > 0 on a weighted link, not excluded; (?P<excluded>\d+) excluded\)",
+     "msg_short_able"),
+    (r"picked (?P<n>\d+) of k=(?P<k>\d+): the cap of (?P<cap>\d+) firm\(s\) per home country "
+     r"allows at most (?P<feasible>\d+) from the (?P<countries>\d+) countries of the "
+     r"candidates", "msg_short_cap"),
+    (r"picked (?P<n>\d+) of k=(?P<k>\d+): the other candidates add no further expected "
+     r"coverage", "msg_short_no_gain"),
 )
 _MESSAGES = tuple((re.compile(pattern), key) for pattern, key in MESSAGES)
 _CHINESE = re.compile(r"[\u3400-\u9fff]")

@@ -324,3 +324,30 @@ def test_a_browser_gets_errors_as_a_page_in_its_language_and_the_api_its_json(wo
     for plain in (visitor.get("/no/such/page"), visitor.get("/api/v1/nothing", headers=BROWSER)):
         assert plain.status_code == 404 and plain.mimetype == "application/json"
         assert plain.get_json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize("message", [
+    "Missing data for required field.", "Not a valid integer.", "Not a valid date.",
+    "Must be greater than or equal to 0 and less than or equal to 4.",
+    "Length must be between 1 and 200.", "Longer than maximum length 4000.",
+    "an outcome cannot be dated after 2026-12-08", "'lasers' is not a node of the chain",
+    "too many requests for this key; retry in 12 s",
+    "picked 0 of k=30: there are no candidates",
+    "picked 3 of k=30: no weak link has a positive weight",
+    "picked 12 of k=30: only 12 candidate firm(s) can add coverage (p > 0 on a weighted "
+    "link, not excluded; 4 excluded)",
+    "picked 20 of k=30: the cap of 5 firm(s) per home country allows at most 20 from the 4 "
+    "countries of the candidates",
+    "picked 29 of k=30: the other candidates add no further expected coverage",
+    "something no page has words for",
+])
+def test_a_message_of_the_api_is_shown_in_the_pages_language(message):
+    from service.pages.i18n import MESSAGES, STRINGS, message_text
+
+    assert all(key in STRINGS for _, key in MESSAGES)
+    zh, en = message_text(message, "zh"), message_text(message, "en")
+    assert CHINESE.search(zh) and foreign_words(zh, "zh", []) == []
+    assert foreign_words(en, "en", []) == []
+    numbers = set(re.findall(r"\d+", message))  # every figure the message gives, and no other
+    assert set(re.findall(r"\d+", zh)) == set(re.findall(r"\d+", en)) <= numbers
+    assert (zh == "此项输入无效。") == (message == "something no page has words for")
