@@ -256,3 +256,25 @@ def test_the_data_freshness_page_lists_stale_data_by_age(visitor, keys, login, o
     html = _text(visitor.get("/data-freshness?max_age_days=90"))
     assert "海关总署 2025" in html and "出口管制" in html and "export_controls<" not in html
     assert visitor.get("/data-freshness?max_age_days=7").status_code == 200  # not offered: 365
+
+
+@pytest.mark.parametrize(("role", "contacts"), [("viewer", False), ("officer", True)])
+def test_the_pipeline_file_carries_contacts_for_officers_only(app, keys, own_store, role,
+                                                              contacts):
+    import io
+
+    from openpyxl import load_workbook
+
+    store, _ = own_store
+    found = P.create_project(store, {"firm_id": "ref-anritsu", "node_id": "lasers",
+                                     "contact_name": "赵六", "contact_phone": "139 0000"},
+                             by="copy officer")
+    client = app.test_client()
+    client.post("/login", data={"csrf_token": _token(_text(client.get("/login"))),
+                                "api_key": keys[role]})
+    response = client.get("/pipeline/export.xlsx")
+    assert response.status_code == 200
+    rows = list(load_workbook(io.BytesIO(response.data)).active.iter_rows(values_only=True))
+    assert "项目编号" in rows[0] and ("联系人" in rows[0]) is contacts
+    assert ("赵六" in repr(rows)) is contacts and ("139 0000" in repr(rows)) is contacts
+    P.delete_project(store, found["id"])
