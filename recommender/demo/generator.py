@@ -58,7 +58,7 @@ __all__ = [
     "read_world", "reference_firms", "synthetic_firms", "write_world",
 ]
 
-GENERATOR_VERSION = "2.0"
+GENERATOR_VERSION = "2.1"
 # a node's leading countries host its larger makers: median head count x lead ** SIZE_LEAD,
 # lead = the country's share among the node's firms / its world share, clipped
 SIZE_LEAD, SIZE_LEAD_CLIP = 0.5, (0.25, 6.0)
