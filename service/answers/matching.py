@@ -36,6 +36,7 @@ from recommender.targeting.export_columns import (
 
 __all__ = [
     "ASSIGNMENT_COLUMNS",
+    "EXCLUDED_REASON",
     "PARK_MATCH_EXPORT_COLUMNS",
     "PARK_MATCH_HEADERS",
     "assignment",

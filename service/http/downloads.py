@@ -66,7 +66,8 @@ GZIP_MIN_BYTES = 1024
 GZIP_LEVEL = 6
 COMPRESSIBLE = frozenset({"text/html", "application/geo+json", "application/json"})
 FILE_DESCRIPTION = ("JSON; with format=csv or format=xlsx the list as an attachment (CSV in "
-                    "UTF-8 with a BOM, or an Excel workbook)")
+                    "UTF-8 with a BOM, or an Excel workbook with a second sheet describing "
+                    "each column and the data)")
 
 
 def file_responses(bp):
