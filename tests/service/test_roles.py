@@ -86,6 +86,8 @@ ENDPOINTS = {
     "GET /api/v1/projects/kpis": READERS,
     "GET /api/v1/projects/trends": READERS,
     "GET /api/v1/projects/export": READERS,
+    # an import without a file changes nothing
+    "POST /api/v1/projects/import": {**PIPELINE_RUNNERS, "admin": 422, "officer": 422},
     # chain health over time: read by the readers of rankings; snapshots by pipeline runners
     "GET /api/v1/chain-health/history": READERS,
     "GET /api/v1/chain-health/changes": READERS,
@@ -100,6 +102,8 @@ ENDPOINTS = {
     "GET /api/v1/data-freshness/stale": dict.fromkeys(ALL, 200),
     "GET /api/v1/data-freshness/firms/ref-keyence": dict.fromkeys(ALL, 200),
     "GET /api/v1/data-freshness/region": dict.fromkeys(ALL, 200),
+    # sources recorded by whoever corrects firms' data; the matrix names no firm in the store
+    "PUT /api/v1/data-freshness/sources": {**PIPELINE_RUNNERS, "admin": 404, "officer": 404},
 }
 MATRIX = [
     pytest.param(endpoint, caller, expected.get(caller, 401), id=f"{endpoint} as {caller}")
@@ -165,6 +169,9 @@ def test_role_matrix(app, client, keys, error_body, active_version, job_id, help
     elif path.endswith("/outcomes") and method == "POST":
         body = {"firm_id": "ref-carl-zeiss", "node_id": "coordinate_measuring", "stage": 1,
                 "date": OUTCOME_DATE[caller], "note": f"met at a fair ({caller})"}
+    elif path.endswith("/data-freshness/sources"):
+        body = {"table_name": "firms", "subject": "nobody", "source": "matrix",
+                "as_of": "2025-01-01"}
     elif path.endswith("/train"):
         helpers["wait_for_jobs"](app)  # one training job at a time
         body = {"activate": False}
