@@ -26,8 +26,9 @@ and the candidate pair already hold::
   revenue or more is of the size of the world leaders of most nodes of an instrument chain
   (Pfeiffer Vacuum, Hamamatsu Photonics, Bruker's divisions): size 1. ``revenue`` is the
   reported revenue in million US$; without it, the head count at US$250,000 a person; without
-  either, the typical revenue of the firm's size class, else of a known maker, else of a listed
-  firm (the estimates of :mod:`recommender.ranking.feature_context`, ``size_basis``); a firm
+  either, the typical revenue of the firm's size class, else of a listed firm, else of a known
+  maker (the estimates of :mod:`recommender.ranking.feature_context`, ``size_basis``, which
+  the reasons show); a firm
   of which none of these is known is taken as a typical listed firm. **A missing fact never
   counts as zero.** (US$30 million of revenue: size 0.17; US$400 million: 0.63.)
 - ``quality``: the weighted mean of the known components ``q_k`` in 0..1, with their weights
@@ -116,8 +117,8 @@ def _column(firms: pd.DataFrame, name: str) -> np.ndarray:
 
 def firm_revenue(firms: pd.DataFrame) -> pd.Series:
     """Return each firm's revenue in million US$: reported, else from its head count, else
-    the typical revenue of its size class, of a known maker or of a listed firm (see the
-    module; a known maker that is listed counts as a known maker), else that of a listed
+    the typical revenue of its size class, of a listed firm or of a known maker, in that order
+    (the estimate the features and the reasons show, see the module), else that of a listed
     firm."""
     revenue, employees = _column(firms, C.REVENUE), _column(firms, C.EMPLOYEES)
     size = firms[C.SIZE_CLASS] if C.SIZE_CLASS in firms.columns else pd.Series(
@@ -129,9 +130,9 @@ def firm_revenue(firms: pd.DataFrame) -> pd.Series:
                       else [None] * len(firms), dtype="boolean").fillna(False).to_numpy(bool)
     known = (firms[C.SOURCE].astype("string").eq(REFERENCE_SOURCE).fillna(False).to_numpy(bool)
              if C.SOURCE in firms.columns else np.zeros(len(firms), bool))
-    estimate = np.select([rank >= 0, known, listed],
-                         [typical[np.maximum(rank, 0)], SIZE_ESTIMATES[KNOWN_MAKER_CLASS][1],
-                          SIZE_ESTIMATES[LISTED_CLASS][1]],
+    estimate = np.select([rank >= 0, listed, known],
+                         [typical[np.maximum(rank, 0)], SIZE_ESTIMATES[LISTED_CLASS][1],
+                          SIZE_ESTIMATES[KNOWN_MAKER_CLASS][1]],
                          SIZE_ESTIMATES[LISTED_CLASS][1])
     by_people = np.where(employees > 0, employees * REVENUE_PER_EMPLOYEE, np.nan)
     found = np.where(revenue > 0, revenue, by_people)

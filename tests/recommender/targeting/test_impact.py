@@ -58,9 +58,12 @@ def test_revenue_falls_back_to_head_count_size_class_listing_and_known_maker():
 
 
 def test_missing_facts_are_left_out_not_counted_as_zero():
-    # a listed known maker of which nothing else is known counts as a leader
-    leader = _firms(**{C.SOURCE: ["reference"], C.IS_LISTED: [True]})
-    assert firm_capability(leader).iloc[0] == pytest.approx(1.0)
+    # a known maker of which nothing else is known counts as a leader of mid size (US$2 bn);
+    # listed, as a typical listed firm (US$400 M), the estimate its reasons show
+    leader = _firms(**{C.SOURCE: ["reference"], C.IS_LISTED: [False]})
+    assert firm_capability(leader).iloc[0] == pytest.approx(1.0 * (0.5 + 0.5 * 1.0))
+    listed = _firms(**{C.SOURCE: ["reference"], C.IS_LISTED: [True]})
+    assert firm_capability(listed).iloc[0] == pytest.approx(0.4 ** 0.5)
     # the same facts known to be small count against it; unknown ones do not
     small = _firms(**{C.REVENUE: [1.0], C.PATENTS: [0.0], C.RD_INTENSITY: [0.0],
                       C.INTL_COUNTRIES: [0.0], C.IS_LISTED: [False]})
