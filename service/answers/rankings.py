@@ -38,6 +38,7 @@ __all__ = [
     "recommendations_json",
     "target_list",
     "target_list_json",
+    "target_notes",
     "target_rows",
     "weak_link_rows",
 ]
@@ -273,6 +274,21 @@ def _target_list(snapshot, *, k, max_country_share, top_links, exclude) -> dict[
 def target_list_json(answer: dict[str, Any]) -> bytes:
     """Return a :func:`target_list` answer as the JSON body."""
     return orjson.dumps(answer, option=_OPTIONS)
+
+
+def target_notes(answer: dict[str, Any], lang: str) -> list[str]:
+    """Why a :func:`target_list` answer holds fewer than ``k`` firms, in ``lang`` (none if it
+    holds ``k``), for a file's column sheet."""
+    coverage, k, picked = answer["coverage"], answer["k"], len(answer["items"])
+    if lang != "zh" or not coverage["note"]:
+        return [coverage["note"]] if coverage["note"] else []
+    if coverage["saturated"]:
+        share = coverage["min_gain"] / coverage["total_weight"] * 100 \
+            if coverage["total_weight"] else 0.0
+        return [f"入选 {picked} 家后覆盖已饱和：其余候选企业都不能再增加预期覆盖（每家增加均不足"
+                f"各薄弱环节总权重的 {share:g}%），故名单少于要求的 {k} 家"]
+    return [f"名单入选 {picked} 家，少于要求的 {k} 家：受同一国家/地区的入选上限或候选企业数量"
+            f"所限"]
 
 
 def target_rows(snapshot, answer: dict[str, Any], lang: str,

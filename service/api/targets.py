@@ -118,7 +118,7 @@ def get_target_list(query: dict):
         return json_response(answers.target_list_json(answer), snapshot)
     lang = query["lang"]
     title = "招商目标清单" if lang == "zh" else "Target list"
-    about = answers.file_about(snapshot, title, [answer["coverage"]["note"]])
+    about = answers.file_about(snapshot, title, answers.target_notes(answer, lang))
     return file_response(answers.target_rows(snapshot, answer, lang, export_parks()),
                          TARGET_EXPORT_COLUMNS, fmt=fmt, lang=lang,
                          stem="招商目标清单" if lang == "zh" else "target-list",

@@ -212,3 +212,17 @@ def test_no_personal_data_reaches_a_ranked_file(download):
     for url in (f"{URL}?k=5&format=xlsx", "/api/v1/target-list?k=5&format=xlsx&lang=en"):
         sheet = openpyxl.load_workbook(io.BytesIO(download(url).data)).worksheets[0]
         assert personal and not personal & {c.value for c in sheet[1]}
+
+
+def test_a_saturated_target_list_says_so_in_its_column_sheet(download):
+    answer = download("/api/v1/target-list?k=300").get_json()
+    assert answer["coverage"]["saturated"]  # the small demo world saturates well before 300
+    picked = len(answer["items"])
+    for lang, note in (("en", answer["coverage"]["note"]),
+                       ("zh", f"入选 {picked} 家后覆盖已饱和")):
+        book = openpyxl.load_workbook(io.BytesIO(download(
+            f"/api/v1/target-list?k=300&format=xlsx&lang={lang}").data))
+        facts = {r[0]: r[1] for r in book.worksheets[1].iter_rows(values_only=True)
+                 if r and r[0]}
+        assert facts["Note" if lang == "en" else "备注"].startswith(note)
+        assert book.worksheets[0].max_row == picked + 1
