@@ -31,7 +31,7 @@ def test_a_firm_portrait_for_an_officer(visitor, keys, login):
     html = _text(response)
     assert "企业画像" in html and 'id="firm-name"' in html
     assert "Keysight" in html and f'<code id="firm-id">{FIRM}</code>' in html
-    assert "真实数据" in html and 'id="firm-source">reference<' in html  # provenance
+    assert "真实数据" in html and 'id="firm-source">公开参考资料<' in html  # provenance in words
     assert f'data-node="{NODE}"' in " ".join(_rows(html, "firm-nodes"))  # chain links + evidence
     standings = _rows(html, "standings")
     assert standings and all(re.search(r"\d+ / \d+", row) for row in standings)
@@ -246,7 +246,7 @@ def test_a_link_preselects_the_weak_link_of_the_form(visitor, keys, login):
     html = _text(visitor.get(f"/firms/{FIRM}?link=rf_test&back=/map%3Fweak_link%3Drf_test"))
     assert 'href="/map?weak_link=rf_test"' in html
     html = _text(visitor.get(f"/firms/{FIRM}?back=//example.com/x"))
-    assert "example.com" not in html
+    assert 'href="//example.com' not in html and 'value="//example.com' not in html
 
 
 # --- parks ------------------------------------------------------------------------------------
