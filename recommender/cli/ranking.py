@@ -352,8 +352,15 @@ def target_list(ctx: click.Context, k: int, max_country_share: float, top_links:
                     engine=build)
     _output(frame, as_json, csv_path, lang)
     if out_path:
+        from recommender.targeting.export_rows import shortfall_note
+
+        attrs = frame.attrs
+        note = shortfall_note(attrs.get("note") or "", k=k, picked=len(frame),
+                              saturated=bool(attrs.get("saturated")),
+                              min_gain=float(attrs.get("min_gain") or 0.0),
+                              total_weight=float(attrs.get("total_weight") or 0.0), lang=lang)
         _write_file(ctx, frame, data, out_path, lang,
-                    "招商目标清单" if lang == "zh" else "Target list", frame.attrs.get("note"))
+                    "招商目标清单" if lang == "zh" else "Target list", note)
     if not as_json and frame.attrs.get("note"):
         click.echo(frame.attrs["note"], err=True)
 

@@ -42,7 +42,7 @@ from recommender.targeting.export_columns import (
 )
 from recommender.targeting.portfolio import COVERS
 
-__all__ = ["best_parks", "last_contacts", "link_names", "officer_rows"]
+__all__ = ["best_parks", "last_contacts", "link_names", "officer_rows", "shortfall_note"]
 
 _LANGUAGES = ("zh", "en")
 _REGISTRATIONS = (C.CREDIT_CODE, C.SYMBOL, C.ISIN)  # the first one known names the firm
@@ -112,6 +112,24 @@ def best_parks(matches: pd.DataFrame | None, parks: pd.DataFrame | None) -> pd.D
     names = parks.reindex(columns=[C.PARK_ID, C.NAME_ZH, C.NAME_EN]).astype({C.PARK_ID: str})
     return best.merge(names.drop_duplicates(C.PARK_ID), on=C.PARK_ID, how="left")[
         columns].reset_index(drop=True)
+
+
+def shortfall_note(note: str, *, k: int, picked: int, saturated: bool, min_gain: float,
+                   total_weight: float, lang: str = "zh") -> str:
+    """Say in ``lang`` why a target list holds ``picked`` firms of ``k`` (``note``: the
+    portfolio's own words, English; "" when it holds ``k``).
+
+    >>> shortfall_note("picked 2 of k=5: …", k=5, picked=2, saturated=True, min_gain=0.01,
+    ...                total_weight=100.0)[:16]
+    '入选 2 家后覆盖已饱和：其余候'
+    """
+    if lang != "zh" or not note:
+        return note
+    if saturated:
+        share = min_gain / total_weight * 100 if total_weight else 0.0
+        return (f"入选 {picked} 家后覆盖已饱和：其余候选企业都不能再增加预期覆盖（每家增加均不足"
+                f"各薄弱环节总权重的 {share:g}%），故名单少于要求的 {k} 家")
+    return f"名单入选 {picked} 家，少于要求的 {k} 家：受同一国家/地区的入选上限或候选企业数量所限"
 
 
 def officer_rows(rows: pd.DataFrame | Sequence[Mapping], *, lang: str = "zh",

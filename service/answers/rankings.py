@@ -279,16 +279,13 @@ def target_list_json(answer: dict[str, Any]) -> bytes:
 def target_notes(answer: dict[str, Any], lang: str) -> list[str]:
     """Why a :func:`target_list` answer holds fewer than ``k`` firms, in ``lang`` (none if it
     holds ``k``), for a file's column sheet."""
-    coverage, k, picked = answer["coverage"], answer["k"], len(answer["items"])
-    if lang != "zh" or not coverage["note"]:
-        return [coverage["note"]] if coverage["note"] else []
-    if coverage["saturated"]:
-        share = coverage["min_gain"] / coverage["total_weight"] * 100 \
-            if coverage["total_weight"] else 0.0
-        return [f"入选 {picked} 家后覆盖已饱和：其余候选企业都不能再增加预期覆盖（每家增加均不足"
-                f"各薄弱环节总权重的 {share:g}%），故名单少于要求的 {k} 家"]
-    return [f"名单入选 {picked} 家，少于要求的 {k} 家：受同一国家/地区的入选上限或候选企业数量"
-            f"所限"]
+    from recommender.targeting.export_rows import shortfall_note
+
+    coverage = answer["coverage"]
+    note = shortfall_note(coverage["note"], k=answer["k"], picked=len(answer["items"]),
+                          saturated=coverage["saturated"], min_gain=coverage["min_gain"],
+                          total_weight=coverage["total_weight"], lang=lang)
+    return [note] if note else []
 
 
 def target_rows(snapshot, answer: dict[str, Any], lang: str,
