@@ -95,6 +95,9 @@ def record_source(body: dict):
         if body["field"] not in (F.ALL_FIELDS, *C.FIRM_COLUMNS):
             raise InvalidArgument(f"field: not a firm column: {body['field']!r}",
                                   [{"field": "field", "message": "a firm column or *"}])
+    elif body["field"] != F.ALL_FIELDS:
+        raise InvalidArgument("field: a region's table is recorded whole, as \"*\"",
+                              [{"field": "field", "message": "*"}])
     else:
         subject = app_state.region.id
     return F.record_source(app_state.store, body["table_name"], subject, body["source"],

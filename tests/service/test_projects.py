@@ -297,3 +297,6 @@ def test_a_data_source_is_recorded_and_read_back(call):
     assert call("PUT", "/api/v1/data-freshness/sources", "officer", json={
         "table_name": "firms", "subject": FIRM, "field": "colour", "source": "x",
         "as_of": "2024-12-31"}).status_code == 422
+    assert call("PUT", "/api/v1/data-freshness/sources", "officer", json={
+        "table_name": "leader_needs", "field": "need", "source": "x",
+        "as_of": "2024-12-31"}).status_code == 422
