@@ -202,7 +202,7 @@ def test_the_stage_filter_is_kept_in_every_link_and_file(page, visitor):
 
 def test_a_bad_stage_is_named_and_a_bad_stage_file_refused(page, visitor, error_body):
     rows, html = page(status=422, node=NODE, stage="signed")
-    assert "stage" in html[html.index('id="query-errors"'):][:300]
+    assert "招商进展" in html[html.index('id="query-errors"'):][:300]  # the parameter by name
     assert len(rows.tables["firms"]) == 20
     error_body(visitor.get(f"/export.csv?node={NODE}&stage=signed"), 422, "validation_error")
 
@@ -235,7 +235,7 @@ def test_the_list_pages_through_the_candidates(page):
 def test_a_bad_filter_is_named_and_the_defaults_shown(page):
     rows, html = page(status=422, node=NODE, country="XYZ", targets_k=0)
     assert "query-errors" in rows.ids
-    assert "country" in html[html.index('id="query-errors"'):][:300]
+    assert "国家/地区" in html[html.index('id="query-errors"'):][:300]  # the parameter by name
     assert len(rows.tables["firms"]) == 20
 
 

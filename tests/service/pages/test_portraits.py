@@ -182,13 +182,13 @@ def test_recording_the_same_outcome_twice_adds_nothing(visitor, keys, login, csr
 
 
 @pytest.mark.parametrize(("change", "field", "message"), [
-    ({"stage": "7"}, "stage", "Must be greater than or equal to 0 and less than or equal to 4"),
-    ({"stage": "two"}, "stage", "Not a valid integer"),
+    ({"stage": "7"}, "stage", "须在 0 到 4 之间"),  # the API's messages in the page's language
+    ({"stage": "two"}, "stage", "请输入整数"),
     ({"stage": ""}, "stage", "此项必填"),
-    ({"date": "2025-13-40"}, "date", "Not a valid date"),
+    ({"date": "2025-13-40"}, "date", "请输入有效日期"),
     ({"date": ""}, "date", "此项必填"),
-    ({"node_id": "no_such_node"}, "node_id", "is not a node of the chain"),
-    ({"note": "x" * 4001}, "note", "Longer than maximum length 4000"),
+    ({"node_id": "no_such_node"}, "node_id", "不是本产业链中的环节"),
+    ({"note": "x" * 4001}, "note", "不能超过 4000 个字符"),
 ])
 def test_a_bad_outcome_is_a_422_with_the_form(visitor, keys, login, csrf, app, change, field,
                                               message):
@@ -343,4 +343,4 @@ def test_recording_outcomes_counts_against_the_key_s_rate_limit(visitor, keys, l
     limited = visitor.post("/firms/ref-keysight", data={**form, "note": "kept as typed"})
     assert limited.status_code == 429 and int(limited.headers["Retry-After"]) >= 1
     html = limited.get_data(as_text=True)
-    assert "rate limit" in html and "kept as typed" in html and limited.mimetype == "text/html"
+    assert "秒后重试" in html and "kept as typed" in html and limited.mimetype == "text/html"
