@@ -37,6 +37,8 @@ from werkzeug.exceptions import HTTPException
 from recommender import exceptions as rx
 
 __all__ = [
+    "ERROR_PAGE",
+    "PAGE_LANGUAGES",
     "ApiError",
     "RETRY_AFTER_SECONDS",
     "STATUS_BY_ERROR",
