@@ -8,6 +8,7 @@ import pandas as pd
 
 from recommender import columns as C
 from recommender.firms.schemas import validate_table
+from recommender.store.bulk import is_in
 
 __all__ = ["build_demo", "demo_firms", "install_world"]
 
@@ -18,7 +19,7 @@ def _noop(step: str, done: int, total: int) -> None:
 
 def demo_firms(world, reference: pd.DataFrame) -> pd.DataFrame:
     """Return the world's firms plus any reference firm the world does not already hold."""
-    missing = reference[~reference[C.FIRM_ID].isin(world.firms[C.FIRM_ID])]
+    missing = reference[~is_in(reference[C.FIRM_ID], world.firms[C.FIRM_ID])]
     if missing.empty:
         return world.firms
     return pd.concat([missing[C.FIRM_COLUMNS], world.firms[C.FIRM_COLUMNS]], ignore_index=True)

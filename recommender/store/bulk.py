@@ -1,14 +1,23 @@
 """Bulk reads and writes between canonical DataFrames and the store's tables.
 
-Writes compile a statement once and hand chunks of rows to the driver's ``executemany``;
-reads stream rows a chunk at a time, so neither holds a whole large table as Python objects.
+Writes compile a statement once and hand chunks of rows to the driver's ``executemany``
+(PostgreSQL: ``COPY``); reads stream rows a chunk at a time, so neither holds a whole large
+table as Python objects. A first load takes the fast path: looking up the stored rows of an
+empty table asks nothing, and on SQLite a large insert into an empty table builds its secondary
+indexes after the rows (one sort rather than an index insert per row) with a page cache large
+enough for the table's key indexes (:data:`SQLITE_BULK_CACHE_KIB`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -21,6 +30,8 @@ __all__ = [
     "delete",
     "execute_many",
     "insert",
+    "is_empty",
+    "is_in",
     "load_rows",
     "read_frame",
     "table_defaults",
@@ -28,6 +39,9 @@ __all__ = [
 ]
 
 IN_CHUNK = 5_000  # keys per "IN (...)": below SQLite's and PostgreSQL's bound-parameter limits
+KEYS_CHUNK = 50_000  # keys per query when they are bound as one array
+BULK_ROWS = 50_000  # an insert of at least this many rows into an empty table is a bulk load
+SQLITE_BULK_CACHE_KIB = 512 * 1024  # SQLite's page cache during a bulk load (default: 2 MiB)
 
 
 # --- reading ------------------------------------------------------------------------------
@@ -74,14 +88,23 @@ def load_rows(
     query = sa.select(*(table.c[n] for n in names))
     if where is not None:
         query = query.where(where)
+    if in_column is not None and is_empty(conn, table):  # a first load: nothing to look up
+        empty = empty_frame(table, names)
+        return convert(empty) if convert else empty
     if in_column is None:
         query = query.order_by(*(table.c[n] for n in order_by))
         return read_frame(conn, query, table, names, convert=convert)
     values = list(dict.fromkeys(v for v in in_values if v is not None))
+    one_of = _one_of(conn, table.c[in_column], values)
+    size = KEYS_CHUNK if one_of is not None else IN_CHUNK
     parts, rows = [], []
-    for start in range(0, len(values), IN_CHUNK):
-        chunk = values[start : start + IN_CHUNK]
-        rows.extend(conn.execute(query.where(table.c[in_column].in_(chunk))).all())
+    for start in range(0, len(values), size):
+        chunk = values[start : start + size]
+        if one_of is not None:
+            clause, encode = one_of
+            rows.extend(conn.execute(query.where(clause), {"keys": encode(chunk)}).all())
+        else:
+            rows.extend(conn.execute(query.where(table.c[in_column].in_(chunk))).all())
         if len(rows) >= CHUNK_ROWS:  # typed columns hold far less than rows of Python objects
             parts.append(from_rows(rows, table, names))
             rows = []
@@ -91,6 +114,23 @@ def load_rows(
     if order_by:
         frame = frame.sort_values(list(order_by), kind="stable", ignore_index=True)
     return convert(frame) if convert else frame
+
+
+def _one_of(conn: sa.Connection, column: sa.Column, values: list):
+    """``(clause, encode)``: "``column`` is one of the keys", the keys bound as one value
+    (``encode(chunk)``): a JSON array read by ``json_each`` on SQLite, an array on PostgreSQL.
+    One bind rather than one per key spares rendering thousands of parameters per query.
+    None for keys that are not all text or all integers (they go through ``IN (...)``)."""
+    kinds = {type(v) for v in values}
+    if not values or not (kinds <= {str} or kinds <= {int}):
+        return None
+    if conn.dialect.name == "sqlite":
+        listed = sa.select(sa.column("value")).select_from(
+            sa.func.json_each(sa.bindparam("keys", type_=sa.String)))
+        return column.in_(listed), json.dumps
+    if conn.dialect.name == "postgresql":
+        return column == sa.any_(sa.bindparam("keys", type_=postgresql.ARRAY(column.type))), list
+    return None
 
 
 # --- writing ------------------------------------------------------------------------------
@@ -209,8 +249,54 @@ def insert(conn: sa.Connection, table: sa.Table, frame: pd.DataFrame, extra=None
     constants = table_defaults(table, frame, extra)
     if conn.dialect.name == "postgresql":
         copy_rows(conn, table, frame, constants)
-    else:
+        return
+    with _sqlite_bulk_load(conn, table, len(frame)):
         execute_many(conn, sa.insert(table), frame, _types(table), constants)
+
+
+def is_empty(conn: sa.Connection, table: sa.Table) -> bool:
+    """Whether ``table`` holds no row (one indexed probe)."""
+    return conn.execute(sa.select(sa.literal(1)).select_from(table).limit(1)).first() is None
+
+
+@contextlib.contextmanager
+def _sqlite_bulk_load(conn: sa.Connection, table: sa.Table, rows: int):
+    """Around a large insert into an empty SQLite table: drop its secondary indexes and build
+    them again after the rows, with a large page cache meanwhile. Inside the caller's
+    transaction, so a failed load leaves table and indexes as they were."""
+    if rows < BULK_ROWS or not is_empty(conn, table):
+        yield
+        return
+    cache = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    conn.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_BULK_CACHE_KIB}")
+    indexes = sorted(table.indexes, key=lambda index: str(index.name))
+    try:
+        for index in indexes:
+            index.drop(conn)
+        yield
+        for index in indexes:
+            index.create(conn)
+    finally:
+        conn.exec_driver_sql(f"PRAGMA cache_size={int(cache)}")
+
+
+def is_in(values: pd.Series, wanted) -> np.ndarray:
+    """Whether each of ``values`` is one of ``wanted`` (missing values: False), as booleans.
+
+    A hash lookup in Arrow: pandas' ``isin`` on Arrow-backed strings walks ``wanted`` in
+    Python, seconds for a million keys.
+
+    >>> is_in(pd.Series(["a", "b", None], dtype="str"), ["b", "c"]).tolist()
+    [False, True, False]
+    >>> is_in(pd.Series([1, 2, 3]), {3}).tolist()
+    [False, False, True]
+    """
+    array = pa.array(values, from_pandas=True)
+    try:
+        found = pc.is_in(array, value_set=pa.array(list(wanted)).cast(array.type))
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return np.asarray(pd.Series(values).isin(list(wanted)), bool)
+    return np.asarray(found.fill_null(False).to_numpy(zero_copy_only=False), bool)
 
 
 def copy_rows(conn: sa.Connection, table: sa.Table, frame: pd.DataFrame, constants: dict) -> None:

@@ -232,7 +232,7 @@ class Store:
         W.require_columns(df, [C.FIRM_ID, C.NODE_ID], "firm nodes")
         df = W.fill_column(df, C.METHOD, method, "firm nodes")
         scope = list(dict.fromkeys(firm_ids if firm_ids is not None else df[C.FIRM_ID]))
-        outside = ~df[C.FIRM_ID].isin(scope)
+        outside = ~bulk.is_in(df[C.FIRM_ID], scope)
         if outside.any():
             raise DataError(f"firm nodes: {int(outside.sum())} rows are for firms not in firm_ids")
         where = table.c[C.METHOD] == method if method is not None else None

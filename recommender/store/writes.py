@@ -309,7 +309,7 @@ def replace_rows(
     else:
         values = list(dict.fromkeys(scope))
         rounds = (
-            (df[df[scope_column].isin(chunk)], chunk)
+            (df[bulk.is_in(df[scope_column], chunk)], chunk)
             for chunk in (values[i : i + WRITE_CHUNK] for i in range(0, len(values), WRITE_CHUNK))
         )
     counts = Counter()
