@@ -150,6 +150,8 @@ def note_text(note, lang: str) -> str:
     >>> note_text("name and location: public knowledge, coordinates approximate (named in "
     ...           "DOMAIN.md); capacity, rent and incentives illustrative", "zh")
     '名称与位置为公开信息，坐标为近似位置；容量、租金与优惠政策为示意数据'
+    >>> note_text("tenants: head-office addresses in public company filings", "en")
+    'Tenants by the head-office addresses in public company filings'
     """
     if note is None or not str(note).strip():
         return ""
@@ -161,7 +163,8 @@ def note_text(note, lang: str) -> str:
             shown.append(translate(key, lang))
         elif lang != "zh" or _CHINESE.search(plain):
             shown.append(plain)
-    return ("；" if lang == "zh" else "; ").join(part for part in shown if part)
+    text = ("；" if lang == "zh" else "; ").join(part for part in shown if part)
+    return text[:1].upper() + text[1:]
 
 
 def _top_level(text: str, separator: str) -> list[str]:
