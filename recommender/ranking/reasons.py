@@ -26,8 +26,9 @@ they all share. A feature is a reason only where
   never a drawback, "no export control at home" never a handicap. A negative reason is worded
   as what holds the firm back (the registry's ``against`` templates: "growth below its
   peers");
-- it is *worth saying*: no distance for a firm within ``metro_km`` (:data:`METRO_KM`,
-  150 km, the Guangdong cluster's radius) of the region's core or parks, the region's own
+- it is *worth saying*: no distance for a firm within ``metro_km`` (the region's
+  ``radius_km`` in a score table; :data:`METRO_KM`, 150 km, the Guangdong cluster's radius,
+  by default) of the region's core or parks, the region's own
   metropolitan area (Hong Kong and Macao are next door, not a selling point).
 
 Features with a missing value (the contribution is then about missingness, which says nothing

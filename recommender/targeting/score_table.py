@@ -44,12 +44,12 @@ import pandas as pd
 
 from recommender import columns as C
 from recommender.diagnosis.weak_links import CAN_RECRUIT
-from recommender.exceptions import DataError, InvalidArgument, NotFoundError, NotRecruitable
+from recommender.exceptions import DataError, InvalidArgument, NotFoundError
 from recommender.outcome_stages import RECRUITMENT_STAGES
 from recommender.targeting.impact import SORT_KEYS, check_sort
 from recommender.targeting.partitions import scored_pairs
 from recommender.targeting.prior_model import model_version, prior_model
-from recommender.targeting.scoring import base_rate, best_first, scores_of
+from recommender.targeting.scoring import base_rate, best_first, check_k, check_link, scores_of
 from recommender.targeting.stages import stage_codes
 
 __all__ = [
@@ -364,10 +364,11 @@ class ScoreTable:
 
     def _store_reasons(self, positions: np.ndarray, features: pd.DataFrame,
                        contributions: pd.DataFrame) -> None:
-        from recommender.ranking.reasons import join_reasons, reasons_for
+        from recommender.ranking.reasons import METRO_KM, join_reasons, reasons_for
 
         region = self.data.region
         region_name = (getattr(region, "name_zh", None), getattr(region, "name_en", None))
+        metro_km = float(getattr(region, "radius_km", None) or METRO_KM)  # its own metro area
         features = features.reset_index(drop=True)
         contributions = contributions.reset_index(drop=True)
         nodes = features[C.NODE_ID].astype(str).to_numpy()
@@ -375,7 +376,8 @@ class ScoreTable:
             at = np.flatnonzero(nodes == node)
             found = reasons_for(features.iloc[at], contributions.iloc[at],
                                 node_names=self._node_names, top=self.top_reasons,
-                                region_name=region_name, baseline=self._baselines.get(node))
+                                region_name=region_name, baseline=self._baselines.get(node),
+                                metro_km=metro_km)
             for position, reasons in zip(positions[at], found, strict=True):
                 self._reasons[int(position)] = {
                     C.REASONS: reasons, C.REASON_ZH: join_reasons(reasons, "zh"),
@@ -466,47 +468,6 @@ def _baselines(features_at, model, slices: dict[str, tuple[int, int]]
 
 
 # --- argument checks --------------------------------------------------------------------------
-def check_link(node_id: str, chain, weak_links: pd.DataFrame) -> None:
-    """Raise unless ``node_id`` is a recruitable weak link of ``chain``.
-
-    Raises
-    ------
-    NotFoundError
-        If the node is not in the chain or not in the weak-link table.
-    NotRecruitable
-        If it is a downstream application sector.
-    """
-    if node_id not in set(chain.node_ids):
-        raise NotFoundError(f"weak link {node_id!r}: no such node in chain "
-                            f"{getattr(chain, 'id', '')!r}")
-    rows = weak_links[weak_links[C.NODE_ID].astype(str) == node_id]
-    if rows.empty:
-        raise NotFoundError(f"weak link {node_id!r}: not in the weak-link table")
-    row = rows.iloc[0]
-    if CAN_RECRUIT in rows.columns and not bool(row[CAN_RECRUIT]):
-        stage = row.get(C.STAGE) or chain.node(node_id).get(C.STAGE)
-        raise NotRecruitable(
-            f"node {node_id!r} ({stage}) cannot be recruited for: only upstream and midstream "
-            f"nodes are weak links to fill; downstream nodes are application sectors",
-            [{"field": C.NODE_ID, "message": f"{node_id!r} is a {stage} node"}])
-
-
-def check_k(k) -> int:
-    """Return ``k`` if it is a positive integer; InvalidArgument otherwise.
-
-    >>> check_k(5)
-    5
-    >>> check_k(0)
-    Traceback (most recent call last):
-    ...
-    recommender.exceptions.InvalidArgument: k must be a positive integer, got 0
-    """
-    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
-        raise InvalidArgument(f"k must be a positive integer, got {k!r}",
-                              [{"field": "k", "message": "must be a positive integer"}])
-    return int(k)
-
-
 def _size_classes(sizes: Sequence[str]) -> list[str]:
     """Size classes in lower case; InvalidArgument names an unknown one."""
     wanted = [str(s).strip().lower() for s in sizes]

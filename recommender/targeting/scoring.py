@@ -6,7 +6,9 @@
   candidate row;
 - :func:`best_first` orders scored rows by link, best first, ties by firm id;
 - :func:`base_rate` is the share of recorded contacts that reached an MoU or better, what a
-  calibrated probability of success compares with.
+  calibrated probability of success compares with;
+- :func:`check_link` and :func:`check_k` check the weak link and the list length a ranking
+  is asked for.
 
 :class:`~recommender.targeting.score_table.ScoreTable` is built with these, and so is
 :func:`~recommender.targeting.recommend.score_candidates`.
@@ -20,7 +22,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["base_rate", "best_first", "ranking_inputs", "scores_of"]
+from recommender import columns as C
+from recommender.diagnosis.weak_links import CAN_RECRUIT
+from recommender.exceptions import InvalidArgument, NotFoundError, NotRecruitable
+
+__all__ = ["base_rate", "best_first", "check_k", "check_link", "ranking_inputs", "scores_of"]
 
 
 def ranking_inputs(store, chain, region, *, settings=None,
@@ -84,10 +90,49 @@ def base_rate(outcomes: pd.DataFrame, *, relevant: int = 3) -> float | None:
     ...                         "node_id": ["n", "n", "n", "n"], "stage": [1, 3, 0, 0]}))
     0.3333333333333333
     """
-    from recommender import columns as C
-
     if outcomes is None or not len(outcomes):
         return None
     best = outcomes.groupby([C.CAMPAIGN_ID, C.FIRM_ID, C.NODE_ID], sort=False)[
         C.OUTCOME_STAGE].max()
     return float((best >= relevant).mean())
+
+
+def check_link(node_id: str, chain, weak_links: pd.DataFrame) -> None:
+    """Raise unless ``node_id`` is a recruitable weak link of ``chain``.
+
+    Raises
+    ------
+    NotFoundError
+        If the node is not in the chain or not in the weak-link table.
+    NotRecruitable
+        If it is a downstream application sector.
+    """
+    if node_id not in set(chain.node_ids):
+        raise NotFoundError(f"weak link {node_id!r}: no such node in chain "
+                            f"{getattr(chain, 'id', '')!r}")
+    rows = weak_links[weak_links[C.NODE_ID].astype(str) == node_id]
+    if rows.empty:
+        raise NotFoundError(f"weak link {node_id!r}: not in the weak-link table")
+    row = rows.iloc[0]
+    if CAN_RECRUIT in rows.columns and not bool(row[CAN_RECRUIT]):
+        stage = row.get(C.STAGE) or chain.node(node_id).get(C.STAGE)
+        raise NotRecruitable(
+            f"node {node_id!r} ({stage}) cannot be recruited for: only upstream and midstream "
+            f"nodes are weak links to fill; downstream nodes are application sectors",
+            [{"field": C.NODE_ID, "message": f"{node_id!r} is a {stage} node"}])
+
+
+def check_k(k) -> int:
+    """Return ``k`` if it is a positive integer; InvalidArgument otherwise.
+
+    >>> check_k(5)
+    5
+    >>> check_k(0)
+    Traceback (most recent call last):
+    ...
+    recommender.exceptions.InvalidArgument: k must be a positive integer, got 0
+    """
+    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
+        raise InvalidArgument(f"k must be a positive integer, got {k!r}",
+                              [{"field": "k", "message": "must be a positive integer"}])
+    return int(k)
