@@ -106,3 +106,14 @@ def test_check_sort():
         "value", "likelihood", "impact"]
     with pytest.raises(InvalidArgument, match="sort: one of"):
         check_sort("p_success")
+
+
+def test_a_firm_whose_figures_are_unknown_has_the_impact_its_known_facts_give():
+    # a large-cap listed firm that reports no head count or revenue, and its twin that reports
+    # the large class's typical figures
+    twins = _firms(**{C.REVENUE: [10_000.0, None], C.EMPLOYEES: [40_000.0, None],
+                      C.SIZE_CLASS: ["large", "large"], C.IS_LISTED: [True, True],
+                      C.SOURCE: ["listing", "listing"]})
+    known, unknown = firm_capability(twins)
+    assert unknown == pytest.approx(known)
+    assert pair_impact(np.array([0.8]), np.array([unknown]), np.zeros(1))[0] > 0.7
