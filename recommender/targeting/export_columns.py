@@ -120,8 +120,10 @@ DESCRIPTIONS: dict[str, tuple[str, str]] = {
     OTHER_NAME: ("企业的英文名称", "The firm's Chinese name, where known"),
     C.COUNTRY: ("企业总部所在的国家或地区", "Country or region of the firm's head office"),
     C.CITY: ("企业总部所在城市", "City of the firm's head office"),
-    C.SIZE_CLASS: ("企业规模，按年营收分级，以大型、中型、小型、微型表述",
-                   "Firm size, graded by annual revenue: large, medium, small or micro"),
+    C.SIZE_CLASS: ("企业规模，按年营收分级：特大型（50 亿美元以上）、大型、中型、小型、微型、"
+                   "极微型（200 万美元以下）",
+                   "Firm size, graded by annual revenue: very large (over US$ 5 bn), large, "
+                   "mid-size, small, micro, nano (under US$ 2 M)"),
     C.WEBSITE: ("企业网站", "The firm's website"),
     REGISTRATION: ("中国企业的统一社会信用代码；上市企业为证券代码或 ISIN",
                    "Unified social credit code of a Chinese firm; for a listed firm its "
@@ -163,10 +165,10 @@ DESCRIPTIONS: dict[str, tuple[str, str]] = {
 }
 
 # size class -> (Chinese, English), in the wording of China's SME size standard (大型, 中型,
-# 小型, 微型): the two largest classes are large, the two smallest micro
+# 小型, 微型) with 特大型 and 极微型 for the classes beyond it, as the pages name them
 SIZE_WORDS: dict[str, tuple[str, str]] = {
-    "mega": ("大型", "large"), "large": ("大型", "large"), "mid": ("中型", "medium"),
-    "small": ("小型", "small"), "micro": ("微型", "micro"), "nano": ("微型", "micro"),
+    "mega": ("特大型", "very large"), "large": ("大型", "large"), "mid": ("中型", "mid-size"),
+    "small": ("小型", "small"), "micro": ("微型", "micro"), "nano": ("极微型", "nano"),
 }
 
 # column -> Excel number format (CSV rounds alike)

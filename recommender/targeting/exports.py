@@ -7,8 +7,9 @@
   second sheet (列说明 / Columns) says what each column holds, where the rows come from (real or
   synthetic, counted), the data version and as-of day and the model.
 - Headers, words and numbers as people read them (:mod:`recommender.targeting.export_columns`):
-  Chinese with ``lang="zh"``, English with ``lang="en"``; stages, size classes (大型, 中型,
-  小型, 微型), countries and regions (:func:`recommender.firms.countries.display_name`), cities
+  Chinese with ``lang="zh"``, English with ``lang="en"``; stages, size classes (特大型, 大型,
+  中型, 小型, 微型, 极微型, as the pages name them), countries and regions
+  (:func:`recommender.firms.countries.display_name`), cities
   (:func:`recommender.firms.city_names.city_name`) and real or synthetic in the file's
   language; a likelihood or a share as a percentage, other figures rounded as shown. A column
   with no known header keeps its name.
@@ -20,7 +21,7 @@
 
 >>> rows = pd.DataFrame({"name": ["=HYPERLINK(\\"http://x\\")"], "score": [1.5]})
 >>> to_csv_bytes(rows, lang="zh").decode("utf-8-sig").splitlines()
-['企业名称,得分', '"\\'=HYPERLINK(""http://x"")",1.5']
+['企业名称,得分', '"\\'=HYPERLINK(""http://x"")",1.50']
 """
 
 from __future__ import annotations
@@ -251,16 +252,18 @@ def to_csv_bytes(frame: pd.DataFrame, columns: Sequence[str] | None = None, *,
                  number_formats: Mapping[str, str] | None = None,
                  about: About | None = None) -> bytes:
     """Return the rows as CSV: UTF-8 with a byte-order mark, ``lang`` headers, escaped text,
-    percentages written as such (``12.3%``); with ``about``, the model version as a last
-    column (a CSV has no second sheet to say it)."""
+    figures as shown (``0.080``, percentages as ``12.3%``); with ``about``, the model version
+    as a last column (a CSV has no second sheet to say it)."""
     formats = {**NUMBER_FORMATS, **(number_formats or {})}
     names, cells = _table(frame, columns, lang, headers, number_formats)
     for name, title in zip(names, list(cells.columns), strict=True):
         number_format = formats.get(name, "")
-        if number_format.endswith("%"):
-            places = _decimals(number_format) - 2
-            cells[title] = [f"{v * 100:.{places}f}%" if isinstance(v, int | float) else v
-                            for v in cells[title]]
+        if not number_format or number_format == DATE_FORMAT:
+            continue
+        places, percent = _decimals(number_format), number_format.endswith("%")
+        cells[title] = [(f"{v * 100:.{places - 2}f}%" if percent else f"{v:.{places}f}")
+                        if isinstance(v, int | float) and not isinstance(v, bool) else v
+                        for v in cells[title]]
     if about is not None and about.model_version and len(cells):
         cells[header(C.MODEL_VERSION, lang)] = about.model_version
     text = cells.to_csv(index=False, lineterminator="\r\n")

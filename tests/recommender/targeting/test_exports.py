@@ -74,7 +74,7 @@ def test_csv_is_utf8_with_a_bom_and_never_starts_a_formula(rows):
     assert data.startswith(b"\xef\xbb\xbf")
     lines = data.decode("utf-8-sig").splitlines()
     assert lines == ["排名,企业名称,得分",
-                     '1,"\'=HYPERLINK(""http://evil.example"",""x"")",-0.5',
+                     '1,"\'=HYPERLINK(""http://evil.example"",""x"")",-0.50',
                      "2,蔡司 Zeiss,1.25", "3,'@SUM(A1:A9),"]
 
 
