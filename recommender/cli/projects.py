@@ -84,16 +84,18 @@ def projects_export(ctx: click.Context, path: str, lang: str, with_contacts: boo
 @click.option("--by", "by", required=True, help="Who imports (recorded in each history).")
 @click.pass_context
 def projects_import(ctx: click.Context, path: str, by: str) -> None:
-    """Create the file's projects without a project number; update the others' fields."""
+    """Create the file's projects without a project number; update the others' fields (all
+    or none; a new row whose project exists already is skipped)."""
     from recommender.demo.world import load_region
-    from recommender.pipeline.project_files import import_projects, read_projects
+    from recommender.pipeline.project_files import import_projects, read_rows
 
-    rows = read_projects(path)
+    rows, problems = read_rows(path)
     region = load_region(settings_of(ctx).region_dir)
     with store_of(ctx) as store:
         counts = import_projects(store, rows, by=by, node_ids=chain_of(ctx).node_ids,
-                                 region_id=region.id)
-    click.echo(f"created {counts['created']}, updated {counts['updated']} projects")
+                                 region_id=region.id, problems=problems)
+    click.echo(f"created {counts['created']}, updated {counts['updated']} projects; "
+               f"skipped {counts['skipped']} that exist already")
 
 
 @click.group()

@@ -82,8 +82,11 @@ def without_personal(project: Mapping[str, Any]) -> dict[str, Any]:
 
 def create_project(store, fields: Mapping[str, Any], *, by: str | None,
                    node_ids: Collection[str] | None = None, region_id: str | None = None,
-                   now: dt.datetime | None = None) -> dict[str, Any]:
+                   now: dt.datetime | None = None,
+                   conn: sa.Connection | None = None) -> dict[str, Any]:
     """Create a project and return it; its first history row says who created it and when.
+
+    With ``conn`` it is written in that transaction (an import's), else in one of its own.
 
     Parameters
     ----------
@@ -140,7 +143,7 @@ def create_project(store, fields: Mapping[str, Any], *, by: str | None,
         _record_stage(conn, project, None, stage, by=by, at=now)
         return project
 
-    return store.write(work)
+    return work(conn) if conn is not None else store.write(work)
 
 
 def get_project(store, project_id: int, *, conn: sa.Connection | None = None) -> dict[str, Any]:
@@ -152,7 +155,8 @@ def get_project(store, project_id: int, *, conn: sa.Connection | None = None) ->
 
 
 def update_project(store, project_id: int, changes: Mapping[str, Any], *,
-                   now: dt.datetime | None = None) -> dict[str, Any]:
+                   now: dt.datetime | None = None,
+                   conn: sa.Connection | None = None) -> dict[str, Any]:
     """Change a project's owner, park, contacts, follow-up, amounts or notes; return it.
 
     The stage changes only through :func:`move_project`. Keys not in :data:`EDITABLE_COLUMNS`
@@ -170,7 +174,7 @@ def update_project(store, project_id: int, changes: Mapping[str, Any], *,
         conn.execute(sa.update(_TABLE).where(_TABLE.c[M.ID] == project_id).values(values))
         return _fetch(conn, project_id)
 
-    return store.write(work)
+    return work(conn) if conn is not None else store.write(work)
 
 
 def delete_project(store, project_id: int) -> None:

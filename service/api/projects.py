@@ -21,7 +21,7 @@ from recommender import columns as C
 from recommender.pipeline import projects as P
 from recommender.pipeline import queries as Q
 from recommender.pipeline import transitions as T
-from recommender.pipeline.project_files import export_frame, import_projects, read_projects
+from recommender.pipeline.project_files import export_frame, import_projects, read_rows
 from recommender.store import pipeline_tables as PT
 from recommender.store.auth import EDIT_PROJECTS, READ_CONTACTS, READ_PROJECTS
 from recommender.targeting.exports import XLSX_MEDIA_TYPE, to_xlsx_bytes
@@ -213,11 +213,21 @@ class ImportFileSchema(ma.Schema):
         "description": "An XLSX (or CSV) file with the export's Chinese or English headers"})
 
 
+class ExistingRowSchema(ma.Schema):
+    row = fields.Integer(required=True, metadata={"description": "The sheet's row (1: headers)"})
+    id = fields.Integer(required=True, metadata={"description": "The project it already is"})
+
+
 class ImportResultSchema(ma.Schema):
     created = fields.Integer(required=True, metadata={
         "description": "Rows without a project number, made into projects"})
     updated = fields.Integer(required=True, metadata={
         "description": "Rows with a project number, whose editable fields were changed"})
+    skipped = fields.Integer(required=True, metadata={
+        "description": "Rows without a project number whose firm already has an open project "
+                       "for the link (a file imported again): left as they are"})
+    existing = fields.List(fields.Nested(ExistingRowSchema), required=True, metadata={
+        "description": "The skipped rows: each row of the sheet and its project's number"})
 
 
 class _ExportQuery(ma.Schema):
@@ -325,11 +335,14 @@ def create_project(body: dict):
 @bp.alt_response(400, response="BAD_REQUEST")
 @bp.response(200, ImportResultSchema)
 def import_file(files: dict):
-    """Import projects from an XLSX file as the export writes it (Chinese or English headers):
-    a row without a project number is a new project (at its stage, default lead); a row with
-    one changes that project's editable fields (its stage moves only by a transition). A
-    cell that cannot be read is a 422 naming its row and column; a file that is not a
-    spreadsheet a 400."""
+    """Import projects from an XLSX file as the export writes it (Chinese or English headers),
+    all or none: a row without a project number is a new project (at its stage, default
+    lead); a row with one changes that project's editable fields (its stage moves only by a
+    transition). A new row whose firm already has an open project for the link is skipped
+    (``skipped``, and ``existing`` names its row and project), so a file imported again
+    makes nothing twice. Every row is checked before anything is written: one 422 lists
+    every bad row (``details.problems``: ``row``, ``column``, ``problem``, ``value``,
+    ``message``) and nothing is imported. A file that is not a spreadsheet is a 400."""
     import tempfile
     from pathlib import Path
 
@@ -343,11 +356,13 @@ def import_file(files: dict):
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"projects{suffix}"
         upload.save(path)
-        rows = read_projects(path)
+        rows, problems = read_rows(path)
     app_state = state()
     counts = import_projects(app_state.store, rows, by=current_principal().name,
-                             node_ids=app_state.chain.node_ids, region_id=app_state.region.id)
-    app_state.snapshots.invalidate()
+                             node_ids=app_state.chain.node_ids, region_id=app_state.region.id,
+                             problems=problems)
+    if counts["created"] or counts["updated"]:
+        app_state.snapshots.invalidate()
     return counts
 
 

@@ -251,7 +251,8 @@ def test_an_xlsx_export_imports_back_round_trip(call, own):
                     data={"file": (io.BytesIO(body.getvalue()), "招商项目.xlsx")},
                     content_type="multipart/form-data")
     assert response.status_code == 200, response.get_data(as_text=True)
-    assert response.get_json() == {"created": 1, "updated": len(rows)}
+    assert response.get_json() == {"created": 1, "updated": len(rows), "skipped": 0,
+                                   "existing": []}
     again = P.get_project(store, made["id"])
     assert (again["planned_jobs"], again["contact_phone"], again["note"]) == (
         555, "+86 755 1234", "=注意：公式不会执行")
@@ -266,10 +267,21 @@ def test_an_xlsx_export_imports_back_round_trip(call, own):
     assert call("POST", "/api/v1/projects/import", "officer",
                 data={"file": (io.BytesIO(b"x"), "p.txt")},
                 content_type="multipart/form-data").status_code == 422
-    bad = io.BytesIO("项目编号,企业编号,薄弱环节,阶段\n,ref-horiba,lasers,签了\n".encode())
+    bad = io.BytesIO("项目编号,企业编号,薄弱环节,阶段\n,ref-keyence,lasers,线索\n"
+                     ",ref-horiba,lasers,签了\n,ref-nobody,lasers,\n".encode())
     response = call("POST", "/api/v1/projects/import", "officer",
                     data={"file": (bad, "p.csv")}, content_type="multipart/form-data")
-    assert response.status_code == 422 and "row 2" in response.get_data(as_text=True)
+    assert response.status_code == 422
+    problems = response.get_json()["error"]["details"]["problems"]
+    assert [(p["row"], p["column"], p["problem"]) for p in problems] == [
+        (3, "stage", "unreadable"), (4, "firm_id", "unknown_firm")]
+    assert not call("GET", "/api/v1/projects?firm_id=ref-keyence&node_id=lasers",
+                    "officer").get_json()["items"]  # the good row 2 was not kept either
+    again = call("POST", "/api/v1/projects/import", "officer",
+                 data={"file": (io.BytesIO(body.getvalue()), "招商项目.xlsx")},
+                 content_type="multipart/form-data").get_json()
+    assert (again["created"], again["skipped"]) == (0, 1)  # the new row exists now
+    assert again["existing"] == [{"row": len(rows) + 2, "id": new[0]["id"]}]
 
 
 def test_a_data_source_is_recorded_and_read_back(call):

@@ -46,7 +46,7 @@ def test_xlsx_round_trip_keeps_every_field(firm_store, chain, tmp_path, lang):
     row.update(id=None, firm_id="ref-excelitas", note="new")
     row["next_follow_up"] = dt.date(2026, 5, 1)
     assert import_projects(firm_store, [row], by="import", node_ids=chain.node_ids) == {
-        "created": 1, "updated": 0}
+        "created": 1, "updated": 0, "skipped": 0, "existing": []}
     made = Q.list_projects(firm_store, firm_id="ref-excelitas")[0]
     assert (made["stage"], made["contact_name"], made["planned_jobs"]) == ("contacted", "王伟", 120)
 
