@@ -12,7 +12,8 @@ this order for an import:
    coordinates, over the gazetteer of :mod:`~recommender.firms.gazetteer` (which compares
    names as :mod:`~recommender.firms.place_names` says and knows China's divisions from
    :mod:`~recommender.firms.china_divisions`); :mod:`~recommender.firms.city_names` names
-   cities in Chinese or English for people;
+   cities in Chinese or English for people, and :mod:`~recommender.firms.sizes` size classes
+   in the four words of China's size standard (大型, 中型, 小型, 微型);
 6. :mod:`~recommender.firms.keywords` places firms in chain nodes by keyword evidence, and
    :mod:`~recommender.firms.node_classifier` by a learned model over the features of
    :mod:`~recommender.firms.node_features` (Chinese business scopes cleaned by

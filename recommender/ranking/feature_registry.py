@@ -40,6 +40,7 @@ import numpy as np
 
 from recommender import columns as C
 from recommender.exceptions import InvalidArgument, NotFoundError
+from recommender.firms.sizes import SIZE_CLASS_WORDS
 from recommender.outcome_stages import OUTCOME_STAGES, STAGE_LABELS
 
 __all__ = [
@@ -55,12 +56,9 @@ __all__ = [
 FEATURE_GROUPS = ("firm", "pair", "engagement")
 SHOWN = ("value", "pow10", "expm1")  # how a feature's value is turned back into {value}
 KINDS = ("number", "stage", "size", "basis")  # "stage", "size", "basis": codes shown by name
-# size class -> (Chinese, English), as reasons name them: the pages' words (the national
-# standard's 大型 / 中型 / 小型 / 微型, with 特大型 and 极微型 at the ends; never 小微)
-SIZE_LABELS: dict[str, tuple[str, str]] = {
-    "nano": ("极微型", "nano"), "micro": ("微型", "micro"), "small": ("小型", "small"),
-    "mid": ("中型", "mid-size"), "large": ("大型", "large"), "mega": ("特大型", "very large"),
-}
+# size class -> (Chinese, English), as reasons name them: the four words of China's size
+# standard (大型 / 中型 / 小型 / 微型) that pages and exports use too (recommender.firms.sizes)
+SIZE_LABELS: dict[str, tuple[str, str]] = SIZE_CLASS_WORDS
 # size basis code -> (Chinese, English): how a firm's size figures were obtained
 SIZE_BASES: tuple[tuple[str, str], ...] = (
     ("已披露", "reported"),
@@ -293,8 +291,8 @@ FEATURES: tuple[Feature, ...] = (
     _f(C.IS_LISTED, "firm", "是否上市（1是，0否）", "Listed on a stock exchange (1 yes, 0 no)",
        "上市公司", "listed company", +1, against_zh="非上市公司", against_en="not listed",
        neutral=0.5),
-    _f(SIZE_RANK, "firm", "规模等级（按营收或市值：0极微型 … 5特大型）",
-       "Size class by revenue or market capitalisation (0 nano … 5 mega)",
+    _f(SIZE_RANK, "firm", "规模等级（按营收或市值分6级：0最小 … 5最大）",
+       "Size class by revenue or market capitalisation (six classes: 0 smallest … 5 largest)",
        "规模等级：{label}", "size class: {label}", 0,
        against_zh="规模等级不占优（{label}）", against_en="size class counts against it ({label})",
        kind="size"),

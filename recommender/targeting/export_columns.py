@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from recommender import columns as C
 from recommender.diagnosis.weak_links import CAN_RECRUIT, MISSING_INPUTS
+from recommender.firms import sizes as SIZES
 from recommender.targeting.portfolio import COVERAGE_SHARE, COVERS, MARGINAL_GAIN, OBJECTIVE, PICK
 
 __all__ = [
@@ -120,10 +121,10 @@ DESCRIPTIONS: dict[str, tuple[str, str]] = {
     OTHER_NAME: ("企业的英文名称", "The firm's Chinese name, where known"),
     C.COUNTRY: ("企业总部所在的国家或地区", "Country or region of the firm's head office"),
     C.CITY: ("企业总部所在城市", "City of the firm's head office"),
-    C.SIZE_CLASS: ("企业规模，按年营收分级：特大型（50 亿美元以上）、大型、中型、小型、微型、"
-                   "极微型（200 万美元以下）",
-                   "Firm size, graded by annual revenue: very large (over US$ 5 bn), large, "
-                   "mid-size, small, micro, nano (under US$ 2 M)"),
+    C.SIZE_CLASS: ("企业规模，用《统计上大中小微型企业划分办法（2017）》的四个等级：" + "；".join(
+        f"{SIZES.SIZE_WORDS[word][0]}，{band}" for word, (band, _) in SIZES.SIZE_BANDS.items()),
+                   "Firm size in the four words of China's size standard: " + "; ".join(
+        f"{SIZES.SIZE_WORDS[word][1]}, {band}" for word, (_, band) in SIZES.SIZE_BANDS.items())),
     C.WEBSITE: ("企业网站", "The firm's website"),
     REGISTRATION: ("中国企业的统一社会信用代码；上市企业为证券代码或 ISIN",
                    "Unified social credit code of a Chinese firm; for a listed firm its "
@@ -164,12 +165,9 @@ DESCRIPTIONS: dict[str, tuple[str, str]] = {
     COVERS: ("该企业为之增加覆盖的薄弱环节", "The weak links where the firm adds coverage"),
 }
 
-# size class -> (Chinese, English), in the wording of China's SME size standard (大型, 中型,
-# 小型, 微型) with 特大型 and 极微型 for the classes beyond it, as the pages name them
-SIZE_WORDS: dict[str, tuple[str, str]] = {
-    "mega": ("特大型", "very large"), "large": ("大型", "large"), "mid": ("中型", "mid-size"),
-    "small": ("小型", "small"), "micro": ("微型", "micro"), "nano": ("极微型", "nano"),
-}
+# size class -> (Chinese, English): the four words of China's size standard (大型, 中型, 小型,
+# 微型), as the pages name them (recommender.firms.sizes)
+SIZE_WORDS: dict[str, tuple[str, str]] = SIZES.SIZE_CLASS_WORDS
 
 # column -> Excel number format (CSV rounds alike)
 NUMBER_FORMATS: dict[str, str] = {

@@ -7,8 +7,8 @@
   second sheet (列说明 / Columns) says what each column holds, where the rows come from (real or
   synthetic, counted), the data version and as-of day and the model.
 - Headers, words and numbers as people read them (:mod:`recommender.targeting.export_columns`):
-  Chinese with ``lang="zh"``, English with ``lang="en"``; stages, size classes (特大型, 大型,
-  中型, 小型, 微型, 极微型, as the pages name them), countries and regions
+  Chinese with ``lang="zh"``, English with ``lang="en"``; stages, size classes (大型, 中型,
+  小型, 微型: China's size standard's words, as the pages name them), countries and regions
   (:func:`recommender.firms.countries.display_name`), cities
   (:func:`recommender.firms.city_names.city_name`) and real or synthetic in the file's
   language; a likelihood or a share as a percentage, other figures rounded as shown. A column

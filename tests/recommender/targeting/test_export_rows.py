@@ -123,8 +123,8 @@ def test_a_workbook_is_laid_out_for_excel(ranked, firms, outcomes, parks, lang):
     assert first["得分" if zh else "Score"] == 8.08
     value = "期望价值（签约概率×补链作用）" if zh else "Expected value (likelihood × impact)"
     assert first[value] == 0.062
-    assert first["规模" if zh else "Size"] == ("特大型" if zh else "very large")
-    assert second["规模" if zh else "Size"] == ("极微型" if zh else "nano")
+    assert first["规模" if zh else "Size"] == ("大型" if zh else "large")
+    assert second["规模" if zh else "Size"] == ("微型" if zh else "micro")
     assert first["国家/地区" if zh else "Country/region"] == ("德国" if zh else "Germany")
     assert second["国家/地区" if zh else "Country/region"] == ("中国台湾" if zh
                                                                else "Taiwan, China")

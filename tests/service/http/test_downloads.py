@@ -21,8 +21,8 @@ from recommender.outcome_stages import STAGE_LABELS
 
 NODE = "vacuum_pumps"  # a recruitable weak link of the demo world
 URL = f"/api/v1/weak-links/{NODE}/recommendations"
-SIZE_WORDS = {"zh": {"特大型", "大型", "中型", "小型", "微型", "极微型"},
-              "en": {"very large", "large", "mid-size", "small", "micro", "nano"}}
+SIZE_WORDS = {"zh": {"大型", "中型", "小型", "微型"},
+              "en": {"large", "medium", "small", "micro"}}
 WORDS = {  # header -> what it is called in each language
     "rank": ("排名", "Rank"), "name": ("企业名称", "Firm name"),
     "other": ("英文名称", "Chinese name"), "country": ("国家/地区", "Country/region"),
