@@ -55,10 +55,11 @@ METHODS = ("random", "size_only", "prior", "logistic", "lambdarank", "oracle")
 # the corrections of the officers' selection compared (recommender.ranking.selection)
 SELECTION_METHODS = ("lambdarank_contacted", "lambdarank_ipw", "lambdarank_pool")
 # how ``lambdarank`` (and ``lambdarank_plain``) treats the officers' selection
-# (chosen on seeds 1-6: inverse-propensity weights order the whole pool about as well as the
-# contacts alone and give fewer one-hop neighbours to the top 10; pool rows as stage 0 give
-# more: benchmarks/bench_ranking_seeds.py)
-LAMBDARANK_ROWS = {"pool": False, "ipw": True}
+# (chosen on seeds 1-6, benchmarks/bench_ranking_seeds.py: inverse-propensity weights give
+# fewer one-hop neighbours to the top 10, but early stopping on the unweighted later campaigns
+# then keeps few trees and the ranker stays near the prior on both tables; pool rows as stage 0
+# give more neighbours and no better NDCG. The contacts alone, unweighted, keep the most gain.)
+LAMBDARANK_ROWS = {"pool": False, "ipw": False}
 # size proxies, in order of preference; any that the frame holds is used
 SIZE_COLUMNS = (LOG10_REVENUE, LOG10_EMPLOYEES, SIZE_RANK, C.REVENUE, C.EMPLOYEES)
 SIZE_CLASS_RANK = {name: rank for rank, name in enumerate(C.SIZE_CLASSES)}

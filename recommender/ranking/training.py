@@ -28,10 +28,10 @@ def train_model(data, weak_links, registry, *, test_share: float = TEST_SHARE, s
     next to the prior, and is saved with those metrics. Its ``training_window`` is the groups
     the trees were fitted on: the earlier window less its last ``VALID_SHARE`` (the
     ``validation_window``, used only to stop early). With ``activate`` it becomes the active
-    model only if it beats the active one (``ModelRegistry.promote_if_better``). Each
-    campaign group gets rows sampled from its pool (:mod:`recommender.ranking.selection`), on
-    which the propensity of contact is estimated: the ranker learns from the contacts with the
-    officers' selection corrected as :data:`~recommender.ranking.methods.LAMBDARANK_ROWS` says.
+    model only if it beats the active one (``ModelRegistry.promote_if_better``). The ranker
+    treats the officers' selection as :data:`~recommender.ranking.methods.LAMBDARANK_ROWS`
+    says; when that asks for a correction, each campaign group first gets rows sampled from its
+    pool (:mod:`recommender.ranking.selection`).
 
     Returns
     -------
@@ -49,6 +49,7 @@ def train_model(data, weak_links, registry, *, test_share: float = TEST_SHARE, s
     """
     from recommender.ranking.evaluation import evaluate
     from recommender.ranking.features import training_frame
+    from recommender.ranking.methods import LAMBDARANK_ROWS
     from recommender.ranking.registry import data_fingerprint
     from recommender.ranking.selection import contacted_only, with_pool_rows
     from recommender.ranking.splits import labels_as_of, time_split, window_of
@@ -59,8 +60,8 @@ def train_model(data, weak_links, registry, *, test_share: float = TEST_SHARE, s
     if groups < MIN_GROUPS:
         raise DataError(f"only {groups} campaign groups with outcomes; at least {MIN_GROUPS} "
                         "are needed to train and hold out a window")
-    # each group's pool, on which the propensity of contact is estimated (ranking.selection)
-    frame = with_pool_rows(frame, data, weak_links, seed=seed)
+    if LAMBDARANK_ROWS["pool"] or LAMBDARANK_ROWS["ipw"]:  # the chosen correction's pool rows
+        frame = with_pool_rows(frame, data, weak_links, seed=seed)
     earlier, later = time_split(frame, test_share=test_share)
     progress("training and measuring", 0, 0)
     results = evaluate(earlier, later, methods=("prior", "lambdarank"), seed=seed,
