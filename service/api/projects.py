@@ -34,6 +34,7 @@ from service.runtime.state import state
 
 __all__ = [
     "EventSchema",
+    "ExistingRowSchema",
     "FollowUpQuerySchema",
     "ImportFileSchema",
     "ImportResultSchema",

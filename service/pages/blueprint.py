@@ -42,7 +42,8 @@ from flask import (
 )
 
 from recommender.store.auth import (
-    EDIT_LEADER_NEEDS,
+    CORRECT_NODES,
+    READ_LEADER_NEEDS,
     READ_MAPS,
     READ_PARKS,
     READ_PROJECTS,
@@ -196,10 +197,12 @@ def stage_text(stage: str | int, lang: str) -> str:
     return stage_label(name, lang)
 
 
-# in this order: a key lands on the first its role may open (a chain leader's: its needs)
+# in this order: a key lands on the first its role may open (a chain leader's: its needs);
+# data freshness for the roles that record sources (officers, admins)
 NAV = (("pages.dashboard", "dashboard", READ_RANKINGS), ("pages.pipeline", "nav_pipeline",
-       READ_PROJECTS), ("pages.leader_needs", "nav_leader_needs", EDIT_LEADER_NEEDS),
-       ("pages.recruitment_map", "map_title", READ_MAPS), ("pages.parks", "park_list", READ_PARKS))
+       READ_PROJECTS), ("pages.leader_needs", "nav_leader_needs", READ_LEADER_NEEDS),
+       ("pages.recruitment_map", "map_title", READ_MAPS), ("pages.parks", "park_list", READ_PARKS),
+       ("pages.data_freshness", "freshness_title", CORRECT_NODES))
 
 
 def _nav(principal: Principal | None) -> list[dict]:

@@ -4,7 +4,9 @@ The pipeline page (``/pipeline``) lists the projects grouped by stage, in the pi
 order, filtered by owner, weak link, park and overdue follow-up, as ``GET /api/v1/projects``
 filters them (:func:`recommender.pipeline.queries.list_projects`); it needs
 ``READ_PROJECTS`` and never shows contacts. ``/pipeline/export.xlsx`` is the same list as the
-API's XLSX export, contacts only for a key that may read them.
+API's XLSX export, contacts only for a key that may read them. A key that may run projects
+imports such a file back there (``POST /pipeline/import``), all or none, as the API does;
+the page names every bad row in its own language.
 
 A project is made from a ranked row of the dashboard or a row of a firm portrait's standings
 by one button (``POST /projects/new``, ``EDIT_PROJECTS``), validated by the API's
@@ -23,7 +25,7 @@ import marshmallow as ma
 from flask import flash, g, redirect, render_template, request, url_for
 
 from recommender import columns as C
-from recommender.exceptions import InvalidArgument
+from recommender.exceptions import DataError, InvalidArgument
 from recommender.pipeline import transitions as T
 from recommender.store.auth import EDIT_PROJECTS, READ_CONTACTS, READ_PROJECTS, READ_RANKINGS
 from service.pages.blueprint import bp, login_required
@@ -35,6 +37,8 @@ __all__ = [
     "Labels",
     "create_project",
     "export_pipeline",
+    "import_pipeline",
+    "import_problem",
     "pipeline",
     "reason_name",
     "run_projects",
@@ -127,11 +131,17 @@ def _filters(args) -> dict[str, Any]:
 @login_required
 def pipeline():
     """The projects grouped by stage, with their filters."""
+    if not g.principal.can(READ_PROJECTS):
+        return _forbidden("pipeline_no_read")
+    return _pipeline_page()
+
+
+def _pipeline_page(imported: Mapping[str, Any] | None = None, status: int = 200):
+    """The pipeline page, with the outcome of an import (counts or problems) when there was
+    one."""
     from recommender.pipeline import queries as Q
     from service.runtime.state import state
 
-    if not g.principal.can(READ_PROJECTS):
-        return _forbidden("pipeline_no_read")
     app_state = state()
     chosen = _filters(request.args)
     everything = Q.list_projects(app_state.store)
@@ -154,7 +164,65 @@ def pipeline():
                            total=len(everything), principal=g.principal,
                            can_read_rankings=g.principal.can(READ_RANKINGS),
                            filter_args={k: v for k, v in request.args.items()
-                                        if k in FILTERS and v})
+                                        if k in FILTERS and v},
+                           imported=imported), status
+
+
+@bp.route("/pipeline/import", methods=["POST"])
+@login_required
+def import_pipeline():
+    """Import a project file (XLSX or CSV, as the export writes it) all or none, as
+    ``POST /api/v1/projects/import`` does, and show the pipeline with what was imported, or
+    with every bad row in the page's language (422) when nothing was."""
+    import tempfile
+    from pathlib import Path
+
+    from recommender.pipeline.project_files import import_projects, read_rows
+    from service.runtime.state import state
+
+    if not g.principal.can(EDIT_PROJECTS):
+        return _forbidden("project_no_edit")
+    upload = request.files.get("file")
+    suffix = Path(upload.filename or "").suffix.lower() if upload else ""
+    if suffix not in (".xlsx", ".csv"):
+        return _pipeline_page({"problems": [import_problem({"problem": "not_a_file"})]}, 422)
+    app_state = state()
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / f"projects{suffix}"
+            upload.save(path)
+            rows, problems = read_rows(path)
+        counts = import_projects(app_state.store, rows, by=g.principal.name,
+                                 node_ids=app_state.chain.node_ids,
+                                 region_id=app_state.region.id, problems=problems)
+    except InvalidArgument as exc:
+        found = exc.problems or [{"problem": "not_a_file"}]
+        return _pipeline_page({"problems": [import_problem(p) for p in found]}, 422)
+    except DataError:  # not a spreadsheet after all
+        return _pipeline_page({"problems": [import_problem({"problem": "not_a_file"})]}, 422)
+    if counts["created"] or counts["updated"]:
+        app_state.snapshots.invalidate()
+    return _pipeline_page(counts)
+
+
+def import_problem(problem: Mapping[str, Any]) -> str:
+    """One problem of an import (:func:`recommender.pipeline.project_files.import_projects`)
+    as the page says it in its language: the row, the column's header and what is wrong."""
+    from recommender.pipeline.project_files import PROJECT_HEADERS
+    from service.pages.i18n import translate
+
+    lang = g.get("lang", "zh")
+    column, value = problem.get("column"), problem.get("value")
+    header = PROJECT_HEADERS.get(column, (column, column))[0 if lang == "zh" else 1]
+    if problem.get("problem") == "not_a_start" and value in T.STAGE_LABELS:
+        value = T.stage_label(value, lang)
+    elif isinstance(value, float):
+        value = wan(value)
+    text = translate(f"import_{problem.get('problem')}", lang).format(value=value)
+    if problem.get("row") is None:
+        return text
+    where = "import_where" if header else "import_where_row"
+    return translate(where, lang).format(row=problem["row"], column=header, problem=text)
 
 
 @bp.route("/pipeline/export.xlsx")

@@ -11,7 +11,8 @@ LINK = re.compile(r'<a id="(nav-[a-z-]+)" href="([^"]+)"')
 
 @pytest.mark.parametrize(("role", "start", "expected"), [
     ("officer", "/", {"nav-dashboard": "/", "nav-pipeline": "/pipeline",
-                      "nav-recruitment-map": "/map", "nav-parks": "/parks"}),
+                      "nav-leader-needs": "/leader-needs", "nav-recruitment-map": "/map",
+                      "nav-parks": "/parks", "nav-data-freshness": "/data-freshness"}),
     ("viewer", "/", {"nav-dashboard": "/", "nav-pipeline": "/pipeline",
                      "nav-recruitment-map": "/map", "nav-parks": "/parks"}),
     ("park_manager", "/parks", {"nav-recruitment-map": "/map", "nav-parks": "/parks"}),
