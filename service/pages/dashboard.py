@@ -188,10 +188,11 @@ def _chain_graph(snapshot, links: list[dict], *, lang: str, node_id: str | None,
 
 
 def _filter_options(snapshot, node_id: str | None, firm: dict) -> dict:
-    """The countries, size classes and recruitment stages among the link's candidates, with
-    counts; a chosen country that has none is listed too."""
-    from recommender.columns import SIZE_CLASSES
+    """The countries, sizes and recruitment stages among the link's candidates, with counts; a
+    chosen country that has none is listed too. Sizes are the four words of China's size
+    standard, each choosing all its size classes (:func:`recommender.firms.sizes.size_choices`)."""
     from recommender.firms.countries import country_choices
+    from recommender.firms.sizes import size_choices
     from recommender.outcome_stages import RECRUITMENT_STAGES
 
     countries, sizes, stages = {}, {}, {}
@@ -207,7 +208,7 @@ def _filter_options(snapshot, node_id: str | None, firm: dict) -> dict:
     return {  # China's regions under China (country_choices), each named in the page's language
         "countries": [{**choice, "count": countries[choice["code"]]}
                       for choice in country_choices(ordered, g.lang)],
-        "sizes": [{"code": size, "count": sizes.get(size, 0)} for size in SIZE_CLASSES],
+        "sizes": size_choices(g.lang, sizes),
         "stages": [{"code": stage, "count": stages.get(stage, 0)} for stage in RECRUITMENT_STAGES],
         "k": sorted({*K_CHOICES, firm["k"]}),
     }

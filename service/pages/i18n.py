@@ -249,7 +249,10 @@ def text_lang(text) -> str:
 def data_helpers(lang: str) -> dict:
     """The templates' helpers that show what the data holds in ``lang``: ``country_text``,
     ``country_menu``, ``city_text(city, country)``, ``source_text``, ``note_text``,
-    ``model_text``, ``message_text`` and ``text_lang``."""
+    ``model_text``, ``message_text``, ``text_lang``, and ``size_text``, ``size_band`` and
+    ``size_choices(counts)`` (:mod:`recommender.firms.sizes`: 大型, 中型, 小型, 微型)."""
+    from recommender.firms import sizes
+
     return {"country_text": lambda code: country_text(code, lang),
             "country_menu": lambda codes: country_menu(codes, lang),
             "city_text": lambda city, country=None: city_text(city, country, lang),
@@ -257,4 +260,7 @@ def data_helpers(lang: str) -> dict:
             "note_text": lambda note: note_text(note, lang),
             "model_text": lambda version: model_text(version, lang),
             "message_text": lambda message: message_text(message, lang),
-            "text_lang": text_lang}
+            "text_lang": text_lang,
+            "size_text": lambda size_class: sizes.size_word(size_class, lang),
+            "size_band": lambda size_class: sizes.size_band(size_class, lang),
+            "size_choices": lambda counts=None: sizes.size_choices(lang, counts)}

@@ -89,7 +89,7 @@ def _city_names(snapshot, lang: str) -> dict[str, str]:
 @bp.route("/map")
 @login_required
 def recruitment_map():
-    from recommender.columns import SIZE_CLASSES
+    from recommender.firms.sizes import size_choices
     from service.answers import map_data
     from service.runtime.state import state
 
@@ -110,7 +110,7 @@ def recruitment_map():
         countries=countries, country=args.get("country", ""),
         country_names={item["iso2"]: item["name"] for item in countries},
         city_names=_city_names(snapshot, g.lang),
-        sizes=SIZE_CLASSES, size=args.get("size", ""), k=min(max(k, 1), k_max), k_max=k_max,
+        sizes=size_choices(g.lang), size=args.get("size", ""), k=min(max(k, 1), k_max), k_max=k_max,
         stages=_stage_choices(args.get("stage", "")), stage=args.get("stage", ""),
         with_parks=args.get("parks", "true").lower() not in _FALSE,
         exclude_contacted=args.get("exclude_contacted", "false").lower() not in _FALSE,

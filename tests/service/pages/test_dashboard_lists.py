@@ -98,6 +98,33 @@ def test_a_country_filter_keeps_that_country_only(page, api, country):
     assert f'name="country" value="{country}" checked' in html
 
 
+SIZE_CHIP = re.compile(r'<label class="chip" title="([^"]+)"><input type="checkbox" name="size" '
+                       r'value="([^"]+)"( checked)?>([^<]+) <span class="count">(\d+)</span>')
+
+
+def test_the_size_chips_are_the_standards_four_words_each_choosing_its_classes(page, api):
+    _, html = page(node=NODE)
+    chips = {name: (value, int(count), band) for band, value, _, name, count
+             in SIZE_CHIP.findall(html)}
+    assert list(chips) == ["大型", "中型", "小型", "微型"]
+    assert chips["大型"][0] == "large,mega" and chips["微型"][0] == "micro,nano"
+    assert "亿美元" in chips["大型"][2]  # the band in figures on hover
+    counted = {size: api(f"/weak-links/{NODE}/recommendations", size=size, k=500,
+                         page_size=1)["pagination"]["total"]
+               for size in ("large", "mega")}
+    assert chips["大型"][1] == counted["large"] + counted["mega"] and all(counted.values())
+
+    # 大型 chosen, as the form sends it: the firms of both classes, as the API lists them
+    rows, html = page(node=NODE, size="large,mega", k=50)
+    asked = api(f"/weak-links/{NODE}/recommendations", size="large,mega", k=50, page_size=50)
+    assert firm_ids(rows) == [item["firm_id"] for item in asked["items"]]
+    assert {row["data-size"] for row in rows.tables["firms"]} == {"large", "mega"}
+    checked = [name for _, _, mark, name, _ in SIZE_CHIP.findall(html) if mark]
+    assert checked == ["大型"]
+    words = re.findall(r'<td title="[^"]*">([^<]*)</td>', html.split('id="firms"')[1])
+    assert words and set(words) == {"大型"}
+
+
 @pytest.mark.parametrize(("node", "query"), [
     (NODE, {"size": ["small", "mid"]}),
     (NODE, {"size": "micro,nano", "k": 10}),

@@ -351,3 +351,23 @@ def test_a_message_of_the_api_is_shown_in_the_pages_language(message):
     numbers = set(re.findall(r"\d+", message))  # every figure the message gives, and no other
     assert set(re.findall(r"\d+", zh)) == set(re.findall(r"\d+", en)) <= numbers
     assert (zh == "此项输入无效。") == (message == "something no page has words for")
+
+
+SIZE_WORDS = {"zh": ["大型", "中型", "小型", "微型"], "en": ["large", "medium", "small", "micro"]}
+NOT_SIZE_WORDS = re.compile(
+    r"特大型|极微型|超大型|(?<!中)小微|\b(?:nano|mega|mid-size|very large)\b", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_sizes_are_read_in_the_four_words_of_the_national_standard(rendered, lang):
+    """大型, 中型, 小型, 微型 (large, medium, small, micro) on every page; never the data's six
+    classes by name (特大型, 极微型, nano, mega) nor 小微."""
+    wrong = [f"{role} {path}: {text[:80]}" for (role, page_lang), seen in rendered.items()
+             if page_lang == lang for path, _, html in seen
+             for _, text in read_text(html, lang) if NOT_SIZE_WORDS.search(text)]
+    assert wrong == []
+    dashboard = next(html for path, _, html in rendered[("officer", lang)]
+                     if path == "/?node=vacuum_pumps&exclude_contacted=true&k=100")
+    chips = [text for where, text in read_text(dashboard, lang)
+             if where == "fieldset#size-filter > label" and not text.isdigit()]
+    assert chips == SIZE_WORDS[lang]

@@ -77,7 +77,7 @@ def test_the_page_keeps_its_filters(logged_in):
         f"/map?weak_link={NODE}&country=JP&size=large&k=7&parks=false"
         "&exclude_contacted=true").get_data(as_text=True)
     assert '<option value="JP" selected>' in html
-    assert '<option value="large" selected>' in html
+    assert re.search(r'<option value="large,mega" title="[^"]+" selected>大型</option>', html)
     assert 'name="k" type="number" min="1" max="500" value="7"' in html
     assert re.search(r'id="map-parks"[^>]*value="true" >', html)  # unchecked
     assert re.search(r'id="map-exclude-contacted"[^>]*value="true" checked>', html)

@@ -70,7 +70,7 @@ def test_the_firm_portrait_in_english(visitor, keys, login):
 
 
 @pytest.mark.parametrize(("lang", "segment", "size"), [
-    ("zh", "电学测量", "中型"), ("en", "Electrical measurement", "mid-size")])
+    ("zh", "电学测量", "中型"), ("en", "Electrical measurement", "medium")])
 def test_segments_and_sizes_are_named_not_coded(visitor, keys, login, app, lang, segment, size):
     login(keys["viewer"])
     html = _text(visitor.get(f"/firms/{FIRM}?lang={lang}"))
