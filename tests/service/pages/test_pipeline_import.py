@@ -84,7 +84,7 @@ def test_a_good_file_imports_and_again_skips_what_exists(visitor, keys, login, o
 
     visitor.get("/pipeline?lang=en")
     again = _upload(visitor, GOOD, lang="en").get_data(as_text=True)
-    assert "Imported: 0 projects created, 0 updated, 1 skipped as they exist already." in again
+    assert "Imported: 0 created, 0 updated, 1 skipped (they exist already)." in again
     assert f'href="/projects/{made[0]["id"]}">row 2 → project #{made[0]["id"]}</a>' in again
     assert len(Q.list_projects(store, firm_id="ref-thorlabs", node_id="lasers")) == 1
 
