@@ -79,6 +79,9 @@ def test_numbers_are_written_as_people_write_them():
     assert R.feature(R.BEST_PRIOR_STAGE).reason(0.0, "en") == \
         "got no further than “declined or no answer” before"
     assert R.feature(R.SIZE_RANK).reason(4.0, "zh") == "规模等级：大型"
+    # the six classes read as the size standard's four words: mega is 大型, nano 微型
+    assert R.feature(R.SIZE_RANK).reason(5.0, "zh") == "规模等级：大型"
+    assert R.feature(R.SIZE_RANK).reason(0.0, "en") == "size class: micro"
     assert R.feature(R.PRIOR_CONTACTS).reason(1.0, "en") == "contacted 1 time before"
     assert R.feature(R.PRIOR_DECLINES).reason(2.0, "en") == "declined 2 times before"
 
