@@ -93,7 +93,7 @@ def test_a_file_that_is_not_a_project_file(visitor, keys, login):
     login(keys["officer"])
     response = _upload(visitor, "x", name="notes.txt")
     assert response.status_code == 422
-    assert _problems(response.get_data(as_text=True)) == ["请上传 .xlsx 或 .csv 格式的项目文件"]
+    assert _problems(response.get_data(as_text=True)) == ["请上传 Excel 或 CSV 格式的项目文件"]
     broken = _upload(visitor, "not a workbook", name="projects.xlsx")
     assert broken.status_code == 422 and "未导入任何项目" in broken.get_data(as_text=True)
 
