@@ -20,6 +20,7 @@ from service.api.outcomes import OutcomeSchema
 from service.http.auth import current_principal
 from service.http.openapi import ApiBlueprint
 from service.http.schemas import PageQuerySchema, PaginationSchema, UtcDateTime, table_schema
+from service.runtime.classifier import BASIS_CLASSIFIER, BASIS_KEYWORDS, node_classifier
 from service.runtime.state import state
 
 __all__ = [
@@ -165,6 +166,10 @@ class ReviewItemSchema(ma.Schema):
     confidence = fields.Float(required=True)
     threshold = fields.Float(required=True)
     margin = fields.Float(required=True, metadata={"description": "|confidence - threshold|"})
+    basis = fields.String(required=True, validate=validate.OneOf(
+        [BASIS_CLASSIFIER, BASIS_KEYWORDS]), metadata={
+        "description": "Whose margin: the trained node classifier's (when the server holds "
+                       "one), else the keywords'"})
     nodes = fields.List(fields.String(), required=True)
 
 
@@ -192,6 +197,14 @@ def correct_nodes(body: dict, firm_id: str):
 @bp.arguments(ReviewQuerySchema, location="query")
 @bp.response(200, ReviewItemSchema(many=True))
 def nodes_to_review(query: dict):
-    """The firms whose nodes are the closest calls (smallest margin first), not yet corrected."""
+    """The firms whose nodes are the closest calls (smallest margin first), not yet corrected.
+
+    The margins are the trained node classifier's when the server's var folder holds one
+    (``node_classifier.npz``, from ``chainscout classifier train``), else the keywords'.
+    """
     app_state = state()
-    return review_queue(app_state.store, app_state.chain, limit=query["limit"])
+    classifier = node_classifier(app_state.settings.var_dir, app_state.chain)
+    basis = BASIS_KEYWORDS if classifier is None else BASIS_CLASSIFIER
+    items = review_queue(app_state.store, app_state.chain, limit=query["limit"],
+                         classifier=classifier)
+    return [{**item, "basis": basis} for item in items]

@@ -8,65 +8,26 @@ recorded or what was wrong (POST-redirect-GET). The review page lists the firms 
 corrected whose closest call is closest to its threshold, smallest margin first.
 
 The margins are the learned classifier's, to its threshold, when a trained classifier lies in
-the settings' ``var_dir`` as :data:`NODE_CLASSIFIER_FILE` (``chainscout classifier train --out
-<var_dir>/node_classifier.npz``); without one, or when the file cannot be read for this chain,
-they are the keyword matches' (see :mod:`recommender.firms.node_review`). The model is read
-once per file version and shared by the requests of a process.
+the settings' ``var_dir`` (read by :func:`service.runtime.classifier.node_classifier`); without
+one, or when the file cannot be read for this chain, they are the keyword matches' (see
+:mod:`recommender.firms.node_review`).
 """
 
 from __future__ import annotations
-
-import threading
-from pathlib import Path
 
 import marshmallow as ma
 from flask import g, redirect, render_template, request, url_for
 
 from recommender import columns as C
-from recommender.exceptions import InvalidArgument, ModelError, NotFoundError
+from recommender.exceptions import InvalidArgument, NotFoundError
 from recommender.store.auth import CORRECT_NODES, READ_RANKINGS
-from service.pages.blueprint import bp, log, login_required
+from service.pages.blueprint import bp, login_required
+from service.runtime.classifier import BASIS_CLASSIFIER, BASIS_KEYWORDS, node_classifier
 
-__all__ = ["CORRECTION_FIELDS", "NODE_CLASSIFIER_FILE", "REVIEW_SIZES", "correct_nodes",
-           "node_classifier", "review"]
+__all__ = ["CORRECTION_FIELDS", "REVIEW_SIZES", "correct_nodes", "review"]
 
 CORRECTION_FIELDS = (C.NODE_ID, "action", "reason")
 REVIEW_SIZES = (20, 50, 100)
-NODE_CLASSIFIER_FILE = "node_classifier.npz"  # in the settings' var_dir
-
-# (file, its modification time and size, chain) -> the model read from it, or None if unreadable
-_models: dict[tuple, object] = {}
-_models_lock = threading.Lock()
-
-
-def node_classifier(var_dir, chain):
-    """Return the trained node classifier of ``var_dir`` for ``chain``, or None.
-
-    None when there is no :data:`NODE_CLASSIFIER_FILE`, or when it is not a classifier this
-    version can read for this chain (then the review falls back to the keywords, and the
-    reason is logged once per file version).
-    """
-    path = Path(var_dir) / NODE_CLASSIFIER_FILE
-    try:
-        stat = path.stat()
-    except OSError:
-        return None
-    key = (str(path), stat.st_mtime_ns, stat.st_size, id(chain))
-    with _models_lock:
-        if key in _models:
-            return _models[key]
-    from recommender.firms.node_classifier import NodeClassifier
-
-    try:
-        model = NodeClassifier.load(path, chain=chain)
-    except ModelError as exc:
-        log.warning("review: node classifier not used, keyword margins instead: %s", exc)
-        model = None
-    with _models_lock:
-        for stale in [k for k in _models if k[0] == key[0]]:
-            del _models[stale]
-        _models[key] = model
-    return model
 
 
 def _page(template: str, status: int = 200, **context):
@@ -119,4 +80,5 @@ def review():
     column = C.NAME_ZH if g.lang == "zh" else C.NAME_EN
     names = {node_id: chain.node(node_id).get(column) or node_id for node_id in chain.node_ids}
     return _page("pages/review.html", items=items, node_names=names, limit=limit,
-                 sizes=REVIEW_SIZES, basis="keywords" if classifier is None else "classifier")
+                 sizes=REVIEW_SIZES,
+                 basis=BASIS_KEYWORDS if classifier is None else BASIS_CLASSIFIER)

@@ -12,7 +12,7 @@ from recommender.chain import load_chain
 from recommender.firms.node_classifier import NodeClassifier
 from recommender.firms.node_labels import read_scope_labels
 from recommender.firms.node_review import review_queue
-from service.pages.review import NODE_CLASSIFIER_FILE
+from service.runtime.classifier import NODE_CLASSIFIER_FILE
 from tests.service.conftest import ROLES, service_app
 from tests.service.store_copies import keys_of
 
