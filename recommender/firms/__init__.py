@@ -19,8 +19,9 @@ this order for an import:
    :mod:`~recommender.firms.node_features` (Chinese business scopes cleaned by
    :mod:`~recommender.firms.scope_text`), with the keyword evidence taken in as
    :mod:`~recommender.firms.node_keyword_links` says, trained on the hand labels read by
-   :mod:`~recommender.firms.node_labels`, saved as :mod:`~recommender.firms.node_classifier_file`
-   says and scored by :mod:`~recommender.firms.node_evaluation`;
+   :mod:`~recommender.firms.node_labels`, deciding as :mod:`~recommender.firms.node_decision`
+   says, saved as :mod:`~recommender.firms.node_classifier_file` says and scored by
+   :mod:`~recommender.firms.node_evaluation`;
    :mod:`~recommender.firms.node_review` lists the closest calls for people to correct.
 """
 

@@ -32,14 +32,15 @@ How it works
   node) or ``"none"``. With ``select_nodes`` a node whose model does not beat the keywords on
   the training firms (out-of-fold) is left to the keywords too. Keyword links keep the
   baseline's confidence and carry method ``"keyword"``.
-- A firm gets the nodes whose confidence reaches the threshold (at most ``max_nodes``); no node
-  above it means "none of the chain".
-- Keyword evidence is a floor (``keyword_floor``, by default the keywords'
-  :data:`~recommender.firms.keywords.SURE_CONFIDENCE`): a keyword link at least that confident
-  is kept whatever the models say, beside the ``max_nodes`` they pick, so the classifier
-  never removes a node the keywords are sure of. ``keywords="none"`` turns it off.
-- ``threshold="auto"`` picks the threshold that maximises micro-F1 on the out-of-fold
-  predictions of the training data, never on data being scored.
+- A firm gets the nodes whose confidence reaches the threshold (at most ``max_nodes``),
+  unless a separate in-chain model, the *gate* (``gate``), puts it outside the chain; then
+  keyword evidence is a floor (``keyword_floor``, by default
+  :data:`~recommender.firms.keywords.SURE_CONFIDENCE`): a keyword link at least that sure is
+  kept whatever the models say, so the classifier never removes a node the keywords are sure
+  of. ``keywords="none"`` turns the floor off. The rule is :mod:`recommender.firms.node_decision`'s.
+- ``threshold="auto"`` picks the node threshold (best micro-F1) and the gate threshold (best
+  firm hit rate) on out-of-fold predictions of the training data, whole rule applied, never
+  on data being scored.
 - :meth:`NodeClassifier.save` writes vocabularies, IDF weights and coefficients to one ``.npz``
   file with a JSON header; :meth:`NodeClassifier.load` reads it back without pickle (the
   format is :mod:`recommender.firms.node_classifier_file`'s).
@@ -64,6 +65,7 @@ from recommender import columns as C
 from recommender.exceptions import InvalidArgument, ModelError, NotFittedError
 from recommender.firms.keywords import EVIDENCE_SEPARATOR, ROW, SURE_CONFIDENCE
 from recommender.firms.node_classifier_file import read_classifier_file, write_classifier_file
+from recommender.firms.node_decision import choose_lines, f1_score, sigmoid, spread
 from recommender.firms.node_features import (
     ATTRIBUTE_COLUMNS,
     as_texts,
@@ -85,17 +87,11 @@ from recommender.firms.node_keyword_links import (
 )
 from recommender.firms.node_labels import parse_node_ids
 
-__all__ = [
-    "KEYWORD_MODES",
-    "LINK_COLUMNS",
-    "METHOD_CLASSIFIER",
-    "NodeClassifier",
-]
+__all__ = ["KEYWORD_MODES", "LINK_COLUMNS", "METHOD_CLASSIFIER", "NodeClassifier"]
 
 METHOD_CLASSIFIER = "classifier"
 KEYWORD_MODES = ("none", "fallback", "union", "feature")
 LINK_COLUMNS = [ROW, C.NODE_ID, C.CONFIDENCE, C.EVIDENCE, C.METHOD]
-_THRESHOLD_GRID = np.round(np.arange(0.10, 0.905, 0.025), 3)
 _CALIBRATION_FOLDS = 3
 
 
@@ -150,6 +146,8 @@ class NodeClassifier(BaseEstimator):
     keyword_floor : float or None, default ``SURE_CONFIDENCE`` (0.54)
         Keyword links at least this confident are always kept (see the module docstring);
         None turns the floor off. Has no effect with ``keywords="none"``.
+    gate : bool, default True
+        Learn the in-chain gate (see the module docstring); False lets every firm through.
     random_state : int, default 0
         Seed of the calibration folds.
 
@@ -167,7 +165,7 @@ class NodeClassifier(BaseEstimator):
                  class_weight="balanced", min_positives=3, max_nodes=4, min_df=2,
                  max_features=40000, keyword_weight=1.0, select_nodes=False, evidence_terms=3,
                  attributes=(), attribute_weight=0.3, n_topics=150,
-                 topic_weight=1.0, keyword_floor=SURE_CONFIDENCE, random_state=0):
+                 topic_weight=1.0, keyword_floor=SURE_CONFIDENCE, gate=True, random_state=0):
         self.chain = chain
         self.keywords = keywords
         self.threshold = threshold
@@ -185,6 +183,7 @@ class NodeClassifier(BaseEstimator):
         self.n_topics = n_topics
         self.topic_weight = topic_weight
         self.keyword_floor = keyword_floor
+        self.gate = gate
         self.random_state = random_state
 
     # -- fitting ---------------------------------------------------------------------------
@@ -247,8 +246,7 @@ class NodeClassifier(BaseEstimator):
         for k in range(len(modelled)):
             coef[k], intercept[k], calibration[k], oof[:, k] = self._fit_node(x, y_model[:, k])
         self.coef_, self.intercept_, self.calibration_ = coef, intercept, calibration
-        self.threshold_ = (_best_threshold(y_model, oof) if self.threshold == "auto"
-                           else float(self.threshold))
+        self.threshold_ = 0.5 if self.threshold == "auto" else float(self.threshold)
         if self.select_nodes and self.keywords in ("fallback", "feature"):
             keep = self._nodes_beating_keywords(texts, y_model, oof)
             self.fallback_nodes_ = [n for n in self.chain.node_ids
@@ -258,11 +256,48 @@ class NodeClassifier(BaseEstimator):
             self.classes_ = [c for c, k in zip(self.classes_, keep, strict=True) if k]
             self.coef_, self.intercept_ = self.coef_[keep], self.intercept_[keep]
             self.calibration_ = self.calibration_[keep]
-            if self.threshold == "auto":
-                self.threshold_ = _best_threshold(y_model[:, keep], oof[:, keep])
+            y_model, oof = y_model[:, keep], oof[:, keep]
+        self._fit_gate(x, texts, y, universe, oof)
         self.n_train_ = len(texts)
         self._terms_cache = None
         return self
+
+    def _fit_gate(self, x, texts: pd.Series, y: np.ndarray, universe: list[str],
+                  oof: np.ndarray) -> None:
+        """Fit the in-chain gate; choose the node and gate thresholds on out-of-fold scores."""
+        in_chain = y.any(axis=1).astype(np.int8)
+        gate_oof = None
+        self.gate_coef_, self.gate_intercept_ = np.zeros(x.shape[1]), 0.0
+        self.gate_calibration_ = np.array([1.0, 0.0])
+        if self.gate and min(in_chain.sum(), len(in_chain) - in_chain.sum()) >= 2:
+            coef, intercept, calibration, gate_oof = self._fit_node(x, in_chain)
+            self.gate_coef_, self.gate_intercept_ = coef, float(intercept)
+            self.gate_calibration_ = np.asarray(calibration, dtype=float)
+        columns = list(self.chain.node_ids) if self.chain is not None else universe
+        truth = spread(y.astype(bool), universe, columns)
+        proba, modelled = spread(oof, self.classes_, columns), np.isin(columns, self.classes_)
+        keyword = (keyword_matrix(self.keyword_matcher_, texts, columns).toarray()
+                   if self.keywords != "none" else np.zeros(truth.shape))
+        # keyword links join the models' for the unmodelled nodes, or (if it does better on
+        # the training firms) for every node
+        extras = [np.isin(columns, self.fallback_nodes_), np.ones(len(columns), bool)]
+        extras = {"union": extras[1:], "none": extras[:1]}.get(self.keywords, extras)
+        floor = self.keyword_floor if self.keywords != "none" else None
+        threshold, self.gate_threshold_, union = choose_lines(
+            truth, proba, modelled, keyword, gate_oof, max_nodes=self.max_nodes, floor=floor,
+            keyword_extras=extras)
+        self.keyword_union_ = self.keywords == "union" or (len(extras) > 1 and union == 1)
+        if self.threshold == "auto":
+            self.threshold_ = threshold
+
+    def gate_proba(self, texts) -> np.ndarray:
+        """Return each text's in-chain confidence (0..1) from the gate model."""
+        self._check_fitted()
+        return self._gate(self._features(*split_inputs(texts)))
+
+    def _gate(self, x) -> np.ndarray:
+        score = np.asarray(x @ self.gate_coef_).ravel() + self.gate_intercept_
+        return sigmoid(score * self.gate_calibration_[0] + self.gate_calibration_[1])
 
     def _nodes_beating_keywords(self, texts: pd.Series, y: np.ndarray,
                                 oof: np.ndarray) -> np.ndarray:
@@ -271,14 +306,11 @@ class NodeClassifier(BaseEstimator):
         The keyword baseline learns nothing from the training firms, so its F1 on them is an
         honest estimate; the model's is measured on out-of-fold predictions.
         """
-        links = keyword_links(self.keyword_matcher_, texts)
-        position = {node: k for k, node in enumerate(self.classes_)}
-        found = np.zeros(y.shape, dtype=bool)
-        for row, node in zip(links[ROW], links[C.NODE_ID], strict=True):
-            if node in position:
-                found[int(row), position[node]] = True
+        nodes = list(self.chain.node_ids)
+        found = keyword_matrix(self.keyword_matcher_, texts, nodes).toarray()[
+            :, [nodes.index(n) for n in self.classes_]] > 0
         predicted = oof >= self.threshold_
-        return np.array([_f1(y[:, k], predicted[:, k]) >= _f1(y[:, k], found[:, k])
+        return np.array([f1_score(y[:, k], predicted[:, k]) >= f1_score(y[:, k], found[:, k])
                          for k in range(y.shape[1])], dtype=bool)
 
     def _check_params(self) -> None:
@@ -334,7 +366,7 @@ class NodeClassifier(BaseEstimator):
             scores[test] = inner.decision_function(x[test])
         platt = LogisticRegression(C=1.0).fit(scores.reshape(-1, 1), y)
         a, b = float(platt.coef_[0, 0]), float(platt.intercept_[0])
-        return model.coef_[0], model.intercept_[0], (a, b), _sigmoid(a * scores + b)
+        return model.coef_[0], model.intercept_[0], (a, b), sigmoid(a * scores + b)
 
     def _matcher(self):
         if self.keywords == "none":
@@ -375,7 +407,7 @@ class NodeClassifier(BaseEstimator):
         """Return calibrated confidences (0..1), one column per node of ``classes_``."""
         self._check_fitted()
         scores = self.decision_function(texts)
-        return _sigmoid(scores * self.calibration_[:, 0] + self.calibration_[:, 1])
+        return sigmoid(scores * self.calibration_[:, 0] + self.calibration_[:, 1])
 
     def predict(self, texts) -> pd.DataFrame:
         """Link each text to its nodes; return ``row, node_id, confidence, evidence, method``.
@@ -390,7 +422,7 @@ class NodeClassifier(BaseEstimator):
         texts, frame = split_inputs(texts)
         x = self._features(texts, frame)
         scores = np.asarray(x @ self.coef_.T) + self.intercept_
-        proba = _sigmoid(scores * self.calibration_[:, 0] + self.calibration_[:, 1])
+        proba = sigmoid(scores * self.calibration_[:, 0] + self.calibration_[:, 1])
         rows, cols = np.nonzero(proba >= self.threshold_)
         links = pd.DataFrame({
             "pos": rows,
@@ -405,6 +437,8 @@ class NodeClassifier(BaseEstimator):
         links = links.sort_values(["pos", C.CONFIDENCE, C.NODE_ID],
                                   ascending=[True, False, True], kind="stable")
         links = links.groupby("pos", sort=False).head(self.max_nodes)
+        if self.gate_threshold_ > 0:  # firms the gate keeps out of the chain
+            links = links[self._gate(x)[links["pos"].to_numpy(dtype=int)] >= self.gate_threshold_]
         if self.keywords != "none" and getattr(self, "keyword_floor", None) is not None:
             links = merge_links(links, sure_links(self.keyword_matcher_, texts,
                                                   self.keyword_floor)).sort_values(
@@ -427,7 +461,7 @@ class NodeClassifier(BaseEstimator):
         if self.keywords == "none":
             return pd.DataFrame(columns=["pos", C.NODE_ID, C.CONFIDENCE, C.EVIDENCE, C.METHOD])
         links = keyword_links(self.keyword_matcher_, texts).rename(columns={ROW: "pos"})
-        if self.keywords != "union":
+        if not (self.keywords == "union" or getattr(self, "keyword_union_", False)):
             links = links[links[C.NODE_ID].isin(set(self.fallback_nodes_))]
         return links
 
@@ -484,27 +518,3 @@ def _logit(c: float, class_weight) -> LogisticRegression:
     # texts than n-gram features.
     return LogisticRegression(C=c, class_weight=class_weight, solver="liblinear", dual=True,
                               max_iter=1000)
-
-
-def _sigmoid(z):
-    return 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))
-
-
-def _f1(truth: np.ndarray, predicted: np.ndarray) -> float:
-    tp = float((predicted & (truth == 1)).sum())
-    total = float(predicted.sum() + truth.sum())
-    return 2 * tp / total if total else 0.0
-
-
-def _best_threshold(y: np.ndarray, proba: np.ndarray) -> float:
-    """Pick the threshold with the best micro-F1 of out-of-fold predictions (0.5 if no labels)."""
-    if y.sum() == 0:
-        return 0.5
-    best, best_f1 = 0.5, -1.0
-    for t in _THRESHOLD_GRID:
-        predicted = proba >= t
-        tp = float((predicted & (y == 1)).sum())
-        f1 = 2 * tp / (predicted.sum() + y.sum())
-        if f1 > best_f1 + 1e-12:
-            best, best_f1 = float(t), f1
-    return best

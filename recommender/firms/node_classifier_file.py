@@ -3,7 +3,8 @@
 :meth:`NodeClassifier.save <recommender.firms.node_classifier.NodeClassifier.save>` and
 :meth:`~recommender.firms.node_classifier.NodeClassifier.load` go through this module. The
 file holds the vocabularies and IDF weights of both vectorizers, the coefficients,
-intercepts and Platt calibration of each node's model, and the topic components as arrays;
+intercepts and Platt calibration of each node's model and of the in-chain gate, and the
+topic components as arrays;
 the header holds the format and version, the constructor parameters (not the chain) and the
 learned lists and numbers. Reading checks that:
 
@@ -29,8 +30,9 @@ from recommender.firms.node_features import char_vectorizer, terms_by_index, wor
 __all__ = ["FORMAT", "FORMAT_VERSION", "read_classifier_file", "write_classifier_file"]
 
 FORMAT = "chainscout-node-classifier"
-FORMAT_VERSION = 2
-_READABLE_VERSIONS = (1, 2)  # version 1 files have no attribute features
+FORMAT_VERSION = 3
+# version 1 files have no attribute features; versions 1 and 2 no in-chain gate
+_READABLE_VERSIONS = (1, 2, 3)
 
 
 def write_classifier_file(model, path: str | Path) -> Path:
@@ -41,6 +43,7 @@ def write_classifier_file(model, path: str | Path) -> Path:
         "classes": model.classes_, "fallback_nodes": model.fallback_nodes_,
         "keyword_nodes": model.keyword_nodes_, "threshold": model.threshold_,
         "attribute_terms": model.attribute_terms_,
+        "gate_threshold": model.gate_threshold_, "keyword_union": model.keyword_union_,
         "n_word_features": model.n_word_features_, "n_train": model.n_train_,
         "chain_id": getattr(model.chain, "id", None),
         "chain_version": getattr(model.chain, "version", None),
@@ -55,6 +58,8 @@ def write_classifier_file(model, path: str | Path) -> Path:
             char_terms=np.array(terms_by_index(model.char_vectorizer_), dtype=str),
             char_idf=model.char_vectorizer_.idf_,
             coef=model.coef_, intercept=model.intercept_, calibration=model.calibration_,
+            gate_coef=model.gate_coef_,
+            gate_calibration=np.array([*model.gate_calibration_, model.gate_intercept_]),
             topic_components=model.topic_components_)
     return path
 
@@ -90,6 +95,11 @@ def read_classifier_file(path: str | Path, make) -> object:
         model.keyword_nodes_ = list(header["keyword_nodes"])
         model.threshold_ = float(header["threshold"])
         model.attribute_terms_ = [str(t) for t in header.get("attribute_terms", [])]
+        model.gate_threshold_ = float(header.get("gate_threshold", 0.0))
+        model.keyword_union_ = bool(header.get("keyword_union", False))
+        gate = arrays.get("gate_calibration", np.array([1.0, 0.0, 0.0])).astype(float)
+        model.gate_calibration_, model.gate_intercept_ = gate[:2], float(gate[2])
+        model.gate_coef_ = arrays.get("gate_coef", np.zeros(model.coef_.shape[1])).astype(float)
         model.n_word_features_ = int(header["n_word_features"])
         model.n_train_ = int(header["n_train"])
     except ModelError:
@@ -99,6 +109,7 @@ def read_classifier_file(path: str | Path, make) -> object:
     n_features = (len(arrays["word_terms"]) + len(arrays["char_terms"])
                   + len(model.keyword_nodes_) + len(model.attribute_terms_)
                   + len(model.topic_components_))
-    if model.coef_.shape != (len(model.classes_), n_features):
+    if model.coef_.shape != (len(model.classes_), n_features) \
+            or model.gate_coef_.shape != (n_features,):
         raise ModelError(f"{path}: coefficients do not match the vocabularies")
     return model

@@ -28,6 +28,9 @@ def test_save_load_round_trip_gives_identical_predictions(corpus, tmp_path, chai
     np.testing.assert_array_equal(loaded.predict_proba(new), fitted.predict_proba(new))
     np.testing.assert_array_equal(loaded.predict_proba(corpus.new),
                                   fitted.predict_proba(corpus.new))
+    np.testing.assert_array_equal(loaded.gate_proba(new), fitted.gate_proba(new))
+    assert (loaded.gate_threshold_, loaded.keyword_union_) == (fitted.gate_threshold_,
+                                                               fitted.keyword_union_)
     assert loaded.attribute_terms_ == fitted.attribute_terms_
     assert loaded.get_params() == {**fitted.get_params(), "chain": chain}
     # every array loads with pickle disabled: the file holds no Python objects
