@@ -38,9 +38,9 @@ How it works
   :data:`~recommender.firms.keywords.SURE_CONFIDENCE`): a keyword link at least that sure is
   kept whatever the models say, so the classifier never removes a node the keywords are sure
   of. ``keywords="none"`` turns the floor off. The rule is :mod:`recommender.firms.node_decision`'s.
-- ``threshold="auto"`` picks the node threshold (best micro-F1) and the gate threshold (best
-  firm hit rate) on out-of-fold predictions of the training data, whole rule applied, never
-  on data being scored.
+- ``threshold="auto"`` picks the node and gate thresholds together (best firm hit rate plus
+  micro-F1) on out-of-fold predictions of the training data, whole rule applied, never on
+  data being scored.
 - :meth:`NodeClassifier.save` writes vocabularies, IDF weights and coefficients to one ``.npz``
   file with a JSON header; :meth:`NodeClassifier.load` reads it back without pickle (the
   format is :mod:`recommender.firms.node_classifier_file`'s).

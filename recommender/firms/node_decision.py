@@ -4,7 +4,8 @@
 steps, and this module holds the rule and the choice of its two numbers:
 
 1. the node models' confidences at or above the node *threshold*, together with the keyword
-   links of the nodes left to the keywords, the ``max_nodes`` most confident kept;
+   links of the nodes left to the keywords (or of every node, when that does better on the
+   training firms), the ``max_nodes`` most confident kept;
 2. the *gate*: a separate in-chain / out-of-chain model; a firm whose in-chain confidence is
    under the gate threshold keeps none of the links of step 1 (it is outside the chain);
 3. the keyword floor: the keyword links the keywords are sure of are added whatever steps 1
