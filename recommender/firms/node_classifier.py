@@ -107,7 +107,7 @@ class NodeClassifier(BaseEstimator):
     keywords : {"feature", "fallback", "union", "none"}, default "feature"
         How the keyword baseline is combined (see the module docstring).
     threshold : float or "auto", default "auto"
-        Confidence a node needs; ``"auto"`` learns it from out-of-fold training predictions.
+        Confidence a node needs; ``"auto"`` learns it (and the gate's) out of fold.
     C : float, default 10.0
         Inverse regularisation strength of each logistic regression.
     class_weight : "balanced" or None, default "balanced"
@@ -278,12 +278,11 @@ class NodeClassifier(BaseEstimator):
         proba, modelled = spread(oof, self.classes_, columns), np.isin(columns, self.classes_)
         keyword = (keyword_matrix(self.keyword_matcher_, texts, columns).toarray()
                    if self.keywords != "none" else np.zeros(truth.shape))
-        # keyword links join the models' for the unmodelled nodes, or (if it does better on
-        # the training firms) for every node
+        # keyword links join the models' for the unmodelled nodes, or for every node
         extras = [np.isin(columns, self.fallback_nodes_), np.ones(len(columns), bool)]
         extras = {"union": extras[1:], "none": extras[:1]}.get(self.keywords, extras)
         floor = self.keyword_floor if self.keywords != "none" else None
-        threshold, self.gate_threshold_, union = choose_lines(
+        threshold, self.gate_threshold_, union, self.relative_ = choose_lines(
             truth, proba, modelled, keyword, gate_oof, max_nodes=self.max_nodes, floor=floor,
             keyword_extras=extras)
         self.keyword_union_ = self.keywords == "union" or (len(extras) > 1 and union == 1)
@@ -423,7 +422,8 @@ class NodeClassifier(BaseEstimator):
         x = self._features(texts, frame)
         scores = np.asarray(x @ self.coef_.T) + self.intercept_
         proba = sigmoid(scores * self.calibration_[:, 0] + self.calibration_[:, 1])
-        rows, cols = np.nonzero(proba >= self.threshold_)
+        top = proba.max(axis=1, initial=0.0)[:, None] * getattr(self, "relative_", 0.0)
+        rows, cols = np.nonzero(proba >= np.maximum(self.threshold_, top))
         links = pd.DataFrame({
             "pos": rows,
             C.NODE_ID: np.asarray(self.classes_, dtype=object)[cols] if len(cols) else [],

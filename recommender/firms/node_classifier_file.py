@@ -44,6 +44,7 @@ def write_classifier_file(model, path: str | Path) -> Path:
         "keyword_nodes": model.keyword_nodes_, "threshold": model.threshold_,
         "attribute_terms": model.attribute_terms_,
         "gate_threshold": model.gate_threshold_, "keyword_union": model.keyword_union_,
+        "relative": model.relative_,
         "n_word_features": model.n_word_features_, "n_train": model.n_train_,
         "chain_id": getattr(model.chain, "id", None),
         "chain_version": getattr(model.chain, "version", None),
@@ -97,6 +98,7 @@ def read_classifier_file(path: str | Path, make) -> object:
         model.attribute_terms_ = [str(t) for t in header.get("attribute_terms", [])]
         model.gate_threshold_ = float(header.get("gate_threshold", 0.0))
         model.keyword_union_ = bool(header.get("keyword_union", False))
+        model.relative_ = float(header.get("relative", 0.0))
         gate = arrays.get("gate_calibration", np.array([1.0, 0.0, 0.0])).astype(float)
         model.gate_calibration_, model.gate_intercept_ = gate[:2], float(gate[2])
         model.gate_coef_ = arrays.get("gate_coef", np.zeros(model.coef_.shape[1])).astype(float)

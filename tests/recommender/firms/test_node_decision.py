@@ -45,9 +45,9 @@ def test_the_chosen_lines_do_no_worse_on_the_training_firms_than_no_gate(seed):
     gate = np.clip(in_chain * 0.5 + rng.random(n) * 0.45, 0, 1)
     keyword = np.where(rng.random((n, NODES)) < 0.1, 0.6, 0.0)
     modelled = np.array([True, True, False])
-    threshold, gate_threshold, _ = choose_lines(y, proba, modelled, keyword, gate,
+    threshold, gate_threshold, _, relative = choose_lines(y, proba, modelled, keyword, gate,
                                                 max_nodes=2, floor=0.54)
-    params = dict(threshold=threshold, max_nodes=2, floor=0.54)
+    params = dict(threshold=threshold, max_nodes=2, floor=0.54, relative=relative)
     gated = decide(proba, modelled, keyword, gate, gate_threshold=gate_threshold, **params)
     open_gate = decide(proba, modelled, keyword, gate, gate_threshold=0.0, **params)
     assert firm_hit_rate(y, gated) >= firm_hit_rate(y, open_gate)
