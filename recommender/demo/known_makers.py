@@ -2,10 +2,11 @@
 
 ``data/firms/known_makers.csv`` lists, for upstream and midstream nodes, the firms any officer
 of the field would name first as makers of that product (node_id, maker, country, source).
-:func:`maker_key` folds a firm name for matching: NFKC, case-folded, ``&`` read as ``and``,
-text in brackets dropped, split into words on anything but letters and digits, and legal or
-generic words (:data:`GENERIC_WORDS`: Inc, Corporation, Ltd, AG, Holdings, Technologies,
-Electric, …) left out. :func:`match_makers` pairs each maker with the firms of the same home
+:func:`maker_key` (of :mod:`recommender.firms.firm_names`, which ingest also matches firms
+with) folds a firm name for matching: NFKC, case-folded, ``&`` read as ``and``, text in
+brackets dropped, split into words on anything but letters and digits, and legal or generic
+words (:data:`GENERIC_WORDS`: Inc, Corporation, Ltd, AG, Holdings, Technologies, Electric, …)
+left out. :func:`match_makers` pairs each maker with the firms of the same home
 country whose key is the maker's key.
 
 >>> maker_key("Texas Instruments Incorporated"), maker_key("Pfeiffer Vacuum Technology AG")
@@ -16,14 +17,12 @@ country whose key is the maker's key.
 
 from __future__ import annotations
 
-import re
-import unicodedata
-
 import pandas as pd
 
 from recommender import columns as C
 from recommender import paths
 from recommender.exceptions import DataError
+from recommender.firms.firm_names import GENERIC_WORDS, maker_key
 from recommender.firms.tables import read_table
 
 __all__ = ["GENERIC_WORDS", "KNOWN_MAKERS_FILE", "MAKER", "MAKER_COLUMNS", "load_known_makers",
@@ -32,22 +31,6 @@ __all__ = ["GENERIC_WORDS", "KNOWN_MAKERS_FILE", "MAKER", "MAKER_COLUMNS", "load
 KNOWN_MAKERS_FILE = "known_makers.csv"
 MAKER = "maker"
 MAKER_COLUMNS = [C.NODE_ID, MAKER, C.COUNTRY, C.SOURCE]
-GENERIC_WORDS = frozenset(
-    "inc incorporated corp corporation co company ltd limited plc ag gmbh kg se sa nv bv kk "
-    "llc holding holdings group the technologies technology international electric industries "
-    "ab oyj asa spa".split())
-_BRACKETS = re.compile(r"\([^)]*\)")
-_WORD = re.compile(r"[^\W_]+")
-
-
-def maker_key(name) -> str:
-    """Fold a firm name to the words that identify it (see the module docstring)."""
-    text = unicodedata.normalize("NFKC", str(name)).casefold().replace("&", " and ")
-    words = _WORD.findall(_BRACKETS.sub(" ", text))
-    kept = [w for w in words if w not in GENERIC_WORDS]
-    while kept and kept[-1] == "and":  # "GmbH & Co. KG" leaves a dangling "and"
-        kept.pop()
-    return " ".join(kept)
 
 
 def load_known_makers(path=None) -> pd.DataFrame:

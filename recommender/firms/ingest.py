@@ -24,6 +24,7 @@ import pandas as pd
 from recommender import columns as C
 from recommender.exceptions import InvalidArgument, ValidationError
 from recommender.firms.headers import FIRM_HEADERS, OUTCOME_HEADERS, looks_chinese, map_headers
+from recommender.firms.merge import match_stored
 from recommender.firms.schemas import HEADER_ROW_OFFSET, validate_table
 from recommender.firms.tables import normalise_name, read_table
 
@@ -39,6 +40,7 @@ __all__ = [
     "firm_keys",
     "ingest_firms",
     "ingest_outcomes",
+    "merge_rows",
     "normalise_firms",
     "parse_founded_year",
     "parse_registered_capital",
@@ -73,6 +75,7 @@ class IngestResult:
     unmapped_headers: list[str] = field(default_factory=list)
     batch_id: int | None = None
     geocoding: dict | None = None
+    merged: list[dict] = field(default_factory=list)  # a sample of rows merged into stored firms
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
@@ -219,18 +222,28 @@ def file_sha256(path: str | Path) -> str:
 
 def store_firms(store, firms: pd.DataFrame, links: pd.DataFrame, *, kind: str, file: str,
                 sha256: str | None = None, progress: Progress = _noop,
-                link_methods: tuple[str, ...] | None = None) -> tuple[dict[str, int], int]:
+                link_methods: tuple[str, ...] | None = None,
+                merges: pd.DataFrame | None = None) -> tuple[dict[str, int], int]:
     """Write firms and their node links in one transaction, with an audit row.
 
     The firms' links of each method in ``link_methods`` are replaced by the new ones (links of
     other methods, such as reference links, stay); ``None`` replaces all their links. A firm
     whose nodes a person corrected (:mod:`recommender.store.corrections`) keeps the links it
-    has: the import updates its other fields only.
+    has: the import updates its other fields only. ``merges`` (of
+    :func:`recommender.firms.merge.match_stored`) names rows that are firms already stored:
+    those are not added but merged (see :func:`merge_rows`).
 
-    Returns the counts (inserted, updated, unchanged, links) and the batch id.
+    Returns the counts (inserted, updated, unchanged, merged, links) and the batch id.
     """
     batch = store.record_batch(kind=kind, file=file, sha256=sha256, rows=len(firms))
-    counts = {"inserted": 0, "updated": 0, "unchanged": 0}
+    counts = {"inserted": 0, "updated": 0, "unchanged": 0, "merged": 0}
+    merged = None
+    if merges is not None and len(merges):
+        rows = merges["row"].to_numpy()
+        merged = (firms.iloc[rows], links[links[C.FIRM_ID].isin(firms[C.FIRM_ID].iloc[rows])],
+                  merges)
+        links = links[~links[C.FIRM_ID].isin(firms[C.FIRM_ID].iloc[rows])]
+        firms = firms.drop(firms.index[rows])
     try:
         with store.transaction() as conn:
             for start in range(0, len(firms), WRITE_CHUNK):
@@ -250,12 +263,49 @@ def store_firms(store, firms: pd.DataFrame, links: pd.DataFrame, *, kind: str, f
                 store.replace_firm_nodes(part, firm_ids=ids, method=method, conn=conn)
             counts["links"] = len(links)
             counts["corrected_kept"] = len(id_map) - len(ids)
+            if merged is not None:
+                counts.update(merge_rows(store, *merged, source=file, conn=conn))
     except Exception as exc:
         store.finish_batch(batch, status="failed", message=str(exc))
         raise
     store.finish_batch(batch, status="ok", **{k: counts[k] for k in
                                               ("inserted", "updated", "unchanged")})
     return counts, batch
+
+
+def merge_rows(store, firms: pd.DataFrame, links: pd.DataFrame, merges: pd.DataFrame, *,
+               source: str, conn) -> dict[str, int]:
+    """Merge incoming rows into the stored firms they are, inside the caller's transaction.
+
+    Each stored firm keeps its id and every value it has; its empty fields take the rows'
+    values, each recorded as coming from ``source``; it gains the rows' chain nodes it lacks
+    (links of a firm whose nodes a person corrected stay as they are).
+    Returns the counts ``merged``, ``filled`` (fields) and ``merged_links``.
+    """
+    from recommender.firms.merge import TARGET_KEY, fill_missing
+
+    id_of = store.firm_ids_by_key(sorted(set(merges[TARGET_KEY])), conn=conn)
+    targets = merges[TARGET_KEY].map(id_of).set_axis(firms.index)
+    stored = store.firms(firm_ids=sorted(set(targets)), conn=conn)
+    changed, filled = fill_missing(stored, firms, targets)
+    if len(changed):
+        store.upsert_firms(changed, conn=conn)
+        store.record_firm_sources(filled.assign(**{C.SOURCE: source,
+                                                   "as_of": pd.Timestamp.now("UTC").date()}),
+                                  conn=conn)
+    ids = [i for i in dict.fromkeys(targets) if i not in store.corrected_firm_ids(conn=conn)]
+    new = links.assign(**{C.FIRM_ID: links[C.FIRM_ID].map(
+        dict(zip(firms[C.FIRM_ID], targets, strict=True)))})
+    new = new[new[C.FIRM_ID].isin(ids)]
+    have = store.firm_nodes(firm_ids=ids, conn=conn)
+    pairs = pd.MultiIndex.from_frame(have[[C.FIRM_ID, C.NODE_ID]])
+    new = new[~pd.MultiIndex.from_frame(new[[C.FIRM_ID, C.NODE_ID]]).isin(pairs)]
+    new = new.sort_values(C.CONFIDENCE, ascending=False).drop_duplicates([C.FIRM_ID, C.NODE_ID])
+    for method in sorted(set(new[C.METHOD])):
+        part = pd.concat([have[have[C.METHOD] == method], new[new[C.METHOD] == method]])
+        store.replace_firm_nodes(part, firm_ids=sorted(set(part[C.FIRM_ID])), method=method,
+                                 conn=conn)
+    return {"merged": len(firms), "filled": len(filled), "merged_links": len(new)}
 
 
 FORMATS = ("table", "listing")
@@ -312,10 +362,22 @@ def ingest_firms(path: str | Path, store, chain, *, default_country: str | None 
     if dry_run:
         result.counts = {"valid": len(firms), "links": len(links)}
         return result
+    merges = match_stored(firms, store.firms())
+    result.merged = _merge_sample(firms, merges, store)
     result.counts, result.batch_id = store_firms(
         store, firms, links, kind="firms", file=path.name, sha256=file_sha256(path),
-        progress=progress, link_methods=("keyword", "classifier"))
+        progress=progress, link_methods=("keyword", "classifier"), merges=merges)
     return result
+
+
+def _merge_sample(firms: pd.DataFrame, merges: pd.DataFrame, store, size: int = 10) -> list:
+    """A few merged rows, as ``{name, into, firm_id, basis}``, for the import summary."""
+    from recommender.firms.merge import BASIS
+
+    head = merges.dropna(subset=[C.FIRM_ID]).head(size)
+    names = store.firms(firm_ids=head[C.FIRM_ID].tolist()).set_index(C.FIRM_ID)[C.NAME]
+    return [{"name": firms[C.NAME].iloc[r], "into": names.get(f), C.FIRM_ID: f, "basis": b}
+            for r, f, b in zip(head["row"], head[C.FIRM_ID], head[BASIS], strict=True)]
 
 
 def prepare_outcomes(raw: pd.DataFrame, *, file: str, known_nodes, known_firms) -> pd.DataFrame:

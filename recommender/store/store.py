@@ -359,6 +359,8 @@ class Store:
         self._write(conn, "cannot finish import batch", finish)
 
     # --- readers --------------------------------------------------------------------------
+    record_firm_sources = W.record_firm_sources  # where fields of firms came from
+
     def firms(
         self,
         *,

@@ -38,6 +38,7 @@ __all__ = [
     "fill_column",
     "ingested_firm_id",
     "plan_rows",
+    "record_firm_sources",
     "replace_rows",
     "require_columns",
     "require_unique",
@@ -420,3 +421,34 @@ def _sqlite_constraint(text: str, statement: str | None = None) -> str | None:
             if {c.name for c in constraint.columns} == columns:
                 return constraint.name
     return None
+
+
+# --- sources of firm fields ---------------------------------------------------------------
+def record_firm_sources(store, sources: pd.DataFrame, *, conn: sa.Connection | None = None
+                        ) -> int:
+    """Record where firm fields came from (columns firm_id, field, source, as_of).
+
+    A field whose source is already recorded keeps it. Returns the number of rows recorded.
+    """
+    from recommender.store import pipeline_tables as PT
+
+    table = PT.DATA_SOURCES
+
+    def work(c: sa.Connection) -> int:
+        if sources.empty:
+            return 0
+        firms = table.c[PT.SOURCE_TABLE] == M.FIRMS.name
+        ids = table.c[PT.SOURCE_SUBJECT].in_(sorted(set(sources[C.FIRM_ID])))
+        known = {tuple(r) for r in c.execute(sa.select(
+            table.c[PT.SOURCE_SUBJECT], table.c[PT.SOURCE_FIELD]).where(firms & ids))}
+        now = M.utcnow()
+        rows = [{PT.SOURCE_TABLE: M.FIRMS.name, PT.SOURCE_SUBJECT: r[C.FIRM_ID],
+                 PT.SOURCE_FIELD: r["field"], C.SOURCE: r[C.SOURCE], M.AS_OF: r[M.AS_OF],
+                 M.RECORDED_AT: now}
+                for r in sources.drop_duplicates([C.FIRM_ID, "field"]).to_dict("records")
+                if (r[C.FIRM_ID], r["field"]) not in known]
+        if rows:
+            c.execute(sa.insert(table), rows)
+        return len(rows)
+
+    return work(conn) if conn is not None else store.write(work)
