@@ -7,7 +7,9 @@ this order for an import:
 2. :mod:`~recommender.firms.tables` reads CSV, XLSX and Parquet files and normalises names;
 3. :mod:`~recommender.firms.listings` turns public stock listings into firm rows;
 4. :mod:`~recommender.firms.ingest` normalises firms (keys, 注册资本, 成立日期), checks them
-   whole against :mod:`~recommender.firms.schemas` and stores them;
+   whole against :mod:`~recommender.firms.schemas` and stores them, merging a firm already
+   stored as :mod:`~recommender.firms.merge` matches it (names folded by
+   :mod:`~recommender.firms.firm_names`);
 5. :mod:`~recommender.firms.countries` gives ISO codes, and :mod:`~recommender.firms.geocode`
    coordinates, over the gazetteer of :mod:`~recommender.firms.gazetteer` (which compares
    names as :mod:`~recommender.firms.place_names` says and knows China's divisions from

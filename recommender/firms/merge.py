@@ -26,7 +26,7 @@ import pandas as pd
 from recommender import columns as C
 from recommender.firms.firm_names import firm_name_key, maker_key, website_domain
 
-__all__ = ["BASIS", "FILLED_FIELDS", "MATCH_COLUMNS", "fill_missing", "match_stored"]
+__all__ = ["BASIS", "FILLED_FIELDS", "MATCH_COLUMNS", "TARGET_KEY", "fill_missing", "match_stored"]
 
 BASIS = "basis"  # the evidence of a match: credit_code | isin | website | name | short_name
 TARGET_KEY = "target_key"
@@ -50,7 +50,7 @@ class _Index:
     """Lookups from each kind of evidence to a firm key."""
 
     def __init__(self) -> None:
-        self.by: dict[str, dict] = {b: {} for b in ("credit_code", "isin", "website", "name")}
+        self.by: dict[str, dict] = {b: {} for b in (C.CREDIT_CODE, C.ISIN, C.WEBSITE, C.NAME)}
         self.short: dict[tuple, str | None] = {}
 
     def add(self, key: str, row, *, short: bool) -> None:
@@ -67,10 +67,10 @@ class _Index:
     def _evidence(row, country):
         domain = website_domain(row[C.WEBSITE]) if isinstance(row[C.WEBSITE], str) else None
         name = firm_name_key(row[C.NAME]) if _text(row[C.NAME]) else ""
-        yield "credit_code", _text(row[C.CREDIT_CODE])
-        yield "isin", _text(row[C.ISIN])
-        yield "website", (country, domain) if country and domain else None
-        yield "name", (country, name) if country and name else None
+        yield C.CREDIT_CODE, _text(row[C.CREDIT_CODE])
+        yield C.ISIN, _text(row[C.ISIN])
+        yield C.WEBSITE, (country, domain) if country and domain else None
+        yield C.NAME, (country, name) if country and name else None
 
     def find(self, row) -> tuple[str, str] | None:
         country = _text(row[C.COUNTRY])
