@@ -14,7 +14,8 @@ is, on the first evidence that holds:
    which also drops words such as Technology or Group), where that short name belongs to one
    stored firm of the country only.
 
-Rows of one file that are one firm (a firm listed under two symbols) go to the first of them.
+Rows of one file that are one firm (a firm listed under two symbols: the same code, or the
+same country and name apart from legal forms) go to the first of them.
 :func:`fill_missing` then completes each stored firm from its matched rows: a field that has a
 value (entered by people, or a reference value) is never changed.
 """
@@ -53,12 +54,14 @@ class _Index:
         self.by: dict[str, dict] = {b: {} for b in (C.CREDIT_CODE, C.ISIN, C.WEBSITE, C.NAME)}
         self.short: dict[tuple, str | None] = {}
 
-    def add(self, key: str, row, *, short: bool) -> None:
+    def add(self, key: str, row, *, stored: bool) -> None:
+        """Index a firm: a stored one by all its evidence, a row of the file by its codes and
+        name only (sister firms listed side by side often share a group website)."""
         country = _text(row[C.COUNTRY])
         for basis, value in self._evidence(row, country):
-            if value is not None:
+            if value is not None and (stored or basis != C.WEBSITE):
                 self.by[basis].setdefault(value, key)
-        if short and country:
+        if stored and country:
             name = maker_key(row[C.NAME])
             if name:  # a short name shared by two firms of a country proves nothing
                 self.short[(country, name)] = None if (country, name) in self.short else key
@@ -101,7 +104,7 @@ def match_stored(incoming: pd.DataFrame, stored: pd.DataFrame) -> pd.DataFrame:
     index = _Index()
     stored_ids = {}
     for row in real.to_dict("records"):
-        index.add(row[C.FIRM_KEY], row, short=True)
+        index.add(row[C.FIRM_KEY], row, stored=True)
         stored_ids[row[C.FIRM_KEY]] = row[C.FIRM_ID]
     known = set(stored[C.FIRM_KEY])
     matches = []
@@ -109,7 +112,7 @@ def match_stored(incoming: pd.DataFrame, stored: pd.DataFrame) -> pd.DataFrame:
         key = row[C.FIRM_KEY]
         found = None if key in known else index.find(row)
         if found is None or found[0] == key:
-            index.add(key, row, short=False)
+            index.add(key, row, stored=False)
             continue
         matches.append((i, found[0], stored_ids.get(found[0]), found[1]))
     return pd.DataFrame(matches, columns=MATCH_COLUMNS)

@@ -40,7 +40,8 @@ def test_names_fold_legal_forms_but_keep_the_firm():
     assert firm_name_key("ULVAC, Inc.") == firm_name_key("ULVAC") == "ulvac"
     assert firm_name_key("Carl Zeiss AG") == firm_name_key("CARL ZEISS GmbH")
     assert firm_name_key("Air Liquide S.A.") == firm_name_key("Air Liquide")
-    assert firm_name_key("中微半导体设备(上海)股份有限公司") == firm_name_key("中微半导体设备有限公司")
+    assert (firm_name_key("中微半导体设备(上海)股份有限公司")
+            == firm_name_key("中微半导体设备有限公司") == "中微半导体设备")
     assert firm_name_key("Mitsubishi Electric Corp") != firm_name_key("Mitsubishi Corp")
     assert maker_key("Mitsubishi Electric Corp") == maker_key("Mitsubishi Corp")
     assert website_domain("https://www2.example.com:8080/x") == "example.com"
@@ -95,11 +96,13 @@ def test_a_second_import_of_the_listing_changes_nothing(seeded):
     assert store.data_version() == version
 
 
-def test_two_listings_of_one_firm_in_a_file_become_one():
+def test_two_listings_of_one_firm_in_a_file_become_one_but_sister_firms_do_not():
     incoming = pd.DataFrame({
-        C.FIRM_ID: ["f-1", "f-2"], C.FIRM_KEY: ["sym:8035.T", "sym:TOELY"],
-        C.NAME: ["Tokyo Electron Limited", "Tokyo Electron Ltd."], C.COUNTRY: ["JP", "JP"],
-        C.WEBSITE: [None, None], C.CREDIT_CODE: [None, None], C.ISIN: [None, None],
-        C.IS_SYNTHETIC: [False, False]})
+        C.FIRM_ID: ["f-1", "f-2", "f-3", "f-4"],
+        C.FIRM_KEY: ["sym:8035.T", "sym:TOELY", "sym:A1", "sym:A2"],
+        C.NAME: ["Tokyo Electron Limited", "Tokyo Electron Ltd.", "Samwha Electric Co.,Ltd.",
+                 "Samwha Electronics Co.,Ltd."], C.COUNTRY: ["JP", "JP", "KR", "KR"],
+        C.WEBSITE: [None, None, "samwha.com", "www.samwha.com"], C.CREDIT_CODE: [None] * 4,
+        C.ISIN: [None] * 4, C.IS_SYNTHETIC: [False] * 4})
     matches = match_stored(incoming, incoming.iloc[:0])
     assert matches[["row", "target_key", "basis"]].values.tolist() == [[1, "sym:8035.T", "name"]]
