@@ -9,7 +9,8 @@ Fourth wing of the data flow, over :mod:`recommender.ranking`:
    links scored once, sorted per link, queried with filters, with reasons and the target-list
    picks (chosen by :mod:`~recommender.targeting.portfolio`), built with
    :mod:`~recommender.targeting.scoring` (what rankings are computed from, the scores, the
-   best-first order);
+   best-first order); :mod:`~recommender.targeting.score_file` keeps a table in an Arrow file,
+   memory-mapped and shared by the processes that serve it, rebuilt when its inputs change;
    :mod:`~recommender.targeting.partitions` scores the universe partition by partition
    (the same functions), and :mod:`~recommender.targeting.dask_engine` runs them on a Dask
    cluster;

@@ -36,7 +36,7 @@ store's data and its weak links.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -56,6 +56,7 @@ __all__ = [
     "BASELINE_ROWS",
     "FIRM_FIELDS",
     "LANDED_STAGE",
+    "PAIR_ARRAYS",
     "POSITION",
     "ROW_COLUMNS",
     "TOP_REASONS",
@@ -79,6 +80,10 @@ ROW_COLUMNS = [C.FIRM_ID, C.NAME, C.NAME_ZH, C.COUNTRY, C.CITY, C.LAT, C.LON, C.
                C.IMPACT, C.VALUE, C.BASE_RATE, C.MATCH, C.HOP,
                C.CONTACTED, C.RECRUITMENT_STAGE, C.REASONS, C.REASON_ZH, C.REASON_EN, C.SOURCE,
                C.IS_SYNTHETIC, C.MODEL_VERSION]
+# What a table's queries read, one value per position (see ScoreTable.pair_arrays).
+PAIR_ARRAYS = ("firm_at", "node_at", C.SCORE, C.P_SUCCESS, C.IMPACT, C.VALUE, C.MATCH, C.HOP,
+               C.OUTCOME_STAGE, *(f"{kind}_{key}" for kind in ("order", "rank")
+                                  for key in SORT_KEYS))
 POSITION = "position"  # the table row a target-list pick is shown with
 LANDED_STAGE = "invested"  # the stage at which a firm is done for a link (投资落地)
 _LANDED_CODE = RECRUITMENT_STAGES.index(LANDED_STAGE) - 1
@@ -87,9 +92,11 @@ _LANDED_CODE = RECRUITMENT_STAGES.index(LANDED_STAGE) - 1
 class ScoreTable:
     """Candidates of weak links, scored by one model, sorted per link, best first.
 
-    Built by :func:`build_score_table`. A *position* is a row of the sorted table; the
-    queries return positions, :meth:`rows` and :meth:`records` show them. Safe to read from
-    many threads at once: nothing changes after the build but the reasons kept.
+    Built by :func:`build_score_table` (``pairs`` a frame of scored pairs), or from the
+    arrays of :meth:`pair_arrays` (:mod:`recommender.targeting.score_file`). A *position* is
+    a row of the sorted table; the queries return positions, :meth:`rows` and
+    :meth:`records` show them. Safe to read from many threads at once: nothing changes after
+    the build but the reasons kept.
 
     Attributes
     ----------
@@ -103,7 +110,8 @@ class ScoreTable:
     """
 
     def __init__(self, *, model, data, weak_links: pd.DataFrame, nodes: list[str],
-                 pairs: pd.DataFrame, slices: dict[str, tuple[int, int]],
+                 pairs: pd.DataFrame | Mapping[str, np.ndarray],
+                 slices: dict[str, tuple[int, int]],
                  baselines: dict[str, pd.Series], as_of: pd.Timestamp,
                  top_reasons: int = TOP_REASONS):
         self.model = model
@@ -121,15 +129,12 @@ class ScoreTable:
         self._firm_index = pd.Index(self._firms[C.FIRM_ID].astype(str))
         shown = self._firms.astype(object)
         self._firm_records = shown.where(shown.notna(), None).to_dict("records")
-        self._firm_at = self._firm_index.get_indexer(pairs[C.FIRM_ID].astype(str))
-        self._node_at = pd.Index(self.nodes).get_indexer(pairs[C.NODE_ID].astype(str))
-        self._score = pairs[C.SCORE].to_numpy(float)
-        self._p_success = pairs[C.P_SUCCESS].to_numpy(float)
-        self._impact = pairs[C.IMPACT].to_numpy(float)
-        self._value = self._p_success * self._impact
-        self._match = pairs[C.MATCH].to_numpy(float)
-        self._hop = pairs[C.HOP].to_numpy(np.int64)
-        self._stage = pairs[C.OUTCOME_STAGE].to_numpy(np.int8)  # -1: never contacted
+        arrays = pairs if isinstance(pairs, Mapping) else self._pair_arrays(pairs)
+        self._firm_at, self._node_at = arrays["firm_at"], arrays["node_at"]
+        self._score, self._p_success = arrays[C.SCORE], arrays[C.P_SUCCESS]
+        self._impact, self._value = arrays[C.IMPACT], arrays[C.VALUE]
+        self._match, self._hop = arrays[C.MATCH], arrays[C.HOP]
+        self._stage = arrays[C.OUTCOME_STAGE]  # -1: never contacted
         self._country_codes, self._countries = pd.factorize(
             self._firms[C.COUNTRY].astype("string").str.upper())
         self._size_codes, self._sizes = pd.factorize(
@@ -137,24 +142,55 @@ class ScoreTable:
         names = weak_links.drop_duplicates(C.NODE_ID).set_index(C.NODE_ID)
         self._node_names = {n: (names.at[n, C.NODE_NAME_ZH], names.at[n, C.NODE_NAME_EN])
                             for n in self.nodes}
-        self._orders, self._rank_at = self._sort_orders(pairs)
+        self._orders = {key: arrays[f"order_{key}"] for key in SORT_KEYS}
+        self._rank_at = {key: arrays[f"rank_{key}"] for key in SORT_KEYS}
         self._reasons: dict[int, dict[str, Any]] = {}
         self._model_lock = threading.Lock()
 
-    def _sort_orders(self, pairs: pd.DataFrame) -> tuple[dict[str, np.ndarray],
-                                                         dict[str, np.ndarray]]:
-        """Positions in each order of SORT_KEYS (link by link, best first, ties by firm id),
-        and each position's place in that order. The positions are in likelihood order."""
+    def _pair_arrays(self, pairs: pd.DataFrame) -> dict[str, np.ndarray]:
+        """The table's arrays of ``pairs`` (:data:`PAIR_ARRAYS`): each pair's firm row and
+        link, its figures, and the positions in each order of SORT_KEYS (link by link, best
+        first, ties by firm id) with each position's place in that order. The positions are
+        in likelihood order."""
+        p_success, impact = pairs[C.P_SUCCESS].to_numpy(float), pairs[C.IMPACT].to_numpy(float)
+        arrays = {
+            "firm_at": self._firm_index.get_indexer(pairs[C.FIRM_ID].astype(str)),
+            "node_at": pd.Index(self.nodes).get_indexer(pairs[C.NODE_ID].astype(str)),
+            C.SCORE: pairs[C.SCORE].to_numpy(float), C.P_SUCCESS: p_success,
+            C.IMPACT: impact, C.VALUE: p_success * impact,
+            C.MATCH: pairs[C.MATCH].to_numpy(float), C.HOP: pairs[C.HOP].to_numpy(np.int64),
+            C.OUTCOME_STAGE: pairs[C.OUTCOME_STAGE].to_numpy(np.int8),
+        }
         firms = pairs[C.FIRM_ID].astype(str).to_numpy()
-        keys = {C.LIKELIHOOD: None, C.VALUE: self._value, C.IMPACT: self._impact}
-        orders, rank_at = {}, {}
+        keys = {C.LIKELIHOOD: None, C.VALUE: arrays[C.VALUE], C.IMPACT: impact}
         for key in SORT_KEYS:
             order = (np.arange(len(pairs), dtype=np.int64) if keys[key] is None
-                     else np.lexsort((firms, -keys[key], self._node_at)).astype(np.int64))
+                     else np.lexsort((firms, -keys[key], arrays["node_at"])).astype(np.int64))
             place = np.empty(len(order), np.int64)
             place[order] = np.arange(len(order))
-            orders[key], rank_at[key] = order, place
-        return orders, rank_at
+            arrays[f"order_{key}"], arrays[f"rank_{key}"] = order, place
+        return arrays
+
+    def pair_arrays(self) -> dict[str, np.ndarray]:
+        """Return the arrays the table's queries read (:data:`PAIR_ARRAYS`; the table's own,
+        not to be changed): with the same data, weak links and model, ``pairs`` of a new
+        table that answers as this one does."""
+        arrays = {"firm_at": self._firm_at, "node_at": self._node_at, C.SCORE: self._score,
+                  C.P_SUCCESS: self._p_success, C.IMPACT: self._impact, C.VALUE: self._value,
+                  C.MATCH: self._match, C.HOP: self._hop, C.OUTCOME_STAGE: self._stage}
+        for key in SORT_KEYS:
+            arrays[f"order_{key}"], arrays[f"rank_{key}"] = self._orders[key], self._rank_at[key]
+        return arrays
+
+    @property
+    def slices(self) -> dict[str, tuple[int, int]]:
+        """Each link's (start, stop) positions."""
+        return dict(self._slices)
+
+    @property
+    def baselines(self) -> dict[str, pd.Series]:
+        """Each link's mean contributions, the reasons' reference."""
+        return dict(self._baselines)
 
     def __len__(self) -> int:
         return len(self._score)
