@@ -179,9 +179,9 @@ def open_score_file(path, data, weak_links: pd.DataFrame, model, *, key: str | N
         raise DataError(f"{path}: score file format {meta.get('format')!r}, not {FILE_FORMAT}")
     if key is not None and meta.get("key") != key:
         raise DataError(f"{path}: built from other inputs than those given")
-    if meta.get(C.MODEL_VERSION) != model_version(model):
-        raise DataError(f"{path}: scored by model {meta.get('model_version')!r}, not "
-                        f"{model_version(model)!r}")
+    scored_by = meta.get(C.MODEL_VERSION)
+    if scored_by != model_version(model):
+        raise DataError(f"{path}: scored by model {scored_by!r}, not {model_version(model)!r}")
     table = reader.read_all()
     arrays = {name: _column(table, name) for name in PAIR_ARRAYS}
     baselines = {node: pd.Series(found["values"], index=found["names"], name=node, dtype=float)
