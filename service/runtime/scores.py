@@ -6,7 +6,11 @@ its filters, counts, reasons and target-list picks) is the library's
 What is per process lives here:
 
 - :func:`build_scores`: a snapshot's table, with the reasons of the first :data:`REASONS_AHEAD`
-  rows of every weak link computed while it is built, off the request path;
+  rows of every weak link computed while it is built, off the request path. Given a folder
+  (the service's ``<var_dir>/scores``, :data:`SCORES_DIR`), the table is the one kept in its
+  file there (:func:`recommender.targeting.score_file.shared_score_table`): scored by the
+  first worker that needs it, memory-mapped by every worker, so that the workers of a machine
+  share one copy of the scores and only one of them scores a new model or data version;
 - :class:`ServedScores`: the table's rows in the API's shape (the firm's source and flag under
   ``provenance``, with the data and model versions), each row kept as JSON bytes once served
   (without its rank, which depends on the filters), so that a repeated request only joins bytes;
@@ -17,6 +21,7 @@ Nothing here knows about Flask; :mod:`service.api` turns the answers into respon
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
@@ -27,12 +32,14 @@ import pandas as pd
 
 from recommender import columns as C
 from recommender.store.models import DATA_VERSION
+from recommender.targeting.score_file import shared_score_table
 from recommender.targeting.score_table import ScoreTable, build_score_table
 
 __all__ = [
     "MAX_KEPT_ROWS",
     "PROVENANCE",
     "REASONS_AHEAD",
+    "SCORES_DIR",
     "Memo",
     "ServedScores",
     "build_scores",
@@ -41,7 +48,9 @@ __all__ = [
 REASONS_AHEAD = 50  # rows per weak link whose reasons are computed when scores are built
 MAX_KEPT_ROWS = 200_000  # served rows kept as JSON; past it, rows are rebuilt each time
 PROVENANCE = "provenance"  # where a served row's firm came from, and what scored it
+SCORES_DIR = "scores"  # the score files' folder in the service's var_dir
 _JSON_OPTIONS = orjson.OPT_SERIALIZE_NUMPY
+log = logging.getLogger(__name__)
 
 
 class ServedScores:
@@ -92,13 +101,24 @@ class ServedScores:
 
 
 def build_scores(data, weak_links: pd.DataFrame, model, *,
-                 reasons_ahead: int = REASONS_AHEAD) -> ServedScores:
+                 reasons_ahead: int = REASONS_AHEAD, directory=None) -> ServedScores:
     """Score every candidate of every recruitable weak link with ``model``, for serving.
 
     ``model`` is a fitted ranker or a fitted
-    :class:`recommender.targeting.prior_model.PriorModel`.
+    :class:`recommender.targeting.prior_model.PriorModel`. With ``directory``, the scores are
+    read from their shared file there, written first if no worker has; a folder that cannot
+    be written falls back to scoring in this process (logged).
     """
-    table = build_score_table(data, weak_links, model, reasons_ahead=reasons_ahead)
+    table = None
+    if directory is not None:
+        try:
+            table = shared_score_table(directory, data, weak_links, model,
+                                       reasons_ahead=reasons_ahead)
+        except OSError as exc:
+            log.warning("score file in %s unavailable (%s): scoring in this worker",
+                        directory, exc)
+    if table is None:
+        table = build_score_table(data, weak_links, model, reasons_ahead=reasons_ahead)
     return ServedScores(table, data_version=data.data_version)
 
 

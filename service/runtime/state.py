@@ -313,7 +313,7 @@ class ServiceState:
                         ) -> Snapshot:
         from recommender.exceptions import ModelError, NotFoundError
         from recommender.targeting.prior_model import prior_model
-        from service.runtime.scores import Memo, build_scores
+        from service.runtime.scores import SCORES_DIR, Memo, build_scores
 
         started = time.perf_counter()
         active, _ = key
@@ -330,7 +330,8 @@ class ServiceState:
                     log.error(error)
         if model is None:
             model = prior_model(data, weak_links)
-        scores = build_scores(data, weak_links, model)
+        scores = build_scores(data, weak_links, model,
+                              directory=Path(self.settings.var_dir) / SCORES_DIR)
         return Snapshot(model=model, model_version=scores.table.model_version, data=data,
                         data_version=int(data.data_version), weak_links=weak_links,
                         scores=scores, key=(active, int(data.data_version)),
