@@ -54,12 +54,15 @@ def test_a_correction_is_kept_with_who_when_and_why_and_changes_the_links(store,
     row = record_correction(store, scale_maker, "oscilloscopes", "reject",
                             "makes scales; the oscilloscopes are resold", by="officer ops",
                             node_ids=chain.node_ids)
-    record_correction(store, scale_maker, "instrument_parts", "add", "load cells for scales",
+    record_correction(store, scale_maker, "load_cells", "add", "makes its own load cells",
                       by="officer ops", node_ids=chain.node_ids)
     assert store.data_version() > version
-    assert _nodes(store, scale_maker) == {"instrument_parts"}
-    link = store.firm_nodes(firm_ids=[scale_maker]).iloc[0]
-    assert link[C.METHOD] == METHOD_CORRECTION and link[C.CONFIDENCE] == 1.0
+    # the keywords' weighing_instruments (电子秤) stays: nobody corrected it
+    assert _nodes(store, scale_maker) == {"load_cells", "weighing_instruments"}
+    links = store.firm_nodes(firm_ids=[scale_maker]).set_index(C.NODE_ID)
+    assert links.loc["load_cells", C.METHOD] == METHOD_CORRECTION
+    assert links.loc["load_cells", C.CONFIDENCE] == 1.0
+    assert links.loc["weighing_instruments", C.METHOD] != METHOD_CORRECTION
     history = corrections(store, firm_ids=[scale_maker])
     assert history[M.CORRECTION_ACTION].tolist() == ["reject", "add"]
     assert history[M.RECORDED_BY].tolist() == ["officer ops"] * 2
@@ -71,16 +74,17 @@ def test_a_correction_survives_a_reimport_and_becomes_a_label(store, chain, impo
     path, scale_maker, vacuum_maker = imported
     record_correction(store, scale_maker, "oscilloscopes", "reject", "resold, not made",
                       by="admin", node_ids=chain.node_ids)
-    record_correction(store, scale_maker, "instrument_parts", "add", "load cells",
+    record_correction(store, scale_maker, "load_cells", "add", "load cells",
                       by="admin", node_ids=chain.node_ids)
     vacuum_nodes = _nodes(store, vacuum_maker)
     result = ingest_firms(path, store, chain)  # the keywords would find oscilloscopes again
     assert result.counts["corrected_kept"] == 1
-    assert _nodes(store, scale_maker) == {"instrument_parts"}
+    assert _nodes(store, scale_maker) == {"load_cells", "weighing_instruments"}
     assert _nodes(store, vacuum_maker) == vacuum_nodes  # uncorrected firms are re-linked
     labels = correction_labels(store)
     assert labels[C.FIRM_ID].tolist() == [scale_maker]
-    assert parse_node_ids(labels["node_ids"]) == [["instrument_parts"]]
+    assert sorted(parse_node_ids(labels["node_ids"])[0]) == ["load_cells",
+                                                             "weighing_instruments"]
     assert "电子秤" in labels[C.BUSINESS_SCOPE].iloc[0]
 
 
