@@ -148,6 +148,7 @@ def write_score_file(table: ScoreTable, path, *, key: str = "") -> Path:
     try:
         with os.fdopen(handle, "wb") as out, pa.ipc.new_file(out, schema) as writer:
             writer.write_batch(batch)
+        os.chmod(temporary, 0o644)  # readable as the store is (mkstemp makes it owner-only)
         os.replace(temporary, path)
     except BaseException:
         with contextlib.suppress(OSError):
