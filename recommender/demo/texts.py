@@ -5,7 +5,8 @@ classifier can recover the nodes, with some noise: a share :data:`NOISE_MISSING`
 omit the keywords of one node, a share :data:`NOISE_MISLEADING` name a keyword of a node they
 are not in (:func:`scope_texts`). Firms in mainland China, Taiwan and Hong Kong get Chinese
 scopes and Chinese-style names, the others English ones with a brand and a legal suffix
-(:func:`firm_names`). The texts are built as Arrow string arrays, a million rows at a time.
+(:func:`firm_names`); a name drawn twice gets a longer brand, so no two firms share one. The
+texts are built as Arrow string arrays, a million rows at a time.
 
 >>> take_text(["a", "b"], np.array([1, -1, 0])).to_pylist()
 ['b', None, 'a']
@@ -25,12 +26,14 @@ from recommender.demo.chain_index import ChainIndex
 
 __all__ = [
     "EN_BRAND_A", "EN_BRAND_B", "EN_FILLERS", "EN_TAILS", "EN_VERBS", "GENERIC_EN", "GENERIC_ZH",
-    "INDUSTRY_WORDS", "LEGAL_SUFFIX", "NOISE_MISLEADING", "NOISE_MISSING", "ZH_BRAND",
-    "ZH_FILLERS", "ZH_TAIL", "ZH_VERBS", "firm_names", "join_text", "scope_texts", "take_text",
+    "INDUSTRY_WORDS", "LEGAL_SUFFIX", "MAX_RENAMING_ROUNDS", "NOISE_MISLEADING", "NOISE_MISSING",
+    "ZH_BRAND", "ZH_FILLERS", "ZH_TAIL", "ZH_VERBS", "firm_names", "join_text", "scope_texts",
+    "take_text",
 ]
 
 NOISE_MISSING = 0.05  # share of firms whose text omits the keywords of one of their nodes
 NOISE_MISLEADING = 0.03  # share of firms whose text names a keyword of an unrelated node
+MAX_RENAMING_ROUNDS = 8  # rounds of lengthening a repeated brand (each clears nearly all repeats)
 
 
 # --- business scope text --------------------------------------------------------------------
@@ -166,12 +169,28 @@ def firm_names(rng, country: np.ndarray, codes: list[str], segment: np.ndarray,
     city_en = take_text(cities[C.CITY].tolist(), city)
     city_zh = take_text(cities[C.NAME_ZH].fillna("").tolist(), city)
     company = take_text(["有限公司", "股份有限公司"], listed.astype(np.int64))
-    name = pc.if_else(cn, join_text(city_en, " ", brand_py, " ", ind_en, " Co., Ltd."),
-                      pc.if_else(tw, join_text(brand_py, " ", ind_en, " Co., Ltd."),
-                                 pc.if_else(hk, join_text(brand_py, " ", ind_en, " Limited"),
-                                            join_text(brand_en, " ", ind_en, " ", suffix))))
     none = pa.nulls(n, pa.string())
-    name_zh = pc.if_else(cn, join_text(city_zh, brand_zh, ind_zh, company),
-                         pc.if_else(tw, join_text(brand_zh, ind_zh, "股份有限公司"),
-                                    pc.if_else(hk, join_text(brand_zh, ind_zh, "有限公司"), none)))
+
+    def names(brand_en, brand_py, brand_zh):
+        name = pc.if_else(cn, join_text(city_en, " ", brand_py, " ", ind_en, " Co., Ltd."),
+                          pc.if_else(tw, join_text(brand_py, " ", ind_en, " Co., Ltd."),
+                                     pc.if_else(hk, join_text(brand_py, " ", ind_en, " Limited"),
+                                                join_text(brand_en, " ", ind_en, " ", suffix))))
+        name_zh = pc.if_else(cn, join_text(city_zh, brand_zh, ind_zh, company),
+                             pc.if_else(tw, join_text(brand_zh, ind_zh, "股份有限公司"),
+                                        pc.if_else(hk, join_text(brand_zh, ind_zh, "有限公司"),
+                                                   none)))
+        return name, name_zh
+
+    for _ in range(MAX_RENAMING_ROUNDS):  # two firms never share a name: the later one varies
+        name, name_zh = names(brand_en, brand_py, brand_zh)
+        repeat = pd.Series(name.to_numpy(zero_copy_only=False)).groupby(
+            name.to_numpy(zero_copy_only=False)).cumcount().to_numpy()
+        if not repeat.any():
+            break
+        extra_en = take_text(EN_BRAND_B, np.where(repeat > 0, repeat % len(EN_BRAND_B), -1))
+        extra_zh = np.where(repeat > 0, repeat % len(ZH_BRAND), -1)
+        brand_en = join_text(brand_en, extra_en)
+        brand_py = join_text(brand_py, take_text([b[1:] for b in ZH_BRAND], extra_zh))
+        brand_zh = join_text(brand_zh, take_text([b[0] for b in ZH_BRAND], extra_zh))
     return name, name_zh

@@ -413,3 +413,29 @@ def test_hidden_trait_rewards_china_sales_and_an_expanding_strategy():
     us = np.arange(40_000) % 2 == 1
     assert (traits["strategy"][us] == -1).mean() > (traits["strategy"][~us] == -1).mean()
     assert traits["china_sales"][~us].mean() > traits["china_sales"][us].mean()  # in China
+
+
+def test_no_two_firms_share_a_name(world, synthetic):
+    assert synthetic[C.NAME].is_unique
+    zh = synthetic[C.NAME_ZH].dropna()
+    assert zh.is_unique
+
+
+def test_a_repeated_name_gets_a_longer_brand():
+    from recommender.demo.texts import EN_BRAND_A, EN_BRAND_B, firm_names
+
+    n = 3 * len(EN_BRAND_A) * len(EN_BRAND_B)  # three firms for every brand of one country
+    cities = pd.DataFrame({C.CITY: ["Munich", "Shenzhen"], C.NAME_ZH: [None, "深圳"]})
+    country = np.r_[np.zeros(n, int), np.ones(n, int)]  # DE, then CN
+    city = np.r_[np.zeros(n, int), np.ones(n, int)]
+    drawn = firm_names(np.random.default_rng(0), country, ["DE", "CN"], np.zeros(2 * n, int),
+                       ("sensors",), city, cities, np.zeros(2 * n, bool))
+    name, name_zh = (a.to_pandas() for a in drawn)
+    assert name.is_unique and name_zh.dropna().is_unique
+    assert name.str.endswith("Sensing GmbH")[:n].all()
+    # a brand is its two drawn syllables, plus one more for each time it was drawn before
+    brands = name[:n].str.removesuffix(" Sensing GmbH")
+    a, b = "|".join(EN_BRAND_A), "|".join(EN_BRAND_B)
+    assert brands.str.fullmatch(f"({a})({b})+").all()
+    plain = brands.str.fullmatch(f"({a})({b})")
+    assert 0 < plain.sum() <= len(EN_BRAND_A) * len(EN_BRAND_B) < n
