@@ -15,7 +15,10 @@ campaigns held out from what the method learns from, never on the later window
 (LambdaRank's on its early-stopping window, the latest part of the earlier window; the prior's
 on the latest :data:`~recommender.ranking.splits.CALIBRATION_SHARE` of the earlier
 window's groups, as :class:`~recommender.targeting.prior_model.PriorModel` is fitted for
-serving), then measured on the later window: a :func:`reliability_table` (ten bins of the
+serving), in both cases on the campaigns that had settled when the later window began
+(:func:`~recommender.ranking.splits.settled_contacts`: a younger one counts MoUs still on
+their way as failures), then measured on the later window's settled campaigns (the labels
+of the latest ones are not final yet): a :func:`reliability_table` (ten bins of the
 predicted probability: mean predicted, observed rate, count) and the
 :func:`expected_calibration_error` (the count-weighted mean gap; the goal is <= 0.05).
 
@@ -156,24 +159,30 @@ def _calibration(train, test, ctx, scores: Mapping[str, np.ndarray], relevant: i
     """The reliability of the probabilities of :data:`CALIBRATED` methods on the later window."""
     from recommender.ranking.prior import prior_scores
     from recommender.ranking.ranker import apply_calibration, fit_calibration
-    from recommender.ranking.splits import CALIBRATION_SHARE, time_split
+    from recommender.ranking.splits import CALIBRATION_SHARE, settled_contacts, time_split
 
     mappings = {}
     if "prior" in scores:
-        _, recent = time_split(train, test_share=CALIBRATION_SHARE, date=ctx["date"],
-                               group_id=ctx[C.GROUP_ID])
-        mappings["prior"] = fit_calibration(prior_scores(recent[ctx["features"]]),
-                                            recent[ctx["label"]].to_numpy(), relevant,
-                                            "earlier window, latest campaigns")
+        settled = settled_contacts(train, as_of=ctx.get("as_of"), relevant=relevant)
+        if settled[ctx[C.GROUP_ID]].nunique() >= 2:
+            _, settled = time_split(settled, test_share=CALIBRATION_SHARE, date=ctx["date"],
+                                    group_id=ctx[C.GROUP_ID])
+        mappings["prior"] = fit_calibration(prior_scores(settled[ctx["features"]]),
+                                            settled[ctx["label"]].to_numpy(), relevant,
+                                            "earlier window, latest settled campaigns")
     if "lambdarank" in scores and "lambdarank" in ctx["models"]:
         mappings["lambdarank"] = ctx["models"]["lambdarank"].calibration_
-    observed = (test[ctx["label"]].to_numpy() >= relevant).astype(float)
+    # measured where the outcomes have shown: the later window's settled campaigns
+    test = test.reset_index(drop=True)  # row positions, as the scores are
+    kept = np.zeros(len(test), bool)
+    kept[settled_contacts(test, relevant=relevant).index.to_numpy()] = True
+    observed = (test[ctx["label"]].to_numpy()[kept] >= relevant).astype(float)
     out = {}
     for method, mapping in mappings.items():
-        predicted = apply_calibration(scores[method], mapping)
+        predicted = apply_calibration(np.asarray(scores[method])[kept], mapping)
         out[method] = {
             "fit_on": mapping.get("fit_on"), "fit_rows": mapping.get("rows"),
-            "measured_on": "later window", "rows": int(len(observed)),
+            "measured_on": "later window, settled campaigns", "rows": int(len(observed)),
             C.BASE_RATE: float(observed.mean()) if len(observed) else None,
             "mean_predicted": float(predicted.mean()) if len(predicted) else None,
             "ece": expected_calibration_error(predicted, observed),
@@ -271,9 +280,9 @@ def _evaluate_window(train, test, *, methods, seed, features, ranker_params, val
         stages = _candidate_stages(candidates, outcome_model, features=features, draws=draws,
                                    seed=seed, group_id=group_id, truth=truth)
     ctx = {"seed": int(seed), "features": features, "label": label, C.GROUP_ID: group_id,
-           "date": date, "truth": truth, "valid_share": valid_share,
-           "logistic_stage": logistic_stage, "ranker_params": ranker_params, "details": {},
-           "models": {}, "pool_frame": pooled}
+           "as_of": test[date].min() if len(test) else None, "date": date, "truth": truth,
+           "valid_share": valid_share, "logistic_stage": logistic_stage,
+           "ranker_params": ranker_params, "details": {}, "models": {}, "pool_frame": pooled}
     labels = test[label].to_numpy(float)
     groups = test[group_id].to_numpy()
     tables, every, skipped, test_scores = {}, {}, {}, {}

@@ -94,7 +94,8 @@ def _calibration_lines(calibration: Mapping) -> list[str]:
         return []
     lines = ["", "## Calibration of p(MoU or better) on the held-out window", "",
              "Each method's probability mapping is fitted on campaigns before the later window "
-             "and measured on the later window (goal: ECE <= 0.05)."]
+             "that had settled by then (old enough to have shown their MoUs) and measured on "
+             "the later window's settled campaigns (goal: ECE <= 0.05)."]
     for method, found in calibration.items():
         lines += ["", f"**{method}**: ECE {_fmt(found['ece'])}; base rate "
                       f"{_fmt(found[C.BASE_RATE])}, mean predicted "

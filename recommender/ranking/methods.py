@@ -46,7 +46,7 @@ from recommender.ranking.feature_registry import (
     SIZE_RANK,
     feature_names,
 )
-from recommender.ranking.splits import time_split, window_of
+from recommender.ranking.splits import settled_contacts, time_split, window_of
 
 __all__ = ["LAMBDARANK_ROWS", "METHODS", "SCORERS", "SELECTION_METHODS", "SIZE_CLASS_RANK",
            "SIZE_COLUMNS", "default_features", "size_score"]
@@ -142,7 +142,9 @@ def _fit_ranker(train, ctx, name: str, *, pool: bool = True, ipw: bool = False,
     :data:`~recommender.ranking.selection.POOL_WEIGHT`); with ``ipw`` each contact weighs its
     clipped inverse propensity of contact, estimated on the contacts and the pool rows of the
     fitted groups. Early stopping watches the latest ``valid_share`` of the groups (with the
-    same rows); the probability mapping is fitted on their contacts only. A frame without
+    same rows); the probability mapping is fitted on their contacts only, in the groups
+    settled when the labels were cut (``ctx["as_of"]``,
+    :func:`~recommender.ranking.splits.settled_contacts`). A frame without
     pool rows (no :data:`~recommender.ranking.selection.CONTACTED` column) trains on its
     contacts, each weighing 1, whatever ``pool`` and ``ipw`` say.
     """
@@ -176,11 +178,12 @@ def _fit_ranker(train, ctx, name: str, *, pool: bool = True, ipw: bool = False,
         fit[ctx["features"]], fit[ctx["label"]], group_id=fit[ctx[C.GROUP_ID]],
         eval_set=(valid[ctx["features"]], valid[ctx["label"]]),
         eval_group=valid[ctx[C.GROUP_ID]], sample_weight=weight)
-    seen = contacted_only(valid)
-    if len(seen) < len(valid):  # probabilities of an MoU speak of contacts, not of pool rows
-        ranker.calibration_ = fit_calibration(ranker.predict(seen[ctx["features"]]),
-                                              seen[ctx["label"]].to_numpy(), ranker.relevant,
-                                              "eval")
+    # probabilities of an MoU speak of contacts (not of pool rows) whose outcome had shown
+    seen = settled_contacts(contacted_only(valid), as_of=ctx.get("as_of"),
+                            relevant=ranker.relevant)
+    ranker.calibration_ = fit_calibration(ranker.predict(seen[ctx["features"]]),
+                                          seen[ctx["label"]].to_numpy(), ranker.relevant,
+                                          "eval, settled campaigns")
     ctx["details"][name] = {
         "best_iteration": ranker.best_iteration_, "validation_ndcg@10": ranker.best_score_,
         "validation": window_of(valid, date=ctx["date"], group_id=ctx[C.GROUP_ID]),

@@ -9,6 +9,8 @@ learns from:
 - :func:`time_split`: an earlier and a later window (a share of the latest groups, or a
   cutoff date);
 - :func:`labels_as_of`: the earlier window's labels as they stood when the later window began;
+- :func:`settled_contacts`: the rows of groups old enough to have shown their MoUs, the only
+  ones a probability of an MoU may be fitted or measured on;
 - :func:`rolling_windows`: the rolling-origin backtest's consecutive later windows, each with
   the groups dated before it;
 - :func:`window_of`: rows, groups, first and last date of a window, for reports.
@@ -30,13 +32,15 @@ from recommender import columns as C
 from recommender.exceptions import InvalidArgument
 from recommender.ranking.features import REACHED
 
-__all__ = ["BACKTEST_FOLDS", "BACKTEST_SHARE", "CALIBRATION_SHARE", "group_dates",
-           "labels_as_of", "rolling_windows", "time_split", "window_of"]
+__all__ = ["BACKTEST_FOLDS", "BACKTEST_SHARE", "CALIBRATION_SHARE", "SETTLED_QUANTILE",
+           "group_dates", "labels_as_of", "rolling_windows", "settled_contacts", "time_split",
+           "window_of"]
 
 BACKTEST_FOLDS, BACKTEST_SHARE = 4, 0.5  # rolling-origin windows over the latest half
 # The latest share of campaign groups a score's probability mapping is fitted on when nothing
 # else holds them out (the prior learns nothing from the history: it is served and measured so)
 CALIBRATION_SHARE = 0.3
+SETTLED_QUANTILE = 0.95  # a campaign is settled once this share of MoUs would have been signed
 
 
 def group_dates(frame: pd.DataFrame, *, date: str = C.DATE,
@@ -112,6 +116,47 @@ def labels_as_of(frame: pd.DataFrame, when) -> pd.DataFrame:
     out = frame[keep].copy()
     out[C.LABEL] = known[keep].sum(axis=1).astype(np.int64) - 1
     return out.reset_index(drop=True)
+
+
+def settled_contacts(frame: pd.DataFrame, *, as_of=None, quantile: float = SETTLED_QUANTILE,
+                     relevant: int = 3) -> pd.DataFrame:
+    """Return the rows of a training frame whose campaign group is old enough to have shown
+    its outcome: dated at least the *settling time* before ``as_of``.
+
+    The settling time is the ``quantile`` of the days from a contact's date to its stage
+    ``relevant`` (an MoU) over the contacts that reached it (before ``as_of``): a group
+    younger than that would show as declined contacts that are still on their way to an MoU,
+    and pull any probability fitted or measured on it down. ``as_of`` is the date the labels
+    stand at (for a frame cut by :func:`labels_as_of`, the date given there); by default the
+    latest outcome of the frame. A frame without the ``reached_*`` columns (:data:`REACHED`),
+    or in which no contact reached the stage, is returned as it is; so is one in which no
+    group is settled.
+
+    >>> day = pd.to_datetime
+    >>> reached = {f"reached_{s}": day(["2024-05-01", None, None]) for s in (1, 2, 3, 4)}
+    >>> frame = pd.DataFrame({"group_id": ["a", "b", "c"],
+    ...     "date": day(["2024-01-01", "2024-06-01", "2024-11-01"]),
+    ...     "reached_0": day(["2024-01-05", "2024-06-05", "2024-11-05"]), **reached})
+    >>> settled_contacts(frame, quantile=1.0)["group_id"].tolist()  # 121 days to settle
+    ['a', 'b']
+    >>> settled_contacts(frame, quantile=1.0, as_of="2024-08-01")["group_id"].tolist()
+    ['a']
+    """
+    if not set(REACHED) <= set(frame.columns) or not len(frame):
+        return frame
+    dates = pd.to_datetime(frame[C.DATE])
+    signed = pd.to_datetime(frame[REACHED[relevant]])
+    if as_of is None:
+        latest = pd.concat([pd.to_datetime(frame[name]) for name in REACHED]).max()
+    else:
+        latest = pd.Timestamp(as_of)
+        signed = signed.where(signed < latest)  # what was known then
+    lags = (signed - dates).dropna()
+    if lags.empty:
+        return frame
+    group_date = dates.groupby(frame[C.GROUP_ID]).transform("min")
+    settled = (group_date <= latest - lags.quantile(quantile)).to_numpy()
+    return frame[settled] if settled.any() else frame
 
 
 def rolling_windows(frame: pd.DataFrame, *, folds: int = BACKTEST_FOLDS,

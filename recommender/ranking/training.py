@@ -27,7 +27,9 @@ def train_model(data, weak_links, registry, *, test_share: float = TEST_SHARE, s
     earlier ones with early stopping on their last part, is measured on the held-out window
     next to the prior, and is saved with those metrics. Its ``training_window`` is the groups
     the trees were fitted on: the earlier window less its last ``VALID_SHARE`` (the
-    ``validation_window``, used only to stop early). With ``activate`` it becomes the active
+    ``validation_window``, used only to stop early). Its probability of an MoU is fitted on
+    the validation window's campaigns that had settled when the held-out window began
+    (:func:`~recommender.ranking.splits.settled_contacts`). With ``activate`` it becomes the active
     model only if it beats the active one (``ModelRegistry.promote_if_better``). The ranker
     treats the officers' selection as :data:`~recommender.ranking.methods.LAMBDARANK_ROWS`
     says; when that asks for a correction, each campaign group first gets rows sampled from its

@@ -23,7 +23,7 @@ import pandas as pd
 
 from recommender import columns as C
 from recommender.exceptions import NotFittedError
-from recommender.ranking.splits import CALIBRATION_SHARE
+from recommender.ranking.splits import CALIBRATION_SHARE, SETTLED_QUANTILE, settled_contacts
 
 __all__ = ["CALIBRATION_MIN_GROUPS", "CALIBRATION_SHARE", "PRIOR_VERSION", "SETTLED_QUANTILE",
            "UNSAVED_VERSION", "PriorModel", "model_version", "prior_model", "settled_contacts"]
@@ -31,7 +31,6 @@ __all__ = ["CALIBRATION_MIN_GROUPS", "CALIBRATION_SHARE", "PRIOR_VERSION", "SETT
 PRIOR_VERSION = "prior"  # the version the prior serves under
 UNSAVED_VERSION = "unsaved"  # a fitted model that the registry never saved
 CALIBRATION_MIN_GROUPS = 10  # fewer groups: calibrated on every contact
-SETTLED_QUANTILE = 0.95  # a campaign is settled once this share of MoUs would have been signed
 
 
 class PriorModel:
@@ -62,7 +61,8 @@ class PriorModel:
 
         The calibration is a Platt fit of ``stage >= 3`` on the prior scores of the contacts
         of the latest :data:`CALIBRATION_SHARE` of the *settled* campaign groups
-        (:func:`settled_contacts`, :func:`recommender.ranking.features.training_frame`,
+        (:func:`recommender.ranking.splits.settled_contacts`,
+        :func:`recommender.ranking.features.training_frame`,
         :func:`recommender.ranking.splits.time_split`): the prior learns nothing from the
         history, so these are held-out campaigns, and the latest whose outcome is known, whose
         success rate is the one a contact made now meets. A campaign too young to have shown
@@ -111,39 +111,6 @@ class PriorModel:
         from recommender.ranking.prior import prior_contributions
 
         return prior_contributions(frame)
-
-
-def settled_contacts(frame: pd.DataFrame, *, quantile: float = SETTLED_QUANTILE,
-                     relevant: int = 3) -> pd.DataFrame:
-    """Return the rows of a training frame whose campaign group is old enough to have shown
-    its outcome: dated at least the *settling time* before the latest outcome of the frame.
-
-    The settling time is the ``quantile`` of the days from a contact's date to its stage
-    ``relevant`` (an MoU) over the contacts that reached it: a group younger than that would
-    show as declined contacts that are still on their way to an MoU. A frame without the
-    ``reached_*`` columns (:data:`recommender.ranking.features.REACHED`), or in which no
-    contact reached the stage, is returned as it is; so is one in which no group is settled.
-
-    >>> day = pd.to_datetime
-    >>> reached = {f"reached_{s}": day(["2024-05-01", None, None]) for s in (1, 2, 3, 4)}
-    >>> frame = pd.DataFrame({"group_id": ["a", "b", "c"],
-    ...     "date": day(["2024-01-01", "2024-06-01", "2024-11-01"]),
-    ...     "reached_0": day(["2024-01-05", "2024-06-05", "2024-11-05"]), **reached})
-    >>> settled_contacts(frame, quantile=1.0)["group_id"].tolist()  # 121 days to settle
-    ['a', 'b']
-    """
-    from recommender.ranking.features import REACHED
-
-    if not set(REACHED) <= set(frame.columns) or not len(frame):
-        return frame
-    dates = pd.to_datetime(frame[C.DATE])
-    lags = (pd.to_datetime(frame[REACHED[relevant]]) - dates).dropna()
-    if lags.empty:
-        return frame
-    latest = pd.concat([pd.to_datetime(frame[name]) for name in REACHED]).max()
-    group_date = dates.groupby(frame[C.GROUP_ID]).transform("min")
-    settled = (group_date <= latest - lags.quantile(quantile)).to_numpy()
-    return frame[settled] if settled.any() else frame
 
 
 def prior_model(data, weak_links: pd.DataFrame) -> PriorModel:

@@ -14,10 +14,16 @@ from recommender.ranking.evaluation import (
     reliability_table,
 )
 from recommender.ranking.evaluation_report import report_markdown, write_report
+from recommender.ranking.features import REACHED
 from recommender.ranking.methods import METHODS
 from recommender.ranking.prior import prior_scores
 from recommender.ranking.ranker import apply_calibration, fit_calibration
-from recommender.ranking.splits import CALIBRATION_SHARE, labels_as_of, time_split
+from recommender.ranking.splits import (
+    CALIBRATION_SHARE,
+    labels_as_of,
+    settled_contacts,
+    time_split,
+)
 
 FEATURES = ["match", "weak_link_fit", "distance_km", "in_china", "log10_employees"]
 
@@ -314,7 +320,46 @@ def test_the_later_window_never_moves_the_mappings(split, measured):
             pytest.approx([b["predicted"] for b in after["bins"]])
         assert before["fit_rows"] == after["fit_rows"]
         assert before["ece"] != pytest.approx(after["ece"])
-    assert measured["calibration"]["lambdarank"]["fit_on"] == "eval"
+    assert measured["calibration"]["lambdarank"]["fit_on"] == "eval, settled campaigns"
+
+
+def _history(n_groups: int = 80, size: int = 60, lag_days: float = 20.0,
+             seed: int = 6) -> pd.DataFrame:
+    """:func:`_frame`'s campaigns as seen at the end of the history: each stage is reached some
+    days after the one before it (exponential lags), and a stage due after the last day of the
+    history is not seen yet, so the latest campaigns show fewer MoUs than they will sign."""
+    frame = _frame(n_groups, size, seed=seed)
+    rng = np.random.default_rng(seed)
+    days = np.cumsum(rng.exponential(lag_days, (len(frame), len(REACHED) - 1)), axis=1)
+    today = frame[C.DATE].max() + pd.Timedelta(days=20)
+    frame[REACHED[0]] = frame[C.DATE]
+    for stage, name in enumerate(REACHED[1:], start=1):
+        when = frame[C.DATE] + pd.to_timedelta(days[:, stage - 1], unit="D")
+        frame[name] = when.where((frame[C.LABEL] >= stage) & (when <= today))
+    frame[C.LABEL] = frame[list(REACHED)].notna().sum(axis=1) - 1
+    return frame
+
+
+def test_calibration_with_young_campaigns_meets_the_observed_rate():
+    history = _history()
+    train, test = time_split(history, test_share=0.3)
+    found = evaluate(train, test, methods=("prior", "lambdarank"), features=FEATURES, seed=0,
+                     ranker_params=PARAMS)["calibration"]
+    settled = settled_contacts(test)
+    assert 0 < len(settled) < len(test)  # the later window's young campaigns are left out
+    for method in ("prior", "lambdarank"):
+        assert found[method]["rows"] == len(settled)
+        assert found[method]["base_rate"] == pytest.approx((settled[C.LABEL] >= 3).mean())
+        assert abs(found[method]["mean_predicted"] - found[method]["base_rate"]) < 0.015
+        assert found[method]["ece"] <= 0.05
+    # fitted on the settled campaigns of the earlier window, as its labels stood
+    known = labels_as_of(train, test[C.DATE].min())
+    fit_on = settled_contacts(known, as_of=test[C.DATE].min())
+    _, recent = time_split(fit_on, test_share=CALIBRATION_SHARE)
+    assert found["prior"]["fit_rows"] == len(recent)
+    # the young campaigns it leaves out had shown fewer MoUs than they went on to sign
+    young = known[~known[C.GROUP_ID].isin(set(fit_on[C.GROUP_ID]))]
+    assert (young[C.LABEL] >= 3).mean() < (fit_on[C.LABEL] >= 3).mean()
 
 
 def test_the_report_shows_the_reliability_tables(measured):
