@@ -17,9 +17,10 @@ and every prediction first checks that the estimator is fitted.
   ``calibration_`` is a Platt fit, ``P(stage >= relevant) = 1 / (1 + exp(-(slope * score +
   intercept)))``, on the evaluation window: later campaigns than the trees learn from (on the
   training rows only when no window is given, which is optimistic; a constant base rate when
-  the rows hold one class only). Scores beyond those it was fitted on are held at its ends: a
-  firm scored above every calibration row gets the probability of the highest, never an
-  extrapolation towards 1.
+  the rows hold one class only), settled campaigns only (callers cut them with
+  :func:`recommender.ranking.splits.settled_contacts`). A score above every calibration row
+  gets a little more than the highest (:data:`CALIBRATION_MARGIN`), never an extrapolation
+  towards 1, and a higher score always a higher probability: no ties at the top of a list.
 - **Boosting from the prior.** With ``prior_weight > 0`` the trees start from
   ``prior_weight x`` the transparent prior's score (``recommender.ranking.prior.prior_scores``,
   passed to LightGBM as ``init_score``) and learn corrections to it; the score of a row is then
@@ -75,6 +76,7 @@ from recommender.ranking.metrics import RELEVANT_STAGE
 
 __all__ = [
     "BIAS",
+    "CALIBRATION_MARGIN",
     "DEFAULT_MONOTONE",
     "MAX_LABEL",
     "ChainRanker",
@@ -92,6 +94,9 @@ MAX_LABEL = 4  # outcome stages 0..4
 DEFAULT_MONOTONE = ((C.DISTANCE_KM, -1), (TZ_GAP_H, -1), (C.MATCH, 1), (WEAK_LINK_FIT, 1),
                     (C.HOP, -1))
 BIAS = "bias"  # the column of contributions that holds the expected score
+# Beyond the scores a calibration was fitted on, a score is drawn in towards the nearer end and
+# moves less than this share of the fitted range past it (m * d / (m + d)), so order is kept
+CALIBRATION_MARGIN = 0.1
 
 
 # --- inputs -------------------------------------------------------------------------------
@@ -233,16 +238,27 @@ def fit_calibration(scores, labels, relevant: int = RELEVANT_STAGE, fit_on: str 
 def apply_calibration(scores, calibration: dict) -> np.ndarray:
     """Return ``P(stage >= relevant)`` for ranking scores, from a ``calibration_`` mapping.
 
-    Scores outside the fitted range (``low``, ``high``, when the mapping has them) are held at
-    its ends.
+    Scores outside the fitted range (``low``, ``high``, when the mapping has them) are drawn
+    in towards it: a score ``d`` past an end counts as ``m * d / (m + d)`` past it, ``m`` being
+    :data:`CALIBRATION_MARGIN` of the range. They never pass the end by more than ``m``, and a
+    higher score still gets a higher probability.
 
-    >>> apply_calibration([0.0, 9.0], {"slope": 1.0, "intercept": 0.0, "low": -1.0, "high": 1.0})
-    array([0.5       , 0.73105858])
+    >>> mapping = {"slope": 1.0, "intercept": 0.0, "low": -1.0, "high": 1.0}
+    >>> apply_calibration([0.0, 1.0, 1.1, 9.0, 90.0], mapping).round(4)
+    array([0.5   , 0.7311, 0.744 , 0.7677, 0.7684])
+    >>> bool(np.all(np.diff(apply_calibration([1.0, 1.1, 2.0, 30.0, 300.0], mapping)) > 0))
+    True
     """
     scores = np.asarray(scores, float)
     low, high = calibration.get("low"), calibration.get("high")
     if low is not None and high is not None:
-        scores = np.clip(scores, low, high)
+        margin = CALIBRATION_MARGIN * (high - low)
+        if margin > 0:
+            above, below = np.maximum(scores - high, 0.0), np.maximum(low - scores, 0.0)
+            scores = np.where(above > 0, high + margin * above / (margin + above), scores)
+            scores = np.where(below > 0, low - margin * below / (margin + below), scores)
+        else:
+            scores = np.clip(scores, low, high)
     z = calibration["slope"] * scores + calibration["intercept"]
     return 1.0 / (1.0 + np.exp(-z))
 

@@ -7,6 +7,7 @@ from recommender.exceptions import InvalidArgument, NotFittedError
 from recommender.ranking.metrics import ndcg_at_k
 from recommender.ranking.ranker import (
     BIAS,
+    CALIBRATION_MARGIN,
     ChainRanker,
     apply_calibration,
     feature_matrix,
@@ -143,6 +144,21 @@ def test_calibration_is_monotone_and_in_range(fitted, data):
     assert np.all(np.diff(p[order]) >= 0) and 0 < p.min() and p.max() < 1
     # on average about the observed rate of MoU-or-better
     assert abs(p.mean() - (yt >= 3).mean()) < 0.05
+
+
+def test_calibration_keeps_the_order_past_the_scores_it_was_fitted_on(fitted, data):
+    calibration = fitted.calibration_
+    high = calibration["high"]
+    past = high + np.array([0.0, 0.01, 0.1, 1.0, 10.0, 100.0, 1e4])
+    p = apply_calibration(past, calibration)
+    assert np.all(np.diff(p) > 0)  # a higher score, a higher probability: no ties at the top
+    # never far past the highest row's figure: at most CALIBRATION_MARGIN of the range beyond it
+    end = high + CALIBRATION_MARGIN * (high - calibration["low"])
+    assert p[-1] < 1 / (1 + np.exp(-(calibration["slope"] * end + calibration["intercept"])))
+    # a list of distinct scores far above every calibration row shows distinct figures
+    Xt = data[2][0]
+    top = np.sort(fitted.predict(Xt))[-20:] + 5 * (high - calibration["low"])
+    assert len(np.unique(apply_calibration(top, calibration))) == len(np.unique(top))
 
 
 def test_constant_calibration_when_one_class_only():
