@@ -12,7 +12,8 @@ Steps:
    ``var/bench/``, built once and reused while its firm count matches; a viewer key for the
    run (revoked at the end).
 2. **Server**: gunicorn on 127.0.0.1, a free port, ``--workers`` sync workers, the service's
-   gunicorn settings (each worker scores its first snapshot as it starts), no access log, the
+   gunicorn settings (each worker opens its first snapshot as it starts: the first one scores
+   it into ``var/bench/scores``, the other reads that file), no access log, the
    per-key rate limit off (one key sends every request). The prior ranks unless ``--train``
    trains a LambdaRank model on the world's outcomes first (``recommender.ranking.training``, kept
    active in ``var/bench/models``); serving costs the same either way once the scores are
