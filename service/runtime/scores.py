@@ -50,7 +50,7 @@ MAX_KEPT_ROWS = 200_000  # served rows kept as JSON; past it, rows are rebuilt e
 PROVENANCE = "provenance"  # where a served row's firm came from, and what scored it
 SCORES_DIR = "scores"  # the score files' folder in the service's var_dir
 _JSON_OPTIONS = orjson.OPT_SERIALIZE_NUMPY
-log = logging.getLogger(__name__)
+_log = logging.getLogger(__name__)
 
 
 class ServedScores:
@@ -115,7 +115,7 @@ def build_scores(data, weak_links: pd.DataFrame, model, *,
             table = shared_score_table(directory, data, weak_links, model,
                                        reasons_ahead=reasons_ahead)
         except OSError as exc:
-            log.warning("score file in %s unavailable (%s): scoring in this worker",
+            _log.warning("score file in %s unavailable (%s): scoring in this worker",
                         directory, exc)
     if table is None:
         table = build_score_table(data, weak_links, model, reasons_ahead=reasons_ahead)
