@@ -25,7 +25,10 @@ from recommender.exceptions import DataError
 from recommender.store.frames import CHUNK_ROWS, column_chunks, column_kind, empty_frame, from_rows
 
 __all__ = [
+    "BULK_ROWS",
     "IN_CHUNK",
+    "KEYS_CHUNK",
+    "SQLITE_BULK_CACHE_KIB",
     "copy_rows",
     "delete",
     "execute_many",
