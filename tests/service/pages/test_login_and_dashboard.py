@@ -120,7 +120,7 @@ def test_next_with_a_line_break_or_a_bad_host_goes_to_the_dashboard(visitor, key
         assert response.status_code == 302 and response.headers["Location"] == "/"
 
 
-LANG_LINK = re.compile(r'<a href="([^"]+)" (?:aria-current="true")?>English</a>')
+LANG_LINK = re.compile(r'<a href="([^"]+)" lang="en" (?:aria-current="true")?>English</a>')
 
 
 @pytest.mark.parametrize("path", ["/login", "/", "/map", "/parks", "/parks/dg_songshan_lake",
