@@ -9,6 +9,8 @@ as one that does not exist, and ``park_id`` outside its parks too.
 from __future__ import annotations
 
 import datetime
+import functools
+from collections.abc import Callable
 
 import marshmallow as ma
 from marshmallow import fields, validate
@@ -114,18 +116,31 @@ def _park_scope(every: str) -> tuple[str, ...] | None:
                    {"permission": every, "roles": roles})
 
 
+def _scoped(every: str) -> Callable:
+    """Decorate a view so that its key's scope (:func:`_park_scope`) is settled before its
+    query or body is read: a key with neither right gets a 403, never a 422."""
+    def decorator(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def scoped(*args, **kwargs):
+            return view(*args, scope=_park_scope(every), **kwargs)
+
+        return scoped
+
+    return decorator
+
+
 @bp.route("/outcomes", methods=["GET"])
 @bp.require(READ_FIRMS)
+@_scoped(READ_OUTCOMES)
 @bp.arguments(OutcomeQuerySchema, location="query")
 @bp.alt_response(404, response="NOT_FOUND")
 @bp.response(200, OutcomePageSchema)
-def list_outcomes(query: dict):
+def list_outcomes(query: dict, scope: tuple[str, ...] | None):
     """Outcomes, newest first, optionally of one firm and/or one node.
 
     Needs ``outcomes:read``; a park manager's key (``outcomes:parks``) lists those of the
     firms matched to its parks (``park_id``: to one of them).
     """
-    scope = _park_scope(READ_OUTCOMES)
     app_state = state()
     if scope is not None:
         return park_outcomes.park_outcome_page(
@@ -143,11 +158,12 @@ def list_outcomes(query: dict):
 
 @bp.route("/outcomes", methods=["POST"])
 @bp.require(READ_FIRMS)
+@_scoped(RECORD_OUTCOMES)
 @bp.arguments(OutcomeInSchema)
 @bp.alt_response(404, response="NOT_FOUND")
 @bp.alt_response(409, response="CONFLICT")
 @bp.response(201, OutcomeSchema)
-def create_outcome(body: dict):
+def create_outcome(body: dict, scope: tuple[str, ...] | None):
     """Record an outcome; the firm must be in the store and the node in the chain (else 422).
 
     Needs ``outcomes:write``; a park manager's key (``outcomes:parks``) records outcomes of
@@ -155,7 +171,6 @@ def create_outcome(body: dict):
     training label, and rankings are scored again over the new data version (the old scores
     serve until then).
     """
-    scope = _park_scope(RECORD_OUTCOMES)
     app_state = state()
     if scope is not None:
         park_outcomes.require_matched(app_state.store, app_state.chain,
