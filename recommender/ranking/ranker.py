@@ -74,25 +74,16 @@ from recommender.exceptions import InvalidArgument, NotFittedError
 from recommender.ranking.feature_registry import TZ_GAP_H, WEAK_LINK_FIT
 from recommender.ranking.metrics import RELEVANT_STAGE
 
-__all__ = [
-    "BIAS",
-    "CALIBRATION_MARGIN",
-    "DEFAULT_MONOTONE",
-    "MAX_LABEL",
-    "ChainRanker",
-    "apply_calibration",
-    "feature_matrix",
-    "fit_calibration",
-    "group_sizes",
-]
+__all__ = ["BIAS", "CALIBRATION_MARGIN", "DEFAULT_MONOTONE", "HOP_UNREACHED", "MAX_LABEL",
+           "ChainRanker", "apply_calibration", "feature_matrix", "fit_calibration", "group_sizes"]
 
 MAX_LABEL = 4  # outcome stages 0..4
-# Features whose effect is held monotone: a nearer firm (or one in a closer time zone) is never
-# scored lower for being nearer, a stronger match to the weak link never lowers the score, and a
-# maker of the node (hop 0) never scores lower than an otherwise equal one-hop neighbour, whatever
-# the neighbour's record elsewhere. The prior agrees, and so does the demo world's latent model.
+# Features held monotone: a nearer firm (or closer time zone) never scores lower for it, a stronger
+# match never lowers the score, and a maker of the node (hop 0) never scores below an otherwise
+# equal neighbour, whatever its record elsewhere; the prior and the demo's latent model agree.
 DEFAULT_MONOTONE = ((C.DISTANCE_KM, -1), (TZ_GAP_H, -1), (C.MATCH, 1), (WEAK_LINK_FIT, 1),
                     (C.HOP, -1))
+HOP_UNREACHED = 2.0  # a missing hop: the firm reaches the node by no link, farther than hop 1
 BIAS = "bias"  # the column of contributions that holds the expected score
 # Beyond the scores a calibration was fitted on, a score is drawn in towards the nearer end and
 # moves less than this share of the fitted range past it (m * d / (m + d)), so order is kept
@@ -102,7 +93,7 @@ CALIBRATION_MARGIN = 0.1
 # --- inputs -------------------------------------------------------------------------------
 def feature_matrix(X, feature_names: Sequence[str] | None = None, *, argument: str = "X",
                    dtype=np.float64) -> tuple[np.ndarray, list[str]]:
-    """Return ``X`` as a ``dtype`` (float64) matrix (missing values NaN) and its feature names.
+    """Return ``X`` as a ``dtype`` matrix (missing: NaN; hop: HOP_UNREACHED) and its names.
 
     A DataFrame gives its column names, or, with ``feature_names``, those columns in that order
     (other columns are ignored). An array gives ``f0, f1, …`` unless ``feature_names`` is given.
@@ -119,7 +110,8 @@ def feature_matrix(X, feature_names: Sequence[str] | None = None, *, argument: s
             if not (pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)):
                 raise InvalidArgument(f"{argument}: column {name!r} is not numeric "
                                       f"(dtype {column.dtype})")
-            out[:, j] = column.to_numpy(dtype=dtype, na_value=np.nan)
+            values = column.to_numpy(dtype=dtype, na_value=np.nan)
+            out[:, j] = np.nan_to_num(values, nan=HOP_UNREACHED) if name == C.HOP else values
         return out, names
     try:
         arr = np.asarray(X, dtype=dtype)

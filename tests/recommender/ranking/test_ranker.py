@@ -3,6 +3,7 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 
+from recommender import columns as C
 from recommender.exceptions import InvalidArgument, NotFittedError
 from recommender.ranking.metrics import ndcg_at_k
 from recommender.ranking.ranker import (
@@ -302,3 +303,12 @@ def test_compiled_ranker_gives_the_exact_top_k(fitted, data, tmp_path):
     assert positions.tolist() == top_k_positions(exact, 25).tolist()
     np.testing.assert_array_equal(scores, exact[positions])
     assert len(list(tmp_path.glob("lleaves-*.o"))) == 1
+
+
+def test_a_missing_hop_reads_as_farther_than_a_neighbour():
+    from recommender.ranking.ranker import HOP_UNREACHED
+
+    frame = pd.DataFrame({C.HOP: [0.0, 1.0, np.nan], C.MATCH: [1.0, 0.5, np.nan]})
+    Xm, _ = feature_matrix(frame)
+    assert Xm[:, 0].tolist() == [0.0, 1.0, HOP_UNREACHED] and HOP_UNREACHED > 1
+    assert np.isnan(Xm[2, 1])  # other features keep their missing values
