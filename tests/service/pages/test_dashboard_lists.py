@@ -3,6 +3,7 @@ their files (CSV, XLSX, GeoJSON) and who may download them, and the target list.
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import re
@@ -216,11 +217,13 @@ def test_the_stage_filter_is_kept_in_every_link_and_file(page, visitor):
 
     listed = firm_ids(rows)
     assert listed
-    csv = visitor.get(rows.ids["export-csv"]["href"]).get_data().decode("utf-8-sig")
-    assert [line.split(",")[1] for line in csv.splitlines()[1:]] == listed
+    csv_file = visitor.get(rows.ids["export-csv"]["href"]).get_data().decode("utf-8-sig")
+    table = list(csv.reader(io.StringIO(csv_file)))
+    assert [r[table[0].index("企业编号")] for r in table[1:]] == listed
     xlsx = visitor.get(rows.ids["export-xlsx"]["href"])
     sheet = openpyxl.load_workbook(io.BytesIO(xlsx.data)).active
-    assert [r[1] for r in list(sheet.iter_rows(values_only=True))[1:]] == listed
+    table = list(sheet.iter_rows(values_only=True))
+    assert [r[table[0].index("企业编号")] for r in table[1:]] == listed
     geojson = json.loads(visitor.get(rows.ids["export-geojson"]["href"]).data)
     mapped = [f["properties"]["firm_id"] for f in geojson["features"]
               if f["properties"]["layer"] == "firms"]
@@ -276,15 +279,18 @@ def test_the_xlsx_file_holds_the_listed_firms(page, visitor, country):
     assert f"-{NODE}.xlsx" in response.headers["Content-Disposition"]
     sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
     table = list(sheet.iter_rows(values_only=True))
-    assert table[0][:2] == ("排名", "企业编号")
-    assert [r[1] for r in table[1:]] == firm_ids(rows)
+    ids = table[0].index("企业编号")
+    assert table[0][:2] == ("排名", "企业名称") and ids > len(table[0]) / 2  # the ids last
+    assert [r[ids] for r in table[1:]] == firm_ids(rows)
 
 
 def test_the_csv_file_holds_the_listed_firms(page, visitor):
     rows, _ = page(node=NODE, size="small,mid", k=10)
     response = visitor.get(rows.ids["export-csv"]["href"])
-    lines = response.get_data().decode("utf-8-sig").splitlines()
-    assert [line.split(",")[1] for line in lines[1:]] == firm_ids(rows)
+    table = list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"))))
+    ids = table[0].index("企业编号")
+    assert table[0][:2] == ["排名", "企业名称"] and ids > len(table[0]) / 2  # the ids last
+    assert [r[ids] for r in table[1:]] == firm_ids(rows)
 
 
 def test_the_geojson_map_holds_the_listed_firms(page, visitor, country):
@@ -358,7 +364,13 @@ def test_each_pick_shows_the_links_it_covers_and_its_gain(page, api):
             assert f'data-node="{cover["node_id"]}"' in row
             assert f"+{cover['gain']:.3f}" in row
         assert f">{item['marginal_gain']:.3f}<" in row
-        assert f'href="/firms/{item["firm_id"]}"' in row
+        found = re.search(rf'href="/firms/{re.escape(item["firm_id"])}\?([^"]+)"', row)
+        assert found, item["firm_id"]  # the portrait, with the link and the way back
+        query = parse_qs(unescape(found.group(1)))
+        assert query["link"] and len(query["link"]) == 1
+        back = urlsplit(query["back"][0])
+        assert back.path == "/" and back.fragment == "portfolio"
+        assert parse_qs(back.query)["targets_k"] == ["5"]
     assert 'id="guarantee"' in html and "1/2" in html
 
 
