@@ -8,6 +8,9 @@ import urllib.request
 
 import pytest
 
+from recommender import columns as C
+from recommender.targeting.export_columns import HEADERS, TARGET_EXPORT_COLUMNS
+
 NODE = "vacuum_pumps"
 
 
@@ -117,7 +120,10 @@ def test_an_export_through_the_server(server, keys):
     assert status == 200
     assert headers["Content-Type"] == "text/csv; charset=utf-8"
     assert "filename*=UTF-8''" in headers["Content-Disposition"]
-    assert content.decode("utf-8-sig").splitlines()[0].startswith("排名,企业编号,企业名称")
+    header = content.decode("utf-8-sig").splitlines()[0].split(",")
+    columns = [*TARGET_EXPORT_COLUMNS, C.MODEL_VERSION]  # a CSV names its model last
+    assert header == [HEADERS[column][0] for column in columns]
+    assert header[:2] == ["排名", "企业名称"] and "企业编号" in header[-3:]
 
 
 def test_an_activation_and_an_outcome_reach_both_workers(server, keys, versions, demo_store):
