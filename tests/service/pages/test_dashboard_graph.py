@@ -11,7 +11,6 @@ import pytest
 
 from recommender import columns as C
 from recommender.chain import CONSUMER, STAGES, SUPPLIER, chain_from_dict, load_chain
-from recommender.columns import SIZE_CLASSES
 from service.pages.chain_graph import (
     COMPONENTS,
     INPUT_FLAGS,
@@ -206,8 +205,12 @@ def test_every_node_carries_its_whole_diagnosis(page, diagnosis):
         assert node["data-name"] == item[C.NODE_NAME_ZH]
         assert node["data-explanation"] == item["explanation"]["zh"]
     # the <title> says it all without JavaScript
-    assert "<title>真空泵 (Vacuum pumps)\n上游" in html
-    assert "本地配套缺口: 1.000 (输入缺失)" in html
+    assert "<title>真空泵\n上游 · " in html and "(Vacuum pumps)" not in html  # zh shows no English
+    gap = diagnosis["vacuum_pumps"][C.LOCAL_GAP]
+    assert f"本地配套缺口: {gap:.3f}\n" in html
+    missing = [item for item in diagnosis.values() if C.LOCAL_GAP in item["missing_inputs"]]
+    assert missing  # a component without its input is said to be so
+    assert f"本地配套缺口: {missing[0][C.LOCAL_GAP]:.3f} (输入缺失)" in html
 
 
 def test_the_panel_shows_the_selected_node(page, diagnosis):
@@ -226,8 +229,12 @@ def test_the_panel_shows_the_selected_node(page, diagnosis):
 
 def test_the_graph_speaks_english(page):
     html = page("/?lang=en")
-    assert "Upstream · 38" in html and "Midstream · 29" in html
-    assert ">Precision motors</text>" in html  # the parenthesis goes to the title
+    stages = load_chain().nodes["stage"].value_counts()
+    assert stages.sum() == 82
+    for stage in ("upstream", "midstream", "downstream"):
+        assert f"{stage.capitalize()} · {stages[stage]}<" in html
+    assert ">Precision motors</tspan></text>" in html  # the parenthesis goes to the title
+    assert "<title>Precision motors (servo, stepper, micro motors)\n" in html
     assert "Combined score" in html and "Local supply gap" in html
 
 
@@ -245,11 +252,12 @@ def test_every_string_the_dashboard_names_exists():
     template = Path(__file__).resolve().parents[3] / "service/templates/pages/dashboard.html"
     named = set(re.findall(r"t\('([a-z0-9_]+)'\)", template.read_text(encoding="utf-8")))
     families = {f"dash_stage_{s}" for s in STAGES} | {f"dash_band_{i}" for i in range(5)} \
-        | {f"dash_{part}_{s}" for part in ("size", "size_band") for s in SIZE_CLASSES} \
         | {f"dash_{part}_{c}" for part in ("comp", "detail") for c in COMPONENTS} \
         | {f"dash_input_{f}" for f in INPUT_FLAGS} \
         | {"dash_guarantee_capped", "dash_guarantee_uncapped", "dash_rank_of",
            "dash_not_recruited"}
     assert named and sorted((named | families) - set(STRINGS)) == []
+    # the size words are recommender.firms.sizes's, not the pages' own
+    assert not [name for name in named | set(STRINGS) if name.startswith("dash_size")]
     segments = set(load_chain().nodes[C.SEGMENT])
     assert {f"dash_segment_{s}" for s in segments} <= set(STRINGS)
