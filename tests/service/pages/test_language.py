@@ -155,8 +155,7 @@ def test_reading_skips_code_other_languages_and_scripts():
 @pytest.fixture(scope="module")
 def world(demo_store, tmp_path_factory):
     """An app over a copy of the demo store (outcomes and a project are written), a key per
-    role, the proper names of its firms, parks and people (the names its keys go by), and
-    the sample of each URL parameter."""
+    role, the proper names of its firms and parks, and the sample of each URL parameter."""
     from recommender.pipeline.projects import create_project
 
     folder = tmp_path_factory.mktemp("language")
@@ -169,7 +168,6 @@ def world(demo_store, tmp_path_factory):
     firms = store.firms()
     parks = store.parks()
     names = [*(text for person in PEOPLE.values() for text in person)]
-    names += [person.name for person in auth.list_keys(store)]  # who recorded an outcome
     names += [str(name) for frame, columns in ((firms, (C.NAME, C.NAME_ZH)),
                                               (parks, (C.NAME_EN, C.NAME_ZH)))
              for column in columns if column in frame for name in frame[column].dropna()

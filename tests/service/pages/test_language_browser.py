@@ -11,7 +11,6 @@ from __future__ import annotations
 import pytest
 
 from recommender import columns as C
-from recommender.store import auth
 from tests.service.pages.test_language import foreign_words
 
 READY = "#map-root[data-state=ready]"
@@ -48,13 +47,11 @@ VISIBLE_TEXT = """(lang) => {
 
 
 @pytest.fixture(scope="module")
-def names(demo_store, keys) -> list[str]:
-    """The proper names of the demo world: firms and parks, in either language, and the
-    people its keys name (who recorded an outcome)."""
+def names(demo_store) -> list[str]:
+    """The proper names of the demo world: firms and parks, in either language."""
     found = {str(name) for frame, columns in ((demo_store.firms(), (C.NAME, C.NAME_ZH)),
                                               (demo_store.parks(), (C.NAME_EN, C.NAME_ZH)))
              for column in columns for name in frame[column].dropna() if str(name).strip()}
-    found |= {person.name for person in auth.list_keys(demo_store)}
     return sorted(found, key=len, reverse=True)
 
 
