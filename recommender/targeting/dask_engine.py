@@ -51,7 +51,7 @@ from recommender.targeting.partitions import (
     scoring_context,
     write_partitions,
 )
-from recommender.targeting.scoring import best_first
+from recommender.targeting.scoring import best_first, scoring_scope
 
 __all__ = ["ENGINES", "INSTALL_HINT", "MissingDask", "best_per_link", "open_cluster",
            "partitions_for", "score_table", "scored_candidates"]
@@ -170,20 +170,10 @@ def score_table(data, weak_links: pd.DataFrame, model=None, *,
     ``folder`` keeps the partitions (a temporary folder when None); the link baselines of the
     reasons rebuild the features of their few rows here.
     """
-    from recommender.diagnosis.weak_links import CAN_RECRUIT
-    from recommender.ranking.features import build_features, default_as_of
-    from recommender.targeting.prior_model import prior_model
-    from recommender.targeting.score_table import TOP_REASONS, check_link, table_of_pairs
+    from recommender.ranking.features import build_features
+    from recommender.targeting.score_table import TOP_REASONS, table_of_pairs
 
-    if node_ids is None:
-        recruitable = weak_links[weak_links[CAN_RECRUIT].astype(bool)]
-        nodes = list(dict.fromkeys(str(n) for n in recruitable[C.NODE_ID]))
-    else:
-        nodes = list(dict.fromkeys(str(n) for n in node_ids))
-        for node in nodes:
-            check_link(node, data.chain, weak_links)
-    model = prior_model(data, weak_links) if model is None else model
-    when = pd.Timestamp(as_of).normalize() if as_of is not None else default_as_of(data)
+    nodes, model, when = scoring_scope(data, weak_links, node_ids, model, as_of)
     context = scoring_context(data, weak_links, model, nodes, as_of=when)
     with contextlib.ExitStack() as stack:
         if folder is None:

@@ -43,13 +43,19 @@ import numpy as np
 import pandas as pd
 
 from recommender import columns as C
-from recommender.diagnosis.weak_links import CAN_RECRUIT
 from recommender.exceptions import DataError, InvalidArgument, NotFoundError
 from recommender.outcome_stages import RECRUITMENT_STAGES
 from recommender.targeting.impact import SORT_KEYS, check_sort
 from recommender.targeting.partitions import scored_pairs
-from recommender.targeting.prior_model import model_version, prior_model
-from recommender.targeting.scoring import base_rate, best_first, check_k, check_link, scores_of
+from recommender.targeting.prior_model import model_version
+from recommender.targeting.scoring import (
+    base_rate,
+    best_first,
+    check_k,
+    check_link,
+    scores_of,
+    scoring_scope,
+)
 from recommender.targeting.stages import stage_codes
 
 __all__ = [
@@ -444,17 +450,9 @@ def build_score_table(data, weak_links: pd.DataFrame, model=None, *,
     NotRecruitable
         If one is a downstream application sector.
     """
-    from recommender.ranking.features import contacted_pairs, default_as_of, serving_frame
+    from recommender.ranking.features import contacted_pairs, serving_frame
 
-    if node_ids is None:
-        recruitable = weak_links[weak_links[CAN_RECRUIT].astype(bool)]
-        nodes = list(dict.fromkeys(str(n) for n in recruitable[C.NODE_ID]))
-    else:
-        nodes = list(dict.fromkeys(str(n) for n in node_ids))
-        for node in nodes:
-            check_link(node, data.chain, weak_links)
-    model = prior_model(data, weak_links) if model is None else model
-    when = pd.Timestamp(as_of).normalize() if as_of is not None else default_as_of(data)
+    nodes, model, when = scoring_scope(data, weak_links, node_ids, model, as_of)
     frame = serving_frame(data, weak_links, nodes, as_of=when)
     score, p_success = scores_of(model, frame)
     order = best_first(frame[C.FIRM_ID], frame[C.NODE_ID], score, nodes)

@@ -26,7 +26,8 @@ from recommender import columns as C
 from recommender.diagnosis.weak_links import CAN_RECRUIT
 from recommender.exceptions import InvalidArgument, NotFoundError, NotRecruitable
 
-__all__ = ["base_rate", "best_first", "check_k", "check_link", "ranking_inputs", "scores_of"]
+__all__ = ["base_rate", "best_first", "check_k", "check_link", "ranking_inputs", "scores_of",
+           "scoring_scope"]
 
 
 def ranking_inputs(store, chain, region, *, settings=None,
@@ -120,6 +121,26 @@ def check_link(node_id: str, chain, weak_links: pd.DataFrame) -> None:
             f"node {node_id!r} ({stage}) cannot be recruited for: only upstream and midstream "
             f"nodes are weak links to fill; downstream nodes are application sectors",
             [{"field": C.NODE_ID, "message": f"{node_id!r} is a {stage} node"}])
+
+
+def scoring_scope(data, weak_links: pd.DataFrame, node_ids: Sequence[str] | None, model,
+                  as_of) -> tuple[list[str], Any, pd.Timestamp]:
+    """Return the (links, model, as-of day) a scoring run uses: ``node_ids`` checked with
+    :func:`check_link` (every recruitable link when None), the prior when ``model`` is None, the
+    data's default as-of day when ``as_of`` is None."""
+    from recommender.ranking.features import default_as_of
+    from recommender.targeting.prior_model import prior_model
+
+    if node_ids is None:
+        recruitable = weak_links[weak_links[CAN_RECRUIT].astype(bool)]
+        nodes = list(dict.fromkeys(str(n) for n in recruitable[C.NODE_ID]))
+    else:
+        nodes = list(dict.fromkeys(str(n) for n in node_ids))
+        for node in nodes:
+            check_link(node, data.chain, weak_links)
+    model = prior_model(data, weak_links) if model is None else model
+    when = pd.Timestamp(as_of).normalize() if as_of is not None else default_as_of(data)
+    return nodes, model, when
 
 
 def check_k(k) -> int:
