@@ -67,9 +67,13 @@ class ChainData:
         contacted or not (``recommender.ranking.evaluation``). None for data read from a store.
     shortlists : DataFrame or None
         The firms officers saw for each campaign (``campaign_id``, ``node_id``, ``firm_id``):
-        the pipeline's 线索 lead stage. The pool that ``recommender.ranking.selection`` samples
+        the pipeline's 线索 lead stage (:func:`load_chain_data` reads every project of a
+        campaign that was ever at it). The pool that ``recommender.ranking.selection`` samples
         uncontacted firms from, and estimates the propensity of contact on; None when not
-        recorded (every live candidate of the node then stands for the shortlist).
+        recorded (every live candidate of the node then stands for the shortlist). A demo
+        world records none: its officers choose among every candidate of the node not
+        contacted in the year before (``recommender.demo.history``), which is that fallback
+        pool; written out it would be as long as the truth table.
     """
 
     chain: object
@@ -112,7 +116,10 @@ def load_chain_data(store, *, chain, region) -> ChainData:
     Campaigns are those of ``region`` (and those that name no region); outcomes of campaigns
     that belong to another region are left out. The region's imports, export controls and
     leader needs come from the store where it holds rows for ``region.id``, else from
-    ``region`` as given. ``truth`` is None.
+    ``region`` as given. ``shortlists`` are the firms of the pipeline's projects that were at
+    the 线索 lead stage (a ``project_events`` row entering it) for a campaign of the region
+    and one of its nodes, one row per campaign, node and firm; None when no project was.
+    ``truth`` is None.
 
     Parameters
     ----------
@@ -139,6 +146,7 @@ def load_chain_data(store, *, chain, region) -> ChainData:
         outcomes = store.outcomes(conn=conn)
         tables = {attr: store.region_table(name, region.id, conn=conn)
                   for name, attr in _STORE_REGION_TABLES.items()}
+        shortlists = _shortlists(conn, region.id)
     stored = {attr: table.drop(columns=[C.REGION_ID]).reset_index(drop=True)
               for attr, table in tables.items() if len(table)}
     if stored:
@@ -147,9 +155,35 @@ def load_chain_data(store, *, chain, region) -> ChainData:
     foreign = set(campaigns.loc[elsewhere, C.CAMPAIGN_ID])
     campaigns = campaigns[~elsewhere].reset_index(drop=True)
     outcomes = outcomes[~outcomes[C.CAMPAIGN_ID].isin(foreign)].reset_index(drop=True)
+    shortlists = shortlists[~shortlists[C.CAMPAIGN_ID].isin(foreign)].reset_index(drop=True)
     return ChainData(chain=chain, region=region, firms=firms, firm_nodes=links,
                      campaigns=_dated(campaigns, "campaigns"),
-                     outcomes=_outcome_frame(outcomes), data_version=version, truth=None)
+                     outcomes=_outcome_frame(outcomes), data_version=version, truth=None,
+                     shortlists=shortlists if len(shortlists) else None)
+
+
+def _shortlists(conn, region_id) -> pd.DataFrame:
+    """The firms of the projects that entered the 线索 lead stage, per campaign and node.
+
+    Projects of ``region_id`` (or of no region) that name a campaign; one row per campaign,
+    node and firm (``campaign_id``, ``node_id``, ``firm_id``), sorted.
+    """
+    import sqlalchemy as sa
+
+    from recommender.store import models as M
+    from recommender.store import pipeline_tables as PT
+
+    lead = PT.PROJECT_STAGES[0]  # 线索: a firm on a campaign's shortlist
+    projects, events = PT.PROJECTS, PT.PROJECT_EVENTS
+    key = [projects.c[C.CAMPAIGN_ID], projects.c[C.NODE_ID], projects.c[C.FIRM_ID]]
+    query = (sa.select(*key).distinct()
+             .join(events, events.c[PT.PROJECT_ID] == projects.c[M.ID])
+             .where(events.c[PT.TO_STAGE] == lead, projects.c[C.CAMPAIGN_ID].isnot(None),
+                    projects.c[C.REGION_ID].is_(None) | (projects.c[C.REGION_ID] == region_id)))
+    rows = conn.execute(query).all()
+    names = [C.CAMPAIGN_ID, C.NODE_ID, C.FIRM_ID]
+    frame = pd.DataFrame([tuple(r) for r in rows], columns=names, dtype=object)
+    return frame.sort_values(names, ignore_index=True).astype(str)
 
 
 def chain_data_from_world(world, *, chain, region, data_version: int = 0) -> ChainData:

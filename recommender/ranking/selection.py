@@ -181,7 +181,7 @@ def contact_propensity(frame: pd.DataFrame, *, features=PROPENSITY_FEATURES) -> 
     X = frame[names].to_numpy(float, na_value=np.nan)
     model = make_pipeline(SimpleImputer(strategy="median", add_indicator=True,
                                         keep_empty_features=True),
-                          StandardScaler(), LogisticRegression(C=1.0, max_iter=2000))
+                          StandardScaler(), LogisticRegression(C=1.0, tol=1e-8, max_iter=2000))
     model.fit(X, target, logisticregression__sample_weight=weight / weight.mean())
     return model.predict_proba(X)[:, 1]
 
