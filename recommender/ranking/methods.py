@@ -135,18 +135,20 @@ def _logistic(train, ctx) -> Callable:
 
 
 def _fit_ranker(train, ctx, name: str, *, pool: bool = True, ipw: bool = False,
-                **overrides):
+                pool_weight: float | None = None, **overrides):
     """Fit :class:`~recommender.ranking.ranker.ChainRanker` on the earlier window.
 
-    With ``pool`` the groups keep the pool rows the frame holds (weight
-    :data:`~recommender.ranking.selection.POOL_WEIGHT`); with ``ipw`` each contact weighs its
-    clipped inverse propensity of contact, estimated on the contacts and the pool rows of the
-    fitted groups. Early stopping watches the latest ``valid_share`` of the groups (with the
-    same rows); the probability mapping is fitted on their contacts only, in the groups
-    settled when the labels were cut (``ctx["as_of"]``,
-    :func:`~recommender.ranking.splits.settled_contacts`). A frame without
-    pool rows (no :data:`~recommender.ranking.selection.CONTACTED` column) trains on its
-    contacts, each weighing 1, whatever ``pool`` and ``ipw`` say.
+    With ``pool`` the groups keep the pool rows the frame holds (weight ``pool_weight``,
+    :data:`~recommender.ranking.selection.POOL_WEIGHT` when None); with ``ipw`` each contact
+    weighs its clipped inverse propensity of contact, estimated on the contacts and the pool
+    rows of the whole earlier window. Early stopping watches the latest ``valid_share`` of the
+    groups (with the same rows): NDCG@10, or with ``ipw`` the NDCG@10 with each contact's gain
+    weighted by its inverse propensity (:func:`~recommender.ranking.metrics.weighted_ndcg_at_k`),
+    the estimate of how the model orders the shortlists rather than the officers' picks. The
+    probability mapping is fitted on their contacts only, in the groups settled when the labels
+    were cut (``ctx["as_of"]``, :func:`~recommender.ranking.splits.settled_contacts`). A frame
+    without pool rows (no :data:`~recommender.ranking.selection.CONTACTED` column) trains on
+    its contacts, each weighing 1, whatever ``pool`` and ``ipw`` say.
     """
     from recommender.ranking.ranker import ChainRanker, fit_calibration
     from recommender.ranking.selection import (
@@ -157,27 +159,32 @@ def _fit_ranker(train, ctx, name: str, *, pool: bool = True, ipw: bool = False,
         ipw_weights,
     )
 
+    pool_weight = POOL_WEIGHT if pool_weight is None else float(pool_weight)
     full = ctx.get("pool_frame")
     full = train if full is None or CONTACTED not in full.columns else full
+    full = full.reset_index(drop=True)
+    weights = None
+    if CONTACTED in full.columns:
+        contacted = full[CONTACTED].to_numpy(bool)
+        weights = np.where(contacted, 1.0, pool_weight)
+        if ipw:
+            weights = np.where(contacted, ipw_weights(contact_propensity(full), contacted),
+                               pool_weight)
+        if not pool:
+            full, weights = full[contacted], weights[contacted]
     fit, valid = time_split(full, test_share=ctx["valid_share"], date=ctx["date"],
                             group_id=ctx[C.GROUP_ID])
-    weight = None
-    if CONTACTED in fit.columns:
-        contacted = fit[CONTACTED].to_numpy(bool)
-        weight = np.where(contacted, 1.0, POOL_WEIGHT)
-        if ipw:
-            weight = np.where(contacted, ipw_weights(contact_propensity(fit), contacted),
-                              POOL_WEIGHT)
-        if not pool:
-            fit, weight = fit[contacted], weight[contacted]
-            valid = contacted_only(valid)
+    weight = None if weights is None else pd.Series(weights, index=full.index)[fit.index]
+    eval_weight = (pd.Series(weights, index=full.index)[valid.index].to_numpy()
+                   if ipw and weights is not None else None)
     params = dict(ctx["ranker_params"] or {})
     params.setdefault("random_state", ctx["seed"])
     params.update(overrides)
     ranker = ChainRanker(**params).fit(
         fit[ctx["features"]], fit[ctx["label"]], group_id=fit[ctx[C.GROUP_ID]],
         eval_set=(valid[ctx["features"]], valid[ctx["label"]]),
-        eval_group=valid[ctx[C.GROUP_ID]], sample_weight=weight)
+        eval_group=valid[ctx[C.GROUP_ID]], sample_weight=weight,
+        eval_sample_weight=eval_weight)
     # probabilities of an MoU speak of contacts (not of pool rows) whose outcome had shown
     seen = settled_contacts(contacted_only(valid), as_of=ctx.get("as_of"),
                             relevant=ranker.relevant)
@@ -191,7 +198,7 @@ def _fit_ranker(train, ctx, name: str, *, pool: bool = True, ipw: bool = False,
         "rows": {"contacts": int(len(contacted_only(fit))),
                  "pool": int(len(fit) - len(contacted_only(fit))),
                  "weights": "inverse propensity, clipped" if ipw else "none",
-                 "pool_weight": POOL_WEIGHT if pool else None},
+                 "pool_weight": pool_weight if pool else None},
         "importance": {k: round(float(v), 1) for k, v in
                        ranker.feature_importance().head(10).items()},
     }

@@ -44,8 +44,10 @@ __all__ = [
     "group_top_share",
     "map_at_k",
     "ndcg_at_k",
+    "ndcg_feval",
     "ranking_metrics",
     "recall_at_k",
+    "weighted_ndcg_at_k",
 ]
 
 RELEVANT_STAGE = 3  # an MoU or better
@@ -78,15 +80,18 @@ def _positions(codes: np.ndarray, starts: np.ndarray) -> np.ndarray:
     return np.arange(len(codes)) - np.repeat(starts, sizes) + 1
 
 
-def _ndcg(y: np.ndarray, codes: np.ndarray, starts: np.ndarray, k: int) -> np.ndarray:
+def _ndcg(y: np.ndarray, codes: np.ndarray, starts: np.ndarray, k: int,
+          weight: np.ndarray | None = None) -> np.ndarray:
     pos = _positions(codes, starts)
     n_groups = len(starts)
     discount = 1.0 / np.log2(pos + 1.0)
     gain = 2.0 ** y - 1.0
+    if weight is not None:
+        gain = gain * weight
     top = pos <= k
     dcg = np.bincount(codes[top], (gain * discount)[top], minlength=n_groups)
-    # ideal order: the same rows sorted by label, descending, within each group
-    ideal = np.lexsort((-y, codes))
+    # ideal order: the same rows sorted by gain, descending, within each group
+    ideal = np.lexsort((-gain, codes))
     idcg_gain = gain[ideal]
     idcg = np.bincount(codes[top], (idcg_gain * discount)[top], minlength=n_groups)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -156,6 +161,44 @@ def ndcg_at_k(labels, scores, groups, k: int = 10) -> float:
     k = _check_k("k", k)
     y, codes, starts, _ = _inputs(labels, scores, groups)
     return _mean(_ndcg(y, codes, starts, k))
+
+
+def weighted_ndcg_at_k(labels, scores, groups, weights, k: int = 10) -> float:
+    """Return NDCG@k with each row's gain ``2**label - 1`` multiplied by its weight.
+
+    With inverse-propensity weights on the contacts of a group, it estimates the NDCG that
+    the group's whole shortlist would give, from the contacts officers chose: a contact
+    chosen against the odds stands for the firms like it that were not. Groups whose
+    weighted gains are all 0 are left out of the mean; unit weights give :func:`ndcg_at_k`.
+
+    >>> labels, scores, groups = [2, 1, 0], [0.1, 0.2, 0.3], [0, 0, 0]
+    >>> round(weighted_ndcg_at_k(labels, scores, groups, [1, 1, 1], k=3), 4)
+    0.5869
+    >>> round(weighted_ndcg_at_k(labels, scores, groups, [1, 9, 1], k=3), 4)  # 9 x gain 1 leads
+    0.659
+    """
+    k = _check_k("k", k)
+    y, codes, starts, order = _inputs(labels, scores, groups)
+    w = np.asarray(weights, dtype=float).ravel()
+    if len(w) != len(order) or not np.isfinite(w).all() or (w < 0).any():
+        raise InvalidArgument(f"weights: expected {len(order)} finite weights >= 0")
+    return _mean(_ndcg(y, codes, starts, k, w[order]))
+
+
+def ndcg_feval(labels, sizes, weights, k: int = 10, *, name: str = "weighted_ndcg@10"):
+    """Return a LightGBM evaluation function (``feval``): the :func:`weighted_ndcg_at_k` of
+    its scores, for rows in query groups of ``sizes`` (in row order) with ``labels`` and
+    ``weights``; higher is better."""
+    labels = np.asarray(labels, float)
+    groups = np.repeat(np.arange(len(sizes)), np.asarray(sizes, np.int64))
+    weights = np.asarray(weights, float).ravel()
+    if len(weights) != len(labels) or not np.isfinite(weights).all() or (weights < 0).any():
+        raise InvalidArgument(f"weights: expected {len(labels)} finite weights >= 0")
+
+    def feval(preds, _dataset):
+        return name, weighted_ndcg_at_k(labels, preds, groups, weights, k=k), True
+
+    return feval
 
 
 def map_at_k(labels, scores, groups, k: int = 10, relevant: int = RELEVANT_STAGE) -> float:

@@ -72,7 +72,7 @@ from sklearn.base import BaseEstimator
 from recommender import columns as C
 from recommender.exceptions import InvalidArgument, NotFittedError
 from recommender.ranking.feature_registry import TZ_GAP_H, WEAK_LINK_FIT
-from recommender.ranking.metrics import RELEVANT_STAGE
+from recommender.ranking.metrics import RELEVANT_STAGE, ndcg_feval
 
 __all__ = ["BIAS", "CALIBRATION_MARGIN", "DEFAULT_MONOTONE", "HOP_UNREACHED", "MAX_LABEL",
            "ChainRanker", "apply_calibration", "feature_matrix", "fit_calibration", "group_sizes"]
@@ -338,7 +338,7 @@ class ChainRanker(BaseEstimator):
         }
 
     def fit(self, X, y, *, group=None, group_id=None, eval_set=None, eval_group=None,
-            sample_weight=None):
+            sample_weight=None, eval_sample_weight=None):
         """Train on ``X`` (features), ``y`` (stages 0..4) and explicit query groups.
 
         Parameters
@@ -350,6 +350,8 @@ class ChainRanker(BaseEstimator):
         eval_set : ``(X, y)`` of a later time window, for early stopping and calibration.
         eval_group : its groups, in the form used for the training rows.
         sample_weight : optional non-negative weight per training row.
+        eval_sample_weight : optional weight per ``eval_set`` row (an inverse propensity):
+            early stopping then watches ``metrics.weighted_ndcg_at_k``.
 
         Returns
         -------
@@ -379,7 +381,13 @@ class ChainRanker(BaseEstimator):
         binning = {"verbose": -1, "max_bin": int(self.max_bin)}
         train = lgb.Dataset(Xm, labels, group=sizes, feature_name=names, free_raw_data=True,
                             weight=weight, init_score=self._base(Xm, names), params=binning)
-        valid_sets, callbacks = [], []
+        valid_sets, callbacks, feval = [], [], None
+        key = f"ndcg@{int(self.eval_at)}"
+        if eval_sample_weight is not None:  # the weighted metric alone stops the training
+            if evaluation is None:
+                raise InvalidArgument("eval_sample_weight: given without eval_set")
+            key, params["metric"] = f"weighted_{key}", "None"
+            feval = ndcg_feval(*evaluation[1:], eval_sample_weight, int(self.eval_at), name=key)
         if evaluation is not None:
             Xe, ye, se = evaluation
             valid_sets = [lgb.Dataset(Xe, ye, group=se, reference=train, free_raw_data=True,
@@ -389,7 +397,7 @@ class ChainRanker(BaseEstimator):
                                                     first_metric_only=True, verbose=False))
         booster = lgb.train(params, train, num_boost_round=int(self.n_estimators),
                             valid_sets=valid_sets, valid_names=["eval"] * len(valid_sets),
-                            callbacks=callbacks)
+                            callbacks=callbacks, feval=feval)
         best = booster.best_iteration if booster.best_iteration > 0 \
             else booster.current_iteration()
         score = booster.best_score.get("eval", {}) if evaluation is not None else {}
@@ -399,7 +407,6 @@ class ChainRanker(BaseEstimator):
         self.feature_names_in_ = np.asarray(self.feature_names_, dtype=object)
         self.n_features_in_ = len(self.feature_names_)
         self.best_iteration_ = int(best)
-        key = f"ndcg@{int(self.eval_at)}"
         self.best_score_ = float(score[key]) if key in score else None
         if evaluation is not None:
             self.calibration_ = fit_calibration(self.booster_predict(evaluation[0]),

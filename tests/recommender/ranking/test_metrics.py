@@ -9,6 +9,7 @@ from recommender.ranking.metrics import (
     ndcg_at_k,
     ranking_metrics,
     recall_at_k,
+    weighted_ndcg_at_k,
 )
 
 LOG2_3 = np.log2(3)
@@ -140,3 +141,30 @@ def test_group_top_share_breaks_ties_against_the_method():
     # a: 3.0 tie, the flagged row first, then the unflagged; b: a tie of two, k covers both
     np.testing.assert_allclose(group_top_share(flag, scores, groups, k=1), [1.0, 1.0])
     np.testing.assert_allclose(group_top_share(flag, scores, groups, k=3), [1 / 3, 0.5])
+
+
+# --- weighted NDCG (the inverse-propensity estimate early stopping watches) ----------------
+def test_weighted_ndcg_by_hand():
+    labels, scores, groups = [2, 1, 0], [0.1, 0.2, 0.3], [7, 7, 7]
+    # gains 3 x 1, 1 x 4, 0 ranked last, second, first: DCG = 4/log2(3) + 3/2, ideal 4 + 3/log2(3)
+    expected = (4 / LOG2_3 + 3 / 2) / (4 + 3 / LOG2_3)
+    assert weighted_ndcg_at_k(labels, scores, groups, [1, 4, 1], k=3) == pytest.approx(expected)
+    # a contact of weight 0 counts as no gain
+    assert weighted_ndcg_at_k(labels, scores, groups, [1, 0, 1], k=3) == pytest.approx(
+        ndcg_at_k([2, 0, 0], scores, groups, k=3))
+
+
+def test_unit_weights_give_ndcg_and_one_weight_per_group_changes_nothing():
+    rng = np.random.default_rng(3)
+    labels, scores = rng.integers(0, 5, 300), rng.normal(0, 1, 300)
+    groups = np.repeat(np.arange(20), 15)
+    plain = ndcg_at_k(labels, scores, groups, k=10)
+    assert weighted_ndcg_at_k(labels, scores, groups, np.ones(300), k=10) == pytest.approx(plain)
+    per_group = rng.uniform(0.1, 5.0, 20)[groups]  # a group's scale cancels
+    assert weighted_ndcg_at_k(labels, scores, groups, per_group, k=10) == pytest.approx(plain)
+    assert weighted_ndcg_at_k(labels, scores, groups, rng.uniform(0.1, 5, 300),
+                              k=10) != pytest.approx(plain)
+    with pytest.raises(InvalidArgument, match="weights"):
+        weighted_ndcg_at_k(labels, scores, groups, -np.ones(300))
+    with pytest.raises(InvalidArgument, match="weights"):
+        weighted_ndcg_at_k(labels, scores, groups, np.ones(3))

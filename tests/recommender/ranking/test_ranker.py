@@ -5,7 +5,7 @@ from sklearn.base import clone
 
 from recommender import columns as C
 from recommender.exceptions import InvalidArgument, NotFittedError
-from recommender.ranking.metrics import ndcg_at_k
+from recommender.ranking.metrics import ndcg_at_k, weighted_ndcg_at_k
 from recommender.ranking.ranker import (
     BIAS,
     CALIBRATION_MARGIN,
@@ -312,3 +312,23 @@ def test_a_missing_hop_reads_as_farther_than_a_neighbour():
     Xm, _ = feature_matrix(frame)
     assert Xm[:, 0].tolist() == [0.0, 1.0, HOP_UNREACHED] and HOP_UNREACHED > 1
     assert np.isnan(Xm[2, 1])  # other features keep their missing values
+
+
+def test_early_stopping_watches_the_weighted_ndcg_when_the_window_is_weighted(data):
+    (X, y, g), (Xe, ye, ge), _ = data
+    common = {"n_estimators": 300, "early_stopping_rounds": 20}
+    plain = ChainRanker(**common).fit(X, y, group_id=g, eval_set=(Xe, ye), eval_group=ge)
+    ones = ChainRanker(**common).fit(X, y, group_id=g, eval_set=(Xe, ye), eval_group=ge,
+                                     eval_sample_weight=np.ones(len(Xe)))
+    assert ones.best_iteration_ == plain.best_iteration_  # unit weights: the same stop
+    weight = np.random.default_rng(5).uniform(0.1, 5.0, len(Xe))
+    weighted = ChainRanker(**common).fit(X, y, group_id=g, eval_set=(Xe, ye), eval_group=ge,
+                                         eval_sample_weight=weight)
+    # the score kept is the weighted metric of the model (the prior's part included)
+    assert weighted.best_score_ == pytest.approx(
+        weighted_ndcg_at_k(ye, weighted.predict(Xe), ge, weight, k=10))
+    with pytest.raises(InvalidArgument, match="eval_sample_weight"):
+        ChainRanker(n_estimators=5).fit(X, y, group_id=g, eval_sample_weight=weight)
+    with pytest.raises(InvalidArgument, match="weights"):
+        ChainRanker(n_estimators=5).fit(X, y, group_id=g, eval_set=(Xe, ye), eval_group=ge,
+                                        eval_sample_weight=weight[:5])
