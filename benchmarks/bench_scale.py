@@ -4,16 +4,24 @@ Usage::
 
     .venv/bin/python benchmarks/bench_scale.py [--firms N] [--seed S] [--workers W]
                                                [--partitions P] [--k K] [--scheduler ADDRESS]
+                                               [--generator memory|chunked] [--chunk C]
 
-Steps: build (generate the demo world of N synthetic firms, in memory), diagnose (the weak-link
+Steps: build (generate the demo world of N synthetic firms), diagnose (the weak-link
 table), partition (firms and links written as P aligned Parquet partitions), score (every
 candidate of the ten weakest links on the cluster, each link's best K kept), top-K (the first
 weak link's best K with reasons, ``recommend`` through the Dask engine), target list (the
 thirty firms covering the ten weakest links, through the Dask engine) and map (the top-K's
 recruitment map written as GeoJSON). Each step prints its wall time, its CPU time in this
 process, and the peak resident memory of this process plus its children (the LocalCluster's
-workers) while it ran, sampled every 0.2 s. Memory: the generator keeps the world's synthetic
-truth (about 48 rows a firm) in memory, which bounds N on a 24 GB machine near 3 million.
+workers) while it ran, sampled every 0.2 s.
+
+Two generators: ``memory`` (``generate_world``: the whole world, its truth of about 48 rows
+a firm included, in memory; about 4.5 GB a million firms) and ``chunked``
+(``generate_world_files``: firms drawn and written a chunk of C at a time as the aligned
+partitions the Dask engine reads, the truth written to Parquet as it is drawn; then a load
+step reads the firms, without their business-scope texts, and links into the bundle, and
+the partition step has nothing left to do). The default is ``chunked`` above
+``CHUNKED_ABOVE`` firms.
 """
 
 from __future__ import annotations
@@ -88,10 +96,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--k", type=int, default=50)
     parser.add_argument("--scheduler", default=None, help="an existing dask.distributed "
                         "scheduler; a LocalCluster of --workers processes when not given")
+    parser.add_argument("--generator", choices=("memory", "chunked"), default=None)
+    parser.add_argument("--chunk", type=int, default=None, help="firms per chunk (chunked)")
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="write the chunked world here and keep it (else a temporary folder)")
     args = parser.parse_args(argv)
 
     from recommender import columns as C
     from recommender.chain import load_chain
+    from recommender.demo.chunked import CHUNK_FIRMS, CHUNKED_ABOVE
     from recommender.demo.generator import generate_world
     from recommender.demo.world import load_reference_firms, load_region
     from recommender.diagnosis.weak_links import diagnose_weak_links, weak_link_weights
@@ -105,8 +118,16 @@ def main(argv: list[str] | None = None) -> int:
 
     chain, region, reference = load_chain(), load_region(), load_reference_firms()
     steps = Steps()
-    print(f"{args.firms:,} synthetic firms, seed {args.seed}; Dask: "
-          f"{args.scheduler or f'LocalCluster of {args.workers} workers'}, "
+    chunked = (args.generator or ("chunked" if args.firms > CHUNKED_ABOVE else "memory")) \
+        == "chunked"
+    chunk = args.chunk or CHUNK_FIRMS
+    work = tempfile.TemporaryDirectory(prefix="chainscout-scale-")
+    world_dir = args.keep or Path(work.name) / "world"
+    if chunked:
+        args.partitions = -(-args.firms // chunk) + 1
+    print(f"{args.firms:,} synthetic firms, seed {args.seed}, generator "
+          f"{'chunked, ' + format(chunk, ',') + ' firms a chunk' if chunked else 'in memory'}; "
+          f"Dask: {args.scheduler or f'LocalCluster of {args.workers} workers'}, "
           f"{args.partitions} partitions")
     print(f"{'step':<13}{'wall s':>9}{'cpu s':>9}{'peak GB':>10}")
 
@@ -115,16 +136,23 @@ def main(argv: list[str] | None = None) -> int:
                                reference=reference)
         return chain_data_from_world(world, chain=chain, region=region)
 
-    data = steps("build", build, lambda d: f"{len(d.firms):,} firms, {len(d.firm_nodes):,} "
-                                           "links")
+    if chunked:
+        files = steps("build", lambda: _build_chunked(world_dir, args, chunk, chain, region,
+                                                      reference),
+                      lambda w: f"{len(w.outcomes):,} outcomes, truth "
+                                f"{_rows(w.truth_path):,} rows")
+        data = steps("load", lambda: _load_chunked(files, chain, region),
+                     lambda d: f"{len(d.firms):,} firms, {len(d.firm_nodes):,} links")
+    else:
+        data = steps("build", build, lambda d: f"{len(d.firms):,} firms, "
+                                               f"{len(d.firm_nodes):,} links")
     weak_links = steps("diagnose", lambda: diagnose_weak_links(chain, region, data.firms,
                                                                data.firm_nodes),
                        lambda w: f"{len(w)} nodes")
     model = steps("prior", lambda: prior_model(data, weak_links), lambda m: "calibrated")
     nodes = list(weak_link_weights(weak_links, top=10).index)
-    with tempfile.TemporaryDirectory(prefix="chainscout-scale-") as tmp, \
-            dask_engine.open_cluster(args.scheduler, workers=args.workers) as client:
-        folder = Path(tmp) / "partitions"
+    with work as tmp, dask_engine.open_cluster(args.scheduler, workers=args.workers) as client:
+        folder = world_dir if chunked else Path(tmp) / "partitions"
         steps("partition", lambda: dask_engine.partitions_for(data, folder,
                                                                partitions=args.partitions),
               lambda f: f"{sum(p.stat().st_size for p in f.rglob('*.parquet')) / 2**20:,.0f} MB")
@@ -149,6 +177,39 @@ def main(argv: list[str] | None = None) -> int:
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     print(f"peak RSS of this process (ru_maxrss): {rss:.2f} GB")
     return 0
+
+
+def _build_chunked(folder, args, chunk, chain, region, reference):
+    from recommender.demo.chunked import generate_world_files
+
+    return generate_world_files(folder, n_firms=args.firms, seed=args.seed, chunk=chunk,
+                                chain=chain, region=region, reference=reference)
+
+
+def _rows(path) -> int:
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(path).metadata.num_rows if Path(path).is_file() else 0
+
+
+def _load_chunked(world, chain, region):
+    """The bundle of a chunked world: its firms (business-scope texts left empty: nothing
+    downstream of the store reads them) and links read from its partitions."""
+    import pandas as pd
+    import pyarrow as pa
+
+    from recommender import columns as C
+    from recommender.demo.generator import DemoWorld
+    from recommender.ranking.dataset import chain_data_from_world
+
+    firms = world.firms([c for c in C.FIRM_COLUMNS if c != C.BUSINESS_SCOPE])
+    firms[C.BUSINESS_SCOPE] = pd.array(pa.nulls(len(firms), pa.string()), dtype="str")
+    truth = pd.DataFrame({c: pd.Series([], dtype="str") for c in
+                          (C.CAMPAIGN_ID, C.FIRM_ID, C.NODE_ID)}
+                         | {C.TRUE_UTILITY: pd.Series([], dtype="float32")})
+    bundle = DemoWorld(firms[C.FIRM_COLUMNS], world.firm_nodes(), world.campaigns,
+                       world.outcomes, truth, world.params)
+    return chain_data_from_world(bundle, chain=chain, region=region, data_version=1)
 
 
 if __name__ == "__main__":
