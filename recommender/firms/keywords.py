@@ -30,6 +30,15 @@ A link is *sure* (:data:`SURE_CONFIDENCE`, 0.54) when one keyword of the node st
 first 40 % of the text, or two or more stand anywhere in it: the main business, or a product
 named twice. The learned classifier never drops a sure link (its keyword floor).
 
+Firms that serve chip makers
+----------------------------
+A text whose firm licenses chip IP or sells assembly and test services (:data:`NON_MAKER_ROLES`)
+names chips because its customers make them, not because it does: it gets no link to a
+*device node*, a node whose every HS code is a semiconductor device or an integrated circuit
+(:data:`DEVICE_HEADINGS`). "used in analog ICs" in an assembly house's description does not
+make it a maker of analog chips. A role phrase that follows words of buying it ("outsources
+its assembly and test services") is not the firm's own business.
+
 The texts are scanned as one joined string by two compiled regular expressions, each a
 trie of keywords (those starting with a CJK character, and the others), and hits are
 grouped with numpy, so a million texts of a hundred characters take seconds, not minutes.
@@ -53,16 +62,20 @@ import numpy as np
 import pandas as pd
 
 from recommender.chain import KEYWORDS_EN, KEYWORDS_ZH, Chain
-from recommender.columns import CONFIDENCE, EVIDENCE, METHOD, NODE_ID
+from recommender.columns import CONFIDENCE, EVIDENCE, HS_CODES, METHOD, NODE_ID
 from recommender.exceptions import InvalidArgument
 
 __all__ = [
+    "DEVICE_HEADINGS",
     "EVIDENCE_SEPARATOR",
     "METHOD_KEYWORD",
+    "NON_MAKER_ROLES",
     "ROW",
     "SURE_CONFIDENCE",
     "KeywordMatcher",
     "assign_nodes_by_keywords",
+    "device_nodes",
+    "non_maker_roles",
 ]
 
 ROW = "row"  # the index value of the text a link comes from
@@ -78,6 +91,27 @@ _SEPARATORS = re.compile(r"[ \t\-]+")  # inside a keyword; texts are joined with
 _SEP = object()  # trie token for a space or hyphen inside a keyword
 _SEP_RE = r"[ \t\-]?"
 _TEXT_JOIN = "\n"
+
+DEVICE_HEADINGS = ("8541", "8542")  # HS headings: semiconductor devices, integrated circuits
+# Businesses that name chips without making them: (role, zh, en, patterns on lowered text).
+NON_MAKER_ROLES = (
+    ("ip_licensing", "芯片IP授权", "chip IP licensing", (
+        r"\bip (?:blocks?|cores?|librar(?:y|ies)|licens\w*|vendors?|providers?)\b",
+        r"\b(?:semiconductor|silicon|chip|design|interface) ip\b",
+        r"\bintellectual property (?:blocks?|cores?|licens\w*)\b",
+        r"\blicens(?:es|ing) (?:its |of )?(?:[\w/-]+ ){0,4}(?:technolog(?:y|ies)|ip|patents?)\b",
+        r"(?:芯片|半导体|硅)ip", r"ip核", r"ip授权")),
+    ("assembly_test", "封装测试服务", "assembly and test services", (
+        r"\b(?:assembl(?:y|ing)|packag(?:e|ing)) and test(?:ing)? services?\b",
+        r"\b(?:ic|chip|semiconductor) (?:assembly|packaging) services?\b",
+        r"\bosat\b", r"封装测试服务", r"封测服务", r"封装和测试服务", r"封测代工")),
+)
+_ROLE_PATTERN = re.compile("|".join(
+    f"(?P<{role}>{'|'.join(patterns)})" for role, _, _, patterns in NON_MAKER_ROLES))
+# Words just before a role phrase that make it something the firm buys, not sells.
+_BUYS = re.compile(r"(?:outsourc\w*|third[- ]part\w*|subcontract\w*|rel(?:y|ies) on|"
+                   r"purchas\w*|procur\w*|委外|外包)[^.;。；]{0,40}$")
+_BUYS_WINDOW = 60
 
 
 @dataclass(frozen=True, eq=False)
@@ -107,6 +141,7 @@ class KeywordMatcher:
     _entries_by_key: dict[str, tuple[int, ...]]
     _entry_node: np.ndarray
     _entry_keyword: tuple[str, ...]
+    device_nodes: frozenset[str] = frozenset()
 
     @classmethod
     def from_chain(cls, chain: Chain) -> KeywordMatcher:
@@ -166,6 +201,7 @@ class KeywordMatcher:
             _entries_by_key={k: tuple(v) for k, v in entries_by_key.items()},
             _entry_node=np.asarray(entry_node, dtype=np.int64),
             _entry_keyword=tuple(entry_keyword),
+            device_nodes=frozenset(device_nodes(chain)),
         )
 
     def find(self, text: str) -> list[tuple[str, str, int]]:
@@ -244,6 +280,11 @@ class KeywordMatcher:
             (1.0 - _HIT_BASE**n_hits) * (1.0 - _POSITION_PENALTY * position), 4
         )
         chosen = np.flatnonzero(n_hits >= min_hits)
+        if self.device_nodes and len(chosen):  # firms that serve chip makers make no chips
+            device = np.isin(np.asarray(self.node_ids, dtype=object), list(self.device_nodes))
+            roles = non_maker_roles(lowered)
+            served = np.fromiter((r is not None for r in roles), dtype=bool, count=len(roles))
+            chosen = chosen[~(served[link_text[chosen]] & device[link_node[chosen]])]
         if not len(chosen):
             return _empty(columns)
         chosen = chosen[np.lexsort((link_node[chosen], -confidence[chosen], link_text[chosen]))]
@@ -342,6 +383,43 @@ def assign_nodes_by_keywords(
         evidence_col=evidence_col,
         method_col=method_col,
     )
+
+
+def device_nodes(chain: Chain) -> list[str]:
+    """Return the chain's nodes whose every HS code is a semiconductor device or an integrated
+    circuit (:data:`DEVICE_HEADINGS`): the nodes whose makers make chips.
+
+    >>> from recommender.chain import load_chain
+    >>> "analog_ics" in device_nodes(load_chain()), "oscilloscopes" in device_nodes(load_chain())
+    (True, False)
+    """
+    out = []
+    for node_id in chain.node_ids:
+        codes = chain.node(node_id).get(HS_CODES) or []
+        if codes and all(str(code)[:4] in DEVICE_HEADINGS for code in codes):
+            out.append(node_id)
+    return out
+
+
+def non_maker_roles(texts: Iterable[str]) -> list[str | None]:
+    """Return, per text, the first :data:`NON_MAKER_ROLES` role it names as its own business,
+    or None.
+
+    >>> non_maker_roles(["Provides IC assembly and testing services to chip makers.",
+    ...                  "Designs analog ICs; outsources assembly and test services.",
+    ...                  "集成电路封装测试服务", None])
+    ['assembly_test', None, 'assembly_test', None]
+    """
+    out: list[str | None] = []
+    for text in texts:
+        lowered = text.lower() if isinstance(text, str) else ""
+        role = None
+        for match in _ROLE_PATTERN.finditer(lowered):
+            if not _BUYS.search(lowered[max(0, match.start() - _BUYS_WINDOW):match.start()]):
+                role = match.lastgroup
+                break
+        out.append(role)
+    return out
 
 
 # --- helpers --------------------------------------------------------------------------------

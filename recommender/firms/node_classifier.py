@@ -39,8 +39,7 @@ How it works
   kept whatever the models say, so the classifier never removes a node the keywords are sure
   of. ``keywords="none"`` turns the floor off. The rule is :mod:`recommender.firms.node_decision`'s.
 - ``threshold="auto"`` picks the node and gate thresholds together (best firm hit rate plus
-  micro-F1) on out-of-fold predictions of the training data, whole rule applied, never on
-  data being scored.
+  micro-F1) out of fold on the training data, whole rule applied, never on data being scored.
 - :meth:`NodeClassifier.save` writes vocabularies, IDF weights and coefficients to one ``.npz``
   file with a JSON header; :meth:`NodeClassifier.load` reads it back without pickle (the
   format is :mod:`recommender.firms.node_classifier_file`'s).
@@ -80,6 +79,7 @@ from recommender.firms.node_features import (
     word_vectorizer,
 )
 from recommender.firms.node_keyword_links import (
+    drop_device_links,
     keyword_links,
     keyword_matrix,
     merge_links,
@@ -415,8 +415,7 @@ class NodeClassifier(BaseEstimator):
         ``"classifier"`` and list the terms that raised the node's score most; links taken
         from the keyword baseline (fallback nodes, or every node with ``keywords="union"``)
         carry method ``"keyword"`` and the matched keywords. A text with no link is outside
-        the chain.
-        """
+        the chain; a firm that serves chip makers has no device node (``drop_device_links``)."""
         self._check_fitted()
         texts, frame = split_inputs(texts)
         x = self._features(texts, frame)
@@ -443,6 +442,7 @@ class NodeClassifier(BaseEstimator):
             links = merge_links(links, sure_links(self.keyword_matcher_, texts,
                                                   self.keyword_floor)).sort_values(
                 ["pos", C.CONFIDENCE, C.NODE_ID], ascending=[True, False, True], kind="stable")
+        links = drop_device_links(self.keyword_matcher_, texts, links)
         links.insert(0, ROW, texts.index.take(links["pos"].to_numpy(dtype=int)))
         return links[LINK_COLUMNS].reset_index(drop=True)
 

@@ -4,7 +4,10 @@
 (:mod:`recommender.firms.keywords`) in three ways, each a function here: the confidences of a
 text's keyword links as features (:func:`keyword_matrix`), keyword links added to the model's
 (:func:`merge_links`, keeping the higher confidence of a link both found), and the links the
-keywords are sure of, which the classifier always keeps (:func:`sure_links`).
+keywords are sure of, which the classifier always keeps (:func:`sure_links`). The keywords'
+rule for firms that serve chip makers holds for the models' links too
+(:func:`drop_device_links`): a firm that licenses chip IP or sells assembly and test services
+is no maker of a device node, whatever its words or its listing's industry suggest.
 
 >>> from recommender.chain import load_chain
 >>> from recommender.firms.keywords import KeywordMatcher
@@ -21,9 +24,10 @@ import pandas as pd
 import scipy.sparse as sp
 
 from recommender import columns as C
-from recommender.firms.keywords import ROW
+from recommender.firms.keywords import ROW, non_maker_roles
 
-__all__ = ["POSITION", "keyword_links", "keyword_matrix", "merge_links", "sure_links"]
+__all__ = ["POSITION", "drop_device_links", "keyword_links", "keyword_matrix", "merge_links",
+           "sure_links"]
 
 POSITION = "pos"  # the text's position in the batch, 0..n-1
 
@@ -55,3 +59,14 @@ def merge_links(model_links: pd.DataFrame, keyword: pd.DataFrame) -> pd.DataFram
     both = both.sort_values([POSITION, C.NODE_ID, C.CONFIDENCE], ascending=[True, True, False],
                             kind="stable")
     return both.drop_duplicates([POSITION, C.NODE_ID], keep="first")
+
+
+def drop_device_links(matcher, texts: pd.Series, links: pd.DataFrame) -> pd.DataFrame:
+    """``links`` (keyed by ``pos``) without the device-node links of texts whose firm serves
+    chip makers (:func:`recommender.firms.keywords.non_maker_roles`)."""
+    if links.empty or matcher is None or not matcher.device_nodes:
+        return links
+    served = pd.Series(non_maker_roles(texts.tolist())).notna().to_numpy()
+    drop = served[links[POSITION].to_numpy(dtype=int)] & links[C.NODE_ID].isin(
+        matcher.device_nodes).to_numpy()
+    return links[~drop]

@@ -209,3 +209,50 @@ def test_many_texts_in_one_call(chain, matcher):
 def test_real_chain_keywords(text, expected):
     out = assign_nodes_by_keywords(pd.Series([text]), load_chain())
     assert set(out[C.NODE_ID]) == expected
+
+
+# --- firms that serve chip makers -----------------------------------------------------------
+# Invented descriptions. The IP licensor and the assembly house name the chips their customers
+# make; the chip designer names the services it buys.
+IP_LICENSOR = ("Develops embedded non-volatile memory IP blocks licensed to foundries; used in "
+               "microcontrollers, power management ICs and analog ICs.")
+ASSEMBLY_HOUSE = ("Provides IC assembly and testing services; packages used in analog ICs, "
+                  "microprocessors and power supplies.")
+CHIP_DESIGNER = ("Designs analog ICs and power management ICs; outsources wafer fabrication and "
+                 "assembly and test services to third parties.")
+
+
+def test_device_nodes_are_the_chip_nodes_of_the_chain():
+    from recommender.firms.keywords import device_nodes
+
+    nodes = set(device_nodes(load_chain()))
+    assert {"analog_ics", "embedded_processors", "fpga_chips", "adc_chips",
+            "image_sensors"} <= nodes
+    # an ultrasound transducer (HS 854160 and 901890) and an oscilloscope are not chips
+    assert not nodes & {"ultrasound_transducers", "oscilloscopes", "semiconductors_electronics"}
+
+
+@pytest.mark.parametrize(("text", "role"), [
+    (IP_LICENSOR, "ip_licensing"), (ASSEMBLY_HOUSE, "assembly_test"), (CHIP_DESIGNER, None),
+    ("集成电路封装测试服务；芯片应用于电源管理芯片", "assembly_test"),
+    ("模拟芯片、电源管理芯片的设计与销售，封装测试外包", None),
+])
+def test_roles_of_firms_that_serve_chip_makers(text, role):
+    from recommender.firms.keywords import non_maker_roles
+
+    assert non_maker_roles([text]) == [role]
+
+
+def test_a_firm_that_serves_chip_makers_is_no_maker_of_chips():
+    chain = load_chain()
+    out = assign_nodes_by_keywords(pd.Series([IP_LICENSOR, ASSEMBLY_HOUSE, CHIP_DESIGNER]),
+                                   chain)
+    nodes = out.groupby("row")[C.NODE_ID].agg(set).reindex(range(3), fill_value=set())
+    assert not nodes[0] & {"analog_ics", "embedded_processors"}
+    assert nodes[1] == {"precision_power_supplies"}  # not a chip: the keywords keep it
+    assert {"analog_ics"} <= nodes[2]  # the designer buys those services; it makes chips
+    # the same words without the role phrase are chip links: the role makes the difference
+    plain = assign_nodes_by_keywords(pd.Series([IP_LICENSOR.replace("IP blocks licensed to "
+                                                                    "foundries", "chips")]),
+                                     chain)
+    assert "analog_ics" in set(plain[C.NODE_ID])

@@ -218,3 +218,31 @@ def test_real_snapshots():
     assert listing_key(new).is_unique
     joined = listing_key(old, isins=isins_by_symbol(new))
     assert joined.str.startswith("isin:").sum() > 100
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("snapshot", ["2022", "2026"])
+def test_real_ip_licensor_and_assembly_house_are_no_chip_makers(snapshot):
+    """An IP licensor (eMemory) and an assembly and test house (Tongfu) name the analog ICs
+    and MCUs their customers make; their listing industry is a semiconductor one. Neither is
+    placed in a chip node; other chip firms of the same industries still are."""
+    from recommender.chain import load_chain
+    from recommender.firms.keywords import assign_nodes_by_keywords, device_nodes
+
+    shared = shared_data_dir()
+    if shared is None:
+        pytest.skip("../shared/data is not available")
+    firms = read_listing(shared / f"open_firms_{snapshot}.csv", conflicts="symbol")
+    chain = load_chain()
+    chips = set(device_nodes(chain))
+    texts = firms.set_index(C.SYMBOL)[C.BUSINESS_SCOPE].dropna()
+    links = assign_nodes_by_keywords(texts, chain)
+    nodes = links.groupby("row")[C.NODE_ID].agg(set)
+    for symbol in ("3529.TWO", "002156.SZ"):  # eMemory, Tongfu Microelectronics
+        assert "semiconductor" in firms.loc[firms[C.SYMBOL] == symbol,
+                                            C.INDUSTRY_CODE].iloc[0].casefold()
+        assert not nodes.get(symbol, set()) & chips, symbol
+    semiconductor = firms.loc[firms[C.INDUSTRY_CODE].str.contains("Semiconductor", na=False),
+                              C.SYMBOL]
+    makers = [s for s in semiconductor if nodes.get(s, set()) & {"analog_ics"}]
+    assert len(makers) >= 20

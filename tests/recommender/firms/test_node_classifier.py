@@ -178,3 +178,28 @@ def test_topics_are_learned_with_unlabelled_texts(corpus):
         fitted = NodeClassifier(keywords="none", min_df=1, n_topics=n_topics).fit(
             corpus.texts, corpus.labels, unlabelled=extra)
         assert fitted.topic_components_.shape[0] == 0
+
+
+def test_a_listing_industry_does_not_make_an_ip_licensor_a_chip_maker(chain):
+    """The industry and the words of a chip firm lift an IP licensor's text towards analog
+    chips; its text says it licenses IP, so it gets no chip node (invented texts)."""
+    texts = ["Designs analog ICs and operational amplifiers.",
+             "Analog integrated circuits and power management ICs for industry.",
+             "Signal chain and amplifier chips for instruments.",
+             "Designs and manufactures fiber lasers for cutting.",
+             "Picosecond lasers and laser modules.",
+             "Ultrafast laser sources for micromachining."]
+    labels = [["analog_ics"]] * 3 + [["lasers"]] * 3
+    industries = ["Semiconductors"] * 3 + ["Lasers"] * 3
+    frame = pd.DataFrame({C.BUSINESS_SCOPE: texts, C.INDUSTRY_CODE: industries})
+    model = NodeClassifier(chain=chain, min_df=1, threshold=0.3, n_topics=0, gate=False,
+                           attributes=("industry_code",), attribute_weight=1.0).fit(frame,
+                                                                                    labels)
+    licensor = "Licenses analog IP blocks to foundries for power management ICs."
+    designer = "Designs analog chips for power management ICs."
+    new = pd.DataFrame({C.BUSINESS_SCOPE: [licensor, designer],
+                        C.INDUSTRY_CODE: ["Semiconductors"] * 2})
+    assert model.predict_proba(new)[0, model.classes_.index("analog_ics")] >= 0.3
+    sets = model.predict_node_sets(new)
+    assert "analog_ics" not in sets[0]
+    assert "analog_ics" in sets[1]
