@@ -29,7 +29,8 @@
   var CHINA_BOX = [73.5, 18, 135, 53.5];  // lon/lat: the mainland, Hainan and Taiwan
   var SOUTH_CHINA_SEA = [105.5, 2.5, 123.5, 24.5];  // the inset (南海诸岛)
   var PRESETS = {china: [73, 3, 136, 54], gba: [112.6, 21.9, 114.6, 23.5]};
-  var PARK_LABEL_LENGTH = {zh: 10, en: 24};  // characters of a park's name on the map
+  // A park's whole name on the map, in lines of at most this many characters (never cut).
+  var PARK_LINE_LENGTH = {zh: 8, en: 20}, PARK_LINE_EM = 1.15, CROWDED = 0.1;
   var REGIONS_OF_CHINA = {HK: true, MO: true, TW: true};  // drawn inside China's polygon
   var PLACE_DECIMALS = 2;  // firms within 0.01 degrees (about 1 km) share one mark
   var CANDIDATE_CLASSES = [1, 2, 5, 10];  // lower bounds of the classes cand-1 .. cand-4
@@ -192,6 +193,42 @@
   // gets no ranks, values or scores, and sees no line for them.
   function figureLine(label, value, digits) {
     return isNumber(value) ? [label + ": " + value.toFixed(digits)] : [];
+  }
+
+  // Lines of about `most` characters that hold the whole of `text`: Chinese broken between
+  // characters into lines of even length, other text between words (a longer word whole).
+  function wrapName(text, most) {
+    text = (text || "").trim();
+    if (text.length <= most) { return [text]; }
+    if (/[\u2e80-\u9fff]/.test(text) && !/\s/.test(text)) {
+      var size = Math.ceil(text.length / Math.ceil(text.length / most)), parts = [];
+      for (var i = 0; i < text.length; i += size) { parts.push(text.slice(i, i + size)); }
+      return parts;
+    }
+    var lines = [];
+    text.split(/\s+/).forEach(function (word) {
+      var last = lines.length - 1;
+      if (last >= 0 && (lines[last] + " " + word).length <= most) {
+        lines[last] += " " + word;
+      } else {
+        lines.push(word);
+      }
+    });
+    return lines;
+  }
+
+  // A wrapped label at a spot of LABEL_SPOTS: beside the mark its lines centre on it, above it
+  // they end at it, below it they start at it.
+  function placeLabel(label, spot) {
+    var lines = label.querySelectorAll("tspan"), n = lines.length;
+    var lift = spot[1] < 0 ? n - 1 : (spot[1] > 10 ? 0 : (n - 1) / 2);
+    label.setAttribute("x", spot[0]);
+    label.setAttribute("y", spot[1]);
+    label.setAttribute("text-anchor", spot[2]);
+    for (var i = 0; i < n; i++) {
+      lines[i].setAttribute("x", spot[0]);
+      lines[i].setAttribute("dy", (i ? PARK_LINE_EM : -lift * PARK_LINE_EM).toFixed(3) + "em");
+    }
   }
 
   function shorten(text, most) {
@@ -498,8 +535,11 @@
                    transform: "rotate(45)"}, group);
       var name = self.lang === "zh" ? (props.name_zh || props.name_en)
         : (props.name_en || props.name_zh);
-      var label = svg("text", {x: 6, y: 3.5, class: "park-label"}, group);
-      label.textContent = shorten(name || props.park_id, PARK_LABEL_LENGTH[self.lang] || 26);
+      var label = svg("text", {class: "park-label", "data-name": name || props.park_id},
+                      group);
+      wrapName(name || props.park_id, PARK_LINE_LENGTH[self.lang] || PARK_LINE_LENGTH.en)
+        .forEach(function (line) { svg("tspan", {}, label).textContent = line; });
+      placeLabel(label, LABEL_SPOTS[0]);
       var lines = [];
       if (props.max_new_firms !== null && props.max_new_firms !== undefined) {
         lines.push(self.t("map_tip_capacity") + ": " + props.max_new_firms);
@@ -701,7 +741,9 @@
   };
 
   // Park names placed one by one where they overlap no name placed before (the first spot
-  // of LABEL_SPOTS that is free, else the one that overlaps least).
+  // of LABEL_SPOTS that is free, else the one that overlaps least). A name that would still
+  // cover more than CROWDED of itself is left out until the map is zoomed in further, as
+  // Chinese web maps do; its park's tooltip names it whole meanwhile.
   RecruitmentMap.prototype.placeParkLabels = function () {
     var labels = Array.prototype.slice.call(this.layers.parks.querySelectorAll(".park-label"));
     var placed = labels.map(function (label) {
@@ -713,19 +755,18 @@
     };
     labels.forEach(function (label) {
       var best = null;
+      label.classList.remove("crowded");  // measured as shown
       LABEL_SPOTS.forEach(function (spot) {
         if (best && best.cost === 0) { return; }
-        label.setAttribute("x", spot[0]);
-        label.setAttribute("y", spot[1]);
-        label.setAttribute("text-anchor", spot[2]);
+        placeLabel(label, spot);
         var box = label.getBoundingClientRect(), cost = 0;
         placed.forEach(function (other) { cost += overlap(box, other); });
         if (!best || cost < best.cost) { best = {spot: spot, cost: cost, box: box}; }
       });
-      label.setAttribute("x", best.spot[0]);
-      label.setAttribute("y", best.spot[1]);
-      label.setAttribute("text-anchor", best.spot[2]);
-      placed.push(best.box);
+      placeLabel(label, best.spot);
+      var crowded = best.cost > CROWDED * best.box.width * best.box.height;
+      label.classList.toggle("crowded", crowded);
+      if (!crowded) { placed.push(best.box); }
     });
   };
 
