@@ -77,6 +77,7 @@ __all__ = [
     "MANAGE_PARKS",
     "MAX_PRESENTED_LENGTH",
     "OFFICER",
+    "PARK_EXPORT",
     "PARK_MANAGER",
     "PARK_OUTCOMES",
     "PARK_SCOPED_ROLES",
@@ -129,6 +130,7 @@ READ_PARKS = "parks:read"
 EDIT_PARKS = "parks:write"  # change a park's profile (a park manager: its own parks only)
 MANAGE_PARKS = "parks:manage"  # create and delete parks
 PARK_OUTCOMES = "outcomes:parks"  # read and record outcomes of firms matched to one's parks
+PARK_EXPORT = "export:parks"  # one's own parks' matches as CSV or XLSX files
 READ_MAPS = "maps:read"  # the recruitment map, as GeoJSON or PNG
 READ_RANKINGS = "rankings:read"  # weak links, recommendations, target lists
 EXPORT = "export"  # rankings as CSV or XLSX files
@@ -149,8 +151,8 @@ _RUN_PIPELINE = frozenset({EDIT_PROJECTS, READ_CONTACTS, READ_LEADER_NEEDS, SNAP
 _READ = frozenset(
     {READ_CHAINS, READ_FIRMS, READ_OUTCOMES, READ_PARKS, READ_RANKINGS, READ_MAPS, READ_MODELS}
 )
-_ALL = _READ | {RECORD_OUTCOMES, PARK_OUTCOMES, CORRECT_NODES, EDIT_PARKS, MANAGE_PARKS, EXPORT,
-                TRAIN_MODELS, ACTIVATE_MODELS, READ_JOBS, MANAGE_KEYS}
+_ALL = _READ | {RECORD_OUTCOMES, PARK_OUTCOMES, PARK_EXPORT, CORRECT_NODES, EDIT_PARKS,
+                MANAGE_PARKS, EXPORT, TRAIN_MODELS, ACTIVATE_MODELS, READ_JOBS, MANAGE_KEYS}
 
 _READ = _READ | _PIPELINE_READ
 _ALL = _ALL | _PIPELINE_READ | _RUN_PIPELINE | {EDIT_LEADER_NEEDS}
@@ -160,7 +162,7 @@ PERMISSIONS: Mapping[str, frozenset[str]] = {
     OFFICER: _READ | _RUN_PIPELINE | {RECORD_OUTCOMES, CORRECT_NODES, EXPORT},
     # A chain is reference data every portrait names nodes of, so park managers read it too.
     PARK_MANAGER: frozenset({READ_CHAINS, READ_FIRMS, READ_PARKS, EDIT_PARKS, READ_MAPS,
-                             PARK_OUTCOMES}),
+                             PARK_OUTCOMES, PARK_EXPORT}),
     LEADER: frozenset({READ_CHAINS, READ_PARKS, READ_LEADER_NEEDS, EDIT_LEADER_NEEDS}),
     ADMIN: _ALL,
 }

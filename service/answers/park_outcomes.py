@@ -6,22 +6,29 @@ portrait can list, its best :data:`MATCHED` admitted matches (firms already in t
 left out), as :func:`service.answers.portraits.park_matches` ranks them over the current
 snapshot. Any other firm is as absent to it as one that does not exist (NotFoundError: 404).
 
+A park's matches as a file (:func:`park_match_download`, for ``export`` or, for one's own
+parks, ``export:parks``) carry each firm's last contact, an outcome: it is filled only for the
+firms whose outcomes the key reads.
+
 Nothing here knows about Flask.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
+
+import pandas as pd
 
 from recommender import columns as C
 from recommender.exceptions import NotFoundError
 from service.answers import matching, portraits, queries
 
-__all__ = ["MATCHED", "matched_parks", "park_firm_ids", "park_outcome_page", "require_matched",
-           "with_names"]
+__all__ = ["EVERY_FIRM", "MATCHED", "matched_parks", "park_firm_ids", "outcome_scope",
+           "park_match_download", "park_outcome_page", "require_matched", "with_names"]
 
 MATCHED = 100  # the longest list a park's portrait shows
+EVERY_FIRM = None  # the ``outcome_scope`` of a key that reads every outcome
 
 
 def _park_firms(snapshot, chain, park: dict) -> list[str]:
@@ -92,3 +99,40 @@ def with_names(snapshot, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
              .to_dict("records")}
     return [{**item, C.NAME: names.get(item[C.FIRM_ID], {}).get(C.NAME),
              C.NAME_ZH: names.get(item[C.FIRM_ID], {}).get(C.NAME_ZH)} for item in items]
+
+
+def outcome_scope(principal) -> Sequence[str] | None:
+    """Whose outcomes ``principal`` reads: :data:`EVERY_FIRM`, or the parks whose matched
+    firms' outcomes it reads (empty: nobody's)."""
+    from recommender.store.auth import PARK_OUTCOMES, READ_OUTCOMES
+
+    if principal.can(READ_OUTCOMES):
+        return EVERY_FIRM
+    scope = principal.park_scope
+    return tuple(scope) if principal.can(PARK_OUTCOMES) and scope is not None else ()
+
+
+def park_match_download(store, chain, snapshot, park: Mapping[str, Any], *, k: int,
+                        include_excluded: bool, exclude_local: bool, lang: str,
+                        outcome_scope: Sequence[str] | None) -> tuple[pd.DataFrame, dict, str]:
+    """Return ``(rows, layout, stem)``: ``park``'s matches as the file
+    :func:`matching.park_match_file` lays out from the answer the JSON view gives, and its
+    name without the suffix.
+
+    ``outcome_scope`` says whose last contact the file shows: :data:`EVERY_FIRM`, or the parks
+    whose matched firms' outcomes the key reads (empty: nobody's).
+    """
+    from recommender.targeting.export_columns import LAST_CONTACT, LAST_CONTACT_STAGE
+
+    answer = portraits.park_matches(snapshot, chain, park, k=k,
+                                    include_excluded=include_excluded,
+                                    exclude_local=exclude_local)
+    rows, layout = matching.park_match_file(snapshot, answer, lang)
+    if outcome_scope is not EVERY_FIRM and len(rows):
+        readable = matched_parks(store, chain, snapshot, outcome_scope) if outcome_scope else {}
+        hidden = ~rows[C.FIRM_ID].astype(str).isin(set(readable))
+        for column in (LAST_CONTACT, LAST_CONTACT_STAGE):
+            if column in rows.columns:
+                rows[column] = rows[column].astype(object).mask(hidden, None)
+    stem = f"{'园区匹配' if lang == 'zh' else 'park-matches'}-{answer['park'][C.PARK_ID]}"
+    return rows, layout, stem

@@ -13,11 +13,16 @@ from marshmallow import fields, validate
 
 from recommender import columns as C
 from recommender.store.auth import READ_PARKS
-from service.answers import matching, portraits
+from service.answers import matching, park_outcomes, portraits
 from service.api.parks import PARK_ID_PATTERN, ParkProfileFields, ParkSchema
 from service.api.weak_links import FileQuerySchema
 from service.http.auth import current_principal
-from service.http.downloads import file_response, file_responses, require_export
+from service.http.downloads import (
+    file_response,
+    file_responses,
+    require_export,
+    require_park_export,
+)
 from service.http.openapi import ApiBlueprint
 from service.http.schemas import TopKQuerySchema
 from service.runtime.state import state
@@ -187,10 +192,12 @@ def park_matches(query: dict, park_id: str):
     """The firms that suit a park, best first: hard filters on its offer (land, building,
     power, clean room), then a score of tenant synergy, focus fit, capacity fit and distance,
     with reasons. Another's park is a 404 for a park manager's key. ``format=csv|xlsx``
-    downloads the list with headers in ``lang`` (needs the export permission)."""
+    downloads the list with headers in ``lang`` (needs the export permission, or for a park
+    manager's own park ``export:parks``; a firm's last contact only where the key reads its
+    outcomes)."""
     app_state = state()
     park = matching.visible_park(app_state.store, park_id, current_principal().park_scope)
-    return _matches(park, query)
+    return _matches(park, query, stored=True)
 
 
 @bp.route("/parks/match", methods=["POST"])
@@ -244,20 +251,21 @@ def assign(body: dict):
                                exclude_local=body["exclude_local"])
 
 
-def _matches(park: dict, query: dict):
-    """The matches as JSON, or as a CSV or XLSX file."""
-    require_export(query["format"])
+def _matches(park: dict, query: dict, *, stored: bool = False):
+    """The matches as JSON, or as a CSV or XLSX file (of a stored park, also for a park
+    manager's own park)."""
+    (require_park_export if stored else require_export)(query["format"])
     app_state = state()
     snapshot = app_state.snapshots.get()
-    answer = portraits.park_matches(snapshot, app_state.chain, park, k=query["k"],
-                                    include_excluded=query["include_excluded"],
-                                    exclude_local=query["exclude_local"])
     if query["format"] == "json":
-        return answer
-    lang = query["lang"]
-    rows, layout = matching.park_match_file(snapshot, answer, lang)
-    stem = f"{'园区匹配' if lang == 'zh' else 'park-matches'}-{answer['park'][C.PARK_ID]}"
+        return portraits.park_matches(snapshot, app_state.chain, park, k=query["k"],
+                                      include_excluded=query["include_excluded"],
+                                      exclude_local=query["exclude_local"])
+    rows, layout, stem = park_outcomes.park_match_download(
+        app_state.store, app_state.chain, snapshot, park, k=query["k"],
+        include_excluded=query["include_excluded"], exclude_local=query["exclude_local"],
+        lang=query["lang"], outcome_scope=park_outcomes.outcome_scope(current_principal()))
     return file_response(rows, matching.PARK_MATCH_EXPORT_COLUMNS, fmt=query["format"],
-                         lang=lang, stem=stem, snapshot=snapshot, **layout)
+                         lang=query["lang"], stem=stem, snapshot=snapshot, **layout)
 
 

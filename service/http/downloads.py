@@ -11,7 +11,9 @@ XLSX with widths, a frozen header, an auto-filter, numbers in their format and, 
 where the rows come from, the data version and as-of day and the model.
 
 Exporting needs the ``export`` permission (officers and admins): a viewer may read a ranking
-as JSON but not download it as a file.
+as JSON but not download it as a file. A park manager (``export:parks``) downloads its own
+parks' matches (:func:`require_park_export`); another park is a 404 before that, as absent as
+one that does not exist.
 
 :func:`gzipped` compresses a response for a client that accepts gzip (the pages and the
 map's GeoJSON use it).
@@ -28,7 +30,7 @@ from urllib.parse import quote
 import pandas as pd
 from flask import Response, request
 
-from recommender.store.auth import EXPORT, roles_with
+from recommender.store.auth import EXPORT, PARK_EXPORT, roles_with
 from recommender.targeting.exports import (
     CSV_MEDIA_TYPE,
     XLSX_MEDIA_TYPE,
@@ -54,8 +56,10 @@ __all__ = [
     "file_responses",
     "gzipped",
     "json_response",
+    "may_export_park",
     "media_response",
     "require_export",
+    "require_park_export",
 ]
 
 JSON_MEDIA_TYPE = "application/json"
@@ -110,6 +114,26 @@ def require_export(fmt: str) -> None:
         raise ApiError(403, "forbidden",
                        f"a {principal.role} key may read this ranking as JSON but not export "
                        f"it as {fmt}; exporting needs {EXPORT} ({', '.join(roles)})",
+                       {"permission": EXPORT, "roles": roles})
+
+
+def may_export_park(principal) -> bool:
+    """Whether ``principal`` may download a park's matches that it sees: with ``export``, or
+    a park manager's own (``export:parks``)."""
+    return principal.can(EXPORT) or (principal.can(PARK_EXPORT)
+                                      and principal.park_scope is not None)
+
+
+def require_park_export(fmt: str) -> None:
+    """Refuse a park's matches as a file (403) to a key that may export neither every list
+    nor its own parks' matches. The caller has already found the park among the key's."""
+    principal = current_principal()
+    if fmt in FILE_FORMATS and not may_export_park(principal):
+        roles = sorted(set(roles_with(EXPORT)) | set(roles_with(PARK_EXPORT)))
+        raise ApiError(403, "forbidden",
+                       f"a {principal.role} key may read a park's matches as JSON but not "
+                       f"export them as {fmt}; that needs {EXPORT}, or {PARK_EXPORT} for "
+                       f"one's own parks ({', '.join(roles)})",
                        {"permission": EXPORT, "roles": roles})
 
 

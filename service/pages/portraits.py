@@ -8,7 +8,9 @@ own parks only; another park is a 404, as for one that does not exist). Recordin
 ``OutcomeInSchema`` and stored by the same function as ``POST /api/v1/outcomes``; it
 answers 422 with the form and its messages, or goes back to the portrait (POST-redirect-GET).
 A park manager (``PARK_OUTCOMES``) reads and records the outcomes of the firms matched to its
-parks (:mod:`service.answers.park_outcomes`), on the firm's portrait and on the park's.
+parks (:mod:`service.answers.park_outcomes`), on the firm's portrait and on the park's. The
+park's matches download as the API's CSV or XLSX file (``park_matches_file``): for officers
+and admins, and for a park manager its own parks (``export:parks``).
 
 A portrait knows where it was opened from: ``link`` (the weak link whose list it came from,
 preselected in the outcome form) and ``back`` (that list's address, with its filters, sort and
@@ -50,6 +52,7 @@ __all__ = [
     "REQUIRED",
     "firm",
     "park",
+    "park_matches_file",
     "parks",
     "record_outcome",
 ]
@@ -320,6 +323,7 @@ def park(park_id: str):
         return _forbidden("park_no_read")
     from recommender.parks.scoring import NEIGHBOUR_KM, PART_WEIGHTS
     from service.answers import park_outcomes
+    from service.http.downloads import may_export_park
 
     app_state = state()
     k = request.args.get("k", type=int)
@@ -339,6 +343,37 @@ def park(park_id: str):
             park_id=park_id, page_size=PARK_OUTCOMES_SHOWN)
         outcomes["items"] = park_outcomes.with_names(snapshot, outcomes["items"])
     return _page("pages/park.html", park=portrait["park"], matches=portrait["matches"],
+                 can_download=may_export_park(g.principal),
                  k=k, sizes=MATCH_SIZES, include_excluded=include_excluded,
                  weights=PART_WEIGHTS, neighbour_km=f"{NEIGHBOUR_KM:,.0f}", outcomes=outcomes,
                  node_names=_node_names(app_state.chain), here=request.full_path.rstrip("?"))
+
+
+@bp.route("/parks/<park_id>/matches.<any(csv, xlsx):fmt>")
+@login_required
+def park_matches_file(park_id: str, fmt: str):
+    """The matches the park's portrait lists (same ``k`` and ``excluded``) as the API's CSV or
+    XLSX file, with the API's permission check and rate limit: another park is a 404."""
+    from service.answers import matching, park_outcomes
+    from service.http.downloads import file_response, require_park_export
+    from service.http.limits import check_rate
+    from service.runtime.state import state
+
+    if not g.principal.can(READ_PARKS):
+        return _forbidden("park_no_read")
+    app_state = state()
+    try:
+        park_record = matching.visible_park(app_state.store, park_id, g.principal.park_scope)
+    except NotFoundError:
+        return _not_found("park", park_id)
+    require_park_export(fmt)
+    check_rate(g.principal.id)
+    k = request.args.get("k", type=int)
+    snapshot = app_state.snapshots.get()
+    rows, layout, stem = park_outcomes.park_match_download(
+        app_state.store, app_state.chain, snapshot, park_record,
+        k=k if k in MATCH_SIZES else DEFAULT_MATCHES,
+        include_excluded=request.args.get("excluded") == "1", exclude_local=True,
+        lang=g.lang, outcome_scope=park_outcomes.outcome_scope(g.principal))
+    return file_response(rows, matching.PARK_MATCH_EXPORT_COLUMNS, fmt=fmt, lang=g.lang,
+                         stem=stem, snapshot=snapshot, **layout)
