@@ -72,8 +72,7 @@ TABLES = {"contacted": lambda r: r, "every candidate": lambda r: r["every_candid
 
 KNOWN_TRAIT = "known_trait"  # the --trait-bound feature
 # the selection variant ``lambdarank`` is (measured once, under its own name)
-DEFAULT_ROWS = ("pool" if LAMBDARANK_ROWS["pool"] else "contacted") if not LAMBDARANK_ROWS[
-    "ipw"] else "ipw"
+DEFAULT_ROWS = "_".join([k for k in ("pool", "ipw") if LAMBDARANK_ROWS[k]] or ["contacted"])
 
 
 def hidden_traits(world, data, chain, region) -> pd.Series:

@@ -210,8 +210,9 @@ def evaluate(ctx: click.Context, as_json: bool, out_dir: str | None, test_share:
     outcomes drawn from the true utilities, with the rank correlation of each method's score
     with the true utility over the whole pool, the one-hop share of its top 10 and the share of
     the prior-to-oracle headroom it captures. LambdaRank from scratch (``lambdarank_plain``)
-    shows what boosting from the prior adds; ``lambdarank_contacted``, ``lambdarank_ipw`` and
-    ``lambdarank_pool`` compare the corrections of the officers' selection.
+    shows what boosting from the prior adds; ``lambdarank_contacted``, ``lambdarank_ipw``,
+    ``lambdarank_pool`` and ``lambdarank_pool_ipw`` compare the corrections of the officers'
+    selection.
     """
     from recommender import columns as C
     from recommender.ranking.evaluation import backtest

@@ -9,9 +9,9 @@
                 ``valid_share`` of the earlier window's groups (never on the later window);
                 it boosts from the prior (``prior_weight``) and treats the officers'
                 selection as :data:`LAMBDARANK_ROWS` says
-``lambdarank_contacted``, ``lambdarank_ipw``, ``lambdarank_pool``  the selection
-                uncorrected (contacts only), corrected by inverse-propensity weights, or by
-                the pool rows of :mod:`recommender.ranking.selection`
+``lambdarank_contacted``, ``lambdarank_ipw``, ``lambdarank_pool``, ``lambdarank_pool_ipw``
+                the selection uncorrected (contacts only), corrected by inverse-propensity
+                weights, by the pool rows of :mod:`recommender.ranking.selection`, or by both
                 (:data:`SELECTION_METHODS`; not in :data:`METHODS`, ask for them)
 ``lambdarank_plain``  the same from scratch (``prior_weight=0``); not in :data:`METHODS`,
                 ask for it
@@ -53,7 +53,8 @@ __all__ = ["LAMBDARANK_ROWS", "METHODS", "SCORERS", "SELECTION_METHODS", "SIZE_C
 
 METHODS = ("random", "size_only", "prior", "logistic", "lambdarank", "oracle")
 # the corrections of the officers' selection compared (recommender.ranking.selection)
-SELECTION_METHODS = ("lambdarank_contacted", "lambdarank_ipw", "lambdarank_pool")
+SELECTION_METHODS = ("lambdarank_contacted", "lambdarank_ipw", "lambdarank_pool",
+                     "lambdarank_pool_ipw")
 # how ``lambdarank`` (and ``lambdarank_plain``) treats the officers' selection
 # (chosen on seeds 1-6, benchmarks/bench_ranking_seeds.py: inverse-propensity weights give
 # fewer one-hop neighbours to the top 10, but early stopping on the unweighted later campaigns
@@ -163,7 +164,9 @@ def _fit_ranker(train, ctx, name: str, *, pool: bool = True, ipw: bool = False,
     full = ctx.get("pool_frame")
     full = train if full is None or CONTACTED not in full.columns else full
     full = full.reset_index(drop=True)
-    weights = None
+    fit, valid = time_split(full, test_share=ctx["valid_share"], date=ctx["date"],
+                            group_id=ctx[C.GROUP_ID])
+    weight = eval_weight = None
     if CONTACTED in full.columns:
         contacted = full[CONTACTED].to_numpy(bool)
         weights = np.where(contacted, 1.0, pool_weight)
@@ -171,12 +174,10 @@ def _fit_ranker(train, ctx, name: str, *, pool: bool = True, ipw: bool = False,
             weights = np.where(contacted, ipw_weights(contact_propensity(full), contacted),
                                pool_weight)
         if not pool:
-            full, weights = full[contacted], weights[contacted]
-    fit, valid = time_split(full, test_share=ctx["valid_share"], date=ctx["date"],
-                            group_id=ctx[C.GROUP_ID])
-    weight = None if weights is None else pd.Series(weights, index=full.index)[fit.index]
-    eval_weight = (pd.Series(weights, index=full.index)[valid.index].to_numpy()
-                   if ipw and weights is not None else None)
+            fit, valid = contacted_only(fit), contacted_only(valid)
+        weights = pd.Series(weights, index=full.index)
+        weight = weights[fit.index].to_numpy()
+        eval_weight = weights[valid.index].to_numpy() if ipw else None
     params = dict(ctx["ranker_params"] or {})
     params.setdefault("random_state", ctx["seed"])
     params.update(overrides)
@@ -231,6 +232,12 @@ def _lambdarank_pool(train, ctx) -> Callable:
     return _fit_ranker(train, ctx, "lambdarank_pool", pool=True, ipw=False)
 
 
+def _lambdarank_pool_ipw(train, ctx) -> Callable:
+    """LambdaRank on the pool rows and the contacts, these weighted by their inverse
+    propensity (early stopping on the weighted NDCG)."""
+    return _fit_ranker(train, ctx, "lambdarank_pool_ipw", pool=True, ipw=True)
+
+
 def _oracle(train, ctx) -> Callable:
     truth = ctx["truth"]
 
@@ -246,5 +253,6 @@ SCORERS: dict[str, Callable] = {
     "random": _random, "size_only": _size_only, "prior": _prior, "logistic": _logistic,
     "lambdarank": _lambdarank, "lambdarank_plain": _lambdarank_plain,
     "lambdarank_contacted": _lambdarank_contacted, "lambdarank_ipw": _lambdarank_ipw,
-    "lambdarank_pool": _lambdarank_pool, "oracle": _oracle,
+    "lambdarank_pool": _lambdarank_pool, "lambdarank_pool_ipw": _lambdarank_pool_ipw,
+    "oracle": _oracle,
 }
