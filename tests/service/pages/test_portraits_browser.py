@@ -73,6 +73,10 @@ def test_a_park_manager_sees_its_park(browse, site, keys, shoot):
     with page.expect_navigation():
         page.select_option("#k", "10")  # the page's script submits the form
     assert page.locator("#matches tbody tr").count() == 10
+    # the manager downloads its own park's list as shown, as an Excel file
+    with page.expect_download() as download:
+        page.click("#park-export-xlsx")
+    assert download.value.suggested_filename == f"园区匹配-{OWN}.xlsx"
     first = page.locator("#matches tbody tr").first
     firm = first.get_attribute("data-firm")
     with page.expect_navigation():
