@@ -37,7 +37,10 @@ names chips because its customers make them, not because it does: it gets no lin
 *device node*, a node whose every HS code is a semiconductor device or an integrated circuit
 (:data:`DEVICE_HEADINGS`). "used in analog ICs" in an assembly house's description does not
 make it a maker of analog chips. A role phrase that follows words of buying it ("outsources
-its assembly and test services") is not the firm's own business.
+its assembly and test services") is not the firm's own business; nor is one that is neither in
+the first sentence, where a description states the main business, nor borne out by customers
+who make chips (foundries, fabless design houses); and a firm that sells its products to
+equipment makers (OEMs, ODMs) makes chips even if it licenses IP too.
 
 The texts are scanned as one joined string by two compiled regular expressions, each a
 trie of keywords (those starting with a CJK character, and the others), and hits are
@@ -99,7 +102,8 @@ NON_MAKER_ROLES = (
         r"\bip (?:blocks?|cores?|librar(?:y|ies)|licens\w*|vendors?|providers?)\b",
         r"\b(?:semiconductor|silicon|chip|design|interface) ip\b",
         r"\bintellectual property (?:blocks?|cores?|licens\w*)\b",
-        r"\blicens(?:es|ing) (?:its |of )?(?:[\w/-]+ ){0,4}(?:technolog(?:y|ies)|ip|patents?)\b",
+        r"\blicens(?:es|ing) (?:its |of )?(?:[\w/-]+ )?(?:chip|semiconductor|circuit|memory|fpga|"
+        r"processor|rf)\w* (?:technolog(?:y|ies)|ip|designs?)\b",
         r"(?:芯片|半导体|硅)ip", r"ip核", r"ip授权")),
     ("assembly_test", "封装测试服务", "assembly and test services", (
         r"\b(?:assembl(?:y|ing)|packag(?:e|ing)) and test(?:ing)? services?\b",
@@ -112,6 +116,15 @@ _ROLE_PATTERN = re.compile("|".join(
 _BUYS = re.compile(r"(?:outsourc\w*|third[- ]part\w*|subcontract\w*|rel(?:y|ies) on|"
                    r"purchas\w*|procur\w*|委外|外包)[^.;。；]{0,40}$")
 _BUYS_WINDOW = 60
+# A role is the firm's own business when its first sentence names it, or when its customers
+# are chip makers; a firm that sells its own products to equipment makers makes chips.
+_FIRST_SENTENCE = re.compile(r"[.!?]\s+(?=[a-z])|[。！？；;]")
+_SERVES_CHIP_MAKERS = re.compile(
+    r"\b(?:foundr(?:y|ies)|integrated devices? manufacturers|idms?|fabless|design houses|"
+    r"semiconductor companies|chip ?makers|chip companies)\b|晶圆厂|芯片设计(?:企业|公司)")
+_SELLS_TO_MAKERS = re.compile(
+    r"\b(?:sells?|markets?|supplies|supply)\b[^.;]{0,80}\b(?:original equipment manufacturers|"
+    r"original design manufacturers|oems?|odms?)\b|向(?:整机|终端)厂商销售")
 
 
 @dataclass(frozen=True, eq=False)
@@ -407,15 +420,24 @@ def non_maker_roles(texts: Iterable[str]) -> list[str | None]:
 
     >>> non_maker_roles(["Provides IC assembly and testing services to chip makers.",
     ...                  "Designs analog ICs; outsources assembly and test services.",
+    ...                  "FPGAs and IP cores; it sells its products to OEMs.",
     ...                  "集成电路封装测试服务", None])
-    ['assembly_test', None, 'assembly_test', None]
+    ['assembly_test', None, None, 'assembly_test', None]
     """
     out: list[str | None] = []
     for text in texts:
         lowered = text.lower() if isinstance(text, str) else ""
         role = None
+        if _SELLS_TO_MAKERS.search(lowered):
+            out.append(role)
+            continue
+        first = _FIRST_SENTENCE.search(lowered)
+        first_end = first.start() if first else len(lowered)
+        serves = _SERVES_CHIP_MAKERS.search(lowered) is not None
         for match in _ROLE_PATTERN.finditer(lowered):
-            if not _BUYS.search(lowered[max(0, match.start() - _BUYS_WINDOW):match.start()]):
+            if ((match.start() < first_end or serves)
+                    and not _BUYS.search(lowered[max(0, match.start() - _BUYS_WINDOW):
+                                                 match.start()])):
                 role = match.lastgroup
                 break
         out.append(role)
