@@ -274,6 +274,8 @@ def test_a_park_portrait(visitor, keys, login):
     assert "园区画像" in html and "松山湖高新技术产业开发区" in html and "东莞市" in html
     assert '<dd id="park-capacity">10</dd>' in html and 'id="park-rent">45.0<' in html
     assert "研发投入奖励" in html and 'id="park-illustrative"' in html
+    assert "北纬 22.9200°，东经 113.8800°" in html  # as Chinese maps write a place
+    assert 'id="park-exports"' not in html  # a viewer exports nothing
     assert 'data-node="multimeters"' in html and "万用表" in html  # focus nodes, named
     assert 'href="/firms/ref-uni-t"' in html  # tenants link to their portraits
     matches = _rows(html, "matches")
@@ -289,6 +291,8 @@ def test_park_matches_are_the_api_s(visitor, keys, login, client, as_role):
     api = client.get(f"/api/v1/parks/{OWN}/matches?k=10", headers=as_role("park_manager"))
     assert shown == [item["firm_id"] for item in api.get_json()["items"]]
     assert "Firms that suit the park" in html and "a focus of the park" in html
+    assert "22.9200° N, 113.8800° E" in html
+    assert f'href="/parks/{OWN}/matches.xlsx?k=10"' in html  # its own park's list, as shown
 
 
 def test_park_matches_may_include_the_excluded(visitor, keys, login):
