@@ -5,6 +5,7 @@ Usage::
     .venv/bin/python benchmarks/bench_ranking_seeds.py [--seeds 1,2,3,4,5,6] [--firms 20000]
                                                        [--backtest 4] [--json FILE]
                                                        [--trait-bound [--trait-noise SD]]
+                                                       [--prior-feature]
 
 For each seed, a world of ``--firms`` synthetic firms (``recommender.demo.generator``), the
 weak links diagnosed from it, its training frame split by time (the later 30 % of the
@@ -27,6 +28,11 @@ feature built from outcomes can read the trait better, so the gap between this l
 ``lambdarank`` bounds what better engagement features could add. With ``--trait-noise SD``
 the ranker gets a noisy read instead, trait + N(0, SD^2) drawn once per firm (its correlation
 with the trait is printed): how good a read of the history would have to be to help.
+
+``--prior-feature`` also trains LambdaRank with the prior's score as one more feature (it
+still boosts from it): the trees can then split on where a firm stands in the prior, e.g. read
+the engagement features differently at the top of the prior than below it. It is measured like
+the other methods and shown as ``lambdarank_prior_feature`` in the every-candidate table.
 
 Model choices are made on seeds 1-6 (the default); the demo world (seed 7) is reported with
 ``chainscout demo build && chainscout evaluate``, never tuned on.
@@ -71,6 +77,7 @@ TABLES = {"contacted": lambda r: r, "every candidate": lambda r: r["every_candid
 
 
 KNOWN_TRAIT = "known_trait"  # the --trait-bound feature
+PRIOR_FEATURE = "prior_score"  # the --prior-feature feature
 # the selection variant ``lambdarank`` is (measured once, under its own name)
 DEFAULT_ROWS = "_".join([k for k in ("pool", "ipw") if LAMBDARANK_ROWS[k]] or ["contacted"])
 
@@ -132,8 +139,28 @@ def trait_bound(world, data, chain, region, earlier, later, candidates,
                 for name in (BEST_PRIOR_STAGE, MEAN_PRIOR_STAGE)}}
 
 
+def with_prior_feature(frame: pd.DataFrame, features: list[str]) -> pd.DataFrame:
+    """``frame`` plus the prior's score of each row as a feature."""
+    from recommender.ranking.prior import prior_scores
+
+    return frame.assign(**{PRIOR_FEATURE: np.asarray(prior_scores(frame[features]), float)})
+
+
+def prior_feature(results: dict, earlier, later, candidates, outcome_model) -> None:
+    """Add LambdaRank with the prior's score as a feature to ``results``' tables."""
+    features = default_features(earlier)
+    name = "lambdarank_prior_feature"
+    extra = evaluate(*(with_prior_feature(f, features) for f in (earlier, later)), seed=0,
+                     methods=["lambdarank"], features=[*features, PRIOR_FEATURE],
+                     candidates=with_prior_feature(candidates, features),
+                     outcome_model=outcome_model)
+    results["metrics"][name] = extra["metrics"]["lambdarank"]
+    results["every_candidate"]["metrics"][name] = extra["every_candidate"]["metrics"]["lambdarank"]
+    results[name] = {k: extra["lambdarank"][k] for k in ("best_iteration", "importance")}
+
+
 def one_world(seed: int, firms: int, folds: int, bound: bool = False,
-              noise: float = 0.0) -> dict:
+              noise: float = 0.0, with_prior: bool = False) -> dict:
     chain, region = load_chain(), load_region()
     world = generate_world(n_firms=firms, seed=seed, chain=chain, region=region)
     data = chain_data_from_world(world, chain=chain, region=region)
@@ -145,6 +172,8 @@ def one_world(seed: int, firms: int, folds: int, bound: bool = False,
                        methods=[*METHODS, *(m for m in SELECTION_METHODS
                                             if m != f"lambdarank_{DEFAULT_ROWS}")],
                        outcome_model=data.outcome_model)
+    if with_prior:
+        prior_feature(results, earlier, later, candidates, data.outcome_model)
     if bound:
         results["trait_bound"] = trait_bound(world, data, chain, region, earlier, later,
                                              candidates, noise)
@@ -204,13 +233,15 @@ def main() -> None:
                         help="also train LambdaRank knowing the hidden trait of contacted firms")
     parser.add_argument("--trait-noise", type=float, default=0.0,
                         help="with --trait-bound: SD of the error added to the trait (0: exact)")
+    parser.add_argument("--prior-feature", action="store_true",
+                        help="also train LambdaRank with the prior's score as a feature")
     parser.add_argument("--json", default=None, help="write every result to this file")
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
     results = {}
     for seed in seeds:
         results[seed] = one_world(seed, args.firms, args.backtest, args.trait_bound,
-                                  args.trait_noise)
+                                  args.trait_noise, args.prior_feature)
         margins = []
         for name, pick in TABLES.items():
             table = pick(results[seed])
