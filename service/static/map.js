@@ -740,14 +740,18 @@
     this.hideTip();
   };
 
-  // Park names placed one by one where they overlap no name placed before (the first spot
-  // of LABEL_SPOTS that is free, else the one that overlaps least). A name that would still
-  // cover more than CROWDED of itself is left out until the map is zoomed in further, as
-  // Chinese web maps do; its park's tooltip names it whole meanwhile.
+  // Park names placed one by one where they overlap no mark, place name or park name placed
+  // before (the first spot of LABEL_SPOTS that is free, else the one that overlaps least). A
+  // name that would still cover more than CROWDED of itself is left out until the map is
+  // zoomed in further, as Chinese web maps do; its park's tooltip names it whole meanwhile.
   RecruitmentMap.prototype.placeParkLabels = function () {
     var labels = Array.prototype.slice.call(this.layers.parks.querySelectorAll(".park-label"));
     var placed = labels.map(function (label) {
       return label.parentNode.querySelector(".park-mark").getBoundingClientRect();
+    });
+    // the cities and countries named on the map stay readable too
+    Array.prototype.forEach.call(this.layers.labels.querySelectorAll(".label"), function (name) {
+      if (getComputedStyle(name).display !== "none") { placed.push(name.getBoundingClientRect()); }
     });
     var overlap = function (a, b) {
       return Math.max(0, Math.min(a.right, b.right) - Math.max(a.left, b.left)) *
