@@ -14,7 +14,9 @@ a new active model or a new data version (it asks at most every ``SNAPSHOT_CHECK
 at once after this process recorded an outcome or activated a model), builds the next snapshot
 and swaps the reference; until then the old one serves. ``SNAPSHOT_REFRESH = "background"``
 builds in a thread, off the request path; ``"inline"`` builds on the request that noticed the
-change (other threads keep the old one meanwhile). The very first snapshot is built on first use.
+change (other threads keep the old one meanwhile). The very first snapshot is built on first use;
+a request that finds another thread building it waits ``FIRST_WAIT_SECONDS`` at most, then is
+answered 503 ``warming_up`` with ``Retry-After`` (:class:`SnapshotNotReady`).
 """
 
 from __future__ import annotations
@@ -32,10 +34,22 @@ import pandas as pd
 from flask import current_app
 
 from recommender.config import Settings
+from recommender.exceptions import NotFittedError
 
-__all__ = ["ServiceState", "Snapshot", "Snapshots", "log", "state"]
+__all__ = ["FIRST_WAIT_SECONDS", "ServiceState", "Snapshot", "SnapshotNotReady", "Snapshots",
+           "log", "state"]
 
 log = logging.getLogger("service.runtime.state")
+# How long a request waits for the first snapshot that another thread is building, before a
+# 503 (within gunicorn's worker timeout, which kills a worker whose request takes longer, and
+# the build with it: the first snapshot of a large store takes minutes)
+FIRST_WAIT_SECONDS = 60.0
+
+
+class SnapshotNotReady(NotFittedError):
+    """The first snapshot is still being built (a 503 with ``Retry-After``)."""
+
+    code = "warming_up"
 
 
 @dataclass(frozen=True, eq=False)
@@ -83,16 +97,21 @@ class Snapshots:
         Build a new snapshot in a thread (True) or on the request that noticed the change.
     retry_seconds : float
         After a failed build, how long to keep the old snapshot before trying again.
+    first_wait_seconds : float
+        How long :meth:`get` waits for a first snapshot that another thread is building
+        before it raises :class:`SnapshotNotReady`.
     """
 
     def __init__(self, build: Callable, wanted: Callable, *, check_seconds: float = 2.0,
                  background: bool = True, retry_seconds: float = 30.0,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic,
+                 first_wait_seconds: float = FIRST_WAIT_SECONDS):
         self._build = build
         self._wanted = wanted
         self.check_seconds = float(check_seconds)
         self.background = bool(background)
         self.retry_seconds = float(retry_seconds)
+        self.first_wait_seconds = float(first_wait_seconds)
         self._clock = clock
         self._current: Snapshot | None = None
         self._lock = threading.Lock()  # one build at a time
@@ -143,15 +162,20 @@ class Snapshots:
     def start(self) -> None:
         """Build the first snapshot in a background thread (a worker warming up)."""
         if self._current is None:
-            self._spawn(lambda: self._first())
+            self._spawn(lambda: self._first(wait=True))
 
     # --- machinery ----------------------------------------------------------------------------
-    def _first(self) -> Snapshot:
-        with self._lock:
+    def _first(self, *, wait: bool = False) -> Snapshot:
+        if not self._lock.acquire(timeout=-1 if wait else self.first_wait_seconds):
+            raise SnapshotNotReady("the rankings are still being scored (the first snapshot "
+                                   "of this process); try again shortly")
+        try:
             if self._current is None:
                 self._current = self._make(self._wanted(), None)
                 self._checked = self._clock()
             return self._current
+        finally:
+            self._lock.release()
 
     def _refresh(self, snapshot: Snapshot) -> Snapshot:
         self._stale = False
