@@ -165,6 +165,9 @@ def warm_up(process: subprocess.Popen, port: int, path: str, headers: dict, work
         except OSError:
             time.sleep(0.5)
             continue
+        if status == 503:  # the first snapshot is still being scored: retry
+            time.sleep(1)
+            continue
         if status != 200:
             raise SystemExit(f"{path} answered {status}: {body[:500]!r}")
         fast = fast + 1 if took < 0.05 else 0
