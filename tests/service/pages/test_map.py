@@ -126,6 +126,7 @@ def test_weak_links_are_ranked_only_for_roles_that_read_rankings(logged_in):
     ranked = logged_in("viewer").get("/map").get_data(as_text=True)
     first = re.search(r'<option value="([a-z_]+)" selected>\s*1\. ', ranked)
     assert first, "the weakest link, ranked 1, is chosen first"
+    assert re.search(r'selected>\s*1\. [^<（(]+（薄弱程度 \d\.\d\d）', ranked)  # a named figure
 
     unranked = logged_in("park_manager").get("/map")
     assert unranked.status_code == 200
@@ -133,7 +134,7 @@ def test_weak_links_are_ranked_only_for_roles_that_read_rankings(logged_in):
     options = re.findall(r'<option value="([a-z_]+)"[^>]*>\s*([^<]*)</option>',
                          html.split('id="map-weak-link"')[1].split("</select>")[0])
     assert len(options) > 10
-    assert not any(re.match(r"\d+\. ", label) or re.search(r"\(\d+\.\d\d\)", label)
+    assert not any(re.match(r"\d+\. ", label) or re.search(r"\d+\.\d\d", label)
                    for _, label in options)
 
 
