@@ -9,6 +9,9 @@ maps both layouts to our columns and validates the whole file first, like
 row and column.
 
 The country stays an English name here; ``recommender.firms.ingest`` turns it into ISO codes.
+The source's ``industry`` is kept as a label (``industry_code``, a classifier feature when one
+asks for it); it never places a firm in a chain node by itself: a semiconductor listing of an
+IP licensor or an assembly house is no maker of chips (``recommender.firms.keywords``).
 
 Firm key
 --------
