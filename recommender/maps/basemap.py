@@ -40,6 +40,7 @@ import functools
 import hashlib
 import importlib.metadata
 import importlib.resources
+import os
 from pathlib import Path
 
 import numpy as np
@@ -273,7 +274,7 @@ def _layers(tolerance: float, grid: float, min_area: float) -> dict:
         try:
             folder.mkdir(parents=True, exist_ok=True)
             for name, frame in layers.items():
-                partial = folder / f"{name}.parquet.part"
+                partial = folder / f"{name}.parquet.{os.getpid()}.part"  # processes build at once
                 frame.to_parquet(partial)
                 partial.replace(folder / f"{name}.parquet")
         except OSError:  # a read-only checkout: the first folder is enough
