@@ -5,8 +5,9 @@ Usage::
     .venv/bin/python benchmarks/bench_demo_build.py [--firms N] [--seed S] [--out DIR]
                                                     [--no-tracemalloc] [--store [URL]]
 
-Prints the wall and CPU time of each phase (firms, nodes, text, history, write parquet; the
-history phase includes assembling the frames), the row count and file size of each table,
+Prints the wall and CPU time and the peak resident memory of each phase (firms, nodes, text,
+history, write parquet, store; the history phase includes assembling the frames; the CPU
+total is the sum of the phases'), the row count and file size of each table,
 and peak memory three ways: the process's maximum resident set size (``ru_maxrss``, which
 covers everything), the ``tracemalloc`` peak (Python objects and NumPy buffers, not Arrow's
 memory pool) and the peak of Arrow's memory pool. ``tracemalloc`` slows allocation-heavy
@@ -21,6 +22,7 @@ import argparse
 import resource
 import sys
 import tempfile
+import threading
 import time
 import tracemalloc
 from pathlib import Path
@@ -35,12 +37,23 @@ PHASES = ("firms", "nodes", "text", "history", "write parquet")
 
 
 class PhaseClock:
-    """Record wall and CPU seconds between successive phase names."""
+    """Record wall and CPU seconds, and the peak resident memory (sampled every 0.1 s),
+    between successive phase names."""
 
     def __init__(self) -> None:
-        self.rows: list[tuple[str, float, float]] = []
+        self.rows: list[tuple[str, float, float, float]] = []
         self._name: str | None = None
         self._wall = self._cpu = 0.0
+        self._peak = 0
+        self._stop = threading.Event()
+        threading.Thread(target=self._sample, daemon=True).start()
+
+    def _sample(self) -> None:
+        import psutil
+
+        me = psutil.Process()
+        while not self._stop.wait(0.1):
+            self._peak = max(self._peak, me.memory_info().rss)
 
     @staticmethod
     def _cpu_now() -> float:
@@ -52,8 +65,11 @@ class PhaseClock:
             return
         wall, cpu = time.perf_counter(), self._cpu_now()
         if self._name is not None:
-            self.rows.append((self._name, wall - self._wall, cpu - self._cpu))
-        self._name, self._wall, self._cpu = name, wall, cpu
+            self.rows.append((self._name, wall - self._wall, cpu - self._cpu,
+                              self._peak / 2**20))
+        self._name, self._wall, self._cpu, self._peak = name, wall, cpu, 0
+        if name is None:
+            self._stop.set()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -94,10 +110,10 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"demo world: {args.firms:,} synthetic firms, seed {args.seed}, "
           f"generator {world.params['version']}")
-    print(f"{'phase':<15}{'wall s':>9}{'cpu s':>9}")
-    for name, wall, cpu in clock.rows:
-        print(f"{name:<15}{wall:>9.2f}{cpu:>9.2f}")
-    print(f"{'total':<15}{total:>9.2f}")
+    print(f"{'phase':<15}{'wall s':>9}{'cpu s':>9}{'peak MB':>9}")
+    for name, wall, cpu, peak in clock.rows:
+        print(f"{name:<15}{wall:>9.2f}{cpu:>9.2f}{peak:>9,.0f}")
+    print(f"{'total':<15}{total:>9.2f}{sum(row[2] for row in clock.rows):>9.2f}")
     print(f"{'table':<12}{'rows':>14}{'MB on disk':>12}")
     for name, frame in world.tables().items():
         print(f"{name:<12}{len(frame):>14,}{sizes[name] / 2**20:>12.1f}")

@@ -5,14 +5,16 @@ Writes compile a statement once and hand chunks of rows to the driver's ``execut
 table as Python objects. A first load takes the fast path: looking up the stored rows of an
 empty table asks nothing, and on SQLite a large insert into an empty table builds its secondary
 indexes after the rows (one sort rather than an index insert per row) with a page cache large
-enough for the table's key indexes (:data:`SQLITE_BULK_CACHE_KIB`).
+enough for the table's key indexes (:data:`SQLITE_BULK_CACHE_KIB`), and the indexes stay down
+for the rest of the transaction, so that a large load written in chunks pays for them once.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Sequence
+import weakref
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -22,13 +24,21 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from recommender.exceptions import DataError
-from recommender.store.frames import CHUNK_ROWS, column_chunks, column_kind, empty_frame, from_rows
+from recommender.store.frames import (
+    CHUNK_ROWS,
+    column_chunks,
+    column_kind,
+    empty_frame,
+    from_rows,
+    python_values,
+)
 
 __all__ = [
     "BULK_ROWS",
     "IN_CHUNK",
     "KEYS_CHUNK",
     "SQLITE_BULK_CACHE_KIB",
+    "bound_chunks",
     "copy_rows",
     "delete",
     "execute_many",
@@ -169,17 +179,46 @@ def execute_many(
     }
     varying = [b for b in binds if b not in fixed]
     sql = str(compiled)
-    for columns in column_chunks(frame[varying]):
+    for columns in bound_chunks(frame[varying], [processors[n] for n in varying]):
         values = dict(zip(varying, columns, strict=True))
-        for name in varying:
-            if processors[name] is not None:
-                values[name] = [processors[name](v) for v in values[name]]
         size = len(columns[0])
         rows = zip(*(values[b] if b in values else [fixed[b]] * size for b in binds), strict=True)
         if compiled.positional:
             conn.exec_driver_sql(sql, list(rows))
         else:
             conn.exec_driver_sql(sql, [dict(zip(binds, row, strict=True)) for row in rows])
+
+
+def bound_chunks(frame: pd.DataFrame, processors: Sequence) -> Iterator[list[list]]:
+    """Yield the columns of a canonical frame as lists of the values a driver is sent,
+    ``CHUNK_ROWS`` rows at a time: Python values (missing as None) passed through each
+    column's bind processor (None: none). A column with a processor (dates and times, JSON)
+    is converted once per distinct value, not once per row: a bulk write's timestamps are
+    mostly one value.
+
+    >>> frame = pd.DataFrame({"n": [1.5, None], "d": pd.to_datetime(["2026-01-02", None])})
+    >>> next(bound_chunks(frame, [None, lambda v: v and v.date().isoformat()]))
+    [[1.5, None], ['2026-01-02', None]]
+    """
+    for start in range(0, len(frame), CHUNK_ROWS):
+        part = frame.iloc[start : start + CHUNK_ROWS]
+        out = []
+        for name, processor in zip(part.columns, processors, strict=True):
+            column = part[name]
+            if processor is None:
+                out.append(python_values(column))
+                continue
+            try:
+                codes, uniques = pd.factorize(column, use_na_sentinel=True)
+            except TypeError:  # unhashable values (lists): one at a time
+                out.append([processor(v) for v in python_values(column)])
+                continue
+            converted = [processor(v) for v in python_values(pd.Series(uniques))]
+            table = np.empty(len(converted) + 1, dtype=object)
+            table[:-1] = converted
+            table[-1] = processor(None) if (codes < 0).any() else None  # code -1: missing
+            out.append(table[codes].tolist())
+        yield out
 
 
 def _processor(type_: sa.types.TypeEngine, dialect: sa.Dialect):
@@ -262,25 +301,51 @@ def is_empty(conn: sa.Connection, table: sa.Table) -> bool:
     return conn.execute(sa.select(sa.literal(1)).select_from(table).limit(1)).first() is None
 
 
+# connections inside a bulk load: the indexes dropped per table, the page cache to restore
+_LOADING: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 @contextlib.contextmanager
 def _sqlite_bulk_load(conn: sa.Connection, table: sa.Table, rows: int):
-    """Around a large insert into an empty SQLite table: drop its secondary indexes and build
-    them again after the rows, with a large page cache meanwhile. Inside the caller's
-    transaction, so a failed load leaves table and indexes as they were."""
-    if rows < BULK_ROWS or not is_empty(conn, table):
+    """Around a large insert into an empty SQLite table: drop its secondary indexes, with a
+    large page cache meanwhile, and build them again when the transaction commits (one sort
+    rather than an index insert per row). The later inserts of the same transaction into the
+    table (a large load written chunk by chunk) find the indexes already down. Inside the
+    caller's transaction, so a failed load leaves table and indexes as they were."""
+    loading = _LOADING.get(conn)
+    if (loading is None or table.name not in loading[0]) and (
+            rows < BULK_ROWS or not is_empty(conn, table)):
         yield
         return
-    cache = conn.exec_driver_sql("PRAGMA cache_size").scalar()
-    conn.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_BULK_CACHE_KIB}")
-    indexes = sorted(table.indexes, key=lambda index: str(index.name))
-    try:
+    if loading is None:
+        cache = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+        conn.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_BULK_CACHE_KIB}")
+        loading = _LOADING[conn] = ({}, int(cache))
+        sa.event.listen(conn, "commit", _end_bulk_load, once=True)
+        sa.event.listen(conn, "rollback", _drop_bulk_load, once=True)
+    if table.name not in loading[0]:
+        indexes = sorted(table.indexes, key=lambda index: str(index.name))
         for index in indexes:
             index.drop(conn)
-        yield
+        loading[0][table.name] = indexes
+    yield
+
+
+def _end_bulk_load(conn: sa.Connection) -> None:
+    """At commit: build the indexes the bulk loads of the transaction dropped."""
+    dropped, cache = _LOADING.pop(conn, ({}, None))
+    for indexes in dropped.values():
         for index in indexes:
             index.create(conn)
-    finally:
-        conn.exec_driver_sql(f"PRAGMA cache_size={int(cache)}")
+    if cache is not None:
+        conn.exec_driver_sql(f"PRAGMA cache_size={cache}")
+
+
+def _drop_bulk_load(conn: sa.Connection) -> None:
+    """At rollback: SQLite restores the dropped indexes itself; restore the page cache."""
+    _, cache = _LOADING.pop(conn, ({}, None))
+    if cache is not None:
+        conn.connection.driver_connection.execute(f"PRAGMA cache_size={cache}")
 
 
 def is_in(values: pd.Series, wanted) -> np.ndarray:
@@ -296,9 +361,17 @@ def is_in(values: pd.Series, wanted) -> np.ndarray:
     """
     array = pa.array(values, from_pandas=True)
     try:
-        found = pc.is_in(array, value_set=pa.array(list(wanted)).cast(array.type))
+        if isinstance(wanted, pa.Array | pa.ChunkedArray):
+            value_set = wanted
+        elif isinstance(wanted, pd.Series | pd.Index | np.ndarray):
+            value_set = pa.array(wanted, from_pandas=True)  # no Python objects on the way
+        else:
+            value_set = pa.array(list(wanted))
+        found = pc.is_in(array, value_set=value_set.cast(array.type))
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-        return np.asarray(pd.Series(values).isin(list(wanted)), bool)
+        listed = wanted.to_pylist() if isinstance(wanted, pa.Array | pa.ChunkedArray) \
+            else list(wanted)
+        return np.asarray(pd.Series(values).isin(listed), bool)
     return np.asarray(found.fill_null(False).to_numpy(zero_copy_only=False), bool)
 
 
