@@ -118,7 +118,8 @@ _BUYS = re.compile(r"(?:outsourc\w*|third[- ]part\w*|subcontract\w*|rel(?:y|ies)
 _BUYS_WINDOW = 60
 # A role is the firm's own business when its first sentence names it, or when its customers
 # are chip makers; a firm that sells its own products to equipment makers makes chips.
-_FIRST_SENTENCE = re.compile(r"[.!?]\s+(?=[a-z])|[。！？；;]")
+_FIRST_SENTENCE = re.compile(  # "Inc." or "Co." in a firm's name ends no sentence
+    r"(?<!\binc)(?<!\bco)(?<!\bltd)(?<!\bcorp)(?<!\bplc)[.!?]\s+(?=[a-z])|[。！？；;]")
 _SERVES_CHIP_MAKERS = re.compile(
     r"\b(?:foundr(?:y|ies)|integrated devices? manufacturers|idms?|fabless|design houses|"
     r"semiconductor companies|chip ?makers|chip companies)\b|晶圆厂|芯片设计(?:企业|公司)")
@@ -418,7 +419,7 @@ def non_maker_roles(texts: Iterable[str]) -> list[str | None]:
     """Return, per text, the first :data:`NON_MAKER_ROLES` role it names as its own business,
     or None.
 
-    >>> non_maker_roles(["Provides IC assembly and testing services to chip makers.",
+    >>> non_maker_roles(["Acme Inc. provides IC assembly and testing services. It grew.",
     ...                  "Designs analog ICs; outsources assembly and test services.",
     ...                  "FPGAs and IP cores; it sells its products to OEMs.",
     ...                  "集成电路封装测试服务", None])
