@@ -93,8 +93,11 @@ def main(argv: list[str] | None = None) -> int:
         out = args.out or Path(tmp)
         clock("write parquet")
         paths = write_world(world, out)
+        rows = {name: len(frame) for name, frame in world.tables().items()}
         if args.store:
-            from recommender.demo.install import install_world
+            from recommender.demo.install import install_world, without_truth
+
+            world = without_truth(world)  # as build_demo does
             from recommender.store import open_store
 
             clock("store")
@@ -115,8 +118,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:<15}{wall:>9.2f}{cpu:>9.2f}{peak:>9,.0f}")
     print(f"{'total':<15}{total:>9.2f}{sum(row[2] for row in clock.rows):>9.2f}")
     print(f"{'table':<12}{'rows':>14}{'MB on disk':>12}")
-    for name, frame in world.tables().items():
-        print(f"{name:<12}{len(frame):>14,}{sizes[name] / 2**20:>12.1f}")
+    for name, count in rows.items():
+        print(f"{name:<12}{count:>14,}{sizes[name] / 2**20:>12.1f}")
     print(f"peak RSS (ru_maxrss)    {rss_mb:>9,.0f} MB")
     if traced is not None:
         print(f"tracemalloc peak        {traced / 2**20:>9,.0f} MB")

@@ -54,7 +54,8 @@ from recommender.demo.universe import (
 from recommender.exceptions import DataError, InvalidArgument
 
 __all__ = [
-    "DemoWorld", "GENERATOR_VERSION", "SIZE_LEAD", "SIZE_LEAD_CLIP", "TABLES", "generate_world",
+    "DemoWorld", "GENERATOR_VERSION", "SIZE_LEAD", "SIZE_LEAD_CLIP", "TABLES", "WRITE_ROWS",
+    "generate_world",
     "read_world", "reference_firms", "synthetic_firms", "write_world",
 ]
 
@@ -63,6 +64,7 @@ GENERATOR_VERSION = "2.1"
 # lead = the country's share among the node's firms / its world share, clipped
 SIZE_LEAD, SIZE_LEAD_CLIP = 0.5, (0.25, 6.0)
 TABLES = ("firms", "firm_nodes", "campaigns", "outcomes", "truth")
+WRITE_ROWS = 4_000_000  # rows converted to Arrow and written at a time
 _META_KEY = b"chainscout.demo"
 
 
@@ -335,12 +337,16 @@ def generate_world(n_firms: int = 20_000, seed: int = 7, *, chain=None, region=N
                                                  offset=int(n_firms))
     progress("history")
     latent = pd.concat([syn_latent, ref_latent], ignore_index=True)
-    links = pd.concat([syn_links.assign(**{C.METHOD: "synthetic"}), ref_links],
-                      ignore_index=True)
-    firm_ids = pa.concat_arrays([pa.array(syn[C.FIRM_ID]).cast(pa.string()),
-                                 pa.array(ref[C.FIRM_ID].astype(str).tolist(), pa.string())])
+    del syn_latent, ref_latent
+    used = ["firm", "node", C.CONFIDENCE]  # what the history reads of the links
+    links = pd.concat([syn_links[used], ref_links[used]], ignore_index=True)
+    # large_string, as the "str" columns made of it hold it: taking ids copies no offsets
+    firm_ids = pa.concat_arrays([pa.array(syn[C.FIRM_ID]).cast(pa.large_string()),
+                                 pa.array(ref[C.FIRM_ID].astype(str).tolist(),
+                                          pa.large_string())])
     sim = simulate_history(rngs[5], latent, links, firm_ids, ix, region, t0, t1,
-                                   n_campaigns=n_campaigns)
+                           n_campaigns=n_campaigns)
+    del latent, links
     progress("assemble")
     firms = _firm_frame(ref, syn)
     firm_nodes = pd.DataFrame({
@@ -372,11 +378,19 @@ def write_world(world: DemoWorld, out_dir) -> dict[str, Path]:
     meta = json.dumps(world.params, sort_keys=True).encode()
     paths = {}
     for name, frame in world.tables().items():
-        table = pa.Table.from_pandas(frame, preserve_index=False)
-        table = table.replace_schema_metadata({**(table.schema.metadata or {}), _META_KEY: meta})
         path = out / f"{name}.parquet"
         tmp = path.with_name(f".{path.name}.tmp")
-        pq.write_table(table, tmp, compression="zstd")
+        writer = None
+        # a slice at a time, so that a large table (the truth) never has a whole Arrow copy
+        for start in range(0, max(len(frame), 1), WRITE_ROWS):
+            table = pa.Table.from_pandas(frame.iloc[start:start + WRITE_ROWS],
+                                         preserve_index=False)
+            if writer is None:
+                schema = table.schema.with_metadata({**(table.schema.metadata or {}),
+                                                     _META_KEY: meta})
+                writer = pq.ParquetWriter(tmp, schema, compression="zstd")
+            writer.write_table(table.replace_schema_metadata(schema.metadata))
+        writer.close()
         os.replace(tmp, path)
         paths[name] = path
     return paths

@@ -10,7 +10,7 @@ from recommender import columns as C
 from recommender.firms.schemas import validate_table
 from recommender.store.bulk import is_in
 
-__all__ = ["build_demo", "demo_firms", "install_world"]
+__all__ = ["build_demo", "demo_firms", "install_world", "without_truth"]
 
 
 def _noop(step: str, done: int, total: int) -> None:
@@ -23,6 +23,14 @@ def demo_firms(world, reference: pd.DataFrame) -> pd.DataFrame:
     if missing.empty:
         return world.firms
     return pd.concat([missing[C.FIRM_COLUMNS], world.firms[C.FIRM_COLUMNS]], ignore_index=True)
+
+
+def without_truth(world):
+    """Return ``world`` with an empty truth table (the store never holds the truth, which is
+    most of a large world's memory)."""
+    from dataclasses import replace
+
+    return replace(world, truth=world.truth.iloc[:0])
 
 
 def install_world(store, world, region, reference, reference_links, *,
@@ -69,6 +77,7 @@ def build_demo(*, n_firms: int, seed: int, out_dir: str | Path, chain, store=Non
                            reference=(reference, reference_links))
     progress("write parquet", 0, 0)
     write_world(world, out_dir)
+    world = without_truth(world)  # the store keeps no truth: let its rows go before loading
     if store is None:
         return {"firms": len(world.firms), "links": len(world.firm_nodes),
                 "campaigns": len(world.campaigns), "outcomes": len(world.outcomes)}
