@@ -133,10 +133,8 @@ class ScoreTable:
         firms = data.firms.drop_duplicates(C.FIRM_ID).reset_index(drop=True)
         self._firms = firms.reindex(columns=[C.FIRM_ID, *FIRM_FIELDS])
         self._firm_index = pd.Index(self._firms[C.FIRM_ID].astype(str))
-        # each firm's fields as plain values, made when a row is shown: a list of a dict per
-        # firm would cost about 400 bytes a firm in every process that serves the table
-        self._firm_values = [(name, self._firms[name].array)
-                             for name in (C.FIRM_ID, *FIRM_FIELDS)]
+        # a firm's shown fields are made when its row is shown: no dict per firm kept
+        self._firm_values = [(n, self._firms[n].array) for n in (C.FIRM_ID, *FIRM_FIELDS)]
         arrays = pairs if isinstance(pairs, Mapping) else self._pair_arrays(pairs)
         self._firm_at, self._node_at = arrays["firm_at"], arrays["node_at"]
         self._score, self._p_success = arrays[C.SCORE], arrays[C.P_SUCCESS]
@@ -317,8 +315,7 @@ class ScoreTable:
         positions = [int(p) for p in positions]
         out = []
         for position, why in zip(positions, self.reasons(positions), strict=True):
-            row = int(self._firm_at[position])
-            firm = {name: _plain(values[row]) for name, values in self._firm_values}
+            firm = {n: _plain(v[int(self._firm_at[position])]) for n, v in self._firm_values}
             node = self.nodes[self._node_at[position]]
             stage = int(self._stage[position])
             out.append({
@@ -506,9 +503,8 @@ def _baselines(features_at, model, slices: dict[str, tuple[int, int]]
 
 def _plain(value: Any) -> Any:
     """A table value as a plain Python value (None when missing)."""
-    if value is None or value is pd.NA or value is pd.NaT or value != value:
-        return None
-    return value.item() if isinstance(value, np.generic) else value
+    missing = value is None or value is pd.NA or value is pd.NaT or value != value
+    return None if missing else value.item() if isinstance(value, np.generic) else value
 
 
 # --- argument checks --------------------------------------------------------------------------
