@@ -11,6 +11,9 @@ What is per process lives here:
   file there (:func:`recommender.targeting.score_file.shared_score_table`): scored by the
   first worker that needs it, memory-mapped by every worker, so that the workers of a machine
   share one copy of the scores and only one of them scores a new model or data version;
+- :class:`ServedTable`: the table with the rankings it was asked for kept (bounded by
+  :data:`RANKED_KEPT` positions): a list asked again, or paged through, is not filtered again,
+  which at a million firms is a pass over a few hundred thousand candidates per request;
 - :class:`ServedScores`: the table's rows in the API's shape (the firm's source and flag under
   ``provenance``, with the data and model versions), each row kept as JSON bytes once served
   (without its rank, which depends on the filters), so that a repeated request only joins bytes;
@@ -27,21 +30,24 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
+import numpy as np
 import orjson
 import pandas as pd
 
 from recommender import columns as C
 from recommender.store.models import DATA_VERSION
 from recommender.targeting.score_file import shared_score_table
-from recommender.targeting.score_table import ScoreTable, build_score_table
+from recommender.targeting.score_table import ScoreTable, build_score_table, check_k
 
 __all__ = [
     "MAX_KEPT_ROWS",
     "PROVENANCE",
+    "RANKED_KEPT",
     "REASONS_AHEAD",
     "SCORES_DIR",
     "Memo",
     "ServedScores",
+    "ServedTable",
     "build_scores",
 ]
 
@@ -49,8 +55,72 @@ REASONS_AHEAD = 50  # rows per weak link whose reasons are computed when scores 
 MAX_KEPT_ROWS = 200_000  # served rows kept as JSON; past it, rows are rebuilt each time
 PROVENANCE = "provenance"  # where a served row's firm came from, and what scored it
 SCORES_DIR = "scores"  # the score files' folder in the service's var_dir
+RANKED_KEPT = 4_000_000  # positions of the rankings kept per snapshot (32 MB)
 _JSON_OPTIONS = orjson.OPT_SERIALIZE_NUMPY
 _log = logging.getLogger(__name__)
+
+
+class ServedTable:
+    """A :class:`~recommender.targeting.score_table.ScoreTable` whose rankings
+    (:meth:`ranked`, :meth:`top_k`) are kept once asked, the least recently asked dropped past
+    ``kept`` positions; everything else is the table's. The kept positions are read-only."""
+
+    def __init__(self, table: ScoreTable, *, kept: int = RANKED_KEPT):
+        self.table = table
+        self.kept = int(kept)
+        self._ranked: OrderedDict[Hashable, np.ndarray] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.table, name)
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    def __repr__(self) -> str:
+        return f"ServedTable({self.table!r}, kept={self._size} positions)"
+
+    def ranked(self, node_id: str, **filters) -> np.ndarray:
+        """The table's :meth:`~recommender.targeting.score_table.ScoreTable.ranked`, kept."""
+        key = _ranking_key(node_id, filters)
+        if key is None:
+            return self.table.ranked(node_id, **filters)
+        with self._lock:
+            found = self._ranked.get(key)
+            if found is not None:
+                self._ranked.move_to_end(key)
+                return found
+        found = self.table.ranked(node_id, **filters)
+        found.flags.writeable = False
+        with self._lock:
+            if key not in self._ranked and len(found) <= self.kept:
+                self._ranked[key] = found
+                self._size += len(found)
+                while self._size > self.kept:
+                    self._size -= len(self._ranked.popitem(last=False)[1])
+        return found
+
+    def top_k(self, node_id: str, k: int, **filters) -> tuple[np.ndarray, int]:
+        """The table's :meth:`~recommender.targeting.score_table.ScoreTable.top_k`, from the
+        kept ranking."""
+        ranked = self.ranked(node_id, **filters)
+        return ranked[:check_k(k)], len(ranked)
+
+
+def _ranking_key(node_id: str, filters: dict[str, Any]) -> Hashable | None:
+    """A ranking's key: the link and the filters, sequences as tuples (None if unhashable)."""
+    items = []
+    for name, value in sorted(filters.items()):
+        if isinstance(value, list | tuple | set | frozenset | np.ndarray | pd.Index):
+            value = tuple(value.tolist() if isinstance(value, np.ndarray) else value)
+        items.append((name, value))
+    key = (str(node_id), tuple(items))
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
 
 
 class ServedScores:
@@ -61,7 +131,7 @@ class ServedScores:
     """
 
     def __init__(self, table: ScoreTable, *, data_version: int):
-        self.table = table
+        self.table = table if isinstance(table, ServedTable) else ServedTable(table)
         self.data_version = int(data_version)
         self._json: dict[int, bytes] = {}
 
