@@ -95,9 +95,10 @@ def main(argv: list[str] | None = None) -> int:
         paths = write_world(world, out)
         rows = {name: len(frame) for name, frame in world.tables().items()}
         if args.store:
-            from recommender.demo.install import install_world, without_truth
+            from recommender.demo.install import install_world, release_memory, without_truth
 
             world = without_truth(world)  # as build_demo does
+            release_memory()
             from recommender.store import open_store
 
             clock("store")

@@ -336,6 +336,7 @@ def generate_world(n_firms: int = 20_000, seed: int = 7, *, chain=None, region=N
     ref, ref_links, ref_latent = reference_firms(rngs[4], ref_firms, ref_links, ix, region,
                                                  offset=int(n_firms))
     progress("history")
+    pa.default_memory_pool().release_unused()  # the texts' Arrow scratch, back to the system
     latent = pd.concat([syn_latent, ref_latent], ignore_index=True)
     del syn_latent, ref_latent
     used = ["firm", "node", C.CONFIDENCE]  # what the history reads of the links

@@ -10,7 +10,7 @@ from recommender import columns as C
 from recommender.firms.schemas import validate_table
 from recommender.store.bulk import is_in
 
-__all__ = ["build_demo", "demo_firms", "install_world", "without_truth"]
+__all__ = ["build_demo", "demo_firms", "install_world", "release_memory", "without_truth"]
 
 
 def _noop(step: str, done: int, total: int) -> None:
@@ -27,10 +27,22 @@ def demo_firms(world, reference: pd.DataFrame) -> pd.DataFrame:
 
 def without_truth(world):
     """Return ``world`` with an empty truth table (the store never holds the truth, which is
-    most of a large world's memory)."""
+    most of a large world's memory); the memory it held goes back to the system once the
+    caller lets the old world go (:func:`release_memory`)."""
     from dataclasses import replace
 
     return replace(world, truth=world.truth.iloc[:0])
+
+
+def release_memory() -> None:
+    """Hand the memory Arrow keeps for reuse back to the system (a large world's freed
+    tables would otherwise stay in the process while the store load allocates its own)."""
+    import gc
+
+    import pyarrow as pa
+
+    gc.collect()
+    pa.default_memory_pool().release_unused()
 
 
 def install_world(store, world, region, reference, reference_links, *,
@@ -78,6 +90,7 @@ def build_demo(*, n_firms: int, seed: int, out_dir: str | Path, chain, store=Non
     progress("write parquet", 0, 0)
     write_world(world, out_dir)
     world = without_truth(world)  # the store keeps no truth: let its rows go before loading
+    release_memory()
     if store is None:
         return {"firms": len(world.firms), "links": len(world.firm_nodes),
                 "campaigns": len(world.campaigns), "outcomes": len(world.outcomes)}
