@@ -11,11 +11,13 @@ STAMP  := $(VENV)/.installed
 demo: $(STAMP)
 	$(BIN)/chainscout serve
 
-# Lint, check the Dockerfile, run the whole test suite (SQLite, and PostgreSQL when reachable).
+# Lint, check the Dockerfile, run the whole test suite (SQLite, and PostgreSQL when reachable)
+# on TEST_WORKERS processes, each taking whole test files (their module fixtures built once).
+TEST_WORKERS ?= 2
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/hadolint Dockerfile
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 venv: $(STAMP)
 
