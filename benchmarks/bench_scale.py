@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         folder = world_dir if chunked else Path(tmp) / "partitions"
         steps("partition", lambda: dask_engine.partitions_for(data, folder,
                                                                partitions=args.partitions),
-              lambda f: f"{sum(p.stat().st_size for p in f.rglob('*.parquet')) / 2**20:,.0f} MB")
+              lambda f: f"{_parquet_mb(f / 'firms', f / 'links'):,.0f} MB")
         context = scoring_context(data, weak_links, model, nodes, as_of=default_as_of(data))
         steps("score", lambda: dask_engine.best_per_link(folder, context, args.k, client=client),
               lambda top: f"ten weakest links, best {args.k} each: {len(top)} rows")
@@ -184,6 +184,10 @@ def _build_chunked(folder, args, chunk, chain, region, reference):
 
     return generate_world_files(folder, n_firms=args.firms, seed=args.seed, chunk=chunk,
                                 chain=chain, region=region, reference=reference)
+
+
+def _parquet_mb(*folders) -> float:
+    return sum(p.stat().st_size for d in folders for p in Path(d).glob("*.parquet")) / 2**20
 
 
 def _rows(path) -> int:
