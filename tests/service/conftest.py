@@ -214,25 +214,24 @@ def _answers(url: str) -> bool:
         return False
 
 
-@pytest.fixture(scope="module")
-def gunicorn(tmp_path_factory):
-    """Start gunicorn on service.wsgi:app on a free port of 127.0.0.1, with extra environment.
+class Gunicorns:
+    """gunicorn servers on service.wsgi:app, each on a free port of 127.0.0.1; ``stop()`` ends
+    them all."""
 
-    ``gunicorn(env, timeout=30)`` returns ``http://127.0.0.1:<port>`` once ``/api/v1/health``
-    answers; every server started is stopped at the end of the module.
-    """
-    processes: list[subprocess.Popen] = []
+    def __init__(self, tmp_path_factory):
+        self.tmp_path_factory = tmp_path_factory
+        self.processes: list[subprocess.Popen] = []
 
-    def start(env: dict[str, str], *, timeout: int = 30) -> str:
+    def start(self, env: dict[str, str], *, timeout: int = 30) -> str:
         port = free_port()
-        log = tmp_path_factory.mktemp("gunicorn") / "server.log"
+        log = self.tmp_path_factory.mktemp("gunicorn") / "server.log"
         with log.open("wb") as out:
             process = subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers",
                  "2", "--timeout", str(timeout), "service.wsgi:app"],
                 cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT,
             )
-        processes.append(process)
+        self.processes.append(process)
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + GUNICORN_STARTUP_SECONDS
         while not _answers(f"{base}/api/v1/health"):
@@ -244,11 +243,32 @@ def gunicorn(tmp_path_factory):
             time.sleep(0.2)
         return base
 
-    yield start
-    for process in processes:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    def stop(self) -> None:
+        for process in self.processes:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@pytest.fixture(scope="module")
+def gunicorn(tmp_path_factory):
+    """Start gunicorn on service.wsgi:app on a free port of 127.0.0.1, with extra environment.
+
+    ``gunicorn(env, timeout=30)`` returns ``http://127.0.0.1:<port>`` once ``/api/v1/health``
+    answers; every server started is stopped at the end of the module.
+    """
+    servers = Gunicorns(tmp_path_factory)
+    yield servers.start
+    servers.stop()
+
+
+@pytest.fixture(scope="session")
+def shared_gunicorn(tmp_path_factory):
+    """``gunicorn`` for servers that many modules share (the demo store's, read by the pages'
+    browser tests): stopped at the end of the run."""
+    servers = Gunicorns(tmp_path_factory)
+    yield servers.start
+    servers.stop()

@@ -76,17 +76,18 @@ def _sync_playwright():
     return sync_playwright
 
 
-@pytest.fixture(scope="module")
-def site(demo_store, keys, gunicorn, tmp_path_factory) -> str:
-    """gunicorn serving the demo store; its base URL."""
-    return gunicorn({"CHAINSCOUT_DATABASE_URL": demo_store.url,
+@pytest.fixture(scope="session")
+def site(demo_store, keys, shared_gunicorn, tmp_path_factory) -> str:
+    """gunicorn serving the demo store, shared by the modules that only read it; its base URL.
+    A module that changes its store serves its own copy (``own_store``) on its own server."""
+    return shared_gunicorn({"CHAINSCOUT_DATABASE_URL": demo_store.url,
                      "CHAINSCOUT_VAR_DIR": str(tmp_path_factory.mktemp("pages-var")),
                      "CHAINSCOUT_SECRET_KEY": "pages-browser-test-secret"}, timeout=60)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def chromium() -> Iterator:
-    """Debian's Chromium, headless, for the module."""
+    """Debian's Chromium, headless, one for the run (each page opens in a context of its own)."""
     sync_playwright = _sync_playwright()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
