@@ -321,8 +321,8 @@ class ChainRanker(BaseEstimator):
 
     # --- training ---------------------------------------------------------------------------
     def lightgbm_params(self) -> dict:
-        """Return the LightGBM parameters ``fit`` trains with (LambdaRank's pairs truncated at
-        ``eval_at``, where lists are judged: as good a ranking, a fifth less training time)."""
+        """Return the LightGBM parameters ``fit`` trains with (LambdaRank's pairs are not cut at
+        ``eval_at``: that saves a fifth of the training time but orders the whole pool worse)."""
         if not isinstance(self.n_jobs, (int, np.integer)) or self.n_jobs < 1:
             raise InvalidArgument(f"n_jobs must be a positive integer (a fixed thread count), "
                                   f"got {self.n_jobs!r}")
@@ -335,7 +335,7 @@ class ChainRanker(BaseEstimator):
             "lambda_l1": float(self.reg_alpha), "lambda_l2": float(self.reg_lambda),
             "seed": int(self.random_state), "num_threads": int(self.n_jobs),
             "deterministic": True, "force_row_wise": True, "verbose": -1,
-            "max_bin": int(self.max_bin), "lambdarank_truncation_level": int(self.eval_at),
+            "max_bin": int(self.max_bin),
         }
 
     def fit(self, X, y, *, group=None, group_id=None, eval_set=None, eval_group=None,
