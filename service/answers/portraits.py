@@ -10,10 +10,15 @@ the parks it fits (:func:`service.answers.matching.firm_park_rows`); a park's ma
 (:mod:`service.pages.portraits`) call these; so can the API's views (:func:`park_matches`,
 :func:`record_outcome_label` hold what those views did inline). What a key may see is passed
 in (``with_*`` flags, the parks it may see): nothing here knows about Flask.
+
+A chain link's evidence comes split (:func:`evidence_parts`): the chain's keywords, which a
+page names in its own language, and the source's own wording, which a page quotes as
+written, never translated.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -21,6 +26,7 @@ import orjson
 import pandas as pd
 
 from recommender import columns as C
+from recommender.chain import KEYWORDS_EN, KEYWORDS_ZH
 from recommender.exceptions import NotFoundError
 from recommender.store.models import DATA_VERSION
 from recommender.store.store import PARK_COLUMNS
@@ -28,6 +34,10 @@ from service.answers import matching, queries
 
 __all__ = [
     "CANDIDATES",
+    "EVIDENCE_KEYWORD",
+    "EVIDENCE_QUOTE",
+    "chain_keywords",
+    "evidence_parts",
     "firm_parks",
     "firm_portrait",
     "firm_standings",
@@ -38,6 +48,9 @@ __all__ = [
 ]
 
 CANDIDATES = "candidates"  # how many firms a weak link ranks (the rank is out of these)
+EVIDENCE_KEYWORD, EVIDENCE_QUOTE = "keyword", "quote"  # the kinds of a link's evidence
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_KEYWORD_SEPARATORS = re.compile(r"[\s\-]+")  # as the keyword matcher folds them
 
 
 # --- firms ------------------------------------------------------------------------------------
@@ -79,7 +92,8 @@ def firm_portrait(store, chain, snapshot, firm_id: str, *, with_outcomes: bool,
     """Return what a firm's portrait page shows.
 
     :func:`service.answers.queries.firm_portrait` (profile, chain nodes with evidence, provenance,
-    outcomes), the outcomes newest first as ``GET /outcomes`` lists them; ``standings``
+    outcomes), each node with ``evidence_parts`` (:func:`evidence_parts`), the outcomes
+    newest first as ``GET /outcomes`` lists them; ``standings``
     (:func:`firm_standings`) with ``with_rankings``; ``parks`` (:func:`firm_parks`) among
     ``parks``, the parks the key may see. What the key may not read is ``None``.
 
@@ -89,6 +103,10 @@ def firm_portrait(store, chain, snapshot, firm_id: str, *, with_outcomes: bool,
         No firm has ``firm_id``.
     """
     portrait = queries.firm_portrait(store, chain, firm_id, with_outcomes=with_outcomes)
+    scope = portrait["profile"].get(C.BUSINESS_SCOPE)
+    keywords = chain_keywords(chain)
+    for row in portrait["nodes"]:
+        row["evidence_parts"] = evidence_parts(keywords, row[C.NODE_ID], row[C.EVIDENCE], scope)
     if portrait["outcomes"] is not None:
         portrait["outcomes"] = portrait["outcomes"][::-1]
     portrait["standings"] = firm_standings(snapshot, firm_id) if with_rankings else None
@@ -96,6 +114,70 @@ def firm_portrait(store, chain, snapshot, firm_id: str, *, with_outcomes: bool,
     portrait[C.MODEL_VERSION] = snapshot.model_version
     portrait[DATA_VERSION] = snapshot.data_version
     return portrait
+
+
+def evidence_parts(keywords: Mapping[str, Sequence[tuple[str, str]]], node_id: str,
+                   evidence: Any, scope: Any = None) -> list[dict[str, Any]]:
+    """Split a chain link's evidence into what a page can show in either language.
+
+    ``evidence`` is the link's text (pieces joined by ``"; "``), ``keywords`` the chain's
+    keywords by folded spelling (:func:`chain_keywords`). A piece that is one of the chain's
+    keywords (or its simple English plural) is ``{"kind": "keyword", "node_id", "text",
+    "lang"}``: a page names the node in its own language when the keyword is in the other
+    one. Any other piece is the source's own wording, ``{"kind": "quote", "text", "lang",
+    "own"}``, ``own`` when the firm's ``scope`` (its business scope) holds it: a page shows
+    it as a quote, never translated. ``lang`` is "zh" or "en", the language of the piece.
+
+    >>> index = {"oscilloscope": [("oscilloscopes", "en")]}
+    >>> [part["kind"] for part in evidence_parts(index, "oscilloscopes",
+    ...                                          "oscilloscopes; LeCroy scopes", "LeCroy scopes")]
+    ['keyword', 'quote']
+    """
+    if evidence is None or (not isinstance(evidence, str) and pd.isna(evidence)):
+        return []
+    folded_scope = str(scope).casefold() if _text(scope) else ""
+    parts = []
+    for piece in (p.strip() for p in str(evidence).split(";")):
+        if not piece:
+            continue
+        lang = "zh" if _CJK.search(piece) else "en"
+        found = next((keywords[key] for key in _singulars(_fold(piece)) if key in keywords), None)
+        if found:
+            node = next((n for n, _ in found if n == node_id), found[0][0])
+            parts.append({"kind": EVIDENCE_KEYWORD, C.NODE_ID: node, "text": piece, "lang": lang})
+        else:
+            parts.append({"kind": EVIDENCE_QUOTE, "text": piece, "lang": lang,
+                          "own": piece.casefold() in folded_scope})
+    return parts
+
+
+def chain_keywords(chain) -> dict[str, list[tuple[str, str]]]:
+    """The chain's keywords by folded spelling: ``[(node_id, "zh" | "en"), ...]``."""
+    index: dict[str, list[tuple[str, str]]] = {}
+    for node_id in chain.node_ids:
+        node = chain.node(node_id)
+        for lang, column in (("zh", KEYWORDS_ZH), ("en", KEYWORDS_EN)):
+            for keyword in node.get(column) or []:
+                index.setdefault(_fold(keyword), []).append((node_id, lang))
+    return index
+
+
+def _fold(text: str) -> str:
+    """A keyword's spelling as the keyword matcher compares it: case, spaces and hyphens
+    aside ("Flow-meter", "flowmeter")."""
+    return _KEYWORD_SEPARATORS.sub("", text.casefold())
+
+
+def _singulars(folded: str) -> list[str]:
+    """``folded`` and the singulars it may be the simple English plural of."""
+    forms = [folded]
+    if folded.endswith("ies"):
+        forms.append(folded[:-3] + "y")
+    if folded.endswith("es"):
+        forms.append(folded[:-2])
+    if folded.endswith("s"):
+        forms.append(folded[:-1])
+    return forms
 
 
 def record_outcome_label(store, chain, snapshots, outcome: Mapping[str, Any], *,
@@ -168,14 +250,19 @@ def park_portrait(store, chain, region, snapshot, park_id: str, scope: Sequence[
 
 
 def _named(park: Mapping[str, Any], chain, region) -> dict[str, Any]:
-    """``park`` with ``city`` ({name_zh, name_en} or None) and ``focus`` (nodes named)."""
+    """``park`` with ``city`` (``{name_zh, name_en, in_gba, region}`` or None, ``region``
+    the province's ``{name_zh, name_en}``) and ``focus`` (nodes named)."""
     cities = getattr(region, "cities", None)
     city = None
     if cities is not None and park.get(C.CITY_ID) is not None:
         found = cities[cities[C.CITY_ID] == park[C.CITY_ID]]
         if len(found):
-            city = {C.NAME_ZH: found.iloc[0][C.CITY_NAME_ZH],
-                    C.NAME_EN: found.iloc[0][C.CITY_NAME_EN]}
+            row = found.iloc[0]
+            in_gba = row.get(C.IN_GBA)
+            city = {C.NAME_ZH: row[C.CITY_NAME_ZH], C.NAME_EN: row[C.CITY_NAME_EN],
+                    C.IN_GBA: None if in_gba is None or pd.isna(in_gba) else bool(in_gba),
+                    "region": {C.NAME_ZH: getattr(region, C.NAME_ZH, None),
+                               C.NAME_EN: getattr(region, C.NAME_EN, None)}}
     known = set(chain.node_ids)
     focus = [{C.NODE_ID: node_id,
               C.NAME_ZH: chain.node(node_id).get(C.NODE_NAME_ZH) if node_id in known else None,

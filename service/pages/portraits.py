@@ -50,6 +50,7 @@ __all__ = [
     "PARK_OUTCOMES_SHOWN",
     "RECORDED",
     "REQUIRED",
+    "evidence_shown",
     "firm",
     "park",
     "park_matches_file",
@@ -252,6 +253,8 @@ def _firm_page(firm_id: str, *, form: dict[str, str], errors: dict | None = None
                  [row[C.NODE_ID] for row in portrait["nodes"]]
         form = {**form, C.NODE_ID: firsts[0] if firsts else ""}
     node_names = _node_names(app_state.chain)
+    for row in portrait["nodes"]:
+        row["evidence_shown"] = evidence_shown(row["evidence_parts"], node_names, g.lang)
     park_names = {row[C.PARK_ID]: row for row in portrait["parks"] or []}
     back_path = urlsplit(came.get("back") or "").path
     for park_id, row in park_names.items():
@@ -273,6 +276,35 @@ def _firm_page(firm_id: str, *, form: dict[str, str], errors: dict | None = None
         errors=errors or {},
         stages=OUTCOME_STAGES, stage_values=[str(s) for s in OUTCOME_STAGES],
     )
+
+
+def evidence_shown(parts, node_names: Mapping[str, str], lang: str) -> dict[str, list]:
+    """A chain link's evidence (:func:`service.answers.portraits.evidence_parts`) as a page in
+    ``lang`` shows it: ``keywords``, each the keyword itself when it is in the page's language,
+    else the node's name in it (``node_names``), once; ``quotes``, the source's own wording,
+    each ``{text, lang, label}`` with ``label`` the words that introduce a quote in the other
+    language (依据原文 when the firm's own text holds it), None for one in the page's.
+
+    >>> parts = [{"kind": "keyword", "node_id": "oscilloscopes", "text": "oscilloscopes",
+    ...           "lang": "en"}, {"kind": "quote", "text": "LeCroy", "lang": "en", "own": True}]
+    >>> shown = evidence_shown(parts, {"oscilloscopes": "示波器"}, "zh")
+    >>> shown["keywords"], shown["quotes"][0]["label"]
+    (['示波器'], 'firm_evidence_own')
+    """
+    page = "zh" if lang == "zh" else "en"
+    keywords, quotes = [], []
+    for part in parts:
+        if part["kind"] == "keyword":
+            text = part["text"] if part["lang"] == page else \
+                node_names.get(part[C.NODE_ID], part["text"])
+            if text not in keywords:
+                keywords.append(text)
+        else:
+            label = None if part["lang"] == page else (
+                "firm_evidence_own" if part["own"] else "firm_evidence_source")
+            quotes.append({"text": part["text"], "lang": "zh-CN" if part["lang"] == "zh"
+                           else "en", "label": label})
+    return {"keywords": keywords, "quotes": quotes}
 
 
 def _display_name(profile: Mapping) -> str:

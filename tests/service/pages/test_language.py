@@ -14,6 +14,11 @@ Latin word (an ISO code, an English word), an en page on a Chinese character, ex
 - what the page marks as not to be translated: ``<code>`` (ids, versions), ``translate="no"``
   and an element whose ``lang`` is another language (a firm's other-language name);
 - web addresses and tokens with digits (credit codes, versions, units after a number).
+
+What those exceptions let through is checked too: no page shows a snake_case id
+(``dg_songshan_lake``) or an unrounded float, not even in ``<code>`` or ``translate="no"``;
+and what a page marks as another language is a proper name, or the data's original text
+marked ``translate="no"`` (a foreign firm's description, a quote of evidence).
 """
 
 from __future__ import annotations
@@ -372,3 +377,96 @@ def test_sizes_are_read_in_the_four_words_of_the_national_standard(rendered, lan
     chips = [text for where, text in read_text(dashboard, lang)
              if where == "fieldset#size-filter > label" and not text.isdigit()]
     assert chips == SIZE_WORDS[lang]
+
+
+# --- ids and raw figures, even where a page marks text as not to be translated ---------------
+SNAKE_ID = re.compile(r"(?<![\w./-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w/-])")  # dg_songshan_lake
+RAW_FLOAT = re.compile(r"(?<![\w.])\d+\.\d{5,}(?![\d°])")  # 0.6000000001, 22.920000
+
+
+class AllText(ReadText):
+    """Every text of a page but its scripts and styles: what ``<code>`` and ``translate="no"``
+    hold too, which a person reads as well."""
+
+    def handle_starttag(self, tag, attrs):
+        where = dict(attrs).get("id")
+        skipped = self.skipping or tag in ("script", "style")
+        if tag not in VOID:
+            self.stack.append((tag, skipped, f"{tag}#{where}" if where else self.where))
+
+
+def all_text(html: str) -> list[tuple[str, str]]:
+    reader = AllText("zh")
+    reader.feed(html)
+    reader.close()
+    return reader.found
+
+
+def test_reading_all_text_keeps_code_and_skips_scripts():
+    html = ('<p id="a">园区 <code>dg_songshan_lake</code><span translate="no">x_y</span>'
+            '<script>var a_b = 1;</script><style>.a_b {}</style></p>')
+    assert all_text(html) == [("p#a", "园区"), ("p#a", "dg_songshan_lake"), ("p#a", "x_y")]
+    assert SNAKE_ID.findall("dg_songshan_lake · a-b_c · /x_y · 2.5 · 园区_a") == [
+        "dg_songshan_lake"]
+    assert RAW_FLOAT.findall("0.6000000001 · 0.525 · 22.9200° · 1,234.5") == ["0.6000000001"]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_no_page_shows_a_snake_case_id_or_a_raw_float(rendered, lang):
+    """A park, node or segment id (``dg_songshan_lake``, ``vacuum_pumps``) belongs in addresses
+    and the key columns of exports, a float in a figure rounded for reading: neither in what
+    a person reads, be it marked as code or as not to be translated."""
+    wrong = sorted({f"{role} {path} {where}: {found}"
+                    for (role, page_lang), seen in rendered.items() if page_lang == lang
+                    for path, _, html in seen for where, text in all_text(html)
+                    for found in SNAKE_ID.findall(text) + RAW_FLOAT.findall(text)})
+    assert wrong == [], "\n".join(wrong)
+
+
+class OtherLanguage(ReadText):
+    """The texts a page marks as in another language but not as not to be translated."""
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        outer_lang = self.stack[-1][2] if self.stack else self.lang
+        own = (attrs.get("lang") or outer_lang).split("-")[0]
+        kept = (self.skipping or tag in ("script", "style") or attrs.get("translate") == "no")
+        if tag not in VOID:
+            self.stack.append((tag, kept, own))
+
+    def handle_data(self, data):
+        if data.strip() and not self.skipping and self.stack and self.stack[-1][2] != self.lang:
+            self.found.append((self.stack[-1][2], " ".join(data.split())))
+
+
+def test_reading_other_language_texts():
+    html = ('<p>正文 <span lang="en">Keysight</span> <dd lang="en" translate="no">Maker of '
+            'oscilloscopes</dd><td lang="en"><b>oscilloscopes</b></td></p>')
+    reader = OtherLanguage("zh")
+    reader.feed(html)
+    assert reader.found == [("en", "Keysight"), ("en", "oscilloscopes")]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_text_in_the_other_language_is_a_name_or_an_original_not_to_translate(
+        world, rendered, lang):
+    """What a page leaves in the other language is a proper name (a firm's other name), or
+    the data's original text (a business scope, a quote of evidence) labelled in the page's
+    language and marked ``translate="no"``: never a keyword or a description passed off as
+    the page's own words. Names are the data's firms and parks, a chain link's other name and
+    each language's own name on the language switch."""
+    from recommender.chain import load_chain
+
+    chain = load_chain()
+    names = {*world[2], "中文", "English", *(chain.node(node)[column] for node in chain.node_ids
+                                             for column in (C.NODE_NAME_ZH, C.NODE_NAME_EN))}
+    wrong = []
+    for (role, page_lang), seen in rendered.items():
+        if page_lang != lang:
+            continue
+        for path, _, html in seen:
+            reader = OtherLanguage(lang)
+            reader.feed(html)
+            wrong += [f"{role} {path}: «{text[:80]}»" for _, text in reader.found
+                      if text not in names]
+    assert not wrong, "\n".join(sorted(set(wrong)))
