@@ -88,7 +88,7 @@ def open_cluster(address: str | None = None, *, workers: int = 2,
         return
     with (distributed.LocalCluster(n_workers=int(workers), threads_per_worker=1,
                                    processes=True, memory_limit=memory_limit,
-                                   dashboard_address=None) as cluster,
+                                   dashboard_address=":0") as cluster,  # any free port
           distributed.Client(cluster) as client):
         yield client
 
