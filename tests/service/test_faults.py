@@ -363,13 +363,19 @@ def test_a_keys_rate_limit_is_shared_by_the_workers(demo_store, keys, serve, tmp
                     "CHAINSCOUT_RATE_LIMIT_BURST": "10"})
     viewer = {"Authorization": f"Bearer {keys['viewer']}"}
     started = time.monotonic()
+    statuses: Counter = Counter()
     with ThreadPoolExecutor(4) as pool:
-        statuses = Counter(pool.map(lambda _: call(server.port, "GET", "/api/v1/chains",
-                                                   headers=viewer)[0], range(40)))
+        # rounds of 40 until both workers have answered (a busy machine may hand the first
+        # rounds to one), at most 5
+        for _ in range(5):
+            statuses.update(pool.map(lambda _: call(server.port, "GET", "/api/v1/chains",
+                                                    headers=viewer)[0], range(40)))
+            if len(server.served_by()) == 2:
+                break
     refills = int((time.monotonic() - started) * 6 / 60) + 1
-    assert statuses[429] + statuses[200] == 40
-    assert 10 <= statuses[200] <= 10 + refills  # one allowance, not one per worker (20)
+    assert statuses[429] + statuses[200] == statuses.total()
     assert len(server.served_by()) == 2
+    assert 10 <= statuses[200] <= 10 + refills  # one allowance, not one per worker (20)
 
 
 # --- PostgreSQL stopped under load ---------------------------------------------------------
