@@ -36,11 +36,14 @@ Layers (GeoDataFrames in EPSG:4326):
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import functools
 import hashlib
 import importlib.metadata
 import importlib.resources
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -266,20 +269,51 @@ def _layers(tolerance: float, grid: float, min_area: float) -> dict:
 
     names = ("countries", "maritime")
     folders = _cache_dirs(tolerance, grid, min_area)
-    for folder in folders:
-        if all((folder / f"{name}.parquet").is_file() for name in names):
-            return {name: geopandas.read_parquet(folder / f"{name}.parquet") for name in names}
-    layers = build_basemap(tolerance=tolerance, grid=grid, min_area=min_area)
+
+    def cached() -> dict | None:
+        for folder in folders:
+            if all((folder / f"{name}.parquet").is_file() for name in names):
+                return {name: geopandas.read_parquet(folder / f"{name}.parquet")
+                        for name in names}
+        return None
+
+    with _building(folders[-1]):  # processes starting at once build it once
+        layers = cached()
+        if layers is not None:
+            return layers
+        layers = build_basemap(tolerance=tolerance, grid=grid, min_area=min_area)
+        _keep(layers, folders)
+    return layers
+
+
+@contextlib.contextmanager
+def _building(folder: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``folder``'s build while the body runs (no lock where the
+    folder cannot be written)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        lock = (folder.parent / f"{folder.name}.lock").open("a")
+    except OSError:
+        lock = None
+    if lock is None:
+        yield
+        return
+    with lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def _keep(layers: dict, folders: list[Path]) -> None:
+    """Write the layers into each cache folder that can be written."""
     for folder in folders:
         try:
             folder.mkdir(parents=True, exist_ok=True)
             for name, frame in layers.items():
-                partial = folder / f"{name}.parquet.{os.getpid()}.part"  # processes build at once
+                partial = folder / f"{name}.parquet.{os.getpid()}.part"
                 frame.to_parquet(partial)
                 partial.replace(folder / f"{name}.parquet")
         except OSError:  # a read-only checkout: the first folder is enough
             continue
-    return layers
 
 
 def basemap_layers(*, tolerance: float = TOLERANCE, grid: float = GRID,
