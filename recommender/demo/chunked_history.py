@@ -34,13 +34,13 @@ from recommender.demo.history import (
     DECLINE_AFTER_DAYS,
     OFFICER_WEIGHTS,
     RECONTACT_AFTER_DAYS,
+    CampaignCandidates,
     History,
-    _campaign_table,
-    _Candidates,
-    _need_table,
-    _officer_pick,
-    _outcomes,
-    _stages,
+    campaign_table,
+    contact_outcomes,
+    need_table,
+    officer_pick,
+    stages_of,
 )
 from recommender.demo.latent import (
     HIDDEN_SD,
@@ -186,12 +186,12 @@ def simulate_chunked(rng, firms: FirmArrays, firm: np.ndarray, node: np.ndarray,
     r_camp, r_pick, r_noise, _, r_lag = rng.spawn(5)
     n_universe = len(firms)
     at_home = firms.local[firm]
-    needs = _need_table(ix, region, node[at_home], conf[at_home],
+    needs = need_table(ix, region, node[at_home], conf[at_home],
                         firms.employees[firm[at_home]])
     need = needs["need"].to_numpy()
-    cands = _Candidates(ix, firm[~at_home], node[~at_home], conf[~at_home])
+    cands = CampaignCandidates(ix, firm[~at_home], node[~at_home], conf[~at_home])
     has = np.array([cands.count(v) > 0 for v in range(ix.n)])
-    campaigns = _campaign_table(r_camp, ix, need, has, start, end, n_campaigns,
+    campaigns = campaign_table(r_camp, ix, need, has, start, end, n_campaigns,
                                 str(getattr(region, "id", "guangdong")))
     pull, offer = customer_pull(ix, region), park_offer(ix, region)
     control = control_matrix(ix, region, countries)
@@ -215,7 +215,7 @@ def simulate_chunked(rng, firms: FirmArrays, firm: np.ndarray, node: np.ndarray,
     for c in range(len(campaigns)):
         cand, match, utility = utilities(c)
         rested = last_contact[cand] <= days[c] - RECONTACT_AFTER_DAYS
-        pick = _officer_pick(r_pick, firms.officer[cand] + ow[C.MATCH] * match, rested)
+        pick = officer_pick(r_pick, firms.officer[cand] + ow[C.MATCH] * match, rested)
         last_contact[cand[pick]] = days[c]
         plan.append((cand[pick], utility[pick], r_noise.normal(0.0, NOISE_SD, len(pick))))
     del last_contact
@@ -234,7 +234,7 @@ def simulate_chunked(rng, firms: FirmArrays, firm: np.ndarray, node: np.ndarray,
                 flushed += 1
             u = u0 + fatigue_w * np.log1p(declines[who]) + noise
             drawn.append(u)
-            stages.append(_stages(u, thresholds))
+            stages.append(stages_of(u, thresholds))
             if final and sink is not None:
                 cand, _, utility = utilities(c)
                 tired = np.flatnonzero(declines[cand] > 0)
@@ -250,12 +250,12 @@ def simulate_chunked(rng, firms: FirmArrays, firm: np.ndarray, node: np.ndarray,
     if sink is not None:
         sink.start(campaigns)
     stages, _ = run(thresholds, final=True)
-    # the contacts as history._outcomes reads them: one slice of contacts per campaign
+    # the contacts as history.contact_outcomes reads them: one slice of contacts per campaign
     contacts = np.concatenate([who for who, _, _ in plan])
     bounds = np.concatenate([[0], np.cumsum([len(who) for who, _, _ in plan])])
     slices = [(slice(bounds[c], bounds[c + 1]), np.arange(bounds[c + 1] - bounds[c]), None)
               for c in range(len(plan))]
-    outcomes = _outcomes(r_lag, campaigns, slices, contacts, stages, firm_ids, end)
+    outcomes = contact_outcomes(r_lag, campaigns, slices, contacts, stages, firm_ids, end)
     params = {
         "n_campaigns": len(campaigns), "thresholds": [float(t) for t in thresholds],
         "hidden_sd": HIDDEN_SD, "hidden_weights": dict(HIDDEN_WEIGHTS), "noise_sd": NOISE_SD,

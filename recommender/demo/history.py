@@ -48,9 +48,10 @@ from recommender.ranking.feature_registry import TZ_GAP_H
 
 __all__ = [
     "BASE_RATES", "CALIBRATION_PASSES", "CAMPAIGNS_PER_MONTH", "CONTACTS", "DECLINE_AFTER_DAYS",
-    "History", "NEED_WEIGHTS", "OFFICER_TOP_SHARE", "OFFICER_WEIGHTS", "RECONTACT_AFTER_DAYS",
-    "STAGE_LAG_DAYS",
-    "TARGET_POWER", "simulate_history", "weak_link_need",
+    "CampaignCandidates", "History", "NEED_WEIGHTS", "OFFICER_TOP_SHARE", "OFFICER_WEIGHTS",
+    "RECONTACT_AFTER_DAYS", "STAGE_LAG_DAYS", "TARGET_POWER", "campaign_table",
+    "contact_outcomes", "need_table", "officer_pick", "simulate_history", "stages_of",
+    "weak_link_need",
 ]
 
 BASE_RATES = (0.55, 0.25, 0.12, 0.05, 0.03)  # target shares of stages 0..4 among contacts
@@ -79,7 +80,7 @@ def _hs_nodes(ix: ChainIndex, code: str) -> list[int]:
             if any(code.startswith(h) or h.startswith(code) for h in ix.hs_codes[v] if h)]
 
 
-def _need_table(ix: ChainIndex, region, local_node: np.ndarray, local_conf: np.ndarray,
+def need_table(ix: ChainIndex, region, local_node: np.ndarray, local_conf: np.ndarray,
                 local_employees: np.ndarray) -> pd.DataFrame:
     """Return the need parts and the combined need, one row per node (see weak_link_need)."""
     n = ix.n
@@ -134,7 +135,7 @@ def weak_link_need(chain, region, firms: pd.DataFrame, firm_nodes: pd.DataFrame)
     links = firm_nodes[firm_nodes[C.FIRM_ID].isin(local[C.FIRM_ID])
                        & firm_nodes[C.NODE_ID].isin(ix.node_ids)]
     emp = links[C.FIRM_ID].map(local.set_index(C.FIRM_ID)[C.EMPLOYEES]).astype(float)
-    return _need_table(ix, region, ix.index_of(links[C.NODE_ID]),
+    return need_table(ix, region, ix.index_of(links[C.NODE_ID]),
                        links[C.CONFIDENCE].fillna(0.9).to_numpy(float),
                        emp.fillna(emp.median() if emp.notna().any() else 100).to_numpy())
 
@@ -151,7 +152,7 @@ class History:
     params: dict
 
 
-class _Candidates:
+class CampaignCandidates:
     """Non-local firms active in a node or one hop from it, with their match strength."""
 
     def __init__(self, ix: ChainIndex, firm: np.ndarray, node: np.ndarray, conf: np.ndarray):
@@ -184,7 +185,7 @@ class _Candidates:
         return self._cache[v]
 
 
-def _campaign_table(rng, ix: ChainIndex, need: np.ndarray, has_candidates: np.ndarray,
+def campaign_table(rng, ix: ChainIndex, need: np.ndarray, has_candidates: np.ndarray,
                     start: pd.Timestamp, end: pd.Timestamp, n_campaigns: int | None,
                     region_id: str) -> pd.DataFrame:
     months = (end.year - start.year) * 12 + end.month - start.month + 1
@@ -209,7 +210,7 @@ def _campaign_table(rng, ix: ChainIndex, need: np.ndarray, has_candidates: np.nd
     })
 
 
-def _officer_pick(rng, score: np.ndarray, eligible: np.ndarray) -> np.ndarray:
+def officer_pick(rng, score: np.ndarray, eligible: np.ndarray) -> np.ndarray:
     """Positions of the contacts among the ``eligible`` candidates: the best by the officer's
     noisy score, then some at random."""
     pool = np.flatnonzero(eligible)
@@ -224,7 +225,8 @@ def _officer_pick(rng, score: np.ndarray, eligible: np.ndarray) -> np.ndarray:
     return np.sort(np.concatenate([best, extra]))
 
 
-def _stages(u: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+def stages_of(u: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """The stage each utility reaches: how many of the ascending ``thresholds`` it passes."""
     return np.searchsorted(thresholds, u, side="right").astype(np.int64)
 
 
@@ -251,12 +253,12 @@ def simulate_history(rng, latent: pd.DataFrame, links: pd.DataFrame, firm_ids: p
     firm, node = links["firm"].to_numpy(np.int64), links["node"].to_numpy(np.int64)
     conf = links[C.CONFIDENCE].to_numpy(float)
     at_home = local[firm]
-    needs = _need_table(ix, region, node[at_home], conf[at_home],
+    needs = need_table(ix, region, node[at_home], conf[at_home],
                         latent[C.EMPLOYEES].to_numpy(float)[firm[at_home]])
     need = needs["need"].to_numpy()
-    cands = _Candidates(ix, firm[~at_home], node[~at_home], conf[~at_home])
+    cands = CampaignCandidates(ix, firm[~at_home], node[~at_home], conf[~at_home])
     has = np.array([cands.count(v) > 0 for v in range(ix.n)])
-    campaigns = _campaign_table(r_camp, ix, need, has, start, end, n_campaigns,
+    campaigns = campaign_table(r_camp, ix, need, has, start, end, n_campaigns,
                                 str(getattr(region, "id", "guangdong")))
     pull, offer = customer_pull(ix, region), park_offer(ix, region)
     country_pos, countries = pd.factorize(latent[C.COUNTRY].fillna(""))
@@ -289,7 +291,7 @@ def simulate_history(rng, latent: pd.DataFrame, links: pd.DataFrame, firm_ids: p
                            offer=offer[v], in_gba=in_gba[cand])
         utility[at] = static[cand] + observable_utility(terms)
         rested = last_contact[cand] <= days[c] - RECONTACT_AFTER_DAYS
-        pick = _officer_pick(r_pick, officer[cand] + ow[C.MATCH] * match, rested)
+        pick = officer_pick(r_pick, officer[cand] + ow[C.MATCH] * match, rested)
         last_contact[cand[pick]] = days[c]
         plan.append((at, pick, r_noise.normal(0.0, NOISE_SD, len(pick))))
 
@@ -310,7 +312,7 @@ def simulate_history(rng, latent: pd.DataFrame, links: pd.DataFrame, firm_ids: p
             fatigue = UTILITY_WEIGHTS["fatigue"] * np.log1p(declines[cand[pick]])
             u = utility[at][pick] + fatigue + noise
             utilities.append(u)
-            stages.append(_stages(u, thresholds))
+            stages.append(stages_of(u, thresholds))
             if final and len(tired):
                 utility[at][tired] += UTILITY_WEIGHTS["fatigue"] * np.log1p(declines[cand[tired]])
         return stages, np.concatenate(utilities)
@@ -322,7 +324,7 @@ def simulate_history(rng, latent: pd.DataFrame, links: pd.DataFrame, firm_ids: p
         _, u = run(thresholds)
         thresholds = np.quantile(u, cum)
     stages, _ = run(thresholds, final=True)
-    outcomes = _outcomes(r_lag, campaigns, plan, cand_all, stages, firm_ids, end)
+    outcomes = contact_outcomes(r_lag, campaigns, plan, cand_all, stages, firm_ids, end)
     truth = _truth(campaigns, bounds, cand_all, utility, firm_ids)
     params = {
         "n_campaigns": len(campaigns), "thresholds": [float(t) for t in thresholds],
@@ -338,7 +340,7 @@ def simulate_history(rng, latent: pd.DataFrame, links: pd.DataFrame, firm_ids: p
     return History(campaigns.drop(columns="node"), outcomes, truth, params)
 
 
-def _outcomes(rng, campaigns, plan, cand_all, stages, firm_ids, end) -> pd.DataFrame:
+def contact_outcomes(rng, campaigns, plan, cand_all, stages, firm_ids, end) -> pd.DataFrame:
     """One row per contact: the furthest stage reached by ``end`` and the day it was reached."""
     c = np.repeat(np.arange(len(plan)), [len(p[1]) for p in plan])
     firm = np.concatenate([cand_all[at][pick] for at, pick, _ in plan]).astype(np.int64)

@@ -315,10 +315,10 @@ def test_officers_favour_their_score_among_firms_not_contacted_lately():
     score = np.linspace(0.0, 10.0, 1000)
     rested = np.ones(1000, bool)
     rested[900:] = False  # the officer's favourites were contacted lately
-    picks = np.concatenate([history._officer_pick(rng, score, rested) for _ in range(50)])
+    picks = np.concatenate([history.officer_pick(rng, score, rested) for _ in range(50)])
     assert rested[picks].all()
     assert np.median(score[picks]) > np.median(score[rested]) + 2.0
-    assert history._officer_pick(rng, score, np.zeros(1000, bool)).size == 0
+    assert history.officer_pick(rng, score, np.zeros(1000, bool)).size == 0
 
 
 def test_an_officer_contacts_a_firm_again_only_a_year_later(world):
