@@ -6,9 +6,9 @@ the feature properties, so that :func:`recommender.maps.to_geojson` writes it as
 =========  ===========  =======================  ==================================================
 layer      geometry     id                       properties
 =========  ===========  =======================  ==================================================
-firms      Point        firm_id (firm_id@node_   firm_id, rank, score, p_success, node_id,
-                        id when a firm fills     node_name_zh, node_name_en, name, name_zh,
-                        several weak links)      country, city, reason_zh, reason_en,
+firms      Point        firm_id (firm_id@node_   firm_id, rank, score, p_success, value,
+                        id when a firm fills     node_id, node_name_zh, node_name_en, name,
+                        several weak links)      name_zh, country, city, reason_zh, reason_en,
                                                  is_synthetic, source, model_version
 countries  (Multi)      ISO2 (``cnmaps:<code>``  iso2, name, name_zh, name_en, continent,
            Polygon      for an area without one) candidates, best_score, weak_links (node ids)
@@ -63,9 +63,9 @@ BEST_SCORE = "best_score"
 WEAK_LINKS = "weak_links"
 
 FIRM_PROPERTIES = [
-    C.FIRM_ID, C.RANK, C.SCORE, C.P_SUCCESS, C.NODE_ID, C.LINK_NAME_ZH, C.LINK_NAME_EN,
-    C.NAME, C.NAME_ZH, C.COUNTRY, C.CITY, C.REASON_ZH, C.REASON_EN, C.IS_SYNTHETIC, C.SOURCE,
-    C.MODEL_VERSION,
+    C.FIRM_ID, C.RANK, C.SCORE, C.P_SUCCESS, C.VALUE, C.NODE_ID, C.LINK_NAME_ZH,
+    C.LINK_NAME_EN, C.NAME, C.NAME_ZH, C.COUNTRY, C.CITY, C.REASON_ZH, C.REASON_EN,
+    C.IS_SYNTHETIC, C.SOURCE, C.MODEL_VERSION,
 ]
 COUNTRY_PROPERTIES = [ISO2, C.NAME, C.NAME_ZH, NAME_EN, CONTINENT, CANDIDATES, BEST_SCORE,
                       WEAK_LINKS]
@@ -90,8 +90,8 @@ def firm_layer(recs: pd.DataFrame, *, node_names=None, firm_id: str = C.FIRM_ID,
         Recommendation rows (``recommender.targeting.recommend.recommend`` output or the same
         shape): ``firm_id``, ``lat``, ``lon`` and ``node_id`` at least. ``reason_zh``/``reason_en``
         are taken as given, else joined from ``reasons`` (a list of ``{"zh", "en"}`` dicts); a
-        missing ``rank`` is the order of ``score`` within each weak link; other missing properties
-        are null.
+        missing ``rank`` is the order of ``score`` within each weak link; ``value`` (likelihood x
+        impact, what the lists rank by) is taken when given; other missing properties are null.
     node_names : mapping, Chain or DataFrame, optional
         Node id -> (Chinese name, English name) (or ``{"zh": .., "en": ..}``), a ``Chain``, or a
         frame with ``node_id``, ``name_zh``, ``name_en``. Without it, ``node_name_zh`` and
@@ -130,6 +130,7 @@ def firm_layer(recs: pd.DataFrame, *, node_names=None, firm_id: str = C.FIRM_ID,
         C.RANK: _ranks(rows, rank, score, nodes),
         C.SCORE: _floats(rows, score),
         C.P_SUCCESS: _floats(rows, C.P_SUCCESS),
+        C.VALUE: _floats(rows, C.VALUE),
         C.NODE_ID: nodes,
         C.LINK_NAME_ZH: names[0],
         C.LINK_NAME_EN: names[1],
@@ -438,7 +439,8 @@ def recruitment_map(recs: pd.DataFrame, *, parks: pd.DataFrame | None = None,
     -------
     dict of str -> GeoDataFrame
         ``firms`` (:func:`firm_layer`), ``countries`` (:func:`country_layer`, the countries
-        with candidates only: the basemap draws the others)
+        with candidates only: the basemap draws the others; ``best_score`` is the best
+        ``value`` when ``recs`` carry it, else the best ``score``)
         and ``flows`` (:func:`flow_layer`; empty without ``matches`` and ``parks``); with
         ``parks``, also ``parks`` (:func:`park_layer`). Flows start at the firms of ``recs``.
 
@@ -449,7 +451,7 @@ def recruitment_map(recs: pd.DataFrame, *, parks: pd.DataFrame | None = None,
     ['countries', 'firms', 'flows', 'parks']
     """
     firms = firm_layer(recs, node_names=node_names)
-    countries = country_layer(recs)
+    countries = country_layer(recs, score=C.VALUE if C.VALUE in recs.columns else C.SCORE)
     layers = {"firms": firms, "countries": countries[countries[CANDIDATES] > 0]}
     if matches is not None and parks is not None:
         layers["flows"] = flow_layer(matches, recs, parks)

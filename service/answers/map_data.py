@@ -52,7 +52,7 @@ BASEMAP_PRECISION = 2  # decimals of a basemap coordinate: its grid is 0.01 degr
 # answers (rank, value, likelihood, reasons) and what is computed from it (a country's best
 # value; a flow's score, which blends the firm's ranking percentile into the park prior).
 RANKING_PROPERTIES = {
-    "firms": (C.RANK, C.SCORE, C.P_SUCCESS, C.REASON_ZH, C.REASON_EN),
+    "firms": (C.RANK, C.SCORE, C.P_SUCCESS, C.VALUE, C.REASON_ZH, C.REASON_EN),
     "countries": ("best_score",),
     "flows": (C.SCORE,),
 }

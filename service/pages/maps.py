@@ -39,9 +39,9 @@ __all__ = [
 # The UI strings the script shows (tooltips, status); the rest are in the template.
 SCRIPT_STRINGS = (
     "map_loading", "map_failed", "map_session_expired", "map_no_firms", "map_unplaced",
-    "map_tip_score", "map_tip_rank", "map_tip_p_success", "map_tip_open", "map_tip_candidates",
-    "map_tip_best", "map_tip_distance", "map_tip_capacity", "map_tip_synthetic", "map_km",
-    "map_cluster_firms", "map_cluster_open", "login", "model_prior",
+    "map_tip_score", "map_tip_value", "map_tip_match", "map_tip_rank", "map_tip_p_success",
+    "map_tip_open", "map_tip_candidates", "map_tip_best", "map_tip_distance", "map_tip_capacity",
+    "map_tip_synthetic", "map_km", "map_cluster_firms", "map_cluster_open", "login", "model_prior",
 )
 BASEMAP_MAX_AGE = 365 * 24 * 3600  # the URL names the content: it never changes
 BASEMAP_UNVERSIONED_MAX_AGE = 24 * 3600

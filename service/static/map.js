@@ -15,7 +15,7 @@
   var WIDTH = 1000, HEIGHT = 500, PAD = 10;
   var MIN_ZOOM = 1, MAX_ZOOM = 160, BUTTON_STEP = 1.6, DRAG_THRESHOLD = 4;
   var FIT_MAX_ZOOM = 3.5, FIT_MARGIN = 40;  // the first view: the firms and the destination
-  var FIRM_RADIUS = [3, 7.5];  // on screen, for the lowest and the highest score
+  var FIRM_RADIUS = [3, 7.5];  // on screen, for the lowest and the highest value
   var KEY_PAN = 60;  // viewBox units an arrow key pans
   // Firm colours from low to high score (amber, orange, red, dark red), each drawn with a
   // dark outline, so that even the lightest reads on the pale land, sea and China.
@@ -187,6 +187,12 @@
 
   function isNumber(value) {
     return typeof value === "number" && isFinite(value);
+  }
+
+  // What a firm is coloured, sized and ordered by: its expected value (likelihood x impact,
+  // what the lists rank by), else the ranker's score; null for a role without rankings.
+  function firmFigure(p) {
+    return isNumber(p.value) ? p.value : (isNumber(p.score) ? p.score : null);
   }
 
   // A line "label: value" when the map carries the value: a role that may not read rankings
@@ -519,7 +525,7 @@
       self.tips.set(path, {title: (firm || p.firm_id) + " → " + (park || p.park_id), lines: [
         self.t("map_tip_distance") + ": " +
           (typeof p.distance_km === "number" ? Math.round(p.distance_km).toLocaleString() : "–") +
-          " " + self.t("map_km")].concat(figureLine(self.t("map_tip_score"), p.score, 3))});
+          " " + self.t("map_km")].concat(figureLine(self.t("map_tip_match"), p.score, 3))});
     });
   };
 
@@ -548,28 +554,31 @@
     });
   };
 
-  // Firms as circles coloured and sized by score. Firms of one place (within 0.01 degrees)
+  // Firms as circles coloured and sized by expected value. Firms of one place (within 0.01 degrees)
   // share one mark with their count, which opens to their list; their own circles stay in
   // the layer, hidden, for the keyboard and for the list's order.
   RecruitmentMap.prototype.drawFirms = function (features) {
     var self = this, layer = this.layers.firms;
     clear(layer);
     this.closeList();
-    var scores = features.map(function (f) { return f.properties.score; })
-      .filter(function (s) { return typeof s === "number" && isFinite(s); });
+    var scores = features.map(function (f) { return firmFigure(f.properties); })
+      .filter(isNumber);
     var low = scores.length ? Math.min.apply(null, scores) : 0;
     var high = scores.length ? Math.max.apply(null, scores) : 1;
-    document.getElementById("map-score-min").textContent = scores.length ? low.toFixed(2) : "";
-    document.getElementById("map-score-max").textContent = scores.length ? high.toFixed(2) : "";
+    document.getElementById("map-score-min").textContent = scores.length ? low.toFixed(3) : "";
+    document.getElementById("map-score-max").textContent = scores.length ? high.toFixed(3) : "";
     var legend = document.getElementById("map-score-legend");
     if (legend) { legend.hidden = !scores.length && features.length > 0; }
     var share = function (p) {
       if (!scores.length) { return 0.5; }  // no scores (a role without rankings): one middle tone
-      return high > low && typeof p.score === "number" ? (p.score - low) / (high - low) : 1;
+      var figure = firmFigure(p);
+      return high > low && figure !== null ? (figure - low) / (high - low) : 1;
     };
     var ordered = features.filter(function (f) {
       return f.geometry && f.geometry.type === "Point";
-    }).sort(function (a, b) { return (a.properties.score || 0) - (b.properties.score || 0); });
+    }).sort(function (a, b) {
+      return (firmFigure(a.properties) || 0) - (firmFigure(b.properties) || 0);
+    });
     var places = {}, order = [];
     ordered.forEach(function (feature) {
       var c = feature.geometry.coordinates;
@@ -590,8 +599,8 @@
     });
     // clusters above single firms, the best-scored on top
     clusters.sort(function (a, b) {
-      return (a.members[a.members.length - 1].properties.score || 0) -
-        (b.members[b.members.length - 1].properties.score || 0);
+      return (firmFigure(a.members[a.members.length - 1].properties) || 0) -
+        (firmFigure(b.members[b.members.length - 1].properties) || 0);
     }).forEach(function (cluster) { fragment.appendChild(self.drawCluster(cluster.members, share)); });
     layer.appendChild(fragment);
   };
@@ -624,9 +633,9 @@
                                 "data-size": FIRM_RADIUS[0] + (FIRM_RADIUS[1] - FIRM_RADIUS[0]) * share},
                      link);
     var lines = [this.placeText(p)];
-    if (isNumber(p.score)) {
+    if (firmFigure(p) !== null) {
       lines.push(this.t("map_tip_rank") + " " + (isNumber(p.rank) ? p.rank : "–") + " · " +
-        this.t("map_tip_score") + " " + formatNumber(p.score, 3) +
+        this.figureText(p) +
         (isNumber(p.p_success) ? " · " + this.t("map_tip_p_success") + " " +
           (100 * p.p_success).toFixed(0) + "%" : ""));
     }
@@ -637,7 +646,13 @@
                          firm: p.firm_id, anchor: circle});
   };
 
-  // One mark for the firms of a place: the best score's colour, a radius growing with the
+  // "期望价值 0.123" (or, for a map without values, "得分 4.215").
+  RecruitmentMap.prototype.figureText = function (p) {
+    return isNumber(p.value) ? this.t("map_tip_value") + " " + formatNumber(p.value, 3)
+      : this.t("map_tip_score") + " " + formatNumber(p.score, 3);
+  };
+
+  // One mark for the firms of a place: the best value's colour, a radius growing with the
   // count, the count on it; a click (or Enter) opens the list.
   RecruitmentMap.prototype.drawCluster = function (members, share) {
     var self = this, best = members[members.length - 1], c = best.geometry.coordinates;
@@ -660,8 +675,9 @@
       if (event.key === "Enter" || event.key === " ") { open(event); }
     });
     this.tips.set(group, {title: place, lines: [members.length + " " + this.t("map_cluster_firms") +
-      (isNumber(best.properties.score) ? " · " + this.t("map_tip_best") + " " +
-        formatNumber(best.properties.score, 3) : "")],
+      (isNumber(best.properties.value) ? " · " + this.t("map_tip_best") + " " +
+        formatNumber(best.properties.value, 3)
+        : (firmFigure(best.properties) !== null ? " · " + this.figureText(best.properties) : ""))],
                           hint: this.t("map_cluster_open")});
     return group;
   };
@@ -682,10 +698,11 @@
       anchor.textContent = self.firmName(p);
       anchor.dataset.firmId = p.firm_id;
       item.appendChild(anchor);
-      if (isNumber(p.score)) {
+      if (firmFigure(p) !== null) {
         var score = document.createElement("span");
         score.className = "map-list-score";
-        score.textContent = self.t("map_tip_score") + " " + formatNumber(p.score, 3);
+        score.textContent = self.figureText(p) + (isNumber(p.p_success) ? " · " +
+          self.t("map_tip_p_success") + " " + (100 * p.p_success).toFixed(0) + "%" : "");
         item.appendChild(score);
       }
       items.appendChild(item);

@@ -14,6 +14,7 @@ import shapely
 
 from recommender.exceptions import DataError, DependencyError
 from recommender.maps import (
+    FIRM_PROPERTIES,
     basemap_layers,
     country_layer,
     firm_layer,
@@ -96,6 +97,17 @@ def test_firm_layer_joins_reasons_and_ranks_when_not_given(recs):
     assert layer.loc["f-la", "reason_en"] == "fills weak link lasers"
     assert layer.loc["f-la", "node_name_en"] == "lasers"  # no names given: the id
     assert layer["rank"].tolist() == [1, 2, 1]  # by score within each weak link
+
+
+def test_firm_layer_carries_the_value_when_the_rows_do(recs):
+    assert firm_layer(recs)["value"].isna().all()  # rows without a value: null
+    valued = recs.assign(value=[0.12, 0.05, 0.3, 0.01])
+    layer = firm_layer(valued)
+    assert layer["value"].tolist() == [0.12, 0.05, 0.3]
+    assert list(layer.columns[:-1]) == FIRM_PROPERTIES
+    countries = recruitment_map(valued)["countries"]  # a country's best is its best value
+    assert countries.loc["US", "best_score"] == 0.12
+    assert recruitment_map(recs)["countries"].loc["US", "best_score"] == 0.91
 
 
 def test_a_firm_filling_two_weak_links_gets_one_feature_per_link(recs):

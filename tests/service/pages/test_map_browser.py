@@ -57,17 +57,22 @@ def test_the_map_draws_zooms_and_opens_a_portrait(browse, site, shoot):
     assert page.locator("#map-parks .park").count() > 0
     assert page.locator("#map-firm-count").inner_text() == str(len(firms))
     assert page.locator("#map-legend").is_visible()
-    assert page.locator("#map-score-max").inner_text().strip()
+    values = [f["properties"]["value"] for f in firms]
+    assert page.locator("#map-score-max").inner_text().strip() == f"{max(values):.3f}"
+    assert page.locator("#map-score-min").inner_text().strip() == f"{min(values):.3f}"
+    assert "期望价值（颜色与大小）" in page.locator("#map-score-legend").inner_text()
     shoot(page, "map-1-world")
 
-    # hover: the tooltip names the firm and its score
+    # hover: the tooltip names the firm, its expected value and its likelihood
     top = _clickable_firm(page)
     page.mouse.move(top["x"], top["y"])
     tooltip = page.locator("#map-tooltip")
     tooltip.wait_for(state="visible")
     firm = next(f["properties"] for f in firms if f["properties"]["firm_id"] == top["id"])
     assert (firm["name_zh"] or firm["name"]) in tooltip.inner_text()
-    assert f"{firm['score']:.3f}" in tooltip.inner_text()
+    text = tooltip.inner_text()
+    assert f"期望价值 {firm['value']:.3f}" in text
+    assert f"签约概率 {100 * firm['p_success']:.0f}%" in text and "得分" not in text
     shoot(page, "map-2-tooltip")
 
     # zoom: the buttons, the wheel, reset; pan by dragging
