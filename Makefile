@@ -12,8 +12,9 @@ demo: $(STAMP)
 	$(BIN)/chainscout serve
 
 # Lint, check the Dockerfile, run the whole test suite (SQLite, and PostgreSQL when reachable)
-# on TEST_WORKERS processes, each taking whole test files (their module fixtures built once).
-TEST_WORKERS ?= 2
+# on TEST_WORKERS processes (3 on 2 cores: the browser and server tests wait as much as they
+# compute), each taking whole test files (their module fixtures built once).
+TEST_WORKERS ?= 3
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/hadolint Dockerfile
