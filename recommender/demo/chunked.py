@@ -45,8 +45,9 @@ from recommender.demo.generator import (
     _load_defaults,
     reference_firms,
     synthetic_firms,
+    synthetic_link_frame,
 )
-from recommender.demo.texts import join_text, take_text
+from recommender.demo.texts import join_text
 from recommender.demo.universe import country_table
 from recommender.exceptions import DataError, InvalidArgument
 from recommender.targeting.partitions import (
@@ -134,13 +135,7 @@ def _chunk(number: int, first: int, count: int, seed: int, ix: ChainIndex, regio
     ids = _ids(first + 1, count)
     firms[C.FIRM_ID] = pd.array(ids, dtype="str")
     firms[C.FIRM_KEY] = firms[C.FIRM_ID]
-    firm_nodes = pd.DataFrame({
-        C.FIRM_ID: pd.array(ids.take(pa.array(links["firm"].to_numpy())), dtype="str"),
-        C.NODE_ID: pd.array(take_text(ix.node_ids, links["node"].to_numpy()), dtype="str"),
-        C.CONFIDENCE: links[C.CONFIDENCE].to_numpy(float),
-        C.EVIDENCE: links[C.EVIDENCE].array,
-        C.METHOD: pd.array(take_text(["synthetic"], np.zeros(len(links), int)), dtype="str"),
-    })
+    firm_nodes = synthetic_link_frame(ids, links, ix)
     firms[PARTITION] = np.full(len(firms), number, np.int32)
     _write(firms, part_path(folder, FIRMS_DIR, number))
     _write(firm_nodes, part_path(folder, LINKS_DIR, number))

@@ -56,7 +56,7 @@ from recommender.exceptions import DataError, InvalidArgument
 __all__ = [
     "DemoWorld", "GENERATOR_VERSION", "SIZE_LEAD", "SIZE_LEAD_CLIP", "TABLES", "WRITE_ROWS",
     "generate_world",
-    "read_world", "reference_firms", "synthetic_firms", "write_world",
+    "read_world", "reference_firms", "synthetic_firms", "synthetic_link_frame", "write_world",
 ]
 
 GENERATOR_VERSION = "2.1"
@@ -350,13 +350,7 @@ def generate_world(n_firms: int = 20_000, seed: int = 7, *, chain=None, region=N
     del latent, links
     progress("assemble")
     firms = _firm_frame(ref, syn)
-    firm_nodes = pd.DataFrame({
-        C.FIRM_ID: pd.array(firm_ids.take(pa.array(syn_links["firm"].to_numpy())), dtype="str"),
-        C.NODE_ID: pd.array(take_text(ix.node_ids, syn_links["node"].to_numpy()), dtype="str"),
-        C.CONFIDENCE: syn_links[C.CONFIDENCE].to_numpy(float),
-        C.EVIDENCE: syn_links[C.EVIDENCE].array,
-        C.METHOD: pd.array(take_text(["synthetic"], np.zeros(len(syn_links), int)), dtype="str"),
-    })
+    firm_nodes = synthetic_link_frame(firm_ids, syn_links, ix)
     if len(ref_firms):
         given = reference[1].reindex(columns=C.FIRM_NODE_COLUMNS).astype(firm_nodes.dtypes)
         firm_nodes = pd.concat([given, firm_nodes], ignore_index=True)
@@ -367,6 +361,18 @@ def generate_world(n_firms: int = 20_000, seed: int = 7, *, chain=None, region=N
 
 
 # --- Parquet --------------------------------------------------------------------------------
+
+
+def synthetic_link_frame(firm_ids: pa.Array, links: pd.DataFrame, ix: ChainIndex) -> pd.DataFrame:
+    """The firm-node table of synthetic firms: ``links`` (firm and node positions, confidence,
+    evidence) with the firms' ids and the nodes' ids, method "synthetic"."""
+    return pd.DataFrame({
+        C.FIRM_ID: pd.array(firm_ids.take(pa.array(links["firm"].to_numpy())), dtype="str"),
+        C.NODE_ID: pd.array(take_text(ix.node_ids, links["node"].to_numpy()), dtype="str"),
+        C.CONFIDENCE: links[C.CONFIDENCE].to_numpy(float),
+        C.EVIDENCE: links[C.EVIDENCE].array,
+        C.METHOD: pd.array(take_text(["synthetic"], np.zeros(len(links), int)), dtype="str"),
+    })
 
 def write_world(world: DemoWorld, out_dir) -> dict[str, Path]:
     """Write the five tables as Parquet under ``out_dir``; return their paths by table name.
