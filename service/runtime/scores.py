@@ -112,7 +112,9 @@ def _ranking_key(node_id: str, filters: dict[str, Any]) -> Hashable | None:
     """A ranking's key: the link and the filters, sequences as tuples (None if unhashable)."""
     items = []
     for name, value in sorted(filters.items()):
-        if isinstance(value, list | tuple | set | frozenset | np.ndarray | pd.Index):
+        if isinstance(value, set | frozenset):  # one key whatever order a set iterates in
+            value = tuple(sorted(value, key=repr))
+        elif isinstance(value, list | tuple | np.ndarray | pd.Index):
             value = tuple(value.tolist() if isinstance(value, np.ndarray) else value)
         items.append((name, value))
     key = (str(node_id), tuple(items))
