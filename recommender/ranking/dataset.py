@@ -16,22 +16,28 @@ bundle is computed once and kept on it (:attr:`ChainData.feature_context`).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 from recommender import columns as C
-from recommender.exceptions import DataError
+from recommender.exceptions import DataError, InvalidArgument
 from recommender.firms.schemas import validate_table
 from recommender.ranking.feature_context import FeatureContext
 
-__all__ = ["ChainData", "chain_data_from_world", "load_chain_data", "outcome_model_of",
-           "with_firm_partition", "with_outcomes"]
+__all__ = ["LEAN_FIRM_COLUMNS", "ChainData", "chain_data_from_world", "load_chain_data",
+           "outcome_model_of", "with_firm_partition", "with_outcomes"]
 
 # region tables the store may hold for a region: store name -> Region attribute
 _STORE_REGION_TABLES = {"imports": "imports", "export_controls": "export_controls",
                         "leader_needs": "leader_needs"}
+# The firm columns that ranking, diagnosis, park matching and the served lists and exports read:
+# every one but the business scope (the bulk of a firm's row: 150 MB a million firms), the
+# import key, the geocoding quality and the industry code, which only a firm's own page shows
+# (read from the store for that firm) and imports compare. A server reads these alone.
+LEAN_FIRM_COLUMNS = tuple(c for c in C.FIRM_COLUMNS if c not in (
+    C.BUSINESS_SCOPE, C.FIRM_KEY, C.GEO_QUALITY, C.INDUSTRY_CODE))
 
 
 @dataclass(frozen=True, eq=False)
@@ -45,7 +51,8 @@ class ChainData:
         Identity, core, cities and the region's tables (imports, export controls, leader
         needs).
     firms : DataFrame
-        One row per firm, columns ``FIRM_COLUMNS``.
+        One row per firm, columns ``FIRM_COLUMNS`` (those of ``load_chain_data``'s
+        ``firm_columns`` when it was given, e.g. :data:`LEAN_FIRM_COLUMNS`).
     firm_nodes : DataFrame
         Firm-node links, columns ``FIRM_NODE_COLUMNS``.
     campaigns : DataFrame
@@ -110,7 +117,8 @@ class ChainData:
                 f"truth={'yes' if self.truth is not None else 'no'})")
 
 
-def load_chain_data(store, *, chain, region) -> ChainData:
+def load_chain_data(store, *, chain, region,
+                    firm_columns: Sequence[str] | None = None) -> ChainData:
     """Read a chain's and a region's ranking inputs from the store.
 
     Campaigns are those of ``region`` (and those that name no region); outcomes of campaigns
@@ -126,6 +134,15 @@ def load_chain_data(store, *, chain, region) -> ChainData:
     store : recommender.store.Store
     chain : recommender.chain.Chain
     region : recommender.demo.world.Region
+    firm_columns : sequence of str, optional
+        The firm columns to read (``firm_id`` always), in ``FIRM_COLUMNS`` order; every one
+        when None. :data:`LEAN_FIRM_COLUMNS` leaves out the texts that a process serving
+        rankings never reads, which would otherwise be most of its memory at scale.
+
+    Raises
+    ------
+    InvalidArgument
+        A name of ``firm_columns`` is not a firm column.
 
     Returns
     -------
@@ -138,9 +155,13 @@ def load_chain_data(store, *, chain, region) -> ChainData:
     >>> data.truth is None                                         # doctest: +SKIP
     True
     """
+    unknown = sorted(set(firm_columns or ()) - set(C.FIRM_COLUMNS))
+    if unknown:
+        raise InvalidArgument(f"firm_columns: not firm column(s): {', '.join(unknown)}",
+                              [{"field": "firm_columns", "message": f"unknown {unknown}"}])
     with store.snapshot() as conn:  # one state of the store: the version matches the tables read
         version = int(store.data_version(conn=conn))
-        firms = store.firms(conn=conn)
+        firms = store.firms(columns=firm_columns, conn=conn)
         links = store.firm_nodes(conn=conn)
         campaigns = store.campaigns(conn=conn)
         outcomes = store.outcomes(conn=conn)

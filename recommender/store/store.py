@@ -367,20 +367,21 @@ class Store:
         firm_ids: Sequence[str] | None = None,
         countries: Sequence[str] | None = None,
         limit: int | None = None,
+        columns: Sequence[str] | None = None,
         conn: sa.Connection | None = None,
     ) -> pd.DataFrame:
-        """Return firms (columns ``FIRM_COLUMNS``) ordered by ``firm_id``, optionally filtered."""
-        table = M.FIRMS
+        """Return firms (``FIRM_COLUMNS``, or ``firm_id`` and ``columns``) by id, maybe filtered."""
+        table, keep = M.FIRMS, set(C.FIRM_COLUMNS if columns is None else [C.FIRM_ID, *columns])
         where = table.c[C.COUNTRY].in_(list(countries)) if countries is not None else None
-        convert = text_reader(table)
+        convert, names = text_reader(table), [n for n in C.FIRM_COLUMNS if n in keep]
         with self._reading(conn) as c:
             if firm_ids is None:
-                query = sa.select(*(table.c[n] for n in C.FIRM_COLUMNS))
+                query = sa.select(*(table.c[n] for n in names))
                 query = query.where(where) if where is not None else query
                 query = query.order_by(table.c[C.FIRM_ID]).limit(limit)
-                return bulk.read_frame(c, query, table, C.FIRM_COLUMNS, convert=convert)
+                return bulk.read_frame(c, query, table, names, convert=convert)
             frame = bulk.load_rows(
-                c, table, C.FIRM_COLUMNS, where=where, in_column=C.FIRM_ID,
+                c, table, names, where=where, in_column=C.FIRM_ID,
                 in_values=list(firm_ids), order_by=[C.FIRM_ID], convert=convert,
             )
         return frame.head(limit) if limit is not None else frame

@@ -37,7 +37,7 @@ from recommender.config import Settings
 from recommender.exceptions import NotFittedError
 
 __all__ = ["FIRST_WAIT_SECONDS", "ServiceState", "Snapshot", "SnapshotNotReady", "Snapshots",
-           "log", "state"]
+           "log", "release_memory", "state"]
 
 log = logging.getLogger("service.runtime.state")
 # How long a request waits for the first snapshot that another thread is building, before a
@@ -61,7 +61,9 @@ class Snapshot:
     when no model is active, or when the active one could not be loaded by this process).
     ``scores`` (:class:`service.runtime.scores.ServedScores`) serves the rows of the library's
     score table, ``scores.table``, which answers every ranking query. ``memo`` keeps answers
-    computed from this snapshot (weak-link what-ifs, target lists).
+    computed from this snapshot (weak-link what-ifs, target lists). ``data`` holds the firms'
+    :data:`~recommender.ranking.dataset.LEAN_FIRM_COLUMNS` only: no business scopes, which a
+    firm's page reads from the store for that firm.
     """
 
     model: Any
@@ -231,7 +233,29 @@ class Snapshots:
     def _make(self, key: tuple, previous: Snapshot | None) -> Snapshot:
         snapshot = self._build(key, previous)
         self.builds += 1
+        release_memory()  # the build's scratch, not kept resident for the process's life
         return snapshot
+
+
+def release_memory() -> None:
+    """Give the memory freed since the last call back to the system.
+
+    Arrow's pool (mimalloc or jemalloc) and glibc's ``malloc`` keep freed blocks for reuse; a
+    worker that has just read a store and scored its candidates would otherwise stay at that
+    peak, several hundred MB above what its snapshot holds at a million firms.
+    """
+    import ctypes
+    import ctypes.util
+    import gc
+
+    import pyarrow as pa
+
+    gc.collect()
+    pa.default_memory_pool().release_unused()
+    libc = ctypes.util.find_library("c")
+    trim = getattr(ctypes.CDLL(libc), "malloc_trim", None) if libc else None
+    if trim is not None:  # glibc only
+        trim(0)
 
 
 class ServiceState:
@@ -322,12 +346,14 @@ class ServiceState:
                 self._store.close()
                 self._store = None
 
-    def ranking_inputs(self):
+    def ranking_inputs(self, *, firm_columns=None):
         """Read the data and diagnose the weak links now: (ChainData, weak-link table), as
-        :func:`recommender.targeting.scoring.ranking_inputs` reads them for the CLI."""
+        :func:`recommender.targeting.scoring.ranking_inputs` reads them for the CLI (the firm
+        columns ``firm_columns`` only, when given)."""
         from recommender.targeting.scoring import ranking_inputs
 
-        return ranking_inputs(self.store, self.chain, self.region, settings=self.settings)
+        return ranking_inputs(self.store, self.chain, self.region, settings=self.settings,
+                              firm_columns=firm_columns)
 
     # --- snapshots ----------------------------------------------------------------------------
     def _wanted_snapshot(self) -> tuple[str | None, int]:
@@ -336,12 +362,14 @@ class ServiceState:
     def _build_snapshot(self, key: tuple[str | None, int], previous: Snapshot | None
                         ) -> Snapshot:
         from recommender.exceptions import ModelError, NotFoundError
+        from recommender.ranking.dataset import LEAN_FIRM_COLUMNS
         from recommender.targeting.prior_model import prior_model
         from service.runtime.scores import SCORES_DIR, Memo, build_scores
 
         started = time.perf_counter()
         active, _ = key
-        data, weak_links = self.ranking_inputs()
+        # the firms without their texts: a firm's page reads its own from the store
+        data, weak_links = self.ranking_inputs(firm_columns=LEAN_FIRM_COLUMNS)
         model, error = None, None
         if active is not None:
             if previous is not None and previous.model_version == active:

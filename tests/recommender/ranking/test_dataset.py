@@ -9,8 +9,9 @@ from recommender.chain import load_chain
 from recommender.demo.generator import generate_world
 from recommender.demo.install import install_world
 from recommender.demo.world import load_reference_firms, load_region
-from recommender.exceptions import ValidationError
+from recommender.exceptions import InvalidArgument, ValidationError
 from recommender.ranking.dataset import (
+    LEAN_FIRM_COLUMNS,
     ChainData,
     chain_data_from_world,
     load_chain_data,
@@ -132,3 +133,22 @@ def test_with_outcomes_refuses_a_bad_row(from_world):
     with pytest.raises(ValidationError, match="outcomes"):
         with_outcomes(from_world, bad)
     assert len(from_world.outcomes) == before
+
+
+def test_a_lean_read_leaves_the_texts_unread(store, from_store, inputs):
+    lean = load_chain_data(store, chain=inputs["chain"], region=inputs["region"],
+                           firm_columns=LEAN_FIRM_COLUMNS)
+    assert list(lean.firms.columns) == list(LEAN_FIRM_COLUMNS)
+    assert C.BUSINESS_SCOPE not in lean.firms.columns and C.FIRM_KEY not in lean.firms.columns
+    pd.testing.assert_frame_equal(lean.firms, from_store.firms[list(LEAN_FIRM_COLUMNS)])
+    pd.testing.assert_frame_equal(lean.firm_nodes, from_store.firm_nodes)
+    assert lean.data_version == from_store.data_version
+    few = load_chain_data(store, chain=inputs["chain"], region=inputs["region"],
+                          firm_columns=[C.COUNTRY])
+    assert list(few.firms.columns) == [C.FIRM_ID, C.COUNTRY]
+
+
+def test_a_read_of_an_unknown_firm_column_is_refused(store, inputs):
+    with pytest.raises(InvalidArgument, match="not firm column.*nickname"):
+        load_chain_data(store, chain=inputs["chain"], region=inputs["region"],
+                        firm_columns=[C.COUNTRY, "nickname"])

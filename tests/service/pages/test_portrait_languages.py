@@ -73,6 +73,22 @@ def test_a_foreign_firm_s_description_is_labelled_as_the_original(visitor, keys,
         r'<dd[^>]*id="firm-scope"[^>]*>', english).group(0)
 
 
+def test_the_served_firms_hold_no_scope_yet_the_portrait_shows_it(visitor, keys, login, app):
+    # the snapshot keeps the firms without their texts (its memory at scale); a firm's page
+    # reads that firm's own from the store
+    from recommender import columns as C
+    from recommender.ranking.dataset import LEAN_FIRM_COLUMNS
+
+    login(keys["officer"])
+    html = _text(visitor.get(f"/firms/{FIRM}"))
+    firms = app.extensions["chainscout"].snapshots.get().data.firms
+    assert list(firms.columns) == list(LEAN_FIRM_COLUMNS) and FIRM in set(firms[C.FIRM_ID])
+    assert C.BUSINESS_SCOPE not in firms.columns
+    scope = app.extensions["chainscout"].store.firms(firm_ids=[FIRM])[C.BUSINESS_SCOPE].iloc[0]
+    shown = re.search(r'<dd[^>]*id="firm-scope"[^>]*>(.*?)</dd>', html, re.S).group(1)
+    assert scope and shown.strip().startswith(scope[:40])
+
+
 def test_a_chinese_scope_comes_as_it_is_in_zh_and_as_the_original_in_en(visitor, keys, login,
                                                                        app):
     login(keys["officer"])
