@@ -5,6 +5,8 @@ Usage::
     .venv/bin/python benchmarks/bench_scale.py [--firms N] [--seed S] [--workers W]
                                                [--partitions P] [--k K] [--scheduler ADDRESS]
                                                [--generator memory|chunked] [--chunk C]
+                                               [--keep FOLDER [--reuse]]
+                                               [--tables partitioned|gathered]
 
 Steps: build (generate the demo world of N synthetic firms), diagnose (the weak-link
 table), partition (firms and links written as P aligned Parquet partitions), score (every
@@ -12,8 +14,11 @@ candidate of the ten weakest links on the cluster, each link's best K kept), top
 weak link's best K with reasons, ``recommend`` through the Dask engine), target list (the
 thirty firms covering the ten weakest links, through the Dask engine) and map (the top-K's
 recruitment map written as GeoJSON). Each step prints its wall time, its CPU time in this
-process, and the peak resident memory of this process plus its children (the LocalCluster's
-workers) while it ran, sampled every 0.2 s.
+process and in its children (the LocalCluster's workers), and the peak resident memory of this
+process plus its children while it ran, sampled every 0.2 s. The top-K and the target list
+run on :func:`~recommender.targeting.partitioned_table.query_table`: the scored partitions
+stay on the workers, which send each link's best K (and, for the target list, the firms of the
+largest coverage bounds, :mod:`recommender.targeting.bounded_picks`).
 
 Two generators: ``memory`` (``generate_world``: the whole world, its truth of about 48 rows
 a firm included, in memory; about 4.5 GB a million firms) and ``chunked``
@@ -21,7 +26,13 @@ a firm included, in memory; about 4.5 GB a million firms) and ``chunked``
 partitions the Dask engine reads, the truth written to Parquet as it is drawn; then a load
 step reads the firms, without their business-scope texts, and links into the bundle, and
 the partition step has nothing left to do). The default is ``chunked`` above
-``CHUNKED_ABOVE`` firms.
+``CHUNKED_ABOVE`` firms. ``--keep FOLDER --reuse`` reads the chunked world already complete in
+FOLDER (:func:`~recommender.demo.chunked.read_world_files`; written by an earlier run with the
+same ``--firms``, ``--seed`` and ``--chunk``) instead of building it again.
+
+``--tables gathered`` runs the top-K and the target list on
+:func:`~recommender.targeting.dask_engine.score_table` instead: every candidate of their links
+gathered and sorted in this process, as before the partitioned tables.
 """
 
 from __future__ import annotations
@@ -71,19 +82,34 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def _children_cpu() -> dict[int, float]:
+    """CPU seconds of each live child process (the workers), by pid."""
+    out = {}
+    for process in psutil.Process().children(recursive=True):
+        try:
+            times = process.cpu_times()
+        except psutil.Error:
+            continue
+        out[process.pid] = times.user + times.system
+    return out
+
+
 class Steps:
     """Run and report named steps."""
 
     def __init__(self):
-        self.rows: list[tuple[str, float, float, float, str]] = []
+        self.rows: list[tuple[str, float, float, float, float, str]] = []
 
     def __call__(self, name: str, function, note=lambda result: ""):
-        wall, cpu = time.perf_counter(), _cpu()
+        wall, cpu, workers = time.perf_counter(), _cpu(), _children_cpu()
         with PeakMemory() as memory:
             result = function()
-        row = (name, time.perf_counter() - wall, _cpu() - cpu, memory.peak / 2**30, note(result))
+        spent = sum(t - workers.get(pid, 0.0) for pid, t in _children_cpu().items())
+        row = (name, time.perf_counter() - wall, _cpu() - cpu, spent, memory.peak / 2**30,
+               note(result))
         self.rows.append(row)
-        print(f"{row[0]:<13}{row[1]:>9.1f}{row[2]:>9.1f}{row[3]:>10.2f}  {row[4]}", flush=True)
+        print(f"{row[0]:<13}{row[1]:>9.1f}{row[2]:>9.1f}{row[3]:>10.1f}{row[4]:>10.2f}  {row[5]}",
+              flush=True)
         return result
 
 
@@ -100,7 +126,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chunk", type=int, default=None, help="firms per chunk (chunked)")
     parser.add_argument("--keep", type=Path, default=None,
                         help="write the chunked world here and keep it (else a temporary folder)")
+    parser.add_argument("--tables", choices=("partitioned", "gathered"), default="partitioned",
+                        help="top-K and target list over the partitions kept on the workers "
+                             "(partitioned), or over a score table of every candidate "
+                             "gathered on this process (gathered, as before)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="with --keep: read the chunked world already complete there "
+                             "instead of building it")
     args = parser.parse_args(argv)
+    if args.reuse and args.keep is None:
+        parser.error("--reuse needs --keep FOLDER")
 
     from recommender import columns as C
     from recommender.chain import load_chain
@@ -112,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     from recommender.ranking.dataset import chain_data_from_world
     from recommender.ranking.features import default_as_of
     from recommender.targeting import dask_engine
+    from recommender.targeting.partitioned_table import query_table
     from recommender.targeting.partitions import scoring_context
     from recommender.targeting.prior_model import prior_model
     from recommender.targeting.recommend import recommend, target_list
@@ -129,7 +165,10 @@ def main(argv: list[str] | None = None) -> int:
           f"{'chunked, ' + format(chunk, ',') + ' firms a chunk' if chunked else 'in memory'}; "
           f"Dask: {args.scheduler or f'LocalCluster of {args.workers} workers'}, "
           f"{args.partitions} partitions")
-    print(f"{'step':<13}{'wall s':>9}{'cpu s':>9}{'peak GB':>10}")
+    reused = _complete_world(world_dir, args, chunk) if chunked and args.reuse else None
+    if chunked and args.reuse and reused is None:
+        print(f"{world_dir}: no complete world of these arguments to reuse; building it")
+    print(f"{'step':<13}{'wall s':>9}{'cpu s':>9}{'wk cpu s':>10}{'peak GB':>10}")
 
     def build():
         world = generate_world(n_firms=args.firms, seed=args.seed, chain=chain, region=region,
@@ -137,10 +176,10 @@ def main(argv: list[str] | None = None) -> int:
         return chain_data_from_world(world, chain=chain, region=region)
 
     if chunked:
-        files = steps("build", lambda: _build_chunked(world_dir, args, chunk, chain, region,
-                                                      reference),
-                      lambda w: f"{len(w.outcomes):,} outcomes, truth "
-                                f"{_rows(w.truth_path):,} rows")
+        files = steps("build", (lambda: reused) if reused is not None else
+                      lambda: _build_chunked(world_dir, args, chunk, chain, region, reference),
+                      lambda w: ("reused, " if reused is not None else "")
+                      + f"{len(w.outcomes):,} outcomes, truth {_rows(w.truth_path):,} rows")
         data = steps("load", lambda: _load_chunked(files, chain, region),
                      lambda d: f"{len(d.firms):,} firms, {len(d.firm_nodes):,} links")
     else:
@@ -161,15 +200,18 @@ def main(argv: list[str] | None = None) -> int:
               lambda top: f"ten weakest links, best {args.k} each: {len(top)} rows")
 
         def engine(*a, **kw):
-            return dask_engine.score_table(*a, client=client, partitions=args.partitions,
-                                           folder=folder, **kw)
+            build = query_table if args.tables == "partitioned" else dask_engine.score_table
+            return build(*a, client=client, partitions=args.partitions, folder=folder, **kw)
 
         recs = steps("top-k", lambda: recommend(data, weak_links, nodes[0], model=model,
                                                 k=args.k, engine=engine),
                      lambda r: f"{nodes[0]}: {r.attrs['candidates']:,} candidates")
         steps("target list", lambda: target_list(data, weak_links, model=model, k=30,
                                                  engine=engine),
-              lambda t: f"{len(t)} firms")
+              lambda t: f"{len(t)} firms" + ("; bound: {rounds} round(s), {firms_per_partition}"
+                                             " firms a partition, all candidates: "
+                                             "{all_candidates}".format(**t.attrs["bound"])
+                                             if "bound" in t.attrs else ""))
         out = Path(tmp) / "map.geojson"
         steps("map", lambda: write_map(recruitment_map(recs, node_names=chain), out),
               lambda p: f"{p.stat().st_size / 2**10:,.0f} KiB, "
@@ -177,6 +219,36 @@ def main(argv: list[str] | None = None) -> int:
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     print(f"peak RSS of this process (ru_maxrss): {rss:.2f} GB")
     return 0
+
+
+def _complete_world(folder, args, chunk):
+    """The chunked world in ``folder`` if it is complete and was written with these
+    arguments (every partition written before its manifest), else None."""
+    from recommender.demo.chunked import read_world_files
+    from recommender.exceptions import DataError
+    from recommender.targeting.partitions import (
+        FIRMS_DIR,
+        LINKS_DIR,
+        MANIFEST,
+        part_path,
+        read_manifest,
+    )
+
+    folder = Path(folder)
+    try:
+        world = read_world_files(folder)
+    except DataError:
+        return None
+    parts = [part_path(folder, table, i) for table in (FIRMS_DIR, LINKS_DIR)
+             for i in range(int(read_manifest(folder)["partitions"]))]
+    if not all(p.is_file() for p in parts):
+        return None
+    if max(p.stat().st_mtime for p in parts) > (folder / MANIFEST).stat().st_mtime:
+        return None  # a build that has not finished since
+    asked = {"n": args.firms, "seed": args.seed, "chunk": chunk}
+    if any(world.params.get(key) != value for key, value in asked.items()):
+        return None
+    return world
 
 
 def _build_chunked(folder, args, chunk, chain, region, reference):

@@ -45,17 +45,19 @@ def engine_options(function):
 def table_engine(settings, engine: str, scheduler: str | None, workers: int, partitions: int,
                  partitions_dir: str | None):
     """Yield what builds score tables for ``engine``: None for pandas (the library's default),
-    the Dask engine bound to its cluster otherwise (the cluster closes on exit)."""
+    otherwise :func:`~recommender.targeting.partitioned_table.query_table` bound to its cluster
+    (the scored partitions stay on the workers; the cluster closes on exit)."""
     if engine == "pandas":
         yield None
         return
-    from recommender.targeting.dask_engine import open_cluster, score_table
+    from recommender.targeting.dask_engine import open_cluster
+    from recommender.targeting.partitioned_table import query_table
 
     folder = Path(partitions_dir or Path(settings.var_dir) / "partitions")
     with open_cluster(scheduler, workers=workers) as client:
         click.echo(f"scoring on {client.scheduler.address} ({partitions} partitions in "
                    f"{folder})", err=True)
-        yield functools.partial(score_table, client=client, partitions=partitions, folder=folder)
+        yield functools.partial(query_table, client=client, partitions=partitions, folder=folder)
 
 
 @click.command()

@@ -13,7 +13,9 @@ Fourth wing of the data flow, over :mod:`recommender.ranking`:
    memory-mapped and shared by the processes that serve it, rebuilt when its inputs change;
    :mod:`~recommender.targeting.partitions` scores the universe partition by partition
    (the same functions), and :mod:`~recommender.targeting.dask_engine` runs them on a Dask
-   cluster;
+   cluster; :mod:`~recommender.targeting.partitioned_table` keeps the scored partitions where
+   they were scored and answers the table's queries from each one's best rows, the target list
+   over a bounded set of firms (:mod:`~recommender.targeting.bounded_picks`);
 4. :mod:`~recommender.targeting.recommend` answers ranked firms for a weak link and the target
    list (招商目标清单) as frames, queries over a score table;
 5. :mod:`~recommender.targeting.export_columns` names the columns of an exported list and

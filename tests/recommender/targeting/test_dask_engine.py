@@ -26,6 +26,7 @@ pytest.importorskip("dask.dataframe")
 pytest.importorskip("distributed")
 
 from recommender.targeting import dask_engine  # noqa: E402
+from recommender.targeting.partitioned_table import best_of_part, query_table  # noqa: E402
 from recommender.targeting.partitions import scoring_context  # noqa: E402
 
 pytestmark = pytest.mark.slow
@@ -118,3 +119,46 @@ def test_best_per_link_is_each_links_top_k(world, models, client, tmp_path):
         expected = table.rows(table.ranked(node, include_landed=True)[:15])
         assert mine[C.FIRM_ID].tolist() == expected[C.FIRM_ID].tolist()
         np.testing.assert_array_equal(mine[C.VALUE].to_numpy(), expected[C.VALUE].to_numpy())
+
+
+@pytest.mark.parametrize("which", ["prior", "ranker"])
+def test_tables_kept_on_the_workers_answer_as_the_pandas_engine(world, models, client, tmp_path,
+                                                                which):
+    """recommend and target_list over partitions kept where they were scored (each sends only
+    its best rows): the pandas engine's frames, reasons included."""
+    data, weak_links = world
+    model = models[which]
+
+    def build(*args, **kwargs):
+        return query_table(*args, client=client, partitions=4, folder=tmp_path, **kwargs)
+
+    for node in weakest(weak_links, 3):
+        for filters in ({}, {"by": "likelihood", "include_landed": True},
+                        {"by": "impact", "country": ["de", "JP", "US"]},
+                        {"size": ["small", "mid"], "exclude_contacted": True}):
+            mine = recommend(data, weak_links, node, model=model, k=12, engine=build, **filters)
+            theirs = recommend(data, weak_links, node, model=model, k=12, **filters)
+            pd.testing.assert_frame_equal(mine, theirs)
+            assert mine.attrs == theirs.attrs
+    for k, share in ((10, 0.4), (25, 0.2)):
+        mine = target_list(data, weak_links, model=model, k=k, max_country_share=share,
+                           engine=build)
+        theirs = target_list(data, weak_links, model=model, k=k, max_country_share=share)
+        pd.testing.assert_frame_equal(mine, theirs)
+        bound = mine.attrs.pop("bound")
+        assert bound["rounds"] >= 1 and not bound["all_candidates"]
+        mine.attrs.pop("evaluations"), theirs.attrs.pop("evaluations")
+        assert mine.attrs == theirs.attrs
+
+
+def test_a_partition_sends_only_its_best_rows(world, models, client, tmp_path):
+    data, weak_links = world
+    node = weakest(weak_links, 1)[0]
+    table = query_table(data, weak_links, models["prior"], node_ids=[node], client=client,
+                        partitions=4, folder=tmp_path)
+    found = table.parts.each(best_of_part, node, 7, "value",
+                             {"country": None, "size": None, "stage": None,
+                              "exclude_contacted": False, "include_landed": False})
+    assert len(found) == 4 and all(len(rows) <= 7 for rows, _ in found)
+    positions, passed = table.top_k(node, 7)
+    assert passed == sum(n for _, n in found) > 7 and len(positions) == 7

@@ -1,0 +1,173 @@
+"""The target list over scored partitions, exactly, without gathering every candidate.
+
+The portfolio's objective (:mod:`recommender.targeting.portfolio`) is submodular: a firm adds
+the most to an empty list, so its marginal gain is never more than its *bound*
+``U_f = sum_l w_l * p_(f,l)``, summed over the links it is a candidate of. A firm's rows are
+all in its own partition, so each partition can rank its firms by bound
+(:func:`bounded_firms`): it sends the ``n`` firms of the largest bounds with all their rows
+(and every row of an excluded firm, so that the list's notes count them), and the largest
+bound it left out. The driver runs the same greedy
+(:func:`~recommender.targeting.portfolio.target_portfolio`) over the rows sent, in the order the
+score table gives them (link by link, best score first, ties by firm id), so that ties go to
+the same firm.
+
+The picks are those of all candidates when every pick adds more than ``D``, the largest bound
+left out: at each step a firm left out adds at most its bound, at most ``D``, so it can never
+beat the pick, and the country caps, being the same for the firms sent, change nothing. A list
+that stops short of ``k`` is exact too when nothing that could add coverage was left out, or
+when coverage saturated and ``D`` is below the saturation threshold (no firm left out could
+have added enough). Otherwise ``n`` doubles and the partitions send again (their scored rows
+stay where they are); when ``n`` covers every firm, the greedy runs over all candidates.
+``attrs["bound"]`` says how it went.
+
+>>> picks = bounded_target_picks(table, k=30)                      # doctest: +SKIP
+>>> picks.attrs["bound"]["rounds"], picks.attrs["bound"]["all_candidates"]  # doctest: +SKIP
+(1, False)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from recommender import columns as C
+from recommender.exceptions import DataError
+from recommender.outcome_stages import RECRUITMENT_STAGES
+from recommender.targeting.partitions import SCORED_COLUMNS
+from recommender.targeting.portfolio import COVERS, MARGINAL_GAIN, target_portfolio
+from recommender.targeting.score_table import LANDED_STAGE, POSITION
+
+__all__ = ["FIRST_FIRMS", "LANDED_CODE", "bounded_firms", "bounded_target_picks", "exact_picks",
+           "positions_of_picks"]
+
+FIRST_FIRMS = 64  # firms a partition sends at first: the larger of this and 4 k
+# a pick's gain must beat the largest bound left out by this share: the bounds are summed in
+# another order than the portfolio's gains, so they may differ in their last bits
+_SLACK = 1e-9
+LANDED_CODE = RECRUITMENT_STAGES.index(LANDED_STAGE) - 1  # the stage code of 投资落地
+
+
+def bounded_firms(kept: pd.DataFrame, nodes: list[str], weights: np.ndarray, n: int,
+                  excluded: list[str]) -> tuple[pd.DataFrame, float, int]:
+    """Return one partition's rows of the ``n`` firms of the largest bounds (and of the
+    ``excluded`` firms), the largest bound left out (0 if none) and how many firms were left
+    out; rows of firms that already invested for a link are left out for that link."""
+    link = pd.Index(nodes).get_indexer(kept[C.NODE_ID].astype(str))
+    usable = (link >= 0) & (kept[C.OUTCOME_STAGE].to_numpy(np.int64) != LANDED_CODE)
+    rows, link = kept[usable], link[usable]
+    codes, firms = pd.factorize(rows[C.FIRM_ID].astype(str))
+    gain = weights[link] * 1.0 * rows[C.VALUE].to_numpy(float)  # as the portfolio's first gains
+    bound = np.bincount(codes, weights=gain, minlength=len(firms))
+    out = np.asarray(pd.Index(firms).isin(excluded), bool)
+    candidates = np.flatnonzero(~out)
+    candidates = candidates[np.argsort(-bound[candidates], kind="stable")]
+    left = candidates[int(n):]
+    keep = np.zeros(len(firms), bool)
+    keep[candidates[:int(n)]] = True
+    keep |= out
+    largest = float(bound[left].max()) if len(left) else 0.0
+    return rows[keep[codes]][SCORED_COLUMNS], max(largest, 0.0), int(len(left))
+
+
+def exact_picks(picks: pd.DataFrame, left_out: float, k: int) -> bool:
+    """Whether ``picks`` over the firms sent are the picks over all candidates, given the
+    largest bound ``left_out`` of the firms left out (see the module)."""
+    if left_out <= 0:
+        return True
+    beaten = left_out * (1 + _SLACK)
+    if len(picks) and not picks[MARGINAL_GAIN].to_numpy(float).min() > beaten:
+        return False
+    if len(picks) >= k:
+        return True
+    return bool(picks.attrs.get("saturated")) and beaten < float(picks.attrs["min_gain"])
+
+
+def bounded_target_picks(table, *, k: int, max_country_share: float = 0.4,
+                         top_links: int = 10, exclude: Iterable[str] = (),
+                         firms: int | None = None) -> pd.DataFrame:
+    """Return :meth:`~recommender.targeting.score_table.ScoreTable.target_picks`'s picks over
+    the scored partitions of ``table``
+    (a :class:`~recommender.targeting.partitioned_table.PartitionedTable`), each with
+    :data:`~recommender.targeting.score_table.POSITION`; ``attrs`` as the score table's
+    (``evaluations`` counts the gains computed over the firms sent) and ``bound``:
+    ``firms_per_partition`` (the last ``n``), ``rounds``, ``left_out_bound`` (``D``),
+    ``firms_left_out`` and ``all_candidates`` (True when no firm was left out). ``firms``:
+    the firms a partition sends at first (:data:`FIRST_FIRMS` or ``4 k`` when None).
+
+    Raises
+    ------
+    DataError
+        If no recruitable weak link has a positive score.
+    NotFoundError
+        If one of the ``top_links`` weakest links is not in the table.
+    """
+    from recommender.diagnosis.weak_links import weak_link_weights
+
+    weights = weak_link_weights(table.weak_links, top=top_links)
+    if weights.empty:
+        raise DataError("no recruitable weak link with a positive score: nothing to target")
+    nodes = [table.check_node(str(node)) for node in weights.index]
+    excluded = sorted({str(f) for f in exclude})
+    if firms is None:
+        n = max(FIRST_FIRMS, 4 * int(k)) if isinstance(k, int | np.integer) else FIRST_FIRMS
+    else:
+        n = max(1, int(firms))
+    rounds = 0
+    while True:
+        rounds += 1
+        found = table.parts.each(bounded_firms, nodes, weights.to_numpy(float), n, excluded)
+        rows = pd.concat([rows for rows, _, _ in found], ignore_index=True)
+        left_out = max((bound for _, bound, _ in found), default=0.0)
+        firms_left = sum(count for _, _, count in found)
+        rows = rows.iloc[np.lexsort((rows[C.FIRM_ID].astype(str).to_numpy(),
+                                     -rows[C.SCORE].to_numpy(float),
+                                     pd.Index(nodes).get_indexer(rows[C.NODE_ID].astype(str))))]
+        rows = rows.reset_index(drop=True)
+        picks = target_portfolio(_candidates(table, rows), weights, k=k,
+                                 max_country_share=max_country_share, exclude=excluded,
+                                 p=C.VALUE)
+        if not firms_left or exact_picks(picks, left_out, int(k)):
+            break
+        n *= 2
+    picks[POSITION] = positions_of_picks(table, picks, rows)
+    picks.attrs["link_weights"] = {str(node): float(w) for node, w in weights.items()}
+    picks.attrs["bound"] = {"firms_per_partition": int(n), "rounds": rounds,
+                            "left_out_bound": float(left_out), "firms_left_out": int(firms_left),
+                            "all_candidates": not firms_left}
+    return picks
+
+
+def _candidates(table, rows: pd.DataFrame) -> pd.DataFrame:
+    """The portfolio's candidates of ``rows``: firm, link, value and the firm's home country
+    as the bundle has it."""
+    firm_ids = rows[C.FIRM_ID].astype(str)
+    firms = table.firm_rows(firm_ids)
+    country = firms.set_index(firms[C.FIRM_ID].astype(str))[C.COUNTRY].reindex(firm_ids)
+    return pd.DataFrame({
+        C.FIRM_ID: firm_ids.to_numpy(object),
+        C.NODE_ID: rows[C.NODE_ID].astype(str).to_numpy(object),
+        C.VALUE: rows[C.VALUE].to_numpy(float),
+        C.COUNTRY: country.to_numpy(object),
+    })
+
+
+def positions_of_picks(table, picks: pd.DataFrame,
+                       rows: pd.DataFrame) -> np.ndarray:
+    """Show each pick with its row for the link it covers best (its first row if none), as
+    :meth:`~recommender.targeting.score_table.ScoreTable.target_picks` does; ``rows`` are the
+    portfolio's candidate rows in its order."""
+    if not len(picks):
+        return np.zeros(0, np.int64)
+    firms = rows[C.FIRM_ID].astype(str).to_numpy(object)
+    best = [max(c, key=lambda x: x["gain"])[C.NODE_ID] if len(c) else ""
+            for c in picks[COVERS]]
+    pairs = pd.MultiIndex.from_arrays([firms, rows[C.NODE_ID].astype(str).to_numpy(object)])
+    at = pairs.get_indexer(pd.MultiIndex.from_arrays(
+        [picks[C.FIRM_ID].astype(str).to_numpy(object), np.asarray(best, dtype=object)]))
+    first = pd.Series(np.arange(len(rows)), index=firms)
+    first = first[~first.index.duplicated()]
+    fallback = first.reindex(picks[C.FIRM_ID].astype(str)).to_numpy()
+    chosen = np.where(at >= 0, at, fallback).astype(np.int64)
+    return table.show(rows.iloc[chosen])
