@@ -145,6 +145,22 @@ LEGAL_SUFFIX = {"US": "Inc.", "CA": "Inc.", "DE": "GmbH", "AT": "GmbH", "CH": "A
                 "SG": "Pte. Ltd.", "MY": "Sdn. Bhd.", "HK": "Limited"}
 
 
+def _repeat_count(values: pa.Array) -> np.ndarray:
+    """How many earlier rows hold the same value as each row (0 for a first occurrence).
+
+    >>> _repeat_count(pa.array(["a", "b", "a", "a"])).tolist()
+    [0, 0, 1, 2]
+    """
+    codes = pc.dictionary_encode(values).indices.to_numpy(zero_copy_only=False)
+    order = np.argsort(codes, kind="stable")  # rows of each value together, in row order
+    ranked = codes[order]
+    starts = np.flatnonzero(np.r_[True, ranked[1:] != ranked[:-1]])
+    count = np.arange(len(codes)) - np.repeat(starts, np.diff(np.r_[starts, len(codes)]))
+    out = np.empty(len(codes), np.int64)
+    out[order] = count
+    return out
+
+
 def firm_names(rng, country: np.ndarray, codes: list[str], segment: np.ndarray,
                segments: tuple[str, ...], city: np.ndarray, cities: pd.DataFrame,
                listed: np.ndarray) -> tuple[pa.Array, pa.Array]:
@@ -184,8 +200,7 @@ def firm_names(rng, country: np.ndarray, codes: list[str], segment: np.ndarray,
 
     for _ in range(MAX_RENAMING_ROUNDS):  # two firms never share a name: the later one varies
         name, name_zh = names(brand_en, brand_py, brand_zh)
-        repeat = pd.Series(name.to_numpy(zero_copy_only=False)).groupby(
-            name.to_numpy(zero_copy_only=False)).cumcount().to_numpy()
+        repeat = _repeat_count(name)
         if not repeat.any():
             break
         extra_en = take_text(EN_BRAND_B, np.where(repeat > 0, repeat % len(EN_BRAND_B), -1))

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from recommender import columns as C
 from recommender.exceptions import InvalidArgument, ValidationError
@@ -252,9 +254,8 @@ def store_firms(store, firms: pd.DataFrame, links: pd.DataFrame, *, kind: str, f
                     counts[key] = counts.get(key, 0) + value
                 progress("store", min(start + WRITE_CHUNK, len(firms)), len(firms))
             # ids of firms that already existed under the same key are kept by the store
-            id_map = store.firm_ids_by_key(firms[C.FIRM_KEY].tolist(), conn=conn)
-            links = links.assign(**{C.FIRM_ID: links[C.FIRM_ID].map(
-                dict(zip(firms[C.FIRM_ID], firms[C.FIRM_KEY].map(id_map), strict=True)))})
+            id_map, links = _stored_ids(store, firms, links, all_new=counts["inserted"] == len(
+                firms), conn=conn)
             corrected = store.corrected_firm_ids(conn=conn)
             ids = [i for i in id_map.values() if i not in corrected]
             links = links[~links[C.FIRM_ID].isin(corrected)]
@@ -271,6 +272,22 @@ def store_firms(store, firms: pd.DataFrame, links: pd.DataFrame, *, kind: str, f
     store.finish_batch(batch, status="ok", **{k: counts[k] for k in
                                               ("inserted", "updated", "unchanged")})
     return counts, batch
+
+
+def _stored_ids(store, firms: pd.DataFrame, links: pd.DataFrame, *, all_new: bool, conn
+                ) -> tuple[dict[str, str], pd.DataFrame]:
+    """``({firm_key: stored firm_id}, links)``: the id each firm has in the store, and the links
+    with the stored ids. When every firm was new (``all_new``: a first load) and came with an
+    id, the store took those ids: nothing is read back, and links to these firms keep theirs."""
+    ids, linked = firms[C.FIRM_ID], links[C.FIRM_ID]
+    if (all_new and isinstance(ids.dtype, pd.StringDtype) and ids.notna().all()
+            and isinstance(linked.dtype, pd.StringDtype)
+            and pc.all(pc.is_in(pa.array(linked), value_set=pa.array(ids).cast(
+                pa.array(linked).type))).as_py()):
+        return dict(zip(firms[C.FIRM_KEY].tolist(), ids.tolist(), strict=True)), links
+    id_map = store.firm_ids_by_key(firms[C.FIRM_KEY].tolist(), conn=conn)
+    return id_map, links.assign(**{C.FIRM_ID: linked.map(
+        dict(zip(ids, firms[C.FIRM_KEY].map(id_map), strict=True)))})
 
 
 def merge_rows(store, firms: pd.DataFrame, links: pd.DataFrame, merges: pd.DataFrame, *,

@@ -103,7 +103,9 @@ def _cast(s: pd.Series, kind: str, nullable: bool) -> pd.Series:
         return pd.to_datetime(s, errors="raise", format="ISO8601")
     if kind == "list":
         return pd.Series([_as_list(v) for v in s], index=s.index, dtype=object)
-    values = s.astype(object).where(s.notna(), None)
+    values = pd.Series(s.to_numpy(dtype=object, na_value=None), index=s.index, dtype=object)
+    if isinstance(s.dtype, pd.StringDtype):  # strings and missing values only
+        return values
     if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
         values = values.map(lambda v: v if v is None or isinstance(v, str) else str(v))
     return values
@@ -166,8 +168,7 @@ def python_values(s: pd.Series) -> list:
     """Return the values of a canonical column as plain Python objects, missing as ``None``."""
     if pd.api.types.is_datetime64_any_dtype(s):
         return [None if pd.isna(v) else v.to_pydatetime() for v in s]
-    values = s.astype(object)
-    return values.where(s.notna(), None).tolist()
+    return s.to_numpy(dtype=object, na_value=None).tolist()
 
 
 def column_chunks(frame: pd.DataFrame) -> Iterator[list[list]]:

@@ -24,7 +24,7 @@ from recommender import columns as C
 from recommender.exceptions import DataError
 from recommender.store import bulk
 from recommender.store import models as M
-from recommender.store.frames import canonical, changed_mask
+from recommender.store.frames import canonical, changed_mask, empty_frame
 
 __all__ = [
     "Plan",
@@ -217,9 +217,12 @@ def upsert_rows(
     compare = [n for n in names if n != key and n not in load]
     now = now or M.utcnow()
     counts = Counter()
+    # into an empty table every row is new (the keys are unique): nothing to look up, even
+    # after the first chunk's rows are in
+    fresh = bulk.is_empty(conn, table)
     for part in _chunks(df):
         incoming = canonical(part, table, names).reset_index(drop=True)
-        existing = bulk.load_rows(
+        existing = empty_frame(table, [key, *load, *compare]) if fresh else bulk.load_rows(
             conn, table, [key, *load, *compare], in_column=key, in_values=incoming[key].tolist()
         )
         plan = plan_rows(incoming, existing, [key], compare)
@@ -305,8 +308,12 @@ def replace_rows(
     names = [c.name for c in table.columns if c.name in df.columns]
     compare = [n for n in names if n not in key]
     require_unique(canonical(df, table, key), key, table.name)
+    # an empty table (a first load): every row is new, none gone, nothing to look up
+    fresh = bulk.is_empty(conn, table)
     if scope_column is None:
         rounds = [(df, None)]
+    elif fresh:
+        rounds = ((part, None) for part in _chunks(df[bulk.is_in(df[scope_column], scope)]))
     else:
         values = list(dict.fromkeys(scope))
         rounds = (
@@ -316,7 +323,7 @@ def replace_rows(
     counts = Counter()
     for part, chunk in rounds:
         incoming = canonical(part, table, names).reset_index(drop=True)
-        existing = bulk.load_rows(
+        existing = empty_frame(table, key + compare) if fresh else bulk.load_rows(
             conn, table, key + compare, where=where,
             in_column=scope_column, in_values=chunk,
         )
