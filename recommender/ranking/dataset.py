@@ -26,8 +26,8 @@ from recommender.exceptions import DataError, InvalidArgument
 from recommender.firms.schemas import validate_table
 from recommender.ranking.feature_context import FeatureContext
 
-__all__ = ["LEAN_FIRM_COLUMNS", "ChainData", "chain_data_from_world", "load_chain_data",
-           "outcome_model_of", "with_firm_partition", "with_outcomes"]
+__all__ = ["LEAN_FIRM_COLUMNS", "LEAN_LINK_COLUMNS", "ChainData", "chain_data_from_world",
+           "load_chain_data", "outcome_model_of", "with_firm_partition", "with_outcomes"]
 
 # region tables the store may hold for a region: store name -> Region attribute
 _STORE_REGION_TABLES = {"imports": "imports", "export_controls": "export_controls",
@@ -38,6 +38,8 @@ _STORE_REGION_TABLES = {"imports": "imports", "export_controls": "export_control
 # (read from the store for that firm) and imports compare. A server reads these alone.
 LEAN_FIRM_COLUMNS = tuple(c for c in C.FIRM_COLUMNS if c not in (
     C.BUSINESS_SCOPE, C.FIRM_KEY, C.GEO_QUALITY, C.INDUSTRY_CODE))
+# The link columns they read: a link's evidence and method are shown on the firm's page alone.
+LEAN_LINK_COLUMNS = (C.FIRM_ID, C.NODE_ID, C.CONFIDENCE)
 
 
 @dataclass(frozen=True, eq=False)
@@ -54,7 +56,8 @@ class ChainData:
         One row per firm, columns ``FIRM_COLUMNS`` (those of ``load_chain_data``'s
         ``firm_columns`` when it was given, e.g. :data:`LEAN_FIRM_COLUMNS`).
     firm_nodes : DataFrame
-        Firm-node links, columns ``FIRM_NODE_COLUMNS``.
+        Firm-node links, columns ``FIRM_NODE_COLUMNS`` (or ``load_chain_data``'s
+        ``link_columns``, e.g. :data:`LEAN_LINK_COLUMNS`).
     campaigns : DataFrame
         The region's campaigns: ``campaign_id``, ``node_id``, ``date`` (datetime64) and
         whatever else the source gives.
@@ -117,8 +120,8 @@ class ChainData:
                 f"truth={'yes' if self.truth is not None else 'no'})")
 
 
-def load_chain_data(store, *, chain, region,
-                    firm_columns: Sequence[str] | None = None) -> ChainData:
+def load_chain_data(store, *, chain, region, firm_columns: Sequence[str] | None = None,
+                    link_columns: Sequence[str] | None = None) -> ChainData:
     """Read a chain's and a region's ranking inputs from the store.
 
     Campaigns are those of ``region`` (and those that name no region); outcomes of campaigns
@@ -138,11 +141,14 @@ def load_chain_data(store, *, chain, region,
         The firm columns to read (``firm_id`` always), in ``FIRM_COLUMNS`` order; every one
         when None. :data:`LEAN_FIRM_COLUMNS` leaves out the texts that a process serving
         rankings never reads, which would otherwise be most of its memory at scale.
+    link_columns : sequence of str, optional
+        The firm-node link columns to keep, in ``FIRM_NODE_COLUMNS`` order; every one when
+        None (:data:`LEAN_LINK_COLUMNS`: no evidence nor method).
 
     Raises
     ------
     InvalidArgument
-        A name of ``firm_columns`` is not a firm column.
+        A name of ``firm_columns`` or ``link_columns`` is not a firm or a link column.
 
     Returns
     -------
@@ -155,19 +161,24 @@ def load_chain_data(store, *, chain, region,
     >>> data.truth is None                                         # doctest: +SKIP
     True
     """
-    unknown = sorted(set(firm_columns or ()) - set(C.FIRM_COLUMNS))
-    if unknown:
-        raise InvalidArgument(f"firm_columns: not firm column(s): {', '.join(unknown)}",
-                              [{"field": "firm_columns", "message": f"unknown {unknown}"}])
+    for field_name, given, known in (("firm_columns", firm_columns, C.FIRM_COLUMNS),
+                                     ("link_columns", link_columns, C.FIRM_NODE_COLUMNS)):
+        unknown = sorted(set(given or ()) - set(known))
+        if unknown:
+            raise InvalidArgument(f"{field_name}: not column(s) of the table: "
+                                  f"{', '.join(unknown)}",
+                                  [{"field": field_name, "message": f"unknown {unknown}"}])
     with store.snapshot() as conn:  # one state of the store: the version matches the tables read
         version = int(store.data_version(conn=conn))
         firms = store.firms(columns=firm_columns, conn=conn)
-        links = store.firm_nodes(conn=conn)
+        links = store.firm_nodes(columns=link_columns, conn=conn)
         campaigns = store.campaigns(conn=conn)
         outcomes = store.outcomes(conn=conn)
         tables = {attr: store.region_table(name, region.id, conn=conn)
                   for name, attr in _STORE_REGION_TABLES.items()}
         shortlists = _shortlists(conn, region.id)
+    if link_columns is not None:  # the store reads the keys it sorts by too: keep those asked
+        links = links[[c for c in C.FIRM_NODE_COLUMNS if c in {C.FIRM_ID, *link_columns}]]
     stored = {attr: table.drop(columns=[C.REGION_ID]).reset_index(drop=True)
               for attr, table in tables.items() if len(table)}
     if stored:

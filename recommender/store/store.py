@@ -417,18 +417,18 @@ class Store:
         *,
         firm_ids: Sequence[str] | None = None,
         node_ids: Sequence[str] | None = None,
+        columns: Sequence[str] | None = None,
         conn: sa.Connection | None = None,
     ) -> pd.DataFrame:
-        """Return firm-node links (``FIRM_NODE_COLUMNS``), optionally for some firms or nodes."""
-        table = M.FIRM_NODES
+        """Return links (``FIRM_NODE_COLUMNS``, or keys and ``columns``), maybe of some firms."""
+        table, order = M.FIRM_NODES, [C.FIRM_ID, C.NODE_ID, C.METHOD]
         where = table.c[C.NODE_ID].in_(list(node_ids)) if node_ids is not None else None
-        order = [C.FIRM_ID, C.NODE_ID, C.METHOD]
+        names = [n for n in C.FIRM_NODE_COLUMNS if columns is None or n in {*order, *columns}]
         with self._reading(conn) as c:
             return bulk.load_rows(
-                c, table, C.FIRM_NODE_COLUMNS, where=where, order_by=order,
+                c, table, names, where=where, order_by=order, convert=text_reader(table),
                 in_column=C.FIRM_ID if firm_ids is not None else None,
                 in_values=list(firm_ids) if firm_ids is not None else None,
-                convert=text_reader(table),
             )
 
     def campaigns(self, *, conn: sa.Connection | None = None) -> pd.DataFrame:

@@ -32,14 +32,15 @@ __all__ = ["base_rate", "best_first", "check_k", "check_link", "ranking_inputs",
 
 def ranking_inputs(store, chain, region, *, settings=None,
                    progress: Callable[[str, int, int], Any] | None = None,
-                   firm_columns: Sequence[str] | None = None):
+                   firm_columns: Sequence[str] | None = None,
+                   link_columns: Sequence[str] | None = None):
     """Read the store's data of ``chain`` and ``region`` and diagnose its weak links.
 
     Returns ``(data, weak_links)``: the :class:`~recommender.ranking.dataset.ChainData` and
     the weak-link table over it (:func:`recommender.diagnosis.weak_links.diagnose_weak_links`
     with ``settings``), what :func:`~recommender.targeting.score_table.build_score_table`
-    scores. ``progress(step, done, total)`` hears of each step. ``firm_columns`` are the firm
-    columns to read (every one when None; see
+    scores. ``progress(step, done, total)`` hears of each step. ``firm_columns`` and
+    ``link_columns`` are the firm and link columns to read (every one when None; see
     :func:`~recommender.ranking.dataset.load_chain_data`).
     """
     from recommender.diagnosis.weak_links import diagnose_weak_links
@@ -47,7 +48,8 @@ def ranking_inputs(store, chain, region, *, settings=None,
 
     step = progress or (lambda *args: None)
     step("reading the store", 0, 0)
-    data = load_chain_data(store, chain=chain, region=region, firm_columns=firm_columns)
+    data = load_chain_data(store, chain=chain, region=region, firm_columns=firm_columns,
+                           link_columns=link_columns)
     step("diagnosing weak links", 0, 0)
     weak_links = diagnose_weak_links(chain, data.region, data.firms, data.firm_nodes,
                                      settings=settings)

@@ -62,8 +62,9 @@ class Snapshot:
     ``scores`` (:class:`service.runtime.scores.ServedScores`) serves the rows of the library's
     score table, ``scores.table``, which answers every ranking query. ``memo`` keeps answers
     computed from this snapshot (weak-link what-ifs, target lists). ``data`` holds the firms'
-    :data:`~recommender.ranking.dataset.LEAN_FIRM_COLUMNS` only: no business scopes, which a
-    firm's page reads from the store for that firm.
+    :data:`~recommender.ranking.dataset.LEAN_FIRM_COLUMNS` and the links'
+    :data:`~recommender.ranking.dataset.LEAN_LINK_COLUMNS` only: no business scopes nor link
+    evidence, which a firm's page reads from the store for that firm.
     """
 
     model: Any
@@ -346,14 +347,14 @@ class ServiceState:
                 self._store.close()
                 self._store = None
 
-    def ranking_inputs(self, *, firm_columns=None):
+    def ranking_inputs(self, *, firm_columns=None, link_columns=None):
         """Read the data and diagnose the weak links now: (ChainData, weak-link table), as
         :func:`recommender.targeting.scoring.ranking_inputs` reads them for the CLI (the firm
-        columns ``firm_columns`` only, when given)."""
+        and link columns ``firm_columns`` and ``link_columns`` only, when given)."""
         from recommender.targeting.scoring import ranking_inputs
 
         return ranking_inputs(self.store, self.chain, self.region, settings=self.settings,
-                              firm_columns=firm_columns)
+                              firm_columns=firm_columns, link_columns=link_columns)
 
     # --- snapshots ----------------------------------------------------------------------------
     def _wanted_snapshot(self) -> tuple[str | None, int]:
@@ -362,14 +363,15 @@ class ServiceState:
     def _build_snapshot(self, key: tuple[str | None, int], previous: Snapshot | None
                         ) -> Snapshot:
         from recommender.exceptions import ModelError, NotFoundError
-        from recommender.ranking.dataset import LEAN_FIRM_COLUMNS
+        from recommender.ranking.dataset import LEAN_FIRM_COLUMNS, LEAN_LINK_COLUMNS
         from recommender.targeting.prior_model import prior_model
         from service.runtime.scores import SCORES_DIR, Memo, build_scores
 
         started = time.perf_counter()
         active, _ = key
-        # the firms without their texts: a firm's page reads its own from the store
-        data, weak_links = self.ranking_inputs(firm_columns=LEAN_FIRM_COLUMNS)
+        # the firms and links without their texts: a firm's page reads its own from the store
+        data, weak_links = self.ranking_inputs(firm_columns=LEAN_FIRM_COLUMNS,
+                                               link_columns=LEAN_LINK_COLUMNS)
         model, error = None, None
         if active is not None:
             if previous is not None and previous.model_version == active:

@@ -12,6 +12,7 @@ from recommender.demo.world import load_reference_firms, load_region
 from recommender.exceptions import InvalidArgument, ValidationError
 from recommender.ranking.dataset import (
     LEAN_FIRM_COLUMNS,
+    LEAN_LINK_COLUMNS,
     ChainData,
     chain_data_from_world,
     load_chain_data,
@@ -137,18 +138,25 @@ def test_with_outcomes_refuses_a_bad_row(from_world):
 
 def test_a_lean_read_leaves_the_texts_unread(store, from_store, inputs):
     lean = load_chain_data(store, chain=inputs["chain"], region=inputs["region"],
-                           firm_columns=LEAN_FIRM_COLUMNS)
+                           firm_columns=LEAN_FIRM_COLUMNS, link_columns=LEAN_LINK_COLUMNS)
     assert list(lean.firms.columns) == list(LEAN_FIRM_COLUMNS)
     assert C.BUSINESS_SCOPE not in lean.firms.columns and C.FIRM_KEY not in lean.firms.columns
     pd.testing.assert_frame_equal(lean.firms, from_store.firms[list(LEAN_FIRM_COLUMNS)])
-    pd.testing.assert_frame_equal(lean.firm_nodes, from_store.firm_nodes)
+    assert list(lean.firm_nodes.columns) == [C.FIRM_ID, C.NODE_ID, C.CONFIDENCE]
+    pd.testing.assert_frame_equal(lean.firm_nodes,  # the same links, in the same order
+                                  from_store.firm_nodes[list(LEAN_LINK_COLUMNS)])
     assert lean.data_version == from_store.data_version
+    pd.testing.assert_frame_equal(lean.outcomes, from_store.outcomes)
     few = load_chain_data(store, chain=inputs["chain"], region=inputs["region"],
-                          firm_columns=[C.COUNTRY])
+                          firm_columns=[C.COUNTRY], link_columns=[C.NODE_ID])
     assert list(few.firms.columns) == [C.FIRM_ID, C.COUNTRY]
+    assert list(few.firm_nodes.columns) == [C.FIRM_ID, C.NODE_ID]
 
 
-def test_a_read_of_an_unknown_firm_column_is_refused(store, inputs):
-    with pytest.raises(InvalidArgument, match="not firm column.*nickname"):
+def test_a_read_of_an_unknown_column_is_refused(store, inputs):
+    with pytest.raises(InvalidArgument, match="firm_columns: not column.*nickname"):
         load_chain_data(store, chain=inputs["chain"], region=inputs["region"],
                         firm_columns=[C.COUNTRY, "nickname"])
+    with pytest.raises(InvalidArgument, match="link_columns: not column.*nickname"):
+        load_chain_data(store, chain=inputs["chain"], region=inputs["region"],
+                        link_columns=["nickname"])

@@ -73,17 +73,20 @@ def test_a_foreign_firm_s_description_is_labelled_as_the_original(visitor, keys,
         r'<dd[^>]*id="firm-scope"[^>]*>', english).group(0)
 
 
-def test_the_served_firms_hold_no_scope_yet_the_portrait_shows_it(visitor, keys, login, app):
+def test_the_served_firms_hold_no_texts_yet_the_portrait_shows_them(visitor, keys, login, app):
     # the snapshot keeps the firms without their texts (its memory at scale); a firm's page
     # reads that firm's own from the store
     from recommender import columns as C
-    from recommender.ranking.dataset import LEAN_FIRM_COLUMNS
+    from recommender.ranking.dataset import LEAN_FIRM_COLUMNS, LEAN_LINK_COLUMNS
 
     login(keys["officer"])
     html = _text(visitor.get(f"/firms/{FIRM}"))
     firms = app.extensions["chainscout"].snapshots.get().data.firms
     assert list(firms.columns) == list(LEAN_FIRM_COLUMNS) and FIRM in set(firms[C.FIRM_ID])
     assert C.BUSINESS_SCOPE not in firms.columns
+    links = app.extensions["chainscout"].snapshots.get().data.firm_nodes
+    assert list(links.columns) == list(LEAN_LINK_COLUMNS) and C.EVIDENCE not in links.columns
+    assert _evidence_cells(html)  # the links' evidence, read from the store for this firm
     scope = app.extensions["chainscout"].store.firms(firm_ids=[FIRM])[C.BUSINESS_SCOPE].iloc[0]
     shown = re.search(r'<dd[^>]*id="firm-scope"[^>]*>(.*?)</dd>', html, re.S).group(1)
     assert scope and shown.strip().startswith(scope[:40])
