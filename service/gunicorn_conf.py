@@ -11,7 +11,9 @@
   app answers first, with its request id; gunicorn's are the hard ceiling (8190 bytes is the
   most it allows for a request line).
 - Each worker starts scoring its first ranking snapshot as soon as it has loaded the app, in
-  a background thread, so that the first ranking request does not wait for all of it.
+  a background thread, so that the first ranking request does not wait for all of it; its
+  Arrow memory comes from the C library's allocator, so that what a build frees goes back to
+  the system (:func:`service.runtime.state.use_system_allocator`).
 """
 
 from __future__ import annotations
@@ -62,5 +64,9 @@ def on_starting(server) -> None:
 
 
 def post_worker_init(worker) -> None:
-    """Warm the worker: build its first snapshot off the request path."""
+    """Warm the worker: build its first snapshot off the request path, with Arrow on the
+    system's allocator."""
+    from service.runtime.state import use_system_allocator
+
+    use_system_allocator()
     worker.wsgi.extensions["chainscout"].snapshots.start()
