@@ -325,6 +325,10 @@ def simulate_history(rng, latent: pd.DataFrame, links: pd.DataFrame, firm_ids: p
         thresholds = np.quantile(u, cum)
     stages, _ = run(thresholds, final=True)
     outcomes = contact_outcomes(r_lag, campaigns, plan, cand_all, stages, firm_ids, end)
+    plan.clear()  # the truth is the largest table: make room for it first
+    cands._cache.clear()
+    del obs
+    utility = utility.astype(np.float32)  # as the truth keeps it
     truth = _truth(campaigns, bounds, cand_all, utility, firm_ids)
     params = {
         "n_campaigns": len(campaigns), "thresholds": [float(t) for t in thresholds],
@@ -366,11 +370,13 @@ def _truth(campaigns, bounds, cand_all, utility, firm_ids) -> pd.DataFrame:
     ``campaign_id`` and ``node_id`` are categorical (a few hundred values over millions of
     rows); ``true_utility`` is float32.
     """
-    c = np.repeat(np.arange(len(campaigns), dtype=np.int32), np.diff(bounds))
+    # the codes' dtype as a categorical of this many campaigns keeps them (no copy)
+    c = np.repeat(np.arange(len(campaigns), dtype=np.int16 if len(campaigns) < 2**15 else np.int32),
+                  np.diff(bounds))
     nodes = pd.Categorical(campaigns[C.NODE_ID])
     return pd.DataFrame({
         C.CAMPAIGN_ID: pd.Categorical.from_codes(c, pd.Index(campaigns[C.CAMPAIGN_ID].array)),
         C.FIRM_ID: pd.array(firm_ids.take(pa.array(cand_all)), dtype="str"),
         C.NODE_ID: pd.Categorical.from_codes(nodes.codes[c], nodes.categories),
-        C.TRUE_UTILITY: utility.astype(np.float32),
+        C.TRUE_UTILITY: np.asarray(utility, np.float32),
     })

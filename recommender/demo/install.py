@@ -31,7 +31,9 @@ def without_truth(world):
     caller lets the old world go (:func:`release_memory`)."""
     from dataclasses import replace
 
-    return replace(world, truth=world.truth.iloc[:0])
+    # new empty columns: an empty slice of the old ones would keep their buffers alive
+    empty = {name: pd.Series([], dtype=dtype) for name, dtype in world.truth.dtypes.items()}
+    return replace(world, truth=pd.DataFrame(empty, columns=world.truth.columns))
 
 
 def release_memory() -> None:
