@@ -45,3 +45,19 @@ def test_score_on_the_dask_engine_equals_pandas(demo_store, tmp_path):
     run("score", "--k", "8", "--by", "impact", "--out", str(dask_out), "--prior",
         "--engine", "dask", "--partitions", "3", "--partitions-dir", str(tmp_path / "parts"))
     pd.testing.assert_frame_equal(pd.read_parquet(dask_out), pd.read_parquet(pandas_out))
+
+
+@pytest.mark.slow
+def test_recommend_and_target_list_on_the_dask_engine_print_the_pandas_rows(demo_store, tmp_path):
+    pytest.importorskip("distributed")
+    import json
+
+    engine = ["--engine", "dask", "--partitions", "3", "--partitions-dir", str(tmp_path)]
+    top = json.loads(run("target-list", "--k", "8", "--json", "--prior").stdout)
+    assert json.loads(run("target-list", "--k", "8", "--json", "--prior", *engine).stdout) == top
+    node = top[0][C.NODE_ID]
+    rows = json.loads(run("recommend", "--weak-link", node, "--k", "6", "--json",
+                          "--prior").stdout)
+    assert len(rows) == 6
+    assert json.loads(run("recommend", "--weak-link", node, "--k", "6", "--json", "--prior",
+                          *engine).stdout) == rows

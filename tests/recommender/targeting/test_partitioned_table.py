@@ -14,7 +14,14 @@ from recommender.demo.world import load_region
 from recommender.diagnosis.weak_links import diagnose_weak_links, weak_link_weights
 from recommender.exceptions import InvalidArgument, NotFoundError
 from recommender.ranking.dataset import chain_data_from_world
-from recommender.targeting.bounded_picks import bounded_firms, bounded_target_picks, exact_picks
+from recommender.targeting.bounded_picks import (
+    bounded_firms,
+    bounded_target_picks,
+    exact_by_gains,
+    exact_picks,
+    left_out_gains,
+    list_states,
+)
 from recommender.targeting.partitioned_table import query_table
 from recommender.targeting.portfolio import MARGINAL_GAIN
 from recommender.targeting.prior_model import prior_model
@@ -71,9 +78,11 @@ def test_queries_refuse_what_the_score_table_refuses(world, tables):
         recommend(data, weak_links, kept.nodes[0], k=0, engine=query_table)
 
 
-@pytest.mark.parametrize(("k", "share", "firms"), [(10, 0.4, 1), (30, 0.2, 2), (400, 1.0, 3),
-                                                    (400, 0.05, 1), (20, 0.3, None)])
-def test_bounded_picks_equal_the_picks_over_every_candidate(tables, k, share, firms):
+@pytest.mark.parametrize(("k", "share", "firms", "check"), [
+    (10, 0.4, 1, "gains"), (30, 0.2, 2, "gains"),  # one or two firms a partition: too few
+    (400, 1.0, 3, "all candidates"), (400, 0.05, 1, "all candidates"),  # lists stop short
+    (20, 0.3, None, "bounds")])
+def test_bounded_picks_equal_the_picks_over_every_candidate(tables, k, share, firms, check):
     full, kept = tables
     exclude = list(full.rows(full.ranked(full.nodes[0])[:3])[C.FIRM_ID])
     mine = bounded_target_picks(kept, k=k, max_country_share=share, exclude=exclude,
@@ -83,8 +92,8 @@ def test_bounded_picks_equal_the_picks_over_every_candidate(tables, k, share, fi
                                   theirs.drop(columns=[POSITION]))
     pd.testing.assert_frame_equal(kept.rows(mine[POSITION]), full.rows(theirs[POSITION]))
     bound = mine.attrs.pop("bound")
-    if firms is not None:  # one to three firms a partition: never enough at first
-        assert bound["rounds"] > 1 and bound["firms_per_partition"] > firms
+    assert bound["check"] == check
+    assert (bound["rounds"] > 1) == (firms is not None)  # doubled until the check held
     mine.attrs.pop("evaluations"), theirs.attrs.pop("evaluations")
     assert mine.attrs == theirs.attrs
 
@@ -95,21 +104,41 @@ def test_a_partition_sends_its_firms_of_the_largest_bounds():
         C.SCORE: np.ones(6), C.P_SUCCESS: np.ones(6), C.IMPACT: np.ones(6),
         C.MATCH: np.ones(6), C.HOP: np.zeros(6, np.int64),
         C.OUTCOME_STAGE: np.array([-1, -1, -1, -1, 4, -1], np.int8),  # d invested in x
-        C.VALUE: [0.1, 0.2, 0.25, 0.4, 0.9, 0.9]})
+        C.VALUE: [0.1, 0.2, 0.25, 0.4, 0.9, 0.9],
+        C.COUNTRY: ["DE", "DE", "JP", " us", "CN", "CN"]})
     rows, left_out, count = bounded_firms(kept, ["x", "y"], np.array([1.0, 0.5]), 2, ["b"])
     # bounds: a 0.1 + 0.1, b (excluded) 0.25, c 0.2; d's only row is landed; e on no link
     assert sorted(set(rows[C.FIRM_ID])) == ["a", "b", "c"]
-    assert (left_out, count) == (0.0, 0)
+    assert (left_out, count) == ({}, 0)
     rows, left_out, count = bounded_firms(kept, ["x", "y"], np.array([1.0, 0.5]), 1, [])
     assert rows[C.FIRM_ID].tolist() == ["b"]
-    assert left_out == pytest.approx(0.2) and count == 2
+    assert left_out == pytest.approx({"DE": 0.2, "US": 0.2}) and count == 2
+
+
+def test_the_lists_states_are_replayed_from_the_picks(tables):
+    _, kept = tables
+    picks = bounded_target_picks(kept, k=5, max_country_share=0.2)
+    nodes = list(picks.attrs["link_weights"])
+    states, full = list_states(picks, nodes)
+    assert states.shape == (6, len(nodes)) and (states[0] == 1).all()
+    assert (np.diff(states, axis=0) <= 0).all() and full[0] == []
+    weights = np.asarray(list(picks.attrs["link_weights"].values()))
+    objective = (weights * (1 - states[1:])).sum(axis=1)
+    np.testing.assert_allclose(objective, picks["objective"].to_numpy(), rtol=1e-12)
+    gains = np.max(np.vstack(kept.parts.each(left_out_gains, nodes, weights, 1, [], states,
+                                             full)), axis=0)
+    assert gains.shape == (6,) and (gains[1:] <= gains[:-1] + 1e-12).all()
+    assert exact_by_gains(picks, np.zeros(6), 5) and not exact_by_gains(picks, gains + 1, 5)
 
 
 def test_picks_are_exact_only_when_each_gain_beats_the_largest_bound_left_out():
-    picks = pd.DataFrame({MARGINAL_GAIN: [0.5, 0.3]})
-    picks.attrs.update({"saturated": False, "min_gain": 1e-4})
-    assert exact_picks(picks, 0.2, 2) and exact_picks(picks, 0.0, 5)
-    assert not exact_picks(picks, 0.3, 2)  # a firm left out might tie, and come first
-    assert not exact_picks(picks, 0.2, 3)  # stopped short: a firm left out may come next
+    picks = pd.DataFrame({C.COUNTRY: ["DE", "JP"], MARGINAL_GAIN: [0.5, 0.3]})
+    picks.attrs.update({"saturated": False, "min_gain": 1e-4, "country_cap": 1})
+    assert exact_picks(picks, {"US": 0.2}, 2) and exact_picks(picks, {}, 5)
+    assert not exact_picks(picks, {"US": 0.3}, 2)  # a firm left out might tie, and come first
+    assert not exact_picks(picks, {"US": 0.2}, 3)  # stopped short: one left out may come next
+    # a firm left out in a country already full could not be picked after it filled
+    assert exact_picks(picks, {"DE": 0.4}, 2) and not exact_picks(picks, {"JP": 0.4}, 2)
     picks.attrs.update({"saturated": True, "min_gain": 0.25})
-    assert exact_picks(picks, 0.2, 3) and not exact_picks(picks, 0.26, 3)
+    assert exact_picks(picks, {"US": 0.2}, 3) and not exact_picks(picks, {"US": 0.26}, 3)
+    assert exact_picks(picks, {"DE": 0.45, "JP": 0.28}, 3)  # both full by the end
