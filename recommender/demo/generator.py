@@ -54,8 +54,8 @@ from recommender.demo.universe import (
 from recommender.exceptions import DataError, InvalidArgument
 
 __all__ = [
-    "DemoWorld", "GENERATOR_VERSION", "SIZE_LEAD", "SIZE_LEAD_CLIP", "TABLES", "WRITE_ROWS",
-    "generate_world",
+    "DemoWorld", "GENERATOR_VERSION", "PLAIN_COLUMNS", "SIZE_LEAD", "SIZE_LEAD_CLIP", "TABLES",
+    "WRITE_ROWS", "generate_world",
     "read_world", "reference_firms", "synthetic_firms", "synthetic_link_frame", "write_world",
 ]
 
@@ -65,6 +65,9 @@ GENERATOR_VERSION = "2.1"
 SIZE_LEAD, SIZE_LEAD_CLIP = 0.5, (0.25, 6.0)
 TABLES = ("firms", "firm_nodes", "campaigns", "outcomes", "truth")
 WRITE_ROWS = 4_000_000  # rows converted to Arrow and written at a time
+# columns written without a Parquet dictionary: the truth's firm ids (every firm, tens of
+# times over) overflow any dictionary page, and trying costs more than it saves
+PLAIN_COLUMNS = {"truth": (C.FIRM_ID,)}
 _META_KEY = b"chainscout.demo"
 
 
@@ -395,7 +398,9 @@ def write_world(world: DemoWorld, out_dir) -> dict[str, Path]:
             if writer is None:
                 schema = table.schema.with_metadata({**(table.schema.metadata or {}),
                                                      _META_KEY: meta})
-                writer = pq.ParquetWriter(tmp, schema, compression="zstd")
+                plain = PLAIN_COLUMNS.get(name, ())
+                writer = pq.ParquetWriter(tmp, schema, compression="zstd", use_dictionary=[
+                    n for n in schema.names if n not in plain] if plain else True)
             writer.write_table(table.replace_schema_metadata(schema.metadata))
         writer.close()
         os.replace(tmp, path)
