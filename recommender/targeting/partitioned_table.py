@@ -78,6 +78,9 @@ def score_file(folder, number: int, context: ScoringContext) -> pd.DataFrame:
     """Score partition ``number`` of ``folder`` and return its rows (:data:`KEPT_COLUMNS`), by
     link in ``context.nodes`` order, best score first, ties by firm id."""
     firms = pd.read_parquet(part_path(folder, FIRMS_DIR, number))
+    if not len(firms):
+        return pd.DataFrame({c: pd.Series([], dtype=float if c in (C.SCORE, C.VALUE) else
+                                          object) for c in KEPT_COLUMNS})
     scored = score_partition(firms, read_links(folder, [number]), context)
     scored = scored.iloc[best_first(scored[C.FIRM_ID], scored[C.NODE_ID],
                                     scored[C.SCORE].to_numpy(float), context.nodes)]
