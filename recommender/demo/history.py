@@ -275,8 +275,9 @@ def simulate_history(rng, latent: pd.DataFrame, links: pd.DataFrame, firm_ids: p
 
     # every candidate of every campaign, one slice per campaign
     years = campaigns[C.DATE].dt.year.to_numpy()
-    bounds = np.concatenate([[0], np.cumsum([len(candidates(int(v), y)[0]) for v, y in
-                                             zip(campaigns["node"], years, strict=True)])])
+    bounds = np.concatenate([[0], np.cumsum([np.count_nonzero(founded[cands(int(v))[0]] <= y)
+                                             for v, y in zip(campaigns["node"], years,
+                                                             strict=True)])])
     cand_all = np.empty(bounds[-1], np.int32)
     utility = np.empty(bounds[-1], np.float64)  # observable + hidden, fatigue added below
     plan = []  # per campaign: the slice, the contacts (positions in the slice) and their noise

@@ -376,5 +376,6 @@ def time_zone_gap_h(zones, zone: str) -> np.ndarray:
     [0.0, 7.0, 16.0, nan]
     """
     target = standard_offset_h(zone)
-    offsets = np.array([standard_offset_h(z) for z in zones], dtype=float)
-    return np.abs(offsets - target)
+    codes, uniques = pd.factorize(np.asarray(zones, dtype=object))  # each zone looked up once
+    offsets = np.append([standard_offset_h(z) for z in uniques], standard_offset_h(None))
+    return np.abs(offsets[codes] - target)  # code -1 (no zone): the last, NaN

@@ -136,6 +136,14 @@ def _key_index(frame: pd.DataFrame, key: list[str]) -> pd.Index:
     return pd.MultiIndex.from_frame(frame[key].astype(object))
 
 
+def _keys(frame: pd.DataFrame, table: sa.Table, key: list[str]) -> pd.DataFrame:
+    """The canonical values of ``frame``'s ``key`` columns; full columns of strings as they
+    are (the same values, compared without making a Python object of each)."""
+    if all(isinstance(frame[k].dtype, pd.StringDtype) and frame[k].notna().all() for k in key):
+        return frame[key]
+    return canonical(frame, table, key)
+
+
 def require_unique(frame: pd.DataFrame, key: Sequence[str], what: str) -> None:
     """Raise DataError if two rows of ``frame`` share a key (names up to three of them)."""
     repeated = frame.duplicated(subset=list(key), keep=False)
@@ -210,7 +218,7 @@ def upsert_rows(
     """
     require_columns(df, [key], table.name)
     names = [c.name for c in table.columns if c.name in df.columns and c.name != stamp]
-    keys = canonical(df, table, [key])
+    keys = _keys(df, table, [key])
     if keys[key].isna().any():
         raise DataError(f"{table.name}: {int(keys[key].isna().sum())} rows have no {key}")
     require_unique(keys, [key], table.name)
@@ -268,11 +276,13 @@ def upsert_firms(conn: sa.Connection, df: pd.DataFrame, now: dt.datetime) -> dic
     def prepare(rows: pd.DataFrame, existing: pd.DataFrame, plan: Plan) -> pd.DataFrame:
         position = plan.position[plan.write]
         stored = existing[C.FIRM_ID].to_numpy(dtype=object)
-        ids = np.array([stored[p] if p >= 0 else None for p in position], dtype=object)
+        ids = np.full(len(position), None, dtype=object)
+        ids[position >= 0] = stored[position[position >= 0]]
         given = rows.pop(C.FIRM_ID).to_numpy(dtype=object) if C.FIRM_ID in rows else ids
         keys = rows[C.FIRM_KEY].to_numpy(dtype=object)
-        for i in np.flatnonzero(position < 0):
-            ids[i] = given[i] if given[i] is not None else ingested_firm_id(keys[i])
+        ids[position < 0] = given[position < 0]
+        for i in np.flatnonzero((position < 0) & np.equal(ids, None)):  # new and no id given
+            ids[i] = ingested_firm_id(keys[i])
         rows.insert(0, C.FIRM_ID, ids)
         return rows.assign(**{M.CREATED_AT: now})
 
@@ -307,7 +317,7 @@ def replace_rows(
     require_columns(df, key, table.name)
     names = [c.name for c in table.columns if c.name in df.columns]
     compare = [n for n in names if n not in key]
-    require_unique(canonical(df, table, key), key, table.name)
+    require_unique(_keys(df, table, key), key, table.name)
     # an empty table (a first load): every row is new, none gone, nothing to look up
     fresh = bulk.is_empty(conn, table)
     if scope_column is None:
