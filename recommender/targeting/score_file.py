@@ -18,6 +18,12 @@ in the page cache, and a process that finds the file ready does not score at all
   the first one's file rather than scoring the same table again.
 - Files other than the :data:`KEEP_FILES` most recently opened are removed when a new one is
   written; a process still reading a removed file keeps its mapping.
+- A table read from a file is a :class:`MappedScoreTable`: its
+  :meth:`~MappedScoreTable.release_pages` drops the file's pages from the process's resident
+  memory after a one-off pass (``madvise(MADV_DONTNEED)``; they stay in the page cache and are
+  mapped again when next read). :func:`shared_score_table` releases them once the reasons
+  computed ahead are kept: the kernel maps a file megabytes at a time, so reading 50 rows of
+  every link would otherwise keep most of the columns resident in every process.
 
 What the file does not hold comes from the inputs, as they are needed anyway: the firms'
 fields and the link names (from ``data`` and ``weak_links``), the model (for reasons). The
@@ -33,6 +39,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import mmap
 import os
 import re
 import tempfile
@@ -58,6 +65,7 @@ __all__ = [
     "FILE_FORMAT",
     "KEEP_FILES",
     "LOCK_NAME",
+    "MappedScoreTable",
     "open_score_file",
     "prune_score_files",
     "score_file_key",
@@ -172,7 +180,9 @@ def open_score_file(path, data, weak_links: pd.DataFrame, model, *, key: str | N
 
     path = Path(path)
     try:
-        reader = pa.ipc.open_file(pa.memory_map(str(path), "r"))
+        with open(path, "rb") as handle:  # the mapping outlives the descriptor
+            mapping = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        reader = pa.ipc.open_file(pa.BufferReader(pa.py_buffer(mapping)))
         meta = json.loads((reader.schema.metadata or {}).get(_META, b"{}"))
     except (pa.ArrowInvalid, ValueError) as exc:
         raise DataError(f"{path}: not a score file ({exc})") from exc
@@ -189,11 +199,27 @@ def open_score_file(path, data, weak_links: pd.DataFrame, model, *, key: str | N
                  for node, found in meta["baselines"].items()}
     with contextlib.suppress(OSError):
         os.utime(path)  # opened now: kept by the pruning before files opened longer ago
-    return ScoreTable(model=model, data=data, weak_links=weak_links, nodes=meta["nodes"],
-                      pairs=arrays, slices={n: (int(a), int(b))
-                                            for n, (a, b) in meta["slices"].items()},
-                      baselines=baselines, as_of=pd.Timestamp(meta["as_of"]),
-                      top_reasons=top_reasons)
+    return MappedScoreTable(mapping, model=model, data=data, weak_links=weak_links,
+                            nodes=meta["nodes"], pairs=arrays,
+                            slices={n: (int(a), int(b)) for n, (a, b) in meta["slices"].items()},
+                            baselines=baselines, as_of=pd.Timestamp(meta["as_of"]),
+                            top_reasons=top_reasons)
+
+
+class MappedScoreTable(ScoreTable):
+    """A :class:`~recommender.targeting.score_table.ScoreTable` whose arrays are read in
+    place from a score file mapped read-only (``mapping``); it answers as the table written."""
+
+    def __init__(self, mapping: mmap.mmap, **table):
+        super().__init__(**table)
+        self._mapping = mapping
+
+    def release_pages(self) -> None:
+        """Drop the file's pages from this process's resident memory: they stay in the page
+        cache and are mapped again, unchanged, when next read (nothing where the platform
+        has no ``MADV_DONTNEED``)."""
+        if hasattr(mmap, "MADV_DONTNEED"):
+            self._mapping.madvise(mmap.MADV_DONTNEED)
 
 
 def _column(table, name: str) -> np.ndarray:
@@ -211,7 +237,8 @@ def shared_score_table(directory, data, weak_links: pd.DataFrame, model=None, *,
     """Return the table :func:`~recommender.targeting.score_table.build_score_table` builds
     from these arguments, read from its file in ``directory``; build and write the file first
     if no process has (see the module). The reasons of the first ``reasons_ahead`` rows of
-    each link are computed before it returns, in this process.
+    each link are computed before it returns, in this process, then the file's pages that
+    took are released (:meth:`MappedScoreTable.release_pages`).
 
     Raises
     ------
@@ -237,6 +264,7 @@ def shared_score_table(directory, data, weak_links: pd.DataFrame, model=None, *,
     ahead = [np.arange(start, min(stop, start + reasons_ahead), dtype=np.int64)
              for start, stop in table.slices.values()]
     table.reasons(np.concatenate(ahead or [np.zeros(0, np.int64)]))
+    table.release_pages()
     return table
 
 

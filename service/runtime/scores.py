@@ -13,7 +13,11 @@ What is per process lives here:
   share one copy of the scores and only one of them scores a new model or data version;
 - :class:`ServedTable`: the table with the rankings it was asked for kept (bounded by
   :data:`RANKED_KEPT` positions): a list asked again, or paged through, is not filtered again,
-  which at a million firms is a pass over a few hundred thousand candidates per request;
+  which at a million firms is a pass over a few hundred thousand candidates per request. A
+  table read from a score file has its file pages released after each such pass (a new
+  ranking, a firm's positions, the target-list picks): what a pass maps of the file would
+  otherwise stay in the worker's resident memory, the whole of a column after a firm's
+  positions, while the pages come back from the page cache in microseconds;
 - :class:`ServedScores`: the table's rows in the API's shape (the firm's source and flag under
   ``provenance``, with the data and model versions), each row kept as JSON bytes once served
   (without its rank, which depends on the filters), so that a repeated request only joins bytes;
@@ -63,7 +67,9 @@ _log = logging.getLogger(__name__)
 class ServedTable:
     """A :class:`~recommender.targeting.score_table.ScoreTable` whose rankings
     (:meth:`ranked`, :meth:`top_k`) are kept once asked, the least recently asked dropped past
-    ``kept`` positions; everything else is the table's. The kept positions are read-only."""
+    ``kept`` positions; everything else is the table's. The kept positions are read-only.
+    After a pass over the table (a new ranking, :meth:`firm_positions`, :meth:`target_picks`)
+    the pages of its score file are released, if it has one (see the module)."""
 
     def __init__(self, table: ScoreTable, *, kept: int = RANKED_KEPT):
         self.table = table
@@ -93,6 +99,7 @@ class ServedTable:
                 return found
         found = self.table.ranked(node_id, **filters)
         found.flags.writeable = False
+        self._release()
         with self._lock:
             if key not in self._ranked and len(found) <= self.kept:
                 self._ranked[key] = found
@@ -106,6 +113,27 @@ class ServedTable:
         kept ranking."""
         ranked = self.ranked(node_id, **filters)
         return ranked[:check_k(k)], len(ranked)
+
+    def firm_positions(self, firm_id: str) -> np.ndarray:
+        """The table's :meth:`~recommender.targeting.score_table.ScoreTable.firm_positions`
+        (a pass over every position), its file pages released after."""
+        try:
+            return self.table.firm_positions(firm_id)
+        finally:
+            self._release()
+
+    def target_picks(self, **options) -> pd.DataFrame:
+        """The table's :meth:`~recommender.targeting.score_table.ScoreTable.target_picks`, its
+        file pages released after."""
+        try:
+            return self.table.target_picks(**options)
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        release = getattr(self.table, "release_pages", None)
+        if release is not None:
+            release()
 
 
 def _ranking_key(node_id: str, filters: dict[str, Any]) -> Hashable | None:
