@@ -6,7 +6,7 @@ asked links on the driver and sorts them into a
 :class:`~recommender.targeting.score_table.ScoreTable`: millions of rows for one link of a
 national register. :func:`query_table` scores the same partitions with the same function
 (:func:`~recommender.targeting.partitions.score_partition`) and keeps each partition's rows on
-the worker that scored it, sorted best first (ties by firm id). A :class:`PartitionedTable`
+the worker that scored it (unsorted: a query sorts what it sends). A :class:`PartitionedTable`
 answers what :func:`~recommender.targeting.recommend.recommend` and
 :func:`~recommender.targeting.recommend.target_list` ask of a table, exactly as the score table
 of the same links answers:
@@ -61,7 +61,7 @@ from recommender.targeting.score_table import (
     check_k,
     check_link,
 )
-from recommender.targeting.scoring import best_first, scoring_scope
+from recommender.targeting.scoring import scoring_scope
 from recommender.targeting.stages import stage_codes
 
 __all__ = ["KEPT_COLUMNS", "PartitionedTable", "Partitions", "best_of_part", "link_rows",
@@ -75,16 +75,13 @@ _SORT_COLUMN = {C.VALUE: C.VALUE, C.LIKELIHOOD: C.SCORE, C.IMPACT: C.IMPACT}
 
 # --- on the workers: pure functions of one partition's kept rows -------------------------------
 def score_file(folder, number: int, context: ScoringContext) -> pd.DataFrame:
-    """Score partition ``number`` of ``folder`` and return its rows (:data:`KEPT_COLUMNS`), by
-    link in ``context.nodes`` order, best score first, ties by firm id."""
+    """Score partition ``number`` of ``folder`` and return its rows (:data:`KEPT_COLUMNS`), in
+    the order of its candidate pairs (the queries sort the few rows they send)."""
     firms = pd.read_parquet(part_path(folder, FIRMS_DIR, number))
     if not len(firms):
         return pd.DataFrame({c: pd.Series([], dtype=float if c in (C.SCORE, C.VALUE) else
                                           object) for c in KEPT_COLUMNS})
     scored = score_partition(firms, read_links(folder, [number]), context)
-    scored = scored.iloc[best_first(scored[C.FIRM_ID], scored[C.NODE_ID],
-                                    scored[C.SCORE].to_numpy(float), context.nodes)]
-    scored = scored.reset_index(drop=True)
     own = firms.drop_duplicates(C.FIRM_ID).reindex(columns=[C.FIRM_ID, C.COUNTRY, C.SIZE_CLASS])
     at = index_in(scored[C.FIRM_ID], arrow_strings(own[C.FIRM_ID]))
     for column, fold in ((C.COUNTRY, str.upper), (C.SIZE_CLASS, str.lower)):
@@ -96,7 +93,7 @@ def score_file(folder, number: int, context: ScoringContext) -> pd.DataFrame:
 
 
 def link_rows(kept: pd.DataFrame, node: str) -> pd.DataFrame:
-    """The rows of one link (best score first, ties by firm id)."""
+    """The rows of one link."""
     return kept[kept[C.NODE_ID] == node]
 
 
@@ -118,11 +115,11 @@ def best_of_part(kept: pd.DataFrame, node: str, k: int, sort: str, filters: dict
     if filters["exclude_contacted"]:
         keep &= stages < 0
     rows = rows[keep]
-    return rows.iloc[_order(rows, sort)[:k]], len(rows)
+    return _best(rows, sort, k), len(rows)
 
 
 def link_scores(kept: pd.DataFrame, node: str) -> np.ndarray:
-    """The scores of ``node``'s rows, best first."""
+    """The scores of ``node``'s rows."""
     return link_rows(kept, node)[C.SCORE].to_numpy(float)
 
 
@@ -132,9 +129,19 @@ def rows_at_scores(kept: pd.DataFrame, node: str, scores: np.ndarray,
     score (ties by firm id): a partition's part of the rows at given ranks."""
     rows = link_rows(kept, node)
     found = rows[rows[C.SCORE].isin(scores)]
+    found = found.iloc[_order(found, C.LIKELIHOOD)]
     place = found.groupby(C.SCORE, sort=False).cumcount().to_numpy()
     wanted = counts[np.searchsorted(scores, found[C.SCORE].to_numpy(float))]
     return found[place < wanted]
+
+
+def _best(rows: pd.DataFrame, sort: str, k: int) -> pd.DataFrame:
+    """The best ``k`` of one link's ``rows`` by ``sort``, best first, ties by firm id: the
+    rows at or above the ``k``-th key found first, then only those sorted."""
+    if len(rows) > k:
+        key = -rows[_SORT_COLUMN[sort]].to_numpy(float)
+        rows = rows[key <= np.partition(key, k - 1)[k - 1]]  # ties at the cut stay
+    return rows.iloc[_order(rows, sort)[:k]]
 
 
 def _order(rows: pd.DataFrame, sort: str) -> np.ndarray:
@@ -240,8 +247,7 @@ class PartitionedTable:
             "exclude_contacted": bool(exclude_contacted),
             "include_landed": bool(include_landed)}
         found = self.parts.each(best_of_part, node, k, sort, filters)
-        rows = pd.concat([rows for rows, _ in found], ignore_index=True)
-        rows = rows.iloc[_order(rows, sort)[:k]]
+        rows = _best(pd.concat([rows for rows, _ in found], ignore_index=True), sort, k)
         return self.show(rows), int(sum(n for _, n in found))
 
     def target_picks(self, *, k: int, max_country_share: float = 0.4, top_links: int = 10,
