@@ -21,6 +21,20 @@ from recommender.store import database_url, open_store
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
 
+def resident_kb(path) -> int:
+    """This process's resident kB of the mappings of the file ``path`` (Linux's
+    /proc/self/smaps)."""
+    total, mine = 0, False
+    with open("/proc/self/smaps") as smaps:
+        for line in smaps:
+            head = line.split()[0] if line.strip() else ""
+            if not head.endswith(":") or not head[:-1].replace("_", "").isalpha():
+                mine = line.rstrip().endswith(str(path))  # a mapping's header line
+            elif mine and head == "Rss:":
+                total += int(line.split()[1])
+    return total
+
+
 def pg_test_url() -> str:
     return os.environ.get("CHAINSCOUT_TEST_PG_URL") or DEFAULT_PG_URL
 

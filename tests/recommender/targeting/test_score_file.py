@@ -21,6 +21,7 @@ from recommender.targeting.score_file import (
     write_score_file,
 )
 from recommender.targeting.score_table import PAIR_ARRAYS, build_score_table
+from tests.conftest import resident_kb
 
 NODE = "vacuum_pumps"
 
@@ -142,19 +143,6 @@ def test_two_processes_share_one_file(world, built, tmp_path):
     assert len(list(tmp_path.glob("scores-*.arrow"))) == 1
 
 
-def _resident_kb(path) -> int:
-    """This process's resident kB of the mappings of ``path`` (from /proc/self/smaps)."""
-    total, mine = 0, False
-    with open("/proc/self/smaps") as smaps:
-        for line in smaps:
-            head = line.split()[0] if line.strip() else ""
-            if not head.endswith(":") or not head[:-1].replace("_", "").isalpha():
-                mine = line.rstrip().endswith(str(path))
-            elif mine and head == "Rss:":
-                total += int(line.split()[1])
-    return total
-
-
 @pytest.mark.skipif(not os.path.exists("/proc/self/smaps"), reason="needs Linux's smaps")
 def test_released_pages_leave_resident_memory_and_answers_unchanged(world, built, tmp_path):
     data, weak_links = world
@@ -162,12 +150,12 @@ def test_released_pages_leave_resident_memory_and_answers_unchanged(world, built
     read = open_score_file(path, data, weak_links, built.model)
     for name in PAIR_ARRAYS:  # every column read: the file's pages are mapped in
         assert read.pair_arrays()[name].sum() is not None
-    assert _resident_kb(path) > 0
+    assert resident_kb(path) > 0
     read.release_pages()
-    assert _resident_kb(path) == 0
+    assert resident_kb(path) == 0
     for node in built.nodes[:3]:  # read again from the page cache, the same answers
         assert _answers(read, node) == _answers(built, node)
-    assert _resident_kb(path) > 0
+    assert resident_kb(path) > 0
 
 
 def test_a_shared_table_keeps_no_file_pages_after_its_reasons_ahead(world, built, tmp_path):
@@ -176,6 +164,6 @@ def test_a_shared_table_keeps_no_file_pages_after_its_reasons_ahead(world, built
     table = shared_score_table(tmp_path, data, weak_links, built.model, reasons_ahead=5)
     [path] = tmp_path.glob("scores-*.arrow")
     if os.path.exists("/proc/self/smaps"):
-        assert _resident_kb(path.resolve()) == 0
+        assert resident_kb(path.resolve()) == 0
     start, _ = table.slices[NODE]
     assert table.records([start]) == built.records([start])

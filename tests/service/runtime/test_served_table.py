@@ -17,6 +17,7 @@ from recommender.targeting.prior_model import prior_model
 from recommender.targeting.score_file import open_score_file, write_score_file
 from recommender.targeting.score_table import build_score_table
 from service.runtime.scores import ServedScores, ServedTable
+from tests.conftest import resident_kb
 
 NODE = "vacuum_pumps"
 FILTERS = [{}, {"sort": "likelihood"}, {"sort": "impact"}, {"country": ["DE", "JP"]},
@@ -74,31 +75,18 @@ def test_bad_filters_are_refused_as_the_table_refuses_them(table):
         served.top_k(NODE, 0)
 
 
-def _resident_kb(path) -> int:
-    """This process's resident kB of the mappings of ``path`` (from /proc/self/smaps)."""
-    total, mine = 0, False
-    with open("/proc/self/smaps") as smaps:
-        for line in smaps:
-            head = line.split()[0] if line.strip() else ""
-            if not head.endswith(":") or not head[:-1].replace("_", "").isalpha():
-                mine = line.rstrip().endswith(str(path))
-            elif mine and head == "Rss:":
-                total += int(line.split()[1])
-    return total
-
-
 @pytest.mark.skipif(not os.path.exists("/proc/self/smaps"), reason="needs Linux's smaps")
 def test_a_file_table_answers_alike_and_keeps_no_file_pages_after_a_pass(table, tmp_path):
     path = write_score_file(table, tmp_path / "scores-prior.arrow").resolve()
     served = ServedTable(open_score_file(path, table.data, table.weak_links, table.model))
     for filters in FILTERS[:4]:
         assert np.array_equal(served.ranked(NODE, **filters), table.ranked(NODE, **filters))
-        assert _resident_kb(path) == 0
+        assert resident_kb(path) == 0
     firm = table.records(table.top_k(NODE, 1)[0])[0][C.FIRM_ID]
     assert np.array_equal(served.firm_positions(firm), table.firm_positions(firm))
-    assert _resident_kb(path) == 0
+    assert resident_kb(path) == 0
     picks = served.target_picks(k=10)
     assert picks.drop(columns=["covers"]).equals(table.target_picks(k=10).drop(columns=["covers"]))
-    assert _resident_kb(path) == 0
+    assert resident_kb(path) == 0
     positions, _ = served.top_k(NODE, 5)
     assert served.records(positions) == table.records(positions)  # the pages read back
