@@ -54,7 +54,7 @@ from recommender.targeting.partitions import (
 from recommender.targeting.scoring import best_first, scoring_scope
 
 __all__ = ["ENGINES", "INSTALL_HINT", "MissingDask", "best_per_link", "open_cluster",
-           "partitions_for", "score_table", "scored_candidates"]
+           "partitions_for", "score_table", "scored_candidates", "written_partitions"]
 
 ENGINES = ("pandas", "dask")
 INSTALL_HINT = "the Dask engine needs dask: pip install 'chainscout[dask]'"
@@ -146,6 +146,16 @@ def best_per_link(folder, context: ScoringContext, k: int, *, by: str = C.VALUE,
     return rows
 
 
+@contextlib.contextmanager
+def written_partitions(data, folder, *, partitions: int) -> Iterator[Path]:
+    """Yield the folder of ``data``'s partitions (:func:`partitions_for`): ``folder``, or a
+    temporary folder when None, removed when the block ends."""
+    with contextlib.ExitStack() as stack:
+        if folder is None:
+            folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="chainscout-"))
+        yield partitions_for(data, folder, partitions=partitions)
+
+
 def partitions_for(data, folder, *, partitions: int) -> Path:
     """Write ``data``'s firms and links as partitions in ``folder`` unless the folder already
     holds them for the same data version and count (the store's version says it is current)."""
@@ -175,11 +185,8 @@ def score_table(data, weak_links: pd.DataFrame, model=None, *,
 
     nodes, model, when = scoring_scope(data, weak_links, node_ids, model, as_of)
     context = scoring_context(data, weak_links, model, nodes, as_of=when)
-    with contextlib.ExitStack() as stack:
-        if folder is None:
-            folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="chainscout-"))
-        partitions_for(data, folder, partitions=partitions)
-        pairs = scored_candidates(folder, context, client=client)
+    with written_partitions(data, folder, partitions=partitions) as written:
+        pairs = scored_candidates(written, context, client=client)
     pairs = pairs.drop(columns=[C.VALUE])
     return table_of_pairs(data, weak_links, model, nodes, pairs,
                           _Rebuilt(pairs, data, weak_links, when, build_features),

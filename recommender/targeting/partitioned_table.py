@@ -30,8 +30,6 @@ Without a client the partitions are scored and kept in this process, one after t
 
 from __future__ import annotations
 
-import contextlib
-import tempfile
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -358,17 +356,14 @@ def query_table(data, weak_links: pd.DataFrame, model=None, *,
 
     ``folder`` keeps the partitions (a temporary folder when None, removed once scored).
     """
-    from recommender.targeting.dask_engine import partitions_for
+    from recommender.targeting.dask_engine import written_partitions
 
     del reasons_ahead
     nodes, model, when = scoring_scope(data, weak_links, node_ids, model, as_of)
     context = scoring_context(data, weak_links, model, nodes, as_of=when)
-    with contextlib.ExitStack() as stack:
-        if folder is None:
-            folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="chainscout-"))
-        partitions_for(data, folder, partitions=partitions)
-        count = int(read_manifest(folder)["partitions"])
-        parts = Partitions(client, folder, range(count), context)
+    with written_partitions(data, folder, partitions=partitions) as written:
+        count = int(read_manifest(written)["partitions"])
+        parts = Partitions(client, written, range(count), context)
     if not len(parts):
         raise DataError(f"{folder}: no partitions to score")
     return PartitionedTable(model=model, data=data, weak_links=weak_links, nodes=nodes,
