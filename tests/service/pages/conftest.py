@@ -77,10 +77,24 @@ def _sync_playwright():
 
 
 @pytest.fixture(scope="session")
-def site(demo_store, keys, shared_gunicorn, tmp_path_factory) -> str:
-    """gunicorn serving the demo store, shared by the modules that only read it; its base URL.
-    A module that changes its store serves its own copy (``own_store``) on its own server."""
-    return shared_gunicorn({"CHAINSCOUT_DATABASE_URL": demo_store.url,
+def site_store(demo_store, keys, tmp_path_factory):
+    """The store the shared server serves: a copy of the demo store taken once the keys of
+    every role are in it. Other modules of the process write to the session's demo store (a
+    firm renamed, a park made, an outcome recorded), which would change the server's data, and
+    so its rankings, while a page test compares what two requests showed."""
+    from tests.service.store_copies import copy_of
+
+    store = copy_of(demo_store, tmp_path_factory.mktemp("site-store"))
+    yield store
+    store.close()
+
+
+@pytest.fixture(scope="session")
+def site(site_store, shared_gunicorn, tmp_path_factory) -> str:
+    """gunicorn serving a copy of the demo store (``site_store``), shared by the modules that
+    only read it; its base URL. A module that changes its store serves its own copy
+    (``own_store``) on its own server."""
+    return shared_gunicorn({"CHAINSCOUT_DATABASE_URL": site_store.url,
                      "CHAINSCOUT_VAR_DIR": str(tmp_path_factory.mktemp("pages-var")),
                      "CHAINSCOUT_SECRET_KEY": "pages-browser-test-secret"}, timeout=60)
 

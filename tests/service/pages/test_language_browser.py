@@ -47,10 +47,10 @@ VISIBLE_TEXT = """(lang) => {
 
 
 @pytest.fixture(scope="module")
-def names(demo_store) -> list[str]:
+def names(site_store) -> list[str]:
     """The proper names of the demo world: firms and parks, in either language."""
-    found = {str(name) for frame, columns in ((demo_store.firms(), (C.NAME, C.NAME_ZH)),
-                                              (demo_store.parks(), (C.NAME_EN, C.NAME_ZH)))
+    found = {str(name) for frame, columns in ((site_store.firms(), (C.NAME, C.NAME_ZH)),
+                                              (site_store.parks(), (C.NAME_EN, C.NAME_ZH)))
              for column in columns for name in frame[column].dropna() if str(name).strip()}
     return sorted(found, key=len, reverse=True)
 

@@ -200,11 +200,11 @@ def test_a_forged_session_without_a_login_time_is_refused(visitor, keys, login):
 
 @pytest.mark.parametrize(("lang", "signed_in", "role_words"), [
     ("zh", "当前用户", "招商专员"), ("en", "Signed in as", "Investment officer")])
-def test_the_header_names_the_person_in_chromium(browse, demo_store, shoot, lang, signed_in,
+def test_the_header_names_the_person_in_chromium(browse, site_store, shoot, lang, signed_in,
                                                   role_words):
     from recommender.store import auth
 
-    key, _ = auth.create_key(demo_store, auth.OFFICER, name="张三", unit="招商一科",
+    key, _ = auth.create_key(site_store, auth.OFFICER, name="张三", unit="招商一科",
                              label=f"header test {lang}")
     page = browse(None, lang=lang)
     page.fill("#api_key", key)

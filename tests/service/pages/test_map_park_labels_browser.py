@@ -24,9 +24,9 @@ def _overlap(a, b) -> float:
 
 @pytest.mark.parametrize(("lang", "most", "column"), [("zh", 8, "name_zh"),
                                                       ("en", 20, "name_en")])
-def test_park_labels_show_whole_names_on_short_lines(browse, site, shoot, demo_store, lang,
+def test_park_labels_show_whole_names_on_short_lines(browse, site, shoot, site_store, lang,
                                                      most, column):
-    names = demo_store.parks().set_index("park_id")[column].to_dict()
+    names = site_store.parks().set_index("park_id")[column].to_dict()
     assert max(map(len, names.values())) > most  # some names need more than one line
     page = browse("officer", lang=lang)
     page.set_viewport_size({"width": 1360, "height": 900})
