@@ -6,7 +6,8 @@ its filters, counts, reasons and target-list picks) is the library's
 What is per process lives here:
 
 - :func:`build_scores`: a snapshot's table, with the reasons of the first :data:`REASONS_AHEAD`
-  rows of every weak link computed while it is built, off the request path. Given a folder
+  rows of every weak link, in the order a top-k request asks them by default
+  (:func:`first_answers`), computed while it is built, off the request path. Given a folder
   (the service's ``<var_dir>/scores``, :data:`SCORES_DIR`), the table is the one kept in its
   file there (:func:`recommender.targeting.score_file.shared_score_table`): scored by the
   first worker that needs it, memory-mapped by every worker, so that the workers of a machine
@@ -53,6 +54,7 @@ __all__ = [
     "ServedScores",
     "ServedTable",
     "build_scores",
+    "first_answers",
 ]
 
 REASONS_AHEAD = 50  # rows per weak link whose reasons are computed when scores are built
@@ -207,19 +209,33 @@ def build_scores(data, weak_links: pd.DataFrame, model, *,
     ``model`` is a fitted ranker or a fitted
     :class:`recommender.targeting.prior_model.PriorModel`. With ``directory``, the scores are
     read from their shared file there, written first if no worker has; a folder that cannot
-    be written falls back to scoring in this process (logged).
+    be written falls back to scoring in this process (logged). The reasons of each link's
+    first ``reasons_ahead`` rows, as a top-k request orders them by default
+    (:func:`first_answers`), are worded now, so that the first requests find them.
     """
     table = None
     if directory is not None:
         try:
-            table = shared_score_table(directory, data, weak_links, model,
-                                       reasons_ahead=reasons_ahead)
+            table = shared_score_table(directory, data, weak_links, model, reasons_ahead=0)
         except OSError as exc:
             _log.warning("score file in %s unavailable (%s): scoring in this worker",
                         directory, exc)
     if table is None:
-        table = build_score_table(data, weak_links, model, reasons_ahead=reasons_ahead)
+        table = build_score_table(data, weak_links, model, reasons_ahead=0)
+    table.reasons(first_answers(table, reasons_ahead))
+    release = getattr(table, "release_pages", None)  # what the pass read of a score file
+    if release is not None:
+        release()
     return ServedScores(table, data_version=data.data_version)
+
+
+def first_answers(table, k: int) -> np.ndarray:
+    """The positions of each link's best ``k`` rows as a top-k request asks them by default
+    (every filter off, by expected value), link after link."""
+    if k < 1:
+        return np.zeros(0, np.int64)
+    return np.concatenate([table.top_k(node, k)[0] for node in table.nodes]
+                          or [np.zeros(0, np.int64)]).astype(np.int64)
 
 
 # --- small per-snapshot caches --------------------------------------------------------------

@@ -6,7 +6,7 @@ from recommender.demo.world import load_region
 from recommender.diagnosis.weak_links import diagnose_weak_links
 from recommender.ranking.dataset import chain_data_from_world
 from recommender.targeting.prior_model import prior_model
-from service.runtime.scores import build_scores
+from service.runtime.scores import build_scores, first_answers
 
 NODE = "vacuum_pumps"
 
@@ -40,3 +40,20 @@ def test_a_folder_that_cannot_be_written_scores_in_the_worker(world, tmp_path, c
     scores = build_scores(data, weak_links, model, reasons_ahead=0, directory=blocked / "scores")
     assert "scoring in this worker" in caplog.text
     assert _top(scores) == _top(build_scores(data, weak_links, model, reasons_ahead=0))
+
+
+def test_the_reasons_worded_ahead_are_those_of_the_default_top_k(world, tmp_path):
+    data, weak_links, model = world
+    for directory in (None, tmp_path):
+        table = build_scores(data, weak_links, model, reasons_ahead=5, directory=directory).table
+        expected = set()
+        for node in table.nodes:
+            positions, passed = table.top_k(node, 5)  # by expected value, no filter
+            assert len(positions) == min(5, passed)
+            expected |= {int(p) for p in positions}
+        # the table keeps the reasons it has worded: exactly those rows, not the first rows
+        # of its storage order (by score)
+        assert set(table._reasons) == expected
+        assert first_answers(table, 5).tolist() == [
+            int(p) for node in table.nodes for p in table.top_k(node, 5)[0]]
+    assert first_answers(table, 0).size == 0
