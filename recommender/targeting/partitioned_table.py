@@ -63,7 +63,7 @@ from recommender.targeting.scoring import scoring_scope
 from recommender.targeting.stages import stage_codes
 
 __all__ = ["KEPT_COLUMNS", "PartitionedTable", "Partitions", "best_of_part", "link_rows",
-           "link_scores", "query_table", "rows_at_scores", "score_file"]
+           "link_scores", "query_table", "rows_at_scores", "score_part_file"]
 
 # a partition's kept row: the scored pair, then its firm's country (upper case) and size class
 # (lower case) as the score table's filters compare them
@@ -72,7 +72,7 @@ _SORT_COLUMN = {C.VALUE: C.VALUE, C.LIKELIHOOD: C.SCORE, C.IMPACT: C.IMPACT}
 
 
 # --- on the workers: pure functions of one partition's kept rows -------------------------------
-def score_file(folder, number: int, context: ScoringContext) -> pd.DataFrame:
+def score_part_file(folder, number: int, context: ScoringContext) -> pd.DataFrame:
     """Score partition ``number`` of ``folder`` and return its rows (:data:`KEPT_COLUMNS`), in
     the order of its candidate pairs (the queries sort the few rows they send)."""
     firms = pd.read_parquet(part_path(folder, FIRMS_DIR, number))
@@ -157,12 +157,12 @@ class Partitions:
     def __init__(self, client, folder, numbers: Sequence[int], context: ScoringContext):
         self._client = client
         if client is None:
-            self._parts = [score_file(folder, n, context) for n in numbers]
+            self._parts = [score_part_file(folder, n, context) for n in numbers]
             return
         from distributed import wait
 
         shared = client.scatter(context, broadcast=True, hash=False)
-        self._parts = [client.submit(score_file, str(folder), int(n), shared, pure=False)
+        self._parts = [client.submit(score_part_file, str(folder), int(n), shared, pure=False)
                        for n in numbers]
         wait(self._parts)
         for part in self._parts:
