@@ -18,8 +18,10 @@ ties by firm id).
   them; :func:`best_per_link`: the best ``k`` of each link (each partition keeps its best
   ``k``, the driver the best of those), what ``chainscout score`` writes to Parquet;
 - :func:`score_table`: a :class:`~recommender.targeting.score_table.ScoreTable` whose scoring
-  ran on the cluster (what ``--engine dask`` builds for ``recommend``, ``target-list`` and
-  ``map``).
+  ran on the cluster, every candidate gathered here (``--engine dask`` builds
+  :func:`~recommender.targeting.partitioned_table.query_table` instead for ``recommend``,
+  ``target-list`` and ``map``: the scored rows stay on the workers);
+- :func:`written_partitions`: the partitions' folder for one of those, or a temporary one.
 
 On a cluster, the partitions' folder must be readable by every worker at the same path (a
 shared file system). Dask is optional: ``pip install 'chainscout[dask]'``.
