@@ -137,10 +137,7 @@ def exact_by_gains(picks: pd.DataFrame, left_out: np.ndarray, k: int) -> bool:
     for t, gain in enumerate(picks[MARGINAL_GAIN].to_numpy(float)):
         if not gain > left_out[t] * (1 + _SLACK):
             return False
-    if len(picks) >= k:
-        return True
-    return bool(picks.attrs.get("saturated")) and \
-        left_out[len(picks)] * (1 + _SLACK) < float(picks.attrs["min_gain"])
+    return _complete(picks, k, left_out[len(picks)])
 
 
 def exact_picks(picks: pd.DataFrame, left_out: dict[str, float], k: int) -> bool:
@@ -159,10 +156,17 @@ def exact_picks(picks: pd.DataFrame, left_out: dict[str, float], k: int) -> bool
         if not gain > open_bound() * (1 + _SLACK):
             return False
         taken[home] = taken.get(home, 0) + 1
+    return _complete(picks, k, open_bound())
+
+
+def _complete(picks: pd.DataFrame, k: int, left_out: float) -> bool:
+    """Whether a list whose every pick beat what was left out is the whole answer: it holds
+    ``k`` picks, or it stopped short because coverage saturated, below the largest gain
+    ``left_out`` a firm left out could still add."""
     if len(picks) >= k:
         return True
     return bool(picks.attrs.get("saturated")) and \
-        open_bound() * (1 + _SLACK) < float(picks.attrs["min_gain"])
+        left_out * (1 + _SLACK) < float(picks.attrs["min_gain"])
 
 
 def bounded_target_picks(table, *, k: int, max_country_share: float = 0.4,

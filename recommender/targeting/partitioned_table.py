@@ -365,7 +365,7 @@ def query_table(data, weak_links: pd.DataFrame, model=None, *,
         count = int(read_manifest(written)["partitions"])
         parts = Partitions(client, written, range(count), context)
     if not len(parts):
-        raise DataError(f"{folder}: no partitions to score")
+        raise DataError(f"{folder or 'the partitions'}: no partitions to score")
     return PartitionedTable(model=model, data=data, weak_links=weak_links, nodes=nodes,
                             parts=parts, as_of=when,
                             top_reasons=TOP_REASONS if top_reasons is None else top_reasons)
